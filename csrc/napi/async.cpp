@@ -1,0 +1,78 @@
+#include "async.h"
+
+#include <exception>
+#include <string>
+
+namespace subq::napi {
+
+namespace {
+
+class OpWorker : public Napi::AsyncWorker {
+ public:
+  OpWorker(Napi::Env env, OpCall call)
+      : Napi::AsyncWorker(env, "subquadratic"), deferred_(Napi::Promise::Deferred::New(env)), call_(std::move(call)) {
+    // References hold objects only; other values (undefined) come back as undefined.
+    for (auto& v : call_.keep_alive) refs_.push_back(v.IsObject() ? Napi::Persistent(v) : Napi::Reference<Napi::Value>());
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      call_.work();
+    } catch (const Error& e) {
+      failed_ = true;
+      kind_ = e.kind();
+      msg_ = e.what();
+    } catch (const std::bad_alloc&) {
+      failed_ = true;
+      kind_ = ErrorKind::Range;
+      msg_ = "out of memory";
+    } catch (const std::exception& e) {
+      failed_ = true;
+      kind_ = ErrorKind::Runtime;
+      msg_ = e.what();
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    call_.keep_alive.clear();  // handles from the queueing scope are dead now
+    if (failed_) return deferred_.Reject(to_js(env, kind_, msg_).Value());
+    try {
+      std::vector<Napi::Value> kept;
+      for (auto& r : refs_) kept.push_back(r.IsEmpty() ? env.Undefined() : r.Value());
+      deferred_.Resolve(call_.result(env, kept));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  OpCall call_;
+  std::vector<Napi::Reference<Napi::Value>> refs_;
+  bool failed_ = false;
+  ErrorKind kind_ = ErrorKind::Runtime;
+  std::string msg_;
+};
+
+}  // namespace
+
+Napi::Value run_op(Napi::Env env, bool async, OpCall call) {
+  if (!async) {
+    try {
+      call.work();
+    } catch (const Error& e) {
+      throw_js(env, e);
+    } catch (const std::bad_alloc&) {
+      throw Napi::RangeError::New(env, "out of memory");
+    }
+    return call.result(env, call.keep_alive);
+  }
+  auto* w = new OpWorker(env, std::move(call));
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+}  // namespace subq::napi

@@ -1,0 +1,80 @@
+// attention(q, k, v, options) and attentionSync: marshalling only.
+#include "../ops/attention.h"
+
+#include "async.h"
+#include "registry.h"
+
+namespace subq::napi {
+
+static AttentionOptions parse_options(const Napi::Value& v) {
+  const std::string o = "options";
+  Napi::Object obj = as_object(v, o);
+  AttentionOptions opt;
+  opt.has_scale = opt_number(obj, "scale", o, &opt.scale);
+  opt_number(obj, "softcap", o, &opt.softcap);
+  opt.causal = opt_bool(obj, "causal", o, false);
+  opt.return_lse = opt_bool(obj, "returnLse", o, false);
+  Napi::Value w = obj.Get("window");
+  if (!w.IsUndefined()) {
+    if (!w.IsArray() || w.As<Napi::Array>().Length() != 2)
+      type_error("options.window must be an array [left, right] (-1 = unlimited)");
+    Napi::Array a = w.As<Napi::Array>();
+    opt.window_left = to_int(a.Get(0u), "options.window[0]");
+    opt.window_right = to_int(a.Get(1u), "options.window[1]");
+  }
+  std::string layout;
+  if (opt_string(obj, "layout", o, &layout)) {
+    if (layout == "bhnd") opt.layout = Layout::BHND;
+    else if (layout == "bnhd") opt.layout = Layout::BNHD;
+    else range_error("options.layout must be 'bhnd' or 'bnhd', got '" + layout + "'");
+  }
+  return opt;
+}
+
+static Napi::Value attention(const Napi::CallbackInfo& info, bool async) {
+  Napi::Env env = info.Env();
+  return guarded(env, async, [&]() -> Napi::Value {
+    TensorView q = to_view(info[0], "q"), k = to_view(info[1], "k"), v = to_view(info[2], "v");
+    AttentionOptions opt = parse_options(info[3]);
+    AttentionParams p = attention_prepare(q, k, v, opt);
+
+    OpCall call;
+    call.keep_alive = {info[0], info[1], info[2]};
+    Napi::Object opts = as_object(info[3], "options");
+    Napi::Value out_js = opts.Get("out");
+    TensorView out;
+    if (out_js.IsUndefined()) {
+      int64_t s[4];
+      attention_out_shape(p, s);
+      out_js = new_cpu_tensor(env, p.q.dtype, s, 4, &out);
+    } else {
+      out = to_view(out_js, "options.out");
+    }
+    TensorView lse;
+    Napi::Value lse_js = env.Undefined();
+    if (opt.return_lse) {
+      int64_t s[3];
+      attention_lse_shape(p, s);
+      lse_js = new_cpu_tensor(env, DType::F32, s, 3, &lse);
+    }
+    attention_bind_outputs(p, out, opt.return_lse ? &lse : nullptr);
+    call.keep_alive.push_back(out_js);  // [3]
+    call.keep_alive.push_back(lse_js);  // [4]
+    call.work = [p] { attention_run(p); };
+    call.result = [with_lse = opt.return_lse](Napi::Env env, const std::vector<Napi::Value>& kept) -> Napi::Value {
+      if (!with_lse) return kept[3];
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("out", kept[3]);
+      r.Set("lse", kept[4]);
+      return r;
+    };
+    return run_op(env, async, std::move(call));
+  });
+}
+
+SUBQ_EXPORTS(attention) {
+  exports.Set("attention", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return attention(i, true); }));
+  exports.Set("attentionSync", Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return attention(i, false); }));
+}
+
+}  // namespace subq::napi

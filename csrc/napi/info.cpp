@@ -1,0 +1,84 @@
+// backendInfo(), thread and SIMD controls.
+#include <string>
+
+#include "../core/cpu_features.h"
+#include "../core/thread_pool.h"
+#include "../cuda/backend.h"
+#include "marshal.h"
+#include "registry.h"
+
+namespace subq::napi {
+
+static Napi::Value backend_info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object r = Napi::Object::New(env);
+  Napi::Object cpu = Napi::Object::New(env);
+  const CpuFeatures& f = cpu_features();
+  cpu.Set("simd", simd_level_name(simd_level()));
+  cpu.Set("threads", ThreadPool::instance().num_threads());
+  cpu.Set("hardwareThreads", hardware_threads());
+  Napi::Object feat = Napi::Object::New(env);
+  feat.Set("avx2", f.avx2);
+  feat.Set("fma", f.fma);
+  feat.Set("f16c", f.f16c);
+  feat.Set("avx512f", f.avx512f);
+  feat.Set("avx512bw", f.avx512bw);
+  feat.Set("avx512vl", f.avx512vl);
+  feat.Set("avx512dq", f.avx512dq);
+  feat.Set("avx512bf16", f.avx512bf16);
+  cpu.Set("features", feat);
+  r.Set("cpu", cpu);
+
+  cuda::Info ci = cuda::info();
+  Napi::Object cu = Napi::Object::New(env);
+  cu.Set("compiled", ci.compiled);
+  cu.Set("runtimeVersion", ci.runtime_version);
+  cu.Set("driverVersion", ci.driver_version);
+  if (!ci.error.empty()) cu.Set("error", ci.error);
+  Napi::Array devs = Napi::Array::New(env, ci.devices.size());
+  for (size_t i = 0; i < ci.devices.size(); ++i) {
+    const auto& d = ci.devices[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("index", d.index);
+    o.Set("name", d.name);
+    o.Set("computeCapability", std::to_string(d.major) + "." + std::to_string(d.minor));
+    o.Set("totalMemory", double(d.total_memory));
+    o.Set("multiprocessors", d.multiprocessors);
+    devs.Set(uint32_t(i), o);
+  }
+  cu.Set("devices", devs);
+  r.Set("cuda", cu);
+  return r;
+}
+
+static Napi::Value set_num_threads(const Napi::CallbackInfo& info) {
+  try {
+    int64_t n = to_int(info[0], "threads");
+    if (n < 1 || n > 1024) range_error("threads must be in [1, 1024], got " + std::to_string(n));
+    ThreadPool::instance().set_num_threads(int(n));
+  } catch (const Error& e) {
+    throw_js(info.Env(), e);
+  }
+  return info.Env().Undefined();
+}
+
+static Napi::Value set_simd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "level must be 'scalar', 'avx2' or 'avx512'");
+  std::string s = info[0].As<Napi::String>().Utf8Value();
+  SimdLevel l;
+  if (s == "scalar") l = SimdLevel::Scalar;
+  else if (s == "avx2") l = SimdLevel::AVX2;
+  else if (s == "avx512") l = SimdLevel::AVX512;
+  else throw Napi::RangeError::New(env, "level must be 'scalar', 'avx2' or 'avx512', got '" + s + "'");
+  set_simd_level(l);
+  return Napi::String::New(env, simd_level_name(simd_level()));
+}
+
+SUBQ_EXPORTS(info) {
+  exports.Set("backendInfo", Napi::Function::New(env, backend_info));
+  exports.Set("setNumThreads", Napi::Function::New(env, set_num_threads));
+  exports.Set("setSimdLevel", Napi::Function::New(env, set_simd));
+}
+
+}  // namespace subq::napi

@@ -1,0 +1,184 @@
+#include "marshal.h"
+
+#include <cmath>
+
+namespace subq::napi {
+
+static const char* kind_of(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsBoolean()) return "a boolean";
+  if (v.IsNumber()) return "a number";
+  if (v.IsString()) return "a string";
+  if (v.IsArray()) return "an array";
+  if (v.IsTypedArray()) return "a TypedArray";
+  if (v.IsFunction()) return "a function";
+  return "an object";
+}
+
+Napi::Error to_js(Napi::Env env, ErrorKind kind, const std::string& msg) {
+  switch (kind) {
+    case ErrorKind::Type: return Napi::TypeError::New(env, msg);
+    case ErrorKind::Range: return Napi::RangeError::New(env, msg);
+    default: return Napi::Error::New(env, msg);
+  }
+}
+
+void throw_js(Napi::Env env, const Error& e) { throw to_js(env, e.kind(), e.what()); }
+
+int64_t to_int(const Napi::Value& v, const std::string& name) {
+  if (!v.IsNumber()) type_error(name + " must be an integer, got " + kind_of(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9007199254740991.0)
+    range_error(name + " must be a safe integer, got " + std::to_string(d));
+  return int64_t(d);
+}
+
+static napi_typedarray_type array_type(DType t) {
+  switch (t) {
+    case DType::F32: return napi_float32_array;
+    case DType::F16: case DType::BF16: return napi_uint16_array;
+    case DType::I8: return napi_int8_array;
+    case DType::U8: return napi_uint8_array;
+    case DType::I32: return napi_int32_array;
+  }
+  return napi_float32_array;
+}
+
+static const char* array_name(DType t) {
+  switch (t) {
+    case DType::F32: return "Float32Array";
+    case DType::F16: case DType::BF16: return "Uint16Array";
+    case DType::I8: return "Int8Array";
+    case DType::U8: return "Uint8Array";
+    case DType::I32: return "Int32Array";
+  }
+  return "?";
+}
+
+TensorView to_view(const Napi::Value& v, const std::string& name) {
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray())
+    type_error(name + " must be a Tensor, got " + kind_of(v));
+  Napi::Object o = v.As<Napi::Object>();
+  TensorView t;
+  Napi::Value dt = o.Get("dtype");
+  if (!dt.IsString() || !dtype_from_name(dt.As<Napi::String>().Utf8Value(), &t.dtype))
+    type_error(name + ".dtype must be one of float32, float16, bfloat16, int8, uint8, int32");
+  Napi::Value dev = o.Get("device");
+  if (!dev.IsUndefined() && !(dev.IsString() && dev.As<Napi::String>().Utf8Value() == "cpu"))
+    type_error(name + ".device must be 'cpu' in this build");
+  Napi::Value shape = o.Get("shape"), strides = o.Get("strides");
+  if (!shape.IsArray()) type_error(name + ".shape must be an array of integers, got " + kind_of(shape));
+  Napi::Array sa = shape.As<Napi::Array>();
+  if (sa.Length() < 1 || sa.Length() > kMaxDims)
+    range_error(name + " must have 1 to " + std::to_string(kMaxDims) + " dimensions, got " + std::to_string(sa.Length()));
+  t.ndim = int(sa.Length());
+  for (int i = 0; i < t.ndim; ++i) {
+    t.shape[i] = to_int(sa.Get(uint32_t(i)), name + ".shape[" + std::to_string(i) + "]");
+    if (t.shape[i] < 0) range_error(name + ".shape[" + std::to_string(i) + "] must be >= 0, got " + std::to_string(t.shape[i]));
+  }
+  if (strides.IsUndefined()) {
+    int64_t s = 1;
+    for (int i = t.ndim - 1; i >= 0; --i) {
+      t.stride[i] = s;
+      if (t.shape[i] > 0 && __builtin_mul_overflow(s, t.shape[i], &s))
+        range_error(name + ".shape overflows 64-bit sizes");
+    }
+  } else {
+    if (!strides.IsArray()) type_error(name + ".strides must be an array of integers, got " + kind_of(strides));
+    Napi::Array ta = strides.As<Napi::Array>();
+    if (int(ta.Length()) != t.ndim)
+      range_error(name + ".strides must have " + std::to_string(t.ndim) + " entries, got " + std::to_string(ta.Length()));
+    for (int i = 0; i < t.ndim; ++i) t.stride[i] = to_int(ta.Get(uint32_t(i)), name + ".strides[" + std::to_string(i) + "]");
+  }
+  Napi::Value data = o.Get("data");
+  if (!data.IsTypedArray()) type_error(name + ".data must be a " + array_name(t.dtype) + ", got " + kind_of(data));
+  Napi::TypedArray ta = data.As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != array_type(t.dtype))
+    type_error(name + ".data must be a " + array_name(t.dtype) + " for dtype " + dtype_name(t.dtype));
+  size_t len = 0;
+  void* ptr = nullptr;
+  napi_value ab;
+  size_t byte_offset = 0;
+  napi_typedarray_type type;
+  napi_status st = napi_get_typedarray_info(o.Env(), ta, &type, &len, &ptr, &ab, &byte_offset);
+  if (st != napi_ok) type_error(name + ".data could not be read");
+  t.data = ptr;  // already includes byteOffset
+  t.capacity = int64_t(len);
+  return t;
+}
+
+Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+  int64_t n = 1;
+  for (int i = 0; i < ndim; ++i)
+    if (__builtin_mul_overflow(n, shape[i], &n)) range_error("output size overflows");
+  const int64_t bytes = n * int64_t(dtype_size(dtype));
+  if (n > (int64_t(1) << 40)) range_error("output of " + std::to_string(n) + " elements is too large to allocate");
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, size_t(bytes));
+  Napi::TypedArray arr;
+  switch (dtype) {
+    case DType::F32: arr = Napi::Float32Array::New(env, size_t(n), buf, 0); break;
+    case DType::F16: case DType::BF16: arr = Napi::Uint16Array::New(env, size_t(n), buf, 0); break;
+    case DType::I8: arr = Napi::Int8Array::New(env, size_t(n), buf, 0); break;
+    case DType::U8: arr = Napi::Uint8Array::New(env, size_t(n), buf, 0); break;
+    case DType::I32: arr = Napi::Int32Array::New(env, size_t(n), buf, 0); break;
+  }
+  Napi::Object o = Napi::Object::New(env);
+  Napi::Array sh = Napi::Array::New(env, ndim), st = Napi::Array::New(env, ndim);
+  view->data = buf.Data();
+  view->dtype = dtype;
+  view->ndim = ndim;
+  view->capacity = n;
+  int64_t s = 1;
+  for (int i = ndim - 1; i >= 0; --i) {
+    view->shape[i] = shape[i];
+    view->stride[i] = s;
+    sh.Set(uint32_t(i), Napi::Number::New(env, double(shape[i])));
+    st.Set(uint32_t(i), Napi::Number::New(env, double(s)));
+    s *= shape[i];
+  }
+  o.Set("dtype", dtype_name(dtype));
+  o.Set("shape", sh);
+  o.Set("strides", st);
+  o.Set("device", "cpu");
+  o.Set("data", arr);
+  return o;
+}
+
+Napi::Object as_object(const Napi::Value& v, const std::string& name) {
+  if (v.IsUndefined() || v.IsNull()) return Napi::Object::New(v.Env());
+  if (!v.IsObject() || v.IsArray()) type_error(name + " must be an object, got " + kind_of(v));
+  return v.As<Napi::Object>();
+}
+
+bool opt_bool(const Napi::Object& o, const char* key, const std::string& owner, bool dflt) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return dflt;
+  if (!v.IsBoolean()) type_error(owner + "." + key + " must be a boolean, got " + kind_of(v));
+  return v.As<Napi::Boolean>().Value();
+}
+
+bool opt_number(const Napi::Object& o, const char* key, const std::string& owner, double* out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return false;
+  if (!v.IsNumber()) type_error(owner + "." + key + " must be a number, got " + kind_of(v));
+  *out = v.As<Napi::Number>().DoubleValue();
+  return true;
+}
+
+bool opt_int(const Napi::Object& o, const char* key, const std::string& owner, int64_t* out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return false;
+  *out = to_int(v, owner + "." + key);
+  return true;
+}
+
+bool opt_string(const Napi::Object& o, const char* key, const std::string& owner, std::string* out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return false;
+  if (!v.IsString()) type_error(owner + "." + key + " must be a string, got " + kind_of(v));
+  *out = v.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+}  // namespace subq::napi

@@ -1,0 +1,29 @@
+// Conversions between JavaScript values and core types. Type errors name the
+// argument; range and shape rules are left to ops/.
+#pragma once
+#include <napi.h>
+
+#include <string>
+
+#include "../core/error.h"
+#include "../core/tensor.h"
+
+namespace subq::napi {
+
+// A tensor-like JS object {dtype, shape, strides, data}, as lib/tensor.ts sends it.
+TensorView to_view(const Napi::Value& v, const std::string& name);
+// A new CPU tensor object with contiguous strides and a zeroed TypedArray.
+Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view);
+
+Napi::Object as_object(const Napi::Value& v, const std::string& name);    // undefined -> {}
+bool opt_bool(const Napi::Object& o, const char* key, const std::string& owner, bool dflt);
+bool opt_number(const Napi::Object& o, const char* key, const std::string& owner, double* out);
+bool opt_int(const Napi::Object& o, const char* key, const std::string& owner, int64_t* out);
+bool opt_string(const Napi::Object& o, const char* key, const std::string& owner, std::string* out);
+int64_t to_int(const Napi::Value& v, const std::string& name);
+
+// Throws the JS error class that matches e.kind().
+[[noreturn]] void throw_js(Napi::Env env, const Error& e);
+Napi::Error to_js(Napi::Env env, ErrorKind kind, const std::string& msg);
+
+}  // namespace subq::napi

@@ -1,0 +1,117 @@
+#include "attention.h"
+
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "../cpu/attention.h"
+#include "../cuda/backend.h"
+#include "check.h"
+
+namespace subq {
+
+// Swap dims 1 and 2 so every view reads [B, H, N, D].
+static TensorView to_bhnd(const TensorView& t) {
+  TensorView r = t;
+  std::swap(r.shape[1], r.shape[2]);
+  std::swap(r.stride[1], r.stride[2]);
+  return r;
+}
+
+AttentionParams attention_prepare(const TensorView& q_, const TensorView& k_, const TensorView& v_,
+                                  const AttentionOptions& opt) {
+  const auto floats = {DType::F32, DType::F16, DType::BF16};
+  check::tensor(q_, "q", 4, floats);
+  check::tensor(k_, "k", 4, floats);
+  check::tensor(v_, "v", 4, floats);
+  check::same_dtype(q_, "q", k_, "k");
+  check::same_dtype(q_, "q", v_, "v");
+  check::same_device(q_, "q", k_, "k");
+  check::same_device(q_, "q", v_, "v");
+
+  AttentionParams p;
+  p.layout = opt.layout;
+  const bool bnhd = opt.layout == Layout::BNHD;
+  const int hd = bnhd ? 2 : 1, nd = bnhd ? 1 : 2;  // caller's head and sequence dims
+  const TensorView &q = q_, &k = k_, &v = v_;
+  check::dim_range(q, "q", 3, "head dim", 1, 256);
+  check::dim_range(v, "v", 3, "value head dim", 1, 256);
+  check::dim_equals(k, "k", 0, "batch", q.shape[0], "q.shape[0]");
+  check::dim_equals(v, "v", 0, "batch", q.shape[0], "q.shape[0]");
+  check::dim_equals(k, "k", 3, "head dim", q.shape[3], "q.shape[3]");
+  check::dim_equals(v, "v", hd, "kv heads", k.shape[hd], "k.shape[" + std::to_string(hd) + "]");
+  check::dim_equals(v, "v", nd, "key length", k.shape[nd], "k.shape[" + std::to_string(nd) + "]");
+  if (q.shape[hd] % k.shape[hd] != 0)
+    range_error("q.shape[" + std::to_string(hd) + "] (query heads) = " + std::to_string(q.shape[hd]) +
+                " must be a multiple of k.shape[" + std::to_string(hd) + "] (kv heads) = " +
+                std::to_string(k.shape[hd]));
+
+  p.q = bnhd ? to_bhnd(q) : q;
+  p.k = bnhd ? to_bhnd(k) : k;
+  p.v = bnhd ? to_bhnd(v) : v;
+  p.B = p.q.shape[0];
+  p.Hq = p.q.shape[1];
+  p.Hkv = p.k.shape[1];
+  p.Nq = p.q.shape[2];
+  p.Nk = p.k.shape[2];
+  p.D = p.q.shape[3];
+  p.Dv = p.v.shape[3];
+
+  if (opt.has_scale) check::finite(opt.scale, "options.scale");
+  p.scale = opt.has_scale ? float(opt.scale) : float(1.0 / std::sqrt(double(p.D)));
+  check::finite(opt.softcap, "options.softcap");
+  if (opt.softcap < 0) range_error("options.softcap must be >= 0 (0 disables it), got " + std::to_string(opt.softcap));
+  p.softcap = float(opt.softcap);
+  const int64_t big = int64_t(1) << 53;
+  check::int_range(opt.window_left, "options.window[0] (left)", -1, big);
+  check::int_range(opt.window_right, "options.window[1] (right)", -1, big);
+  p.window_left = opt.window_left;
+  p.window_right = opt.causal ? 0 : opt.window_right;
+  if (opt.causal && opt.window_right > 0)
+    range_error("options.window[1] (right) must be 0 or -1 when options.causal is true, got " +
+                std::to_string(opt.window_right));
+  // Larger windows than the sequences are the same as unlimited; clamping keeps
+  // index arithmetic far from overflow.
+  if (p.window_left > p.Nk + p.Nq) p.window_left = -1;
+  if (p.window_right > p.Nk + p.Nq) p.window_right = -1;
+  return p;
+}
+
+void attention_out_shape(const AttentionParams& p, int64_t s[4]) {
+  const bool bnhd = p.layout == Layout::BNHD;
+  s[0] = p.B;
+  s[1] = bnhd ? p.Nq : p.Hq;
+  s[2] = bnhd ? p.Hq : p.Nq;
+  s[3] = p.Dv;
+}
+
+void attention_lse_shape(const AttentionParams& p, int64_t s[3]) {
+  s[0] = p.B;
+  s[1] = p.Hq;
+  s[2] = p.Nq;
+}
+
+void attention_bind_outputs(AttentionParams& p, const TensorView& out, const TensorView* lse) {
+  check::tensor(out, "options.out", 4, {p.q.dtype});
+  check::same_device(p.q, "q", out, "options.out");
+  int64_t s[4];
+  attention_out_shape(p, s);
+  for (int i = 0; i < 4; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "the output shape");
+  p.out = p.layout == Layout::BNHD ? to_bhnd(out) : out;
+  p.lse = TensorView{};
+  if (lse) {
+    check::tensor(*lse, "lse", 3, {DType::F32});
+    check::same_device(p.q, "q", *lse, "lse");
+    int64_t l[3];
+    attention_lse_shape(p, l);
+    for (int i = 0; i < 3; ++i) check::dim_equals(*lse, "lse", i, "lse", l[i], "the lse shape");
+    p.lse = *lse;
+  }
+}
+
+void attention_run(const AttentionParams& p) {
+  if (p.q.device.kind == DeviceKind::CPU) return cpu::attention(p);
+  cuda::attention(p);
+}
+
+}  // namespace subq
