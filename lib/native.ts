@@ -1,4 +1,5 @@
 // Loads the native addon (a prebuild, or the local build) and types its surface.
+import * as fs from 'fs';
 import * as path from 'path';
 import type { DType, TypedArray } from './tensor';
 import { NativeLoadError } from './errors';
@@ -39,7 +40,10 @@ export interface Native {
   [name: string]: unknown;
 }
 
-const root = path.join(__dirname, '..', '..');
+// The package root: lib/ when run from source, dist/lib/ when compiled.
+const root = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find((d) =>
+  fs.existsSync(path.join(d, 'binding.gyp')),
+) ?? path.join(__dirname, '..', '..');
 
 function load(): Native {
   const attempts: string[] = [];
