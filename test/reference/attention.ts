@@ -21,6 +21,8 @@ export interface RefOptions {
   scale?: number;
   /** Rounds intermediate scores, probabilities and outputs (a naive low-precision run). */
   round?: (x: number) => number;
+  /** Compute only these query rows (others stay 0 / -inf); all rows by default. */
+  rows?: readonly number[];
 }
 
 /** q [B,Hq,Nq,D], k [B,Hkv,Nk,D], v [B,Hkv,Nk,Dv], all contiguous. */
@@ -35,13 +37,15 @@ export function attentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
   const lse = new Float64Array(B * Hq * Nq);
   const s = new Float64Array(Nk);
   const acc = new Float64Array(Dv);
+  const allRows = o.rows ? [] : Array.from({ length: Nq }, (_, i) => i);
+  if (o.rows) lse.fill(-Infinity);
   for (let b = 0; b < B; b++)
     for (let h = 0; h < Hq; h++) {
       const hk = Math.floor(h / (Hq / Hkv));
       const qBase = (b * Hq + h) * Nq * D;
       const kBase = (b * Hkv + hk) * Nk * D;
       const vBase = (b * Hkv + hk) * Nk * Dv;
-      for (let i = 0; i < Nq; i++) {
+      for (const i of o.rows ?? allRows) {
         const row = (b * Hq + h) * Nq + i;
         let max = -Infinity;
         for (let j = 0; j < Nk; j++) {
