@@ -7,3 +7,4 @@ export { backendInfo, setNumThreads, setSimdLevel } from './backend';
 export type { BackendInfo } from './backend';
 export { attention, attentionSync } from './ops/attention';
 export type { AttentionOptions, AttentionWithLse } from './ops/attention';
+export * from './ops/ssm';

@@ -53,19 +53,19 @@ struct Conv1d {
       for (int64_t k = 0; k < p.width; ++k) w[k] = read_elem(p.weight, c * p.weight.stride[0] + k);
       const float bias = p.bias.data ? read_elem(p.bias, c * p.bias.stride[0]) : 0.f;
       const TensorView& is = p.initial_states;
-      if (is.data) read_row(is, sq.slot * is.stride[0] + c * is.stride[1], h, xb.data());
+      if (is.data) read_row<V>(is, sq.slot * is.stride[0] + c * is.stride[1], h, xb.data());
       else fill(xb.data(), h, 0.f);
       const int64_t xrow = sq.batch * p.x.stride[0] + c * p.x.stride[1] + sq.start;
       const int64_t orow = sq.batch * p.out.stride[0] + c * p.out.stride[1] + sq.start;
       for (int64_t l0 = 0; l0 < sq.len; l0 += kChunk) {
         const int64_t lc = imin(kChunk, sq.len - l0);
-        read_row(p.x, xrow + l0, lc, xb.data() + h);
+        read_row<V>(p.x, xrow + l0, lc, xb.data() + h);
         f(xb.data(), w.data(), bias, p.silu, lc, out.data());
-        write_row(p.out, orow + l0, lc, out.data());
+        write_row<V>(p.out, orow + l0, lc, out.data());
         for (int64_t k = 0; k < h; ++k) xb[k] = xb[lc + k];  // the last w-1 inputs lead the next chunk
       }
       const TensorView& fs = p.final_states;
-      if (fs.data) write_row(fs, sq.slot * fs.stride[0] + c * fs.stride[1], h, xb.data());
+      if (fs.data) write_row<V>(fs, sq.slot * fs.stride[0] + c * fs.stride[1], h, xb.data());
     }
   }
 };

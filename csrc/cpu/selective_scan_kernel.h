@@ -30,7 +30,7 @@ struct SelectiveScan {
   };
 
   struct Scratch {
-    Buf u, dt, dtu, z, y, row, Bt, Ct;  // chunk buffers
+    Buf u, dt, dtu, z, y, tmp, Bt, Ct;  // chunk buffers
     Buf state, A2, Bc, Cc, D, bias;     // per block of the current run
   };
 
@@ -77,23 +77,49 @@ struct SelectiveScan {
     return bv ? (cv ? pass<NP, true, true> : pass<NP, true, false>) : (cv ? pass<NP, false, true> : pass<NP, false, false>);
   }
 
-  // [W rows of lc] -> [lc][W]; rows past nw are zero.
-  static void gather(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, float* row,
-                     float* dst) {
-    for (int64_t w = 0; w < W; ++w) {
-      if (w < nw) read_row(t, base + w * rstride, lc, row);
-      else fill(row, lc, 0.f);
-      for (int64_t l = 0; l < lc; ++l) dst[l * W + w] = row[l];
+  // d[i*ds + j] = s[j*ss + i] for i < ni, j < nj: register block transposes plus edges.
+  static void transpose(const float* s, int64_t ss, float* d, int64_t ds, int64_t ni, int64_t nj) {
+    constexpr int TB = V::TB;
+    int64_t i0 = 0;
+    for (; i0 + TB <= ni; i0 += TB) {
+      int64_t j0 = 0;
+      for (; j0 + TB <= nj; j0 += TB) V::transpose_block(s + j0 * ss + i0, ss, d + i0 * ds + j0, ds);
+      for (int64_t i = i0; i < i0 + TB; ++i)
+        for (int64_t j = j0; j < nj; ++j) d[i * ds + j] = s[j * ss + i];
     }
+    for (int64_t i = i0; i < ni; ++i)
+      for (int64_t j = 0; j < nj; ++j) d[i * ds + j] = s[j * ss + i];
+  }
+
+  // Row stride of the staging buffer: rows of a power-of-two length would all fall in
+  // one L1 set and evict each other during the block transposes.
+  static int64_t pitch(int64_t lc) { return lc + 16; }
+
+  // Rows base + w*rstride (w < nw) over lc steps -> dst [lc][W], lanes past nw 0.
+  // The rows are first copied (converted) one by one into tmp [nw][pitch].
+  static void load_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, float* tmp,
+                         float* dst) {
+    for (int64_t w = 0; w < nw; ++w) read_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
+    transpose(tmp, pitch(lc), dst, W, lc, nw);
+    if (nw < W)
+      for (int64_t l = 0; l < lc; ++l) fill(dst + l * W + nw, W - nw, 0.f);
+  }
+
+  // src [lc][W] -> rows base + w*rstride (w < nw), through tmp [nw][pitch].
+  static void store_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, const float* src,
+                          float* tmp) {
+    transpose(src, W, tmp, pitch(lc), nw, lc);
+    for (int64_t w = 0; w < nw; ++w) write_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
   }
 
   // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
   static void block(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t k,
                     int64_t c0, int64_t nw, int64_t l0, int64_t lc) {
     const int64_t pos = sq.start + l0;
-    gather(p.u, sq.batch * p.u.stride[0] + c0 * p.u.stride[1] + pos, p.u.stride[1], nw, lc, S.row.data(), S.u.data());
-    gather(p.delta, sq.batch * p.delta.stride[0] + c0 * p.delta.stride[1] + pos, p.delta.stride[1], nw, lc,
-           S.row.data(), S.dt.data());
+    load_lanes(p.u, sq.batch * p.u.stride[0] + c0 * p.u.stride[1] + pos, p.u.stride[1], nw, lc, S.tmp.data(),
+               S.u.data());
+    load_lanes(p.delta, sq.batch * p.delta.stride[0] + c0 * p.delta.stride[1] + pos, p.delta.stride[1], nw, lc,
+               S.tmp.data(), S.dt.data());
     const T bias = V::load(&S.bias[k * W]);
     for (int64_t l = 0; l < lc; ++l) {
       T d = V::add(V::load(&S.dt[l * W]), bias);
@@ -116,29 +142,24 @@ struct SelectiveScan {
 
     const bool gate = p.z.data != nullptr;
     if (gate)
-      gather(p.z, sq.batch * p.z.stride[0] + c0 * p.z.stride[1] + pos, p.z.stride[1], nw, lc, S.row.data(), S.z.data());
+      load_lanes(p.z, sq.batch * p.z.stride[0] + c0 * p.z.stride[1] + pos, p.z.stride[1], nw, lc, S.tmp.data(),
+                 S.z.data());
     const T D = V::load(&S.D[k * W]);
     for (int64_t l = 0; l < lc; ++l) {
       T o = V::fmadd(D, V::load(&S.u[l * W]), V::load(&S.y[l * W]));
-      if (gate) {
-        const T z = V::load(&S.z[l * W]);
-        o = V::mul(o, vsilu<V>(z));
-      }
+      if (gate) o = V::mul(o, vsilu<V>(V::load(&S.z[l * W])));
       V::store(&S.y[l * W], o);
     }
-    for (int64_t w = 0; w < nw; ++w) {
-      for (int64_t l = 0; l < lc; ++l) S.row[l] = S.y[l * W + w];
-      write_row(p.out, sq.batch * p.out.stride[0] + (c0 + w) * p.out.stride[1] + pos, lc, S.row.data());
-    }
+    store_lanes(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc, S.y.data(),
+                S.tmp.data());
   }
 
-  // Copies one varying B or C slice [N][lc] into [lc][Np] (padding columns stay 0).
+  // One varying B or C slice [N][lc] -> dst [lc][Np] (padding columns stay 0).
   static void transpose_bc(const TensorView& t, int64_t batch, int64_t g, int64_t pos, int64_t lc, const Shape& s,
-                           float* row, float* dst) {
-    for (int64_t n = 0; n < s.N; ++n) {
-      read_row(t, batch * t.stride[0] + g * t.stride[1] + n * t.stride[2] + pos, lc, row);
-      for (int64_t l = 0; l < lc; ++l) dst[l * s.Np + n] = row[l];
-    }
+                           float* tmp, float* dst) {
+    const int64_t base = batch * t.stride[0] + g * t.stride[1] + pos;
+    for (int64_t n = 0; n < s.N; ++n) read_row<V>(t, base + n * t.stride[2], lc, tmp + n * pitch(lc));
+    transpose(tmp, pitch(lc), dst, s.Np, lc, s.N);
   }
 
   // Blocks kb0 .. kb0+nb-1 of group g in sequence sq, walked chunk by chunk so the
@@ -171,8 +192,8 @@ struct SelectiveScan {
     }
     for (int64_t l0 = 0; l0 < sq.len; l0 += s.Lc) {
       const int64_t lc = imin(s.Lc, sq.len - l0);
-      if (p.B_varying) transpose_bc(p.B, sq.batch, g, sq.start + l0, lc, s, S.row.data(), S.Bt.data());
-      if (p.C_varying) transpose_bc(p.C, sq.batch, g, sq.start + l0, lc, s, S.row.data(), S.Ct.data());
+      if (p.B_varying) transpose_bc(p.B, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Bt.data());
+      if (p.C_varying) transpose_bc(p.C, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Ct.data());
       for (int64_t k = 0; k < nb; ++k) {
         const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
         block(p, s, S, sq, k, c0, nw, l0, lc);
@@ -195,7 +216,7 @@ struct SelectiveScan {
     if (i0 >= i1) return;
     Scratch S;
     for (Buf* v : {&S.u, &S.dt, &S.dtu, &S.z, &S.y}) v->reset(s.Lc * W);
-    S.row.reset(s.Lc);
+    S.tmp.reset(pitch(s.Lc) * (s.Np > W ? s.Np : W));
     if (p.B_varying) S.Bt.reset(s.Lc * s.Np);
     if (p.C_varying) S.Ct.reset(s.Lc * s.Np);
     for (int64_t i = i0; i < i1;) {
@@ -227,11 +248,11 @@ struct StateUpdate {
       const int64_t slot = p.slots[size_t(b)];
       if (slot < 0) {
         fill(y.data(), cnt, 0.f);
-        write_row(p.out, b * p.out.stride[0] + c0, cnt, y.data());
+        write_row<V>(p.out, b * p.out.stride[0] + c0, cnt, y.data());
         continue;
       }
-      read_row(p.x, b * p.x.stride[0] + c0, cnt, x.data());
-      read_row(p.dt, b * p.dt.stride[0] + c0, cnt, dt.data());
+      read_row<V>(p.x, b * p.x.stride[0] + c0, cnt, x.data());
+      read_row<V>(p.dt, b * p.dt.stride[0] + c0, cnt, dt.data());
       if (p.dt_bias.data)
         for (int64_t c = 0; c < cnt; ++c) dt[c] += p.dt_bias.ptr<float>()[c0 + c];
       if (p.softplus) vapply<V>(dt.data(), cnt, [](T v) { return vsoftplus<V>(v); });
@@ -239,8 +260,8 @@ struct StateUpdate {
         for (int64_t k = 0; k < N; ++k) A2[c * N + k] = p.A.ptr<float>()[(c0 + c) * p.A.stride[0] + k] * kLog2e;
       const int64_t g0 = c0 / dpg, g1 = (c0 + cnt - 1) / dpg;
       for (int64_t g = g0; g <= g1; ++g) {
-        read_row(p.B, b * p.B.stride[0] + g * p.B.stride[1], N, &Bf[g * N]);
-        read_row(p.C, b * p.C.stride[0] + g * p.C.stride[1], N, &Cf[g * N]);
+        read_row<V>(p.B, b * p.B.stride[0] + g * p.B.stride[1], N, &Bf[g * N]);
+        read_row<V>(p.C, b * p.C.stride[0] + g * p.C.stride[1], N, &Cf[g * N]);
       }
       for (int64_t c = 0; c < cnt; ++c) {
         const float* Bp = &Bf[(c0 + c) / dpg * N];
@@ -267,11 +288,11 @@ struct StateUpdate {
       if (p.D.data)
         for (int64_t c = 0; c < cnt; ++c) y[c] += p.D.ptr<float>()[c0 + c] * x[c];
       if (p.z.data) {
-        read_row(p.z, b * p.z.stride[0] + c0, cnt, z.data());
+        read_row<V>(p.z, b * p.z.stride[0] + c0, cnt, z.data());
         vapply<V>(z.data(), cnt, [](T v) { return vsilu<V>(v); });
         for (int64_t c = 0; c < cnt; ++c) y[c] *= z[c];
       }
-      write_row(p.out, b * p.out.stride[0] + c0, cnt, y.data());
+      write_row<V>(p.out, b * p.out.stride[0] + c0, cnt, y.data());
     }
   }
 };

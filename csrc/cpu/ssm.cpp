@@ -127,12 +127,12 @@ void causal_conv1d_update(const Conv1dUpdateParams& p) {
       const int64_t orow = b * p.out.stride[0] + c * p.out.stride[1];
       if (slot < 0) {
         std::fill(out.begin(), out.end(), 0.f);
-        write_row(p.out, orow, T, out.data());
+        write_row<VecScalar>(p.out, orow, T, out.data());
         continue;
       }
       const int64_t srow = slot * p.conv_state.stride[0] + c * p.conv_state.stride[1];
-      read_row(p.conv_state, srow, K, buf.data());
-      read_row(p.x, b * p.x.stride[0] + c * p.x.stride[1], T, buf.data() + K);
+      read_row<VecScalar>(p.conv_state, srow, K, buf.data());
+      read_row<VecScalar>(p.x, b * p.x.stride[0] + c * p.x.stride[1], T, buf.data() + K);
       for (int64_t k = 0; k < w; ++k) wt[k] = read_elem(p.weight, c * p.weight.stride[0] + k);
       const float bias = p.bias.data ? read_elem(p.bias, c * p.bias.stride[0]) : 0.f;
       for (int64_t s = 0; s < T; ++s) {
@@ -141,8 +141,8 @@ void causal_conv1d_update(const Conv1dUpdateParams& p) {
         for (int64_t k = 0; k < w; ++k) acc += wt[k] * buf[K + s - (w - 1) + k];
         out[s] = p.silu ? silu(acc) : acc;
       }
-      write_row(p.conv_state, srow, K, buf.data() + T);
-      write_row(p.out, orow, T, out.data());
+      write_row<VecScalar>(p.conv_state, srow, K, buf.data() + T);
+      write_row<VecScalar>(p.out, orow, T, out.data());
     }
   });
 }

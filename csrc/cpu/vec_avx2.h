@@ -3,12 +3,17 @@
 #pragma once
 #include <immintrin.h>
 
+#include "transpose8.h"
+
 namespace subq::cpu {
 
 struct VecAvx2 {
   using T = __m256;
   static constexpr int W = 8;
   static constexpr int kStates = 8;  // 16 registers: 8 states, the rest for exp
+
+  static constexpr int TB = 8;
+  static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
 
   static T zero() { return _mm256_setzero_ps(); }
   static T set1(float v) { return _mm256_set1_ps(v); }

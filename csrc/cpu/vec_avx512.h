@@ -5,6 +5,8 @@
 #pragma once
 #include <immintrin.h>
 
+#include "transpose8.h"
+
 namespace subq::cpu {
 
 // 2^(j/16), j = 0..15: the table of the exp2 below.
@@ -35,6 +37,9 @@ struct VecZmm {
   static constexpr int W = 16;
   static constexpr int kStates = 16;
 
+  static constexpr int TB = 8;
+  static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
+
   static T zero() { return _mm512_setzero_ps(); }
   static T set1(float v) { return _mm512_set1_ps(v); }
   static T load(const float* p) { return _mm512_loadu_ps(p); }
@@ -60,6 +65,9 @@ struct VecYmm {
   using T = __m256;
   static constexpr int W = 8;
   static constexpr int kStates = 16;
+
+  static constexpr int TB = 8;
+  static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
 
   static T zero() { return _mm256_setzero_ps(); }
   static T set1(float v) { return _mm256_set1_ps(v); }

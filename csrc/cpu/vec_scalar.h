@@ -2,6 +2,7 @@
 // kernel source as the SIMD paths, with libm's exp2.
 #pragma once
 #include <cmath>
+#include <cstdint>
 
 namespace subq::cpu {
 
@@ -9,6 +10,10 @@ struct VecScalar {
   using T = float;
   static constexpr int W = 1;
   static constexpr int kStates = 16;  // states held in registers per pass of the scan
+
+  // Block transposes: TB x TB, d[i*ds + j] = s[j*ss + i].
+  static constexpr int TB = 1;
+  static void transpose_block(const float* s, int64_t, float* d, int64_t) { *d = *s; }
 
   static T zero() { return 0.f; }
   static T set1(float v) { return v; }
