@@ -8,7 +8,7 @@ import {
 } from '../lib';
 import { stateUpdateRef } from './reference/ssm';
 import { randomArray, roundTo } from './helpers';
-import { convInputs, report, scanInputs, runScan, type ScanCase } from './ssm-check';
+import { convInputs, report, runScan, type ScanCase } from './ssm-check';
 
 const dtypes: FloatDType[] = ['float32', 'float16', 'bfloat16'];
 const f32 = (v: ArrayLike<number>, shape: number[]) => Tensor.fromFloat32(v, shape, 'float32');
