@@ -154,6 +154,23 @@ struct SelectiveScan {
                 S.tmp.data());
   }
 
+  // Asks for rows base + w*rstride (w < nw), lc elements each, to come into the cache
+  // while the current block computes: the next block's inputs would otherwise stall on DRAM.
+  template <int Write>
+  static void prefetch_rows(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc) {
+    const int64_t esz = int64_t(dtype_size(t.dtype));
+    const char* p0 = static_cast<const char*>(t.data) + base * esz;
+    for (int64_t w = 0; w < nw; ++w)
+      for (int64_t b = 0; b < lc * esz; b += 64) __builtin_prefetch(p0 + w * rstride * esz + b, Write, 2);
+  }
+
+  static void prefetch_block(const SelectiveScanParams& p, const SsmSequence& sq, int64_t c0, int64_t nw, int64_t pos,
+                             int64_t lc) {
+    for (const TensorView* t : {&p.u, &p.delta, &p.z})
+      if (t->data) prefetch_rows<0>(*t, sq.batch * t->stride[0] + c0 * t->stride[1] + pos, t->stride[1], nw, lc);
+    prefetch_rows<1>(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc);
+  }
+
   // One varying B or C slice [N][lc] -> dst [lc][Np] (padding columns stay 0).
   static void transpose_bc(const TensorView& t, int64_t batch, int64_t g, int64_t pos, int64_t lc, const Shape& s,
                            float* tmp, float* dst) {
@@ -196,6 +213,10 @@ struct SelectiveScan {
       if (p.C_varying) transpose_bc(p.C, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Ct.data());
       for (int64_t k = 0; k < nb; ++k) {
         const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
+        if (k + 1 < nb) prefetch_block(p, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc);
+        else if (l0 + s.Lc < sq.len)
+          prefetch_block(p, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W), sq.start + l0 + s.Lc,
+                         imin(s.Lc, sq.len - l0 - s.Lc));
         block(p, s, S, sq, k, c0, nw, l0, lc);
       }
     }
