@@ -2,8 +2,9 @@
 
 #include <string>
 
-#include "../cpu/ssm.h"
 #include "../core/error.h"
+#include "../cpu/ssm.h"
+#include "../cuda/ssm.h"
 #include "check.h"
 
 namespace subq {
@@ -201,8 +202,8 @@ void selective_scan_bind_outputs(SelectiveScanParams& p, const TensorView& out, 
 }
 
 void selective_scan_run(const SelectiveScanParams& p) {
-  if (p.u.device.kind != DeviceKind::CPU) runtime_error("selectiveScan has no CUDA backend in this build");
-  cpu::selective_scan(p);
+  if (p.u.device.kind == DeviceKind::CPU) return cpu::selective_scan(p);
+  cuda::selective_scan(p);
 }
 
 // ---------------------------------------------------------------- state update
@@ -293,8 +294,8 @@ void state_update_bind_output(StateUpdateParams& p, const TensorView& out) {
 }
 
 void state_update_run(const StateUpdateParams& p) {
-  if (p.x.device.kind != DeviceKind::CPU) runtime_error("selectiveStateUpdate has no CUDA backend in this build");
-  cpu::selective_state_update(p);
+  if (p.x.device.kind == DeviceKind::CPU) return cpu::selective_state_update(p);
+  cuda::selective_state_update(p);
 }
 
 // ---------------------------------------------------------------- causal conv1d
@@ -366,8 +367,8 @@ void conv1d_bind_outputs(Conv1dParams& p, const TensorView& out, const TensorVie
 }
 
 void conv1d_run(const Conv1dParams& p) {
-  if (p.x.device.kind != DeviceKind::CPU) runtime_error("causalConv1d has no CUDA backend in this build");
-  cpu::causal_conv1d(p);
+  if (p.x.device.kind == DeviceKind::CPU) return cpu::causal_conv1d(p);
+  cuda::causal_conv1d(p);
 }
 
 // ---------------------------------------------------------------- conv1d update
@@ -424,8 +425,8 @@ void conv1d_update_bind_output(Conv1dUpdateParams& p, const TensorView& out) {
 }
 
 void conv1d_update_run(const Conv1dUpdateParams& p) {
-  if (p.x.device.kind != DeviceKind::CPU) runtime_error("causalConv1dUpdate has no CUDA backend in this build");
-  cpu::causal_conv1d_update(p);
+  if (p.x.device.kind == DeviceKind::CPU) return cpu::causal_conv1d_update(p);
+  cuda::causal_conv1d_update(p);
 }
 
 }  // namespace subq
