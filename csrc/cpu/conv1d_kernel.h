@@ -57,12 +57,25 @@ struct Conv1d {
       else fill(xb.data(), h, 0.f);
       const int64_t xrow = sq.batch * p.x.stride[0] + c * p.x.stride[1] + sq.start;
       const int64_t orow = sq.batch * p.out.stride[0] + c * p.out.stride[1] + sq.start;
-      for (int64_t l0 = 0; l0 < sq.len; l0 += kChunk) {
-        const int64_t lc = imin(kChunk, sq.len - l0);
-        read_row<V>(p.x, xrow + l0, lc, xb.data() + h);
-        f(xb.data(), w.data(), bias, p.silu, lc, out.data());
-        write_row<V>(p.out, orow + l0, lc, out.data());
-        for (int64_t k = 0; k < h; ++k) xb[k] = xb[lc + k];  // the last w-1 inputs lead the next chunk
+      if (p.x.dtype == DType::F32) {
+        // fp32 reads x in place: the first w-1 outputs from the history buffer, the
+        // rest straight from the row; xb ends holding the last w-1 inputs.
+        const float* x = p.x.ptr<float>() + xrow;
+        float* o = p.out.ptr<float>() + orow;
+        const int64_t head = imin(h, sq.len);
+        for (int64_t k = 0; k < head; ++k) xb[h + k] = x[k];
+        f(xb.data(), w.data(), bias, p.silu, head, o);
+        if (sq.len > h) f(x, w.data(), bias, p.silu, sq.len - h, o + h);
+        for (int64_t k = 0; k < h; ++k) xb[k] = xb[head + k];
+        for (int64_t k = 0; k < h && sq.len > h; ++k) xb[k] = x[sq.len - h + k];
+      } else {
+        for (int64_t l0 = 0; l0 < sq.len; l0 += kChunk) {
+          const int64_t lc = imin(kChunk, sq.len - l0);
+          read_row<V>(p.x, xrow + l0, lc, xb.data() + h);
+          f(xb.data(), w.data(), bias, p.silu, lc, out.data());
+          write_row<V>(p.out, orow + l0, lc, out.data());
+          for (int64_t k = 0; k < h; ++k) xb[k] = xb[lc + k];  // the last w-1 inputs lead the next chunk
+        }
       }
       const TensorView& fs = p.final_states;
       if (fs.data) write_row<V>(fs, sq.slot * fs.stride[0] + c * fs.stride[1], h, xb.data());
