@@ -264,8 +264,10 @@ struct StateUpdate {
     if (i0 >= i1) return;
     const int64_t N = p.dstate, G = p.groups, dpg = p.dim / G;
     Buf dt(kSpan), x(kSpan), z(kSpan), y(kSpan), A2(kSpan * N), Bf(G * N), Cf(G * N);
+    int64_t a2_span = -1;  // the span A2 holds
+    // Items run span-major, so consecutive rows reuse A2 of their channels.
     for (int64_t it = i0; it < i1; ++it) {
-      const int64_t b = it / spans, c0 = (it % spans) * kSpan, cnt = imin(kSpan, p.dim - c0);
+      const int64_t b = it % p.batch, span = it / p.batch, c0 = span * kSpan, cnt = imin(kSpan, p.dim - c0);
       const int64_t slot = p.slots[size_t(b)];
       if (slot < 0) {
         fill(y.data(), cnt, 0.f);
@@ -277,8 +279,10 @@ struct StateUpdate {
       if (p.dt_bias.data)
         for (int64_t c = 0; c < cnt; ++c) dt[c] += p.dt_bias.ptr<float>()[c0 + c];
       if (p.softplus) vapply<V>(dt.data(), cnt, [](T v) { return vsoftplus<V>(v); });
-      for (int64_t c = 0; c < cnt; ++c)
-        for (int64_t k = 0; k < N; ++k) A2[c * N + k] = p.A.ptr<float>()[(c0 + c) * p.A.stride[0] + k] * kLog2e;
+      if (a2_span != span)
+        for (int64_t c = 0; c < cnt; ++c)
+          for (int64_t k = 0; k < N; ++k) A2[c * N + k] = p.A.ptr<float>()[(c0 + c) * p.A.stride[0] + k] * kLog2e;
+      a2_span = span;
       const int64_t g0 = c0 / dpg, g1 = (c0 + cnt - 1) / dpg;
       for (int64_t g = g0; g <= g1; ++g) {
         read_row<V>(p.B, b * p.B.stride[0] + g * p.B.stride[1], N, &Bf[g * N]);
