@@ -190,3 +190,14 @@ export async function checkConv(t: Test, c: ConvCase) {
   t.same(Array.from(r.finalStates.toFloat32()), Array.from(ref.finalStates), `${name}: finalStates`);
   return r;
 }
+
+// A view whose rows sit `gap` elements apart inside a larger buffer, one element in.
+export function spread(x: Tensor, gap: number): Tensor {
+  const shape = [...x.shape], rows = x.size / shape[shape.length - 1], len = shape[shape.length - 1];
+  const data = new (x.data.constructor as new (n: number) => Float32Array | Uint16Array)(1 + rows * (len + gap));
+  const src = x.contiguous().data;
+  for (let r = 0; r < rows; r++) for (let i = 0; i < len; i++) data[1 + r * (len + gap) + i] = src[r * len + i];
+  const strides = shape.map((_, i) => shape.slice(i + 1, -1).reduce((a, b) => a * b, 1) * (i === shape.length - 1 ? 1 : len + gap));
+  strides[shape.length - 1] = 1;
+  return new Tensor(x.dtype, data.subarray(1) as Float32Array, shape, strides);
+}

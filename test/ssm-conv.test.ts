@@ -1,9 +1,9 @@
 // causalConv1d on the CPU against the fp64 reference: widths 2..8, lengths, dtypes,
 // bias, silu, initial / final states, packed sequences, SIMD paths, thread counts.
 import t from 'tap';
-import { backendInfo, setNumThreads, setSimdLevel, type FloatDType } from '../lib';
+import { backendInfo, causalConv1dSync, setNumThreads, setSimdLevel, Tensor, type FloatDType } from '../lib';
 import { bitsEqual } from './helpers';
-import { checkConv } from './ssm-check';
+import { checkConv, convInputs, spread } from './ssm-check';
 
 const dtypes: FloatDType[] = ['float32', 'float16', 'bfloat16'];
 
@@ -48,5 +48,16 @@ t.test('results do not depend on the thread count', async (t) => {
     setNumThreads(n);
     const r = await checkConv(t, { b: 2, d: 31, L: 500, w: 4, silu: true, init: true });
     t.ok(bitsEqual(r.out, one.out), `${n} threads give the bits of 1`);
+  }
+});
+
+t.test('strided, misaligned views give the bits of contiguous ones', async (t) => {
+  for (const dtype of dtypes) {
+    const { tensors } = convInputs({ b: 2, d: 9, L: 100, w: 4, dtype, bias: true, silu: true, init: true });
+    const { x, weight, options } = tensors;
+    const ref = causalConv1dSync(x, weight, options);
+    const out = spread(Tensor.zeros(dtype, [2, 9, 100]), 3);
+    const r = causalConv1dSync(spread(x, 5), spread(weight, 2), { ...options, initialStates: spread(options.initialStates!, 1), out });
+    t.ok(bitsEqual(out.contiguous(), ref.out) && bitsEqual(r.finalStates, ref.finalStates), `${dtype}: same bits`);
   }
 });

@@ -1,10 +1,10 @@
 // selectiveScan on the CPU against the fp64 recurrence: lengths, widths, states,
 // B/C forms, groups, options, dtypes, varlen, SIMD paths, thread counts, extremes.
 import t from 'tap';
-import { backendInfo, setNumThreads, setSimdLevel, type FloatDType } from '../lib';
+import { backendInfo, selectiveScanSync, setNumThreads, setSimdLevel, Tensor, type FloatDType } from '../lib';
 import { native } from '../lib/native';
 import { bitsEqual } from './helpers';
-import { checkScan, runScan, type ScanCase } from './ssm-check';
+import { checkScan, runScan, scanInputs, spread, type ScanCase } from './ssm-check';
 
 const dtypes: FloatDType[] = ['float32', 'float16', 'bfloat16'];
 const vectorForm = (f?: string) => (native().ssmCpuVector as (f?: string) => string)(f);
@@ -96,5 +96,17 @@ t.test('results do not depend on the thread count', async (t) => {
     setNumThreads(n);
     const r = await runScan(c);
     t.ok(bitsEqual(r.out, one.out) && bitsEqual(r.lastState, one.lastState), `${n} threads give the bits of 1`);
+  }
+});
+
+t.test('strided, misaligned views give the bits of contiguous ones', async (t) => {
+  for (const dtype of dtypes) {
+    const { tensors } = scanInputs({ b: 2, d: 19, L: 77, N: 16, G: 1, D: true, z: true, softplus: true, init: true, dtype });
+    const { u, delta, A, B, C, options } = tensors;
+    const ref = selectiveScanSync(u, delta, A, B, C, options);
+    const out = spread(Tensor.zeros(dtype, [2, 19, 77]), 5);
+    const r = selectiveScanSync(spread(u, 3), spread(delta, 7), spread(A, 2), spread(B, 1), spread(C, 9),
+      { ...options, z: spread(options.z!, 4), initialState: spread(options.initialState!, 6), out });
+    t.ok(bitsEqual(out.contiguous(), ref.out) && bitsEqual(r.lastState, ref.lastState), `${dtype}: same bits`);
   }
 });
