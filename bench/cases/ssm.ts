@@ -73,11 +73,13 @@ function updateCase(): BenchCase {
     async setup() {
       const s0 = random(b * d * N, 1), x = random(b * d, 2), dt = random(b * d, 3, -4, 0), A = random(d * N, 4, -1, -0.1);
       const B = random(b * N, 5), C = random(b * N, 6);
-      const state = f32(Float32Array.from(s0), [b, d, N]);
+      // Sixteen state sets (100 MB) in turn, so the states come from memory, not a cache.
+      const states = Array.from({ length: 16 }, () => f32(Float32Array.from(s0), [b, d, N]));
+      let next = 0;
       const out = Tensor.zeros('float32', [b, d]);
       const args = [f32(x, [b, d]), f32(dt, [b, d]), f32(A, [d, N]), f32(B, [b, 1, N]), f32(C, [b, 1, N])] as const;
       return {
-        run: () => selectiveStateUpdateSync(state, ...args, { dtSoftplus: true, out }),
+        run: () => selectiveStateUpdateSync(states[next++ % states.length], ...args, { dtSoftplus: true, out }),
         // State read and written, x / dt / out per channel, A once.
         work: { bytes: 2 * b * d * N * 4 + 3 * b * d * 4 + d * N * 4 },
         error: () => {
