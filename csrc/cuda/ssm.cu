@@ -52,7 +52,7 @@ void selective_scan(const SelectiveScanParams& p) {
   DeviceTable seqs(ssm::sequence_table(p.seqs));
   const ssm::ScanArgs a = ssm::scan_args(p, seqs.get());
   by_dtype(p.u.dtype, [&](auto e) {
-    ssm::selective_scan_kernel<decltype(e), ssm::kScanThreads, ssm::kScanItems><<<ssm::scan_grid(p), ssm::kScanThreads>>>(a);
+    ssm::selective_scan_kernel<decltype(e), ssm::kScanChannels, ssm::kScanItems><<<ssm::scan_grid(p), ssm::kScanChannels * 32>>>(a);
   });
   finish("selectiveScan");
 }

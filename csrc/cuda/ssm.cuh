@@ -1,12 +1,14 @@
 // CUDA kernels of the state-space family (semantics in ops/ssm.h).
 //
-// Selective scan: one block per (sequence, channel). The sequence is walked in chunks
-// of NT*IT steps, IT consecutive steps per thread. For each state n the recurrence
-// x_l = a_l x_{l-1} + b_l with a = exp(dt*A), b = dt*B*u is a scan over the pairs
-// (a, b) under (a0,b0) o (a1,b1) = (a1*a0, a1*b0 + b1): each thread composes its IT
-// pairs, a block scan (warp shuffles, then the warp totals) gives every thread the
-// composition of the pairs before it, and the state carried from the previous chunk
-// (initially the initial state) seeds it; the thread then replays its steps for y.
+// Selective scan: one block per (sequence, tile of TC channels of one group), one warp
+// per channel. The sequence is walked in chunks of 32*IT steps, IT consecutive steps
+// per lane. For each state n the recurrence x_l = a_l x_{l-1} + b_l with a = exp(dt*A),
+// b = dt*B*u is a scan over the pairs (a, b) under (a0,b0) o (a1,b1) = (a1*a0, a1*b0 + b1):
+// each lane composes its IT pairs, a warp scan gives every lane the composition of the
+// pairs before it, and the state carried from the previous chunk (initially the initial
+// state) seeds it; the lane then replays its steps for y. Varying B and C of a chunk are
+// staged in shared memory, 16 states at a time, and serve every channel of the tile:
+// B and C are read from memory once per tile rather than once per channel.
 // The kernels need no CUDA header: fp16 / bf16 are raw 16-bit patterns converted by
 // PTX on the device and by core/half.h where the SIMT emulator (csrc/simt, included
 // first by the emulated build) compiles them with the host compiler.
@@ -128,37 +130,15 @@ __device__ __forceinline__ Pair identity() { return {1.f, 0.f}; }
 // first, then second.
 __device__ __forceinline__ Pair compose(Pair first, Pair second) { return {second.a * first.a, second.a * first.b + second.b}; }
 
-struct ScanResult {
-  Pair exclusive, total;
-};
-
-// Exclusive scan of one pair per thread over the block, and the whole block's
-// composition. warp_buf holds NT/32 pairs; callers alternate two buffers so one
-// barrier per call suffices between consecutive calls.
-template <int NT>
-__device__ __forceinline__ ScanResult block_exclusive_scan(Pair v, Pair* warp_buf) {
-  constexpr int kWarps = NT / 32;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+// Inclusive scan of one pair per lane over the warp.
+__device__ __forceinline__ Pair warp_inclusive_scan(Pair v) {
+  const int lane = threadIdx.x & 31;
 #pragma unroll
   for (int o = 1; o < 32; o <<= 1) {
     const Pair t{__shfl_up_sync(0xffffffffu, v.a, o), __shfl_up_sync(0xffffffffu, v.b, o)};
     if (lane >= o) v = compose(t, v);
   }
-  if (lane == 31) warp_buf[warp] = v;
-  __syncthreads();
-  if (warp == 0) {
-    Pair w = lane < kWarps ? warp_buf[lane] : identity();
-#pragma unroll
-    for (int o = 1; o < 32; o <<= 1) {
-      const Pair t{__shfl_up_sync(0xffffffffu, w.a, o), __shfl_up_sync(0xffffffffu, w.b, o)};
-      if (lane >= o) w = compose(t, w);
-    }
-    if (lane < kWarps) warp_buf[lane] = w;
-  }
-  __syncthreads();
-  Pair ex{__shfl_up_sync(0xffffffffu, v.a, 1), __shfl_up_sync(0xffffffffu, v.b, 1)};
-  if (lane == 0) ex = identity();
-  return {warp > 0 ? compose(warp_buf[warp - 1], ex) : ex, warp_buf[kWarps - 1]};
+  return v;
 }
 
 struct ScanArgs {
@@ -179,26 +159,34 @@ struct ScanArgs {
   int64_t dstate, dpg;  // states, channels per group
 };
 
-template <class E, int NT, int IT>
+// Grid: (group tiles, sequences); block: TC warps.
+template <class E, int TC, int IT>
 __global__ void selective_scan_kernel(ScanArgs a) {
   using T = typename E::T;
-  constexpr int kChunk = NT * IT;
-  __shared__ Pair warp_buf[2][NT / 32];
-  __shared__ float x_carry[256];
-  const int64_t c = blockIdx.x, seq = blockIdx.y;
+  constexpr int kChunk = 32 * IT, kSlab = 16;
+  // Step l of a chunk at (l % IT) * 33 + l / IT: lane j reads steps j*IT + i at i*33 + j,
+  // 32 different banks.
+  constexpr int kStage = IT * 33;
+  __shared__ float stage_B[kSlab][kStage], stage_C[kSlab][kStage];
+  __shared__ float x_carry[TC][256];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int64_t tiles = (a.dpg + TC - 1) / TC, g = blockIdx.x / tiles, seq = blockIdx.y;
+  const int64_t c0 = g * a.dpg + (blockIdx.x % tiles) * TC;
+  const int64_t c = c0 + warp;
+  const bool live = c < (g + 1) * a.dpg;  // warps past the group's end compute nothing
   const int64_t batch = a.seqs[4 * seq], start = a.seqs[4 * seq + 1], len = a.seqs[4 * seq + 2], slot = a.seqs[4 * seq + 3];
-  const int64_t g = c / a.dpg, N = a.dstate;
-  for (int64_t n = threadIdx.x; n < N; n += NT)
-    x_carry[n] = a.init ? a.init[slot * a.init_s0 + c * a.init_s1 + n] : 0.f;
-  const float bias = a.bias ? a.bias[c] : 0.f, Dc = a.D ? a.D[c] : 0.f;
+  const int64_t N = a.dstate;
+  for (int64_t n = lane; n < N; n += 32)
+    x_carry[warp][n] = live && a.init ? a.init[slot * a.init_s0 + c * a.init_s1 + n] : 0.f;
+  const float bias = live && a.bias ? a.bias[c] : 0.f, Dc = live && a.D ? a.D[c] : 0.f;
   const T* u_row = static_cast<const T*>(a.u) + batch * a.u_s0 + c * a.u_s1 + start;
   const T* d_row = static_cast<const T*>(a.delta) + batch * a.dl_s0 + c * a.dl_s1 + start;
   const int64_t Bb = batch * a.B_s[0] + g * a.B_s[1] + start, Cb = batch * a.C_s[0] + g * a.C_s[1] + start;
-  __syncthreads();
 
   for (int64_t l0 = 0; l0 < len; l0 += kChunk) {
-    const int64_t first = l0 + int64_t(threadIdx.x) * IT;  // this thread's first step
-    const int64_t valid = first < len ? (len - first < IT ? len - first : IT) : 0;
+    const int64_t first = l0 + int64_t(lane) * IT;  // this lane's first step
+    const int64_t valid = !live || first >= len ? 0 : len - first < IT ? len - first : IT;
+    const int64_t steps = len - l0 < kChunk ? len - l0 : kChunk;
     float u[IT], dt[IT], y[IT];
     load_items<E, IT>(u_row + first, valid, u);
     load_items<E, IT>(d_row + first, valid, dt);
@@ -208,30 +196,43 @@ __global__ void selective_scan_kernel(ScanArgs a) {
       if (a.softplus) dt[i] = softplus(dt[i]);
       y[i] = 0.f;
     }
-    for (int64_t n = 0; n < N; ++n) {
-      const float A2 = a.A[c * a.A_s0 + n] * kLog2e;
-      const float Bc = a.B_var ? 0.f : load(a.B, c * a.B_s[0] + n);
-      float ra[IT], rb[IT];
-      Pair agg = identity();
-#pragma unroll
-      for (int i = 0; i < IT; ++i) {
-        const bool in = i < valid;
-        const float Bv = a.B_var ? (in ? load(a.B, Bb + n * a.B_s[2] + first + i) : 0.f) : Bc;
-        ra[i] = in ? exp2f(dt[i] * A2) : 1.f;  // steps past the end are the identity
-        rb[i] = in ? dt[i] * u[i] * Bv : 0.f;
-        agg = compose(agg, Pair{ra[i], rb[i]});
+    for (int64_t n0 = 0; n0 < N; n0 += kSlab) {
+      const int ns = int(N - n0 < kSlab ? N - n0 : kSlab);
+      __syncthreads();  // the previous slab is consumed
+      for (int k = threadIdx.x; k < ns * kChunk; k += TC * 32) {
+        const int n = k / kChunk, l = k % kChunk, at = (l % IT) * 33 + l / IT;
+        if (a.B_var) stage_B[n][at] = l < steps ? load(a.B, Bb + (n0 + n) * a.B_s[2] + l0 + l) : 0.f;
+        if (a.C_var) stage_C[n][at] = l < steps ? load(a.C, Cb + (n0 + n) * a.C_s[2] + l0 + l) : 0.f;
       }
-      const float xp = x_carry[n];
-      const ScanResult r = block_exclusive_scan<NT>(agg, warp_buf[n & 1]);
-      float x = r.exclusive.a * xp + r.exclusive.b;
-      const float Cc = a.C_var ? 0.f : load(a.C, c * a.C_s[0] + n);
+      __syncthreads();
+      for (int n = 0; n < ns; ++n) {
+        const float A2 = live ? a.A[c * a.A_s0 + n0 + n] * kLog2e : 0.f;
+        const float Bc = a.B_var || !live ? 0.f : load(a.B, c * a.B_s[0] + n0 + n);
+        const float Cc = a.C_var || !live ? 0.f : load(a.C, c * a.C_s[0] + n0 + n);
+        float ra[IT], rb[IT];
+        Pair agg = identity();
 #pragma unroll
-      for (int i = 0; i < IT; ++i) {
-        x = ra[i] * x + rb[i];
-        if (i < valid) y[i] += x * (a.C_var ? load(a.C, Cb + n * a.C_s[2] + first + i) : Cc);
+        for (int i = 0; i < IT; ++i) {
+          const bool in = i < valid;
+          const float Bv = a.B_var ? stage_B[n][i * 33 + lane] : Bc;
+          ra[i] = in ? exp2f(dt[i] * A2) : 1.f;  // steps past the end are the identity
+          rb[i] = in ? dt[i] * u[i] * Bv : 0.f;
+          agg = compose(agg, Pair{ra[i], rb[i]});
+        }
+        const Pair inc = warp_inclusive_scan(agg);
+        Pair ex{__shfl_up_sync(0xffffffffu, inc.a, 1), __shfl_up_sync(0xffffffffu, inc.b, 1)};
+        if (lane == 0) ex = identity();
+        const Pair total{__shfl_sync(0xffffffffu, inc.a, 31), __shfl_sync(0xffffffffu, inc.b, 31)};
+        const float xp = x_carry[warp][n0 + n];
+        float x = ex.a * xp + ex.b;
+#pragma unroll
+        for (int i = 0; i < IT; ++i) {
+          x = ra[i] * x + rb[i];
+          y[i] += x * (a.C_var ? stage_C[n][i * 33 + lane] : Cc);
+        }
+        __syncwarp();  // every lane has read x_carry before lane 0 moves it on
+        if (lane == 0) x_carry[warp][n0 + n] = total.a * xp + total.b;
       }
-      // Everyone has read x_carry[n] before the scan's barriers.
-      if (threadIdx.x == 0) x_carry[n] = r.total.a * xp + r.total.b;
     }
     if (a.z) {
       float z[IT];
@@ -243,10 +244,10 @@ __global__ void selective_scan_kernel(ScanArgs a) {
       for (int i = 0; i < IT; ++i) y[i] += Dc * u[i];
     }
     store_items<E, IT>(static_cast<T*>(a.out) + batch * a.o_s0 + c * a.o_s1 + start + first, valid, y);
-    __syncthreads();  // x_carry written by thread 0 before anyone reads it in the next chunk
   }
-  if (a.last)
-    for (int64_t n = threadIdx.x; n < N; n += NT) a.last[slot * a.last_s0 + c * a.last_s1 + n] = x_carry[n];
+  __syncwarp();
+  if (live && a.last)
+    for (int64_t n = lane; n < N; n += 32) a.last[slot * a.last_s0 + c * a.last_s1 + n] = x_carry[warp][n];
 }
 
 struct UpdateArgs {

@@ -111,9 +111,13 @@ inline ConvUpdateArgs conv_update_args(const Conv1dUpdateParams& p, const int64_
 }
 
 // Launch shapes.
-constexpr int kScanThreads = 128, kScanItems = 8, kThreads = 128, kConvThreads = 256;
+// The scan: tiles of kScanChannels channels (one warp each), kScanItems steps per lane.
+constexpr int kScanChannels = 8, kScanItems = 8, kThreads = 128, kConvThreads = 256;
 
-inline dim3 scan_grid(const SelectiveScanParams& p) { return dim3(unsigned(p.dim), unsigned(p.seqs.size())); }
+inline dim3 scan_grid(const SelectiveScanParams& p) {
+  const int64_t dpg = p.dim / p.groups, tiles = (dpg + kScanChannels - 1) / kScanChannels;
+  return dim3(unsigned(tiles * p.groups), unsigned(p.seqs.size()));
+}
 inline dim3 update_grid(const StateUpdateParams& p) { return dim3(unsigned((p.dim + kThreads - 1) / kThreads), unsigned(p.batch)); }
 inline dim3 conv_update_grid(const Conv1dUpdateParams& p) {
   return dim3(unsigned((p.dim + kThreads - 1) / kThreads), unsigned(p.batch));
