@@ -288,9 +288,11 @@ struct StateUpdate {
         read_row<V>(p.B, b * p.B.stride[0] + g * p.B.stride[1], N, &Bf[g * N]);
         read_row<V>(p.C, b * p.C.stride[0] + g * p.C.stride[1], N, &Cf[g * N]);
       }
+      int64_t g = g0, gend = (g0 + 1) * dpg;  // channel c0 + c is in group g until gend
       for (int64_t c = 0; c < cnt; ++c) {
-        const float* Bp = &Bf[(c0 + c) / dpg * N];
-        const float* Cp = &Cf[(c0 + c) / dpg * N];
+        if (c0 + c == gend) ++g, gend += dpg;
+        const float* Bp = &Bf[g * N];
+        const float* Cp = &Cf[g * N];
         const float* a = &A2[c * N];
         float* st = p.state.ptr<float>() + slot * p.state.stride[0] + (c0 + c) * p.state.stride[1];
         const T d = V::set1(dt[c]), dx = V::set1(dt[c] * x[c]);
