@@ -1,0 +1,75 @@
+// Attention phases on AVX-512: on ymm with AVX-512VL (32 registers, scalef) and on zmm.
+// Which one runs is chosen per CPU in attention.cpp: some CPUs run ymm FMAs faster.
+#include <immintrin.h>
+
+// GCC 12's AVX-512 intrinsic headers trip -Wuninitialized on their own _mm*_undefined_*.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+#include "attention_simd.h"
+
+namespace subq::cpu {
+namespace {
+
+// 2^x = p(x - n) * 2^n. n = round(x) by adding and subtracting 1.5 * 2^23: two adds, which
+// some cores run off the FMA ports, where vrndscaleps takes two FMA-port uops. It stays
+// exact for huge |x| (then n = x), and scalef takes any finite n (huge negative n gives
+// 0), which is why the masked sentinel needs no clamp.
+struct Ymm512 {
+  using T = __m256;
+  static constexpr int W = 8, Q = 4, KR = 6, DR = 6;
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, T a) { _mm256_storeu_ps(p, a); }
+  static T set1(float x) { return _mm256_set1_ps(x); }
+  static T zero() { return _mm256_setzero_ps(); }
+  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T min(T a, T b) { return _mm256_min_ps(a, b); }
+  static T abs(T a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static T copysign(T mag, T sgn) {
+    return _mm256_or_ps(mag, _mm256_and_ps(_mm256_set1_ps(-0.0f), sgn));
+  }
+  static T exp2(T x) {
+    const T magic = _mm256_set1_ps(12582912.0f);
+    const T n = _mm256_sub_ps(_mm256_add_ps(x, magic), magic);
+    return _mm256_scalef_ps(exp2_poly<Ymm512>(_mm256_sub_ps(x, n)), n);
+  }
+};
+
+struct Zmm512 {
+  using T = __m512;
+  static constexpr int W = 16, Q = 4, KR = 6, DR = 6;
+  static T load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, T a) { _mm512_storeu_ps(p, a); }
+  static T set1(float x) { return _mm512_set1_ps(x); }
+  static T zero() { return _mm512_setzero_ps(); }
+  static T fma(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T add(T a, T b) { return _mm512_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static T min(T a, T b) { return _mm512_min_ps(a, b); }
+  static T abs(T a) { return _mm512_abs_ps(a); }
+  static T copysign(T mag, T sgn) {
+    return _mm512_or_ps(mag, _mm512_and_ps(_mm512_set1_ps(-0.0f), sgn));
+  }
+  static T exp2(T x) {
+    const T magic = _mm512_set1_ps(12582912.0f);
+    const T n = _mm512_sub_ps(_mm512_add_ps(x, magic), magic);
+    return _mm512_scalef_ps(exp2_poly<Zmm512>(_mm512_sub_ps(x, n)), n);
+  }
+};
+
+constexpr AttentionKernels kYmm = kernels_for<Ymm512>();
+constexpr AttentionKernels kZmm = kernels_for<Zmm512>();
+
+}  // namespace
+
+const AttentionKernels& attention_kernels_avx512_ymm() { return kYmm; }
+const AttentionKernels& attention_kernels_avx512_zmm() { return kZmm; }
+
+}  // namespace subq::cpu
