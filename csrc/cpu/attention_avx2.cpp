@@ -24,15 +24,13 @@ struct Avx2 {
   static T copysign(T mag, T sgn) {
     return _mm256_or_ps(mag, _mm256_and_ps(_mm256_set1_ps(-0.0f), sgn));
   }
-  // 2^x for x <= 0 (and up to 2^26), without scalef: t = x + 1.5 * 2^23 rounds x to
-  // n = t - 1.5 * 2^23 and holds n in its low mantissa bits, so 2^n's bits are
-  // (bits(t) + 127) << 23. Below -127 the result is 0; max(-127, x) keeps a NaN x.
+  // 2^x for x <= 0 (and up to 2^26) without scalef: 2^floor(x) is built in the exponent
+  // bits. Below -127 the result is 0; max(-127, x) keeps a NaN x.
   static T exp2(T x) {
-    const T magic = _mm256_set1_ps(12582912.0f);
     x = _mm256_max_ps(_mm256_set1_ps(-127.0f), x);
-    const T t = _mm256_add_ps(x, magic);
-    const T p = exp2_poly<Avx2>(_mm256_sub_ps(x, _mm256_sub_ps(t, magic)));
-    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(127)), 23);
+    const T n = _mm256_round_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    const T p = exp2_poly<Avx2>(_mm256_sub_ps(x, n));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
   }
 };

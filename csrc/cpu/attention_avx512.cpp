@@ -10,10 +10,9 @@
 namespace subq::cpu {
 namespace {
 
-// 2^x = p(x - n) * 2^n. n = round(x) by adding and subtracting 1.5 * 2^23: two adds, which
-// some cores run off the FMA ports, where vrndscaleps takes two FMA-port uops. It stays
-// exact for huge |x| (then n = x), and scalef takes any finite n (huge negative n gives
-// 0), which is why the masked sentinel needs no clamp.
+// 2^x = p(f) * 2^floor(x) with f = x - floor(x) from one vreduceps, and scalef, which
+// floors its exponent operand itself. Both take any finite x (a huge negative x gives 0),
+// which is why the masked sentinel needs no clamp.
 struct Ymm512 {
   using T = __m256;
   static constexpr int W = 8, Q = 4, KR = 6, DR = 6;
@@ -33,15 +32,14 @@ struct Ymm512 {
     return _mm256_or_ps(mag, _mm256_and_ps(_mm256_set1_ps(-0.0f), sgn));
   }
   static T exp2(T x) {
-    const T magic = _mm256_set1_ps(12582912.0f);
-    const T n = _mm256_sub_ps(_mm256_add_ps(x, magic), magic);
-    return _mm256_scalef_ps(exp2_poly<Ymm512>(_mm256_sub_ps(x, n)), n);
+    const T f = _mm256_reduce_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    return _mm256_scalef_ps(exp2_poly<Ymm512>(f), x);
   }
 };
 
 struct Zmm512 {
   using T = __m512;
-  static constexpr int W = 16, Q = 4, KR = 6, DR = 6;
+  static constexpr int W = 16, Q = 3, KR = 8, DR = 8;
   static T load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, T a) { _mm512_storeu_ps(p, a); }
   static T set1(float x) { return _mm512_set1_ps(x); }
@@ -58,9 +56,8 @@ struct Zmm512 {
     return _mm512_or_ps(mag, _mm512_and_ps(_mm512_set1_ps(-0.0f), sgn));
   }
   static T exp2(T x) {
-    const T magic = _mm512_set1_ps(12582912.0f);
-    const T n = _mm512_sub_ps(_mm512_add_ps(x, magic), magic);
-    return _mm512_scalef_ps(exp2_poly<Zmm512>(_mm512_sub_ps(x, n)), n);
+    const T f = _mm512_reduce_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    return _mm512_scalef_ps(exp2_poly<Zmm512>(f), x);
   }
 };
 
