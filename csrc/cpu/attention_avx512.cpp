@@ -1,5 +1,5 @@
-// Attention phases on AVX-512: on ymm with AVX-512VL (32 registers, scalef) and on zmm.
-// Which one runs is chosen per CPU in attention.cpp: some CPUs run ymm FMAs faster.
+// Attention phases on AVX-512: on zmm (8 x 3 micro-tiles, 48-query tiles) and on ymm with
+// AVX-512VL (32 registers, scalef; 6 x 4, 32-query tiles). attention.cpp picks one per CPU.
 #include <immintrin.h>
 
 // GCC 12's AVX-512 intrinsic headers trip -Wuninitialized on their own _mm*_undefined_*.

@@ -4,9 +4,11 @@
 //
 // V provides: T (the register type), W (lanes), Q (query vectors per tile, tile_q = Q*W),
 // KR (keys per Q.K^T micro-tile), DR (value columns per P.V micro-tile), and load, store,
-// set1, zero, fma(a, b, c) = a*b + c, add, sub, mul, div, max, min, abs, copysign, exp2.
-// Micro-tiles are KR x Q and DR x Q accumulators: with 32 registers 6 x 4 = 24 leaves
-// room for the Q operands and a broadcast.
+// set1, zero, fma(a, b, c) = a*b + c, add, sub, mul, div, max, min, abs, copysign (of a
+// non-negative magnitude), exp2. Micro-tiles are KR x Q and DR x Q accumulators: with 32
+// registers about 24 of them, leaving room for the Q (or P) operands and a broadcast.
+// Every lane (query) goes through the same operations in the same order whatever W and
+// Q are, so all widths give bit-identical results.
 #pragma once
 #include <cstdint>
 
