@@ -121,14 +121,17 @@ void dense_key_blocks(const AttentionParams& p, int64_t i0, int64_t i1, std::vec
   }
 }
 
-// Key j is visible from rows [j - off - right, j - off + left]: outside that lane range
-// the block's scores become the masked sentinel.
-void mask_block(const AttentionParams& p, int64_t i0, int64_t j0, int64_t nk, int64_t tq, float* s) {
+// Key j is visible from rows [j - off - right, j - off + left], which are the lanes
+// [(j - off - right) * g - lane0, (j - off + left + 1) * g - lane0) of a tile whose lanes
+// are the packed rows lane0, lane0 + 1, ... (see TileRunner): outside that range the
+// block's scores become the masked sentinel.
+void mask_block(const AttentionParams& p, int64_t g, int64_t lane0, int64_t j0, int64_t nk, int64_t tq, float* s) {
   const int64_t off = p.Nk - p.Nq;
   for (int64_t r = 0; r < nk; ++r) {
     const int64_t j = j0 + r;
-    const int64_t a = std::clamp<int64_t>(p.window_right < 0 ? 0 : j - off - p.window_right - i0, 0, tq);
-    const int64_t b = std::clamp<int64_t>(p.window_left < 0 ? tq : j - off + p.window_left - i0 + 1, a, tq);
+    const int64_t a = std::clamp<int64_t>(p.window_right < 0 ? 0 : (j - off - p.window_right) * g - lane0, 0, tq);
+    const int64_t b =
+        std::clamp<int64_t>(p.window_left < 0 ? tq : (j - off + p.window_left + 1) * g - lane0, a, tq);
     float* row = s + r * tq;
     std::fill(row, row + a, kMaskedScore);
     std::fill(row + b, row + tq, kMaskedScore);
@@ -209,10 +212,13 @@ class KvRows {
 };
 
 // ---- One query tile.
+// The g = Hq / Hkv query heads that share a kv head are packed into the lanes row by row:
+// packed row i * g + x is query row i of head hk * g + x. Decode (Nq = 1) with GQA then
+// fills g lanes instead of one, and a tile spans fewer rows (tighter causal edges).
 class TileRunner {
  public:
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), tq_(kern.tile_q), kv_(p, tiles_per_kv_head),
+      : p_(p), kern_(kern), tq_(kern.tile_q), g_(p.Hq / p.Hkv), kv_(p, tiles_per_kv_head),
         qt_(aligned_floats(p.D * tq_)), s_(aligned_floats(kBlockK * tq_)), ot_(aligned_floats(p.Dv * tq_)),
         m_(aligned_floats(tq_)), l_(aligned_floats(tq_)), alpha_(aligned_floats(tq_)),
         row_(std::max(p.D, p.Dv)) {
@@ -221,18 +227,19 @@ class TileRunner {
     q_scale_ = p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * kLog2e;
   }
 
-  void run(int64_t b, int64_t h, int64_t i0, const std::vector<KeyBlock>& blocks) {
-    const int64_t rows = std::min(tq_, p_.Nq - i0);
-    load_q(b, h, i0, rows);
+  // Runs packed rows [lane0, lane0 + tile_q) of kv head (b, hk) over `blocks`.
+  void run(int64_t b, int64_t hk, int64_t lane0, const std::vector<KeyBlock>& blocks) {
+    const int64_t lanes = std::min(tq_, g_ * p_.Nq - lane0);
+    load_q(b, hk, lane0, lanes);
     std::fill(m_.get(), m_.get() + tq_, kInitMax);
     std::fill(l_.get(), l_.get() + tq_, 0.f);
     std::fill(ot_.get(), ot_.get() + p_.Dv * tq_, 0.f);
-    kv_.select(b, h / (p_.Hq / p_.Hkv));
+    kv_.select(b, hk);
     const float cap = float(double(p_.softcap) * kLog2e);
     // Keys outside the tile's band are hidden whatever the list says: trimming blocks to
     // it skips most of the masked part of diagonal blocks.
     int64_t lo, hi;
-    attention_key_range(p_, i0, i0 + rows, &lo, &hi);
+    attention_key_range(p_, lane0 / g_, (lane0 + lanes - 1) / g_ + 1, &lo, &hi);
     for (const KeyBlock& kb : blocks) {
       const int64_t j0 = std::max(kb.index * kBlockK, lo), j1 = std::min((kb.index + 1) * kBlockK, hi);
       if (j0 >= j1) continue;
@@ -244,20 +251,25 @@ class TileRunner {
       v += (j0 - kb.index * kBlockK) * vs;
       kern_.qk(qt_.get(), p_.D, k, ks, nk, s_.get());
       if (p_.softcap > 0) kern_.softcap(s_.get(), nk * tq_, cap);
-      if (kb.masked) mask_block(p_, i0, j0, nk, tq_, s_.get());
+      if (kb.masked) mask_block(p_, g_, lane0, j0, nk, tq_, s_.get());
       kern_.softmax(s_.get(), nk, m_.get(), l_.get(), alpha_.get());
       kern_.pv(s_.get(), nk, v, vs, p_.Dv, ot_.get(), alpha_.get());
     }
-    store(b, h, i0, rows);
+    store(b, hk, lane0, lanes);
   }
 
  private:
-  void load_q(int64_t b, int64_t h, int64_t i0, int64_t rows) {
+  // Element offset of packed row `lane` of kv head (b, hk) in a [B, Hq, Nq, ...] view.
+  int64_t row_offset(const TensorView& t, int64_t b, int64_t hk, int64_t lane) const {
+    return b * t.stride[0] + (hk * g_ + lane % g_) * t.stride[1] + (lane / g_) * t.stride[2];
+  }
+
+  void load_q(int64_t b, int64_t hk, int64_t lane0, int64_t lanes) {
     const TensorView& q = p_.q;
     float* qt = qt_.get();
     std::fill(qt, qt + p_.D * tq_, 0.f);
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t off = b * q.stride[0] + h * q.stride[1] + (i0 + r) * q.stride[2];
+    for (int64_t r = 0; r < lanes; ++r) {
+      const int64_t off = row_offset(q, b, hk, lane0 + r);
       const float* src = q.ptr<float>() + off;
       if (q.dtype != DType::F32) {
         half_to_f32(q.dtype, q.ptr<uint16_t>() + off, row_.data(), p_.D);
@@ -267,27 +279,27 @@ class TileRunner {
     }
   }
 
-  void store(int64_t b, int64_t h, int64_t i0, int64_t rows) {
+  void store(int64_t b, int64_t hk, int64_t lane0, int64_t lanes) {
     const TensorView& o = p_.out;
-    for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t r = 0; r < lanes; ++r) {
       const float l = l_[r];
       const float inv = l > 0 ? 1.f / l : 0.f;  // no visible key: output 0
       for (int64_t x = 0; x < p_.Dv; ++x) row_[x] = ot_[x * tq_ + r] * inv;
-      const int64_t off = b * o.stride[0] + h * o.stride[1] + (i0 + r) * o.stride[2];
+      const int64_t off = row_offset(o, b, hk, lane0 + r);
       if (o.dtype == DType::F32) std::copy_n(row_.data(), p_.Dv, o.ptr<float>() + off);
       else f32_to_half(o.dtype, row_.data(), o.ptr<uint16_t>() + off, p_.Dv);
       if (p_.lse.data) {
         // sum_j e^{s_j} = 2^m * l, m in base-2 units.
         const float lse = l > 0 ? float((double(m_[r]) + std::log2(double(l))) * kLn2)
                                 : -std::numeric_limits<float>::infinity();
-        p_.lse.ptr<float>()[b * p_.lse.stride[0] + h * p_.lse.stride[1] + (i0 + r) * p_.lse.stride[2]] = lse;
+        p_.lse.ptr<float>()[row_offset(p_.lse, b, hk, lane0 + r)] = lse;
       }
     }
   }
 
   const AttentionParams& p_;
   const AttentionKernels& kern_;
-  const int64_t tq_;
+  const int64_t tq_, g_;
   KvRows kv_;
   Floats qt_, s_, ot_, m_, l_, alpha_;
   std::vector<float> row_;
@@ -299,28 +311,35 @@ class TileRunner {
 void attention(const AttentionParams& p) {
   if (p.B == 0 || p.Hq == 0 || p.Nq == 0) return;
   const AttentionKernels& kern = pick_kernels();
-  const int64_t tq = kern.tile_q, tiles = (p.Nq + tq - 1) / tq, heads = p.B * p.Hq;
-  // Static split by cost (key blocks + 1 per tile), in (batch, head, tile) order: each
+  const int64_t g = p.Hq / p.Hkv, lanes = g * p.Nq, kv_heads = p.B * p.Hkv;
+  const int64_t tq = kern.tile_q, tiles = (lanes + tq - 1) / tq;
+  auto tile_rows = [&](int64_t t, int64_t* i0, int64_t* i1) {
+    *i0 = t * tq / g;
+    *i1 = (std::min(lanes, (t + 1) * tq) - 1) / g + 1;
+  };
+  // Static split by cost (key blocks + 1 per tile), in (batch, kv head, tile) order: each
   // thread gets a contiguous run (kv heads stay warm), balanced under causal masks. The
   // tiles do not depend on the thread count, so neither does the result.
   std::vector<int64_t> prefix(size_t(tiles) + 1, 0);
   for (int64_t t = 0; t < tiles; ++t) {
-    int64_t lo, hi;
-    attention_key_range(p, t * tq, std::min(p.Nq, (t + 1) * tq), &lo, &hi);
+    int64_t i0, i1, lo, hi;
+    tile_rows(t, &i0, &i1);
+    attention_key_range(p, i0, i1, &lo, &hi);
     prefix[size_t(t) + 1] = prefix[size_t(t)] + 1 + count_blocks(lo, hi);
   }
-  const int64_t per_head = prefix[size_t(tiles)], total = heads * per_head;
+  const int64_t per_head = prefix[size_t(tiles)], total = kv_heads * per_head;
   ThreadPool::instance().run([&](int t, int n) {
-    TileRunner runner(p, kern, tiles * (p.Hq / p.Hkv));
+    TileRunner runner(p, kern, tiles);
     std::vector<KeyBlock> blocks;
-    for (int64_t w = 0; w < heads * tiles; ++w) {
+    for (int64_t w = 0; w < kv_heads * tiles; ++w) {
       const int64_t bh = w / tiles, qt = w % tiles;
       // Owner: the thread whose share holds the item's cost midpoint.
       const int64_t mid2 = 2 * (bh * per_head + prefix[size_t(qt)]) + (prefix[size_t(qt) + 1] - prefix[size_t(qt)]);
       if (mid2 * n / (2 * total) != t) continue;
-      const int64_t i0 = qt * tq;
-      dense_key_blocks(p, i0, std::min(p.Nq, i0 + tq), &blocks);
-      runner.run(bh / p.Hq, bh % p.Hq, i0, blocks);
+      int64_t i0, i1;
+      tile_rows(qt, &i0, &i1);
+      dense_key_blocks(p, i0, i1, &blocks);
+      runner.run(bh / p.Hkv, bh % p.Hkv, qt * tq, blocks);
     }
   });
 }
