@@ -211,65 +211,93 @@ class KvRows {
   std::vector<int64_t> tag_;
 };
 
-// ---- One query tile.
+// ---- Query tiles.
 // The g = Hq / Hkv query heads that share a kv head are packed into the lanes row by row:
 // packed row i * g + x is query row i of head hk * g + x. Decode (Nq = 1) with GQA then
 // fills g lanes instead of one, and a tile spans fewer rows (tighter causal edges).
+//
+// Up to kGroup tiles of one kv head run together, in lock step over their block lists
+// (step i runs block i of each list): a K/V block is then read from L2 by the tiles of
+// the group instead of from memory by each tile, as a whole head of K and V does not
+// fit L2 at long lengths. Each tile still sees exactly its own list, in order, so the
+// grouping never changes a result.
+constexpr int kGroup = 8;
+
 class TileRunner {
  public:
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
       : p_(p), kern_(kern), tq_(kern.tile_q), g_(p.Hq / p.Hkv), kv_(p, tiles_per_kv_head),
-        qt_(aligned_floats(p.D * tq_)), s_(aligned_floats(kBlockK * tq_)), ot_(aligned_floats(p.Dv * tq_)),
-        m_(aligned_floats(tq_)), l_(aligned_floats(tq_)), alpha_(aligned_floats(tq_)),
-        row_(std::max(p.D, p.Dv)) {
+        s_(aligned_floats(kBlockK * tq_)), row_(std::max(p.D, p.Dv)) {
+    for (Tile& t : tiles_) {
+      t.qt = aligned_floats(p.D * tq_);
+      t.ot = aligned_floats(p.Dv * tq_);
+      t.m = aligned_floats(tq_);
+      t.l = aligned_floats(tq_);
+      t.alpha = aligned_floats(tq_);
+    }
     // Scores come out in base 2 (exp2 is cheaper than exp): log2(e) and the scale are
     // folded into Q. With a softcap, Q carries scale / cap and tanh's output is scaled.
     q_scale_ = p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * kLog2e;
   }
 
-  // Runs packed rows [lane0, lane0 + tile_q) of kv head (b, hk) over `blocks`.
-  void run(int64_t b, int64_t hk, int64_t lane0, const std::vector<KeyBlock>& blocks) {
-    const int64_t lanes = std::min(tq_, g_ * p_.Nq - lane0);
-    load_q(b, hk, lane0, lanes);
-    std::fill(m_.get(), m_.get() + tq_, kInitMax);
-    std::fill(l_.get(), l_.get() + tq_, 0.f);
-    std::fill(ot_.get(), ot_.get() + p_.Dv * tq_, 0.f);
+  // Runs the tiles of packed rows [lane0[t], lane0[t] + tile_q) of kv head (b, hk), for
+  // t < n <= kGroup, each over its list blocks[t].
+  void run(int64_t b, int64_t hk, const int64_t* lane0, int n, const std::vector<KeyBlock>* blocks) {
     kv_.select(b, hk);
-    const float cap = float(double(p_.softcap) * kLog2e);
-    // Keys outside the tile's band are hidden whatever the list says: trimming blocks to
-    // it skips most of the masked part of diagonal blocks.
-    int64_t lo, hi;
-    attention_key_range(p_, lane0 / g_, (lane0 + lanes - 1) / g_ + 1, &lo, &hi);
-    for (const KeyBlock& kb : blocks) {
-      const int64_t j0 = std::max(kb.index * kBlockK, lo), j1 = std::min((kb.index + 1) * kBlockK, hi);
-      if (j0 >= j1) continue;
-      const int64_t nk = j1 - j0;
-      const float *k, *v;
-      int64_t ks, vs;
-      kv_.block(kb.index, &k, &ks, &v, &vs);
-      k += (j0 - kb.index * kBlockK) * ks;
-      v += (j0 - kb.index * kBlockK) * vs;
-      kern_.qk(qt_.get(), p_.D, k, ks, nk, s_.get());
-      if (p_.softcap > 0) kern_.softcap(s_.get(), nk * tq_, cap);
-      if (kb.masked) mask_block(p_, g_, lane0, j0, nk, tq_, s_.get());
-      kern_.softmax(s_.get(), nk, m_.get(), l_.get(), alpha_.get());
-      kern_.pv(s_.get(), nk, v, vs, p_.Dv, ot_.get(), alpha_.get());
+    size_t steps = 0;
+    for (int t = 0; t < n; ++t) {
+      Tile& tile = tiles_[t];
+      tile.lane0 = lane0[t];
+      tile.lanes = std::min(tq_, g_ * p_.Nq - tile.lane0);
+      load_q(b, hk, tile);
+      std::fill(tile.m.get(), tile.m.get() + tq_, kInitMax);
+      std::fill(tile.l.get(), tile.l.get() + tq_, 0.f);
+      std::fill(tile.ot.get(), tile.ot.get() + p_.Dv * tq_, 0.f);
+      // Keys outside the tile's band are hidden whatever the list says: trimming blocks
+      // to it skips most of the masked part of diagonal blocks.
+      attention_key_range(p_, tile.lane0 / g_, (tile.lane0 + tile.lanes - 1) / g_ + 1, &tile.lo, &tile.hi);
+      steps = std::max(steps, blocks[t].size());
     }
-    store(b, hk, lane0, lanes);
+    for (size_t i = 0; i < steps; ++i)
+      for (int t = 0; t < n; ++t)
+        if (i < blocks[t].size()) step(tiles_[t], blocks[t][i]);
+    for (int t = 0; t < n; ++t) store(b, hk, tiles_[t]);
   }
 
  private:
+  struct Tile {
+    Floats qt, ot, m, l, alpha;
+    int64_t lane0 = 0, lanes = 0, lo = 0, hi = 0;
+  };
+
+  void step(Tile& t, const KeyBlock& kb) {
+    const int64_t j0 = std::max(kb.index * kBlockK, t.lo), j1 = std::min((kb.index + 1) * kBlockK, t.hi);
+    if (j0 >= j1) return;
+    const int64_t nk = j1 - j0;
+    const float *k, *v;
+    int64_t ks, vs;
+    kv_.block(kb.index, &k, &ks, &v, &vs);
+    k += (j0 - kb.index * kBlockK) * ks;
+    v += (j0 - kb.index * kBlockK) * vs;
+    float* s = s_.get();
+    kern_.qk(t.qt.get(), p_.D, k, ks, nk, s);
+    if (p_.softcap > 0) kern_.softcap(s, nk * tq_, float(double(p_.softcap) * kLog2e));
+    if (kb.masked) mask_block(p_, g_, t.lane0, j0, nk, tq_, s);
+    kern_.softmax(s, nk, t.m.get(), t.l.get(), t.alpha.get());
+    kern_.pv(s, nk, v, vs, p_.Dv, t.ot.get(), t.alpha.get());
+  }
+
   // Element offset of packed row `lane` of kv head (b, hk) in a [B, Hq, Nq, ...] view.
   int64_t row_offset(const TensorView& t, int64_t b, int64_t hk, int64_t lane) const {
     return b * t.stride[0] + (hk * g_ + lane % g_) * t.stride[1] + (lane / g_) * t.stride[2];
   }
 
-  void load_q(int64_t b, int64_t hk, int64_t lane0, int64_t lanes) {
+  void load_q(int64_t b, int64_t hk, Tile& t) {
     const TensorView& q = p_.q;
-    float* qt = qt_.get();
+    float* qt = t.qt.get();
     std::fill(qt, qt + p_.D * tq_, 0.f);
-    for (int64_t r = 0; r < lanes; ++r) {
-      const int64_t off = row_offset(q, b, hk, lane0 + r);
+    for (int64_t r = 0; r < t.lanes; ++r) {
+      const int64_t off = row_offset(q, b, hk, t.lane0 + r);
       const float* src = q.ptr<float>() + off;
       if (q.dtype != DType::F32) {
         half_to_f32(q.dtype, q.ptr<uint16_t>() + off, row_.data(), p_.D);
@@ -279,20 +307,20 @@ class TileRunner {
     }
   }
 
-  void store(int64_t b, int64_t hk, int64_t lane0, int64_t lanes) {
+  void store(int64_t b, int64_t hk, const Tile& t) {
     const TensorView& o = p_.out;
-    for (int64_t r = 0; r < lanes; ++r) {
-      const float l = l_[r];
+    for (int64_t r = 0; r < t.lanes; ++r) {
+      const float l = t.l[r];
       const float inv = l > 0 ? 1.f / l : 0.f;  // no visible key: output 0
-      for (int64_t x = 0; x < p_.Dv; ++x) row_[x] = ot_[x * tq_ + r] * inv;
-      const int64_t off = row_offset(o, b, hk, lane0 + r);
+      for (int64_t x = 0; x < p_.Dv; ++x) row_[x] = t.ot[x * tq_ + r] * inv;
+      const int64_t off = row_offset(o, b, hk, t.lane0 + r);
       if (o.dtype == DType::F32) std::copy_n(row_.data(), p_.Dv, o.ptr<float>() + off);
       else f32_to_half(o.dtype, row_.data(), o.ptr<uint16_t>() + off, p_.Dv);
       if (p_.lse.data) {
         // sum_j e^{s_j} = 2^m * l, m in base-2 units.
-        const float lse = l > 0 ? float((double(m_[r]) + std::log2(double(l))) * kLn2)
+        const float lse = l > 0 ? float((double(t.m[r]) + std::log2(double(l))) * kLn2)
                                 : -std::numeric_limits<float>::infinity();
-        p_.lse.ptr<float>()[row_offset(p_.lse, b, hk, lane0 + r)] = lse;
+        p_.lse.ptr<float>()[row_offset(p_.lse, b, hk, t.lane0 + r)] = lse;
       }
     }
   }
@@ -301,7 +329,8 @@ class TileRunner {
   const AttentionKernels& kern_;
   const int64_t tq_, g_;
   KvRows kv_;
-  Floats qt_, s_, ot_, m_, l_, alpha_;
+  Tile tiles_[kGroup];
+  Floats s_;
   std::vector<float> row_;
   double q_scale_;
 };
@@ -330,17 +359,26 @@ void attention(const AttentionParams& p) {
   const int64_t per_head = prefix[size_t(tiles)], total = kv_heads * per_head;
   ThreadPool::instance().run([&](int t, int n) {
     TileRunner runner(p, kern, tiles);
-    std::vector<KeyBlock> blocks;
+    std::vector<KeyBlock> blocks[kGroup];
+    int64_t lane0[kGroup];
+    int group = 0, group_bh = -1;
+    auto flush = [&] {
+      if (group) runner.run(group_bh / p.Hkv, group_bh % p.Hkv, lane0, group, blocks);
+      group = 0;
+    };
     for (int64_t w = 0; w < kv_heads * tiles; ++w) {
       const int64_t bh = w / tiles, qt = w % tiles;
       // Owner: the thread whose share holds the item's cost midpoint.
       const int64_t mid2 = 2 * (bh * per_head + prefix[size_t(qt)]) + (prefix[size_t(qt) + 1] - prefix[size_t(qt)]);
       if (mid2 * n / (2 * total) != t) continue;
+      if (bh != group_bh || group == kGroup) flush();
+      group_bh = bh;
       int64_t i0, i1;
       tile_rows(qt, &i0, &i1);
-      dense_key_blocks(p, i0, i1, &blocks);
-      runner.run(bh / p.Hkv, bh % p.Hkv, qt * tq, blocks);
+      dense_key_blocks(p, i0, i1, &blocks[group]);
+      lane0[group++] = qt * tq;
     }
+    flush();
   });
 }
 
