@@ -64,7 +64,7 @@ double seconds_per_query(const AttentionKernels& kern) {
   const auto t0 = Clock::now();
   for (int rep = 0; rep < 8; ++rep) {
     kern.qk(qt.get(), d, kv.get(), d, kBlockK, s.get());
-    kern.pv(s.get(), kBlockK, kv.get(), d, d, ot.get(), alpha.get());
+    kern.pv(s.get(), kBlockK, kv.get(), kBlockK, d, ot.get(), alpha.get());
   }
   return std::chrono::duration<double>(Clock::now() - t0).count() / double(tq);
 }
@@ -138,29 +138,38 @@ void mask_block(const AttentionParams& p, int64_t g, int64_t lane0, int64_t j0, 
   }
 }
 
-// Row stride of copied K and V: a whole, odd number of cache lines. With a power-of-two
-// stride the rows of a block pile into a few L1 sets, and P.V, which walks a few columns
-// down all rows of the block, misses L1 on every row.
-int64_t padded_stride(int64_t d) {
-  const int64_t lines = (d + 15) / 16;
+// Row stride of copied K rows and V^T rows: a whole, odd number of cache lines, so that
+// the rows a micro-kernel reads together spread over the L1 sets.
+int64_t padded_stride(int64_t n) {
+  const int64_t lines = (n + 15) / 16;
   return (lines % 2 ? lines : lines + 1) * 16;
 }
 
-// fp32 rows of K and V for one key block. Blocks are copied (fp16/bf16: converted) once
-// per thread and (batch, kv head), with padded rows, and kept while that head's tiles run:
-// the whole head when it fits kCopyBudget, else a ring of blocks. fp32 inputs that few
-// query tiles read (decode) are read in place instead.
+// One key block of K and V in fp32: K as rows, V as rows of V^T (transposed) or, read in
+// place, as rows of V.
+struct KvBlock {
+  const float* k;
+  int64_t ks;
+  const float* v;
+  int64_t vs;
+  bool transposed;
+};
+
+// Blocks are staged (fp16/bf16: converted) once per thread and (batch, kv head), K as
+// padded rows and V transposed, and kept while that head's tiles run: the whole head when
+// it fits kCopyBudget, else a ring of blocks. fp32 inputs that few query tiles read
+// (decode) are read in place instead.
 class KvRows {
  public:
   KvRows(const AttentionParams& p, int64_t tiles_per_kv_head)
       : p_(p), copy_(p.k.dtype != DType::F32 || tiles_per_kv_head >= 4),
-        ks_(padded_stride(p.D)), vs_(padded_stride(p.Dv)) {
+        ks_(padded_stride(p.D)), vts_(padded_stride(kBlockK)), row_(p.Dv) {
     if (!copy_) return;
     const int64_t nblocks = (p.Nk + kBlockK - 1) / kBlockK;
-    const int64_t block_bytes = kBlockK * (ks_ + vs_) * int64_t(sizeof(float));
+    const int64_t block_bytes = (kBlockK * ks_ + p.Dv * vts_) * int64_t(sizeof(float));
     slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
     k_ = aligned_floats(slots_ * kBlockK * ks_);
-    v_ = aligned_floats(slots_ * kBlockK * vs_);
+    vt_ = aligned_floats(slots_ * p.Dv * vts_);
     tag_.assign(size_t(slots_), -1);
   }
 
@@ -172,43 +181,40 @@ class KvRows {
     hk_ = hk;
   }
 
-  void block(int64_t blk, const float** k, int64_t* ks, const float** v, int64_t* vs) {
+  KvBlock block(int64_t blk) {
     const int64_t j0 = blk * kBlockK, nk = std::min(kBlockK, p_.Nk - j0);
     const int64_t ksrc = p_.k.stride[2], vsrc = p_.v.stride[2];
-    if (!copy_) {
-      *k = p_.k.ptr<float>() + kb_ + j0 * ksrc;
-      *v = p_.v.ptr<float>() + vb_ + j0 * vsrc;
-      *ks = ksrc;
-      *vs = vsrc;
-      return;
-    }
+    if (!copy_) return {p_.k.ptr<float>() + kb_ + j0 * ksrc, ksrc, p_.v.ptr<float>() + vb_ + j0 * vsrc, vsrc, false};
     const int64_t slot = blk % slots_;
     float* kd = k_.get() + slot * kBlockK * ks_;
-    float* vd = v_.get() + slot * kBlockK * vs_;
+    float* vt = vt_.get() + slot * p_.Dv * vts_;
     if (tag_[size_t(slot)] != blk) {
       for (int64_t r = 0; r < nk; ++r) {
-        copy_row(p_.k, kb_ + (j0 + r) * ksrc, p_.D, kd + r * ks_);
-        copy_row(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, vd + r * vs_);
+        float* kr = kd + r * ks_;
+        const float* k = row_f32(p_.k, kb_ + (j0 + r) * ksrc, p_.D, kr);
+        if (k != kr) std::copy_n(k, p_.D, kr);
+        const float* v = row_f32(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, row_.data());
+        for (int64_t x = 0; x < p_.Dv; ++x) vt[x * vts_ + r] = v[x];
       }
       tag_[size_t(slot)] = blk;
     }
-    *k = kd;
-    *v = vd;
-    *ks = ks_;
-    *vs = vs_;
+    return {kd, ks_, vt, vts_, true};
   }
 
  private:
-  static void copy_row(const TensorView& t, int64_t off, int64_t n, float* dst) {
-    if (t.dtype == DType::F32) std::copy_n(t.ptr<float>() + off, n, dst);
-    else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, dst, n);
+  // Row `off` of t in fp32: in place, or converted into buf.
+  static const float* row_f32(const TensorView& t, int64_t off, int64_t n, float* buf) {
+    if (t.dtype == DType::F32) return t.ptr<float>() + off;
+    half_to_f32(t.dtype, t.ptr<uint16_t>() + off, buf, n);
+    return buf;
   }
 
   const AttentionParams& p_;
   bool copy_;
-  int64_t ks_, vs_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
-  Floats k_, v_;
+  int64_t ks_, vts_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
+  Floats k_, vt_;
   std::vector<int64_t> tag_;
+  std::vector<float> row_;
 };
 
 // ---- Query tiles.
@@ -274,17 +280,15 @@ class TileRunner {
     const int64_t j0 = std::max(kb.index * kBlockK, t.lo), j1 = std::min((kb.index + 1) * kBlockK, t.hi);
     if (j0 >= j1) return;
     const int64_t nk = j1 - j0;
-    const float *k, *v;
-    int64_t ks, vs;
-    kv_.block(kb.index, &k, &ks, &v, &vs);
-    k += (j0 - kb.index * kBlockK) * ks;
-    v += (j0 - kb.index * kBlockK) * vs;
+    const KvBlock kv = kv_.block(kb.index);
+    const int64_t skip = j0 - kb.index * kBlockK;  // keys trimmed off the block's start
     float* s = s_.get();
-    kern_.qk(t.qt.get(), p_.D, k, ks, nk, s);
+    kern_.qk(t.qt.get(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
     if (p_.softcap > 0) kern_.softcap(s, nk * tq_, float(double(p_.softcap) * kLog2e));
     if (kb.masked) mask_block(p_, g_, t.lane0, j0, nk, tq_, s);
     kern_.softmax(s, nk, t.m.get(), t.l.get(), t.alpha.get());
-    kern_.pv(s, nk, v, vs, p_.Dv, t.ot.get(), t.alpha.get());
+    if (kv.transposed) kern_.pv(s, nk, kv.v + skip, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
+    else kern_.pv_rows(s, nk, kv.v + skip * kv.vs, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
   }
 
   // Element offset of packed row `lane` of kv head (b, hk) in a [B, Hq, Nq, ...] view.

@@ -3,7 +3,8 @@
 //   qt [d][tile_q]   Q^T, pre-scaled so that scores come out in base-2 units
 //   s  [nk][tile_q]  S^T for the block, turned into P^T in place by softmax
 //   ot [dv][tile_q]  O^T, unnormalised; m, l, alpha [tile_q] running max, sum, rescale
-// Rows of K and V are read in place (row stride ks / vs elements), fp32.
+// K is read as rows (row stride ks elements), V as rows of V^T staged per block (row
+// stride vts) or, where it is read in place, as rows of V (row stride vs); all fp32.
 // Phases stay separate, non-inlined calls: fused, the exp constants held registers the
 // matrix loops needed and the accumulators spilled (CPU-KERNELS.md).
 #pragma once
@@ -25,9 +26,13 @@ struct AttentionKernels {
   // Online softmax step: m' = max(m, max_j s[j]); alpha = 2^(m - m'); s = 2^(s - m');
   // l = l * alpha + sum_j s[j]; m = m'.
   void (*softmax)(float* s, int64_t nk, float* m, float* l, float* alpha);
-  // ot[x][:] = ot[x][:] * alpha + sum_j v[j*vs + x] * p[j][:] for x < dv.
-  void (*pv)(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv, float* ot,
+  // ot[x][:] = ot[x][:] * alpha + sum_j vt[x*vts + j] * p[j][:] for x < dv. Like qk, each
+  // accumulator row then reads one contiguous row (of V^T), which keeps L1 for P^T.
+  void (*pv)(const float* p, int64_t nk, const float* vt, int64_t vts, int64_t dv, float* ot,
              const float* alpha);
+  // The same from rows of V: ot[x][:] = ot[x][:] * alpha + sum_j v[j*vs + x] * p[j][:].
+  void (*pv_rows)(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv, float* ot,
+                  const float* alpha);
 };
 
 const AttentionKernels& attention_kernels_scalar();

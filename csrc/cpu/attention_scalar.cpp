@@ -34,16 +34,26 @@ void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
   }
 }
 
-void pv(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv, float* ot, const float* alpha) {
+// a(x, j) = a[x * xs + j * js]: rows of V^T (xs = vts, js = 1) or of V (xs = 1, js = vs).
+void pv_strided(const float* p, int64_t nk, const float* a, int64_t xs, int64_t js, int64_t dv, float* ot,
+                const float* alpha) {
   for (int64_t x = 0; x < dv; ++x) {
     float* o = ot + x * TQ;
     for (int c = 0; c < TQ; ++c) o[c] *= alpha[c];
     for (int64_t j = 0; j < nk; ++j)
-      for (int c = 0; c < TQ; ++c) o[c] += v[j * vs + x] * p[j * TQ + c];
+      for (int c = 0; c < TQ; ++c) o[c] += a[x * xs + j * js] * p[j * TQ + c];
   }
 }
 
-constexpr AttentionKernels kScalar{TQ, qk, softcap, softmax, pv};
+void pv(const float* p, int64_t nk, const float* vt, int64_t vts, int64_t dv, float* ot, const float* alpha) {
+  pv_strided(p, nk, vt, vts, 1, dv, ot, alpha);
+}
+
+void pv_rows(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv, float* ot, const float* alpha) {
+  pv_strided(p, nk, v, 1, vs, dv, ot, alpha);
+}
+
+constexpr AttentionKernels kScalar{TQ, qk, softcap, softmax, pv, pv_rows};
 
 }  // namespace
 

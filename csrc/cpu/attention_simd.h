@@ -32,48 +32,68 @@ inline typename V::T exp2_poly(typename V::T f) {
   return V::fma(p, f, V::set1(1.0f));
 }
 
-// ---- S^T = K Q^T: R keys x Q query vectors of accumulators, looping over the head dim.
-template <class V, int R>
-inline void qk_micro(const float* qt, int64_t d, const float* k, int64_t ks, float* s) {
+// ---- The matrix products, one micro-kernel: R rows x Q query vectors of accumulators,
+//   out[r][:] = init + sum_{i < n} a(r, i) * b[i][:],   b[i] a row of TQ lanes,
+// with a(r, i) = a[r*as + i] (Inner: each row of a contiguous) or a[i*as + r] (Rows).
+// init is 0, out * scale, or out.
+enum class Layout { Inner, Rows };
+enum class Init { Zero, Scale, Keep };
+
+template <class V, int R, Layout L, Init I>
+inline void micro(const float* b, int64_t n, const float* a, int64_t as, float* out, const float* scale) {
   using T = typename V::T;
   constexpr int W = V::W, Q = V::Q, TQ = Q * W;
   T acc[R][Q];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) acc[r][c] = V::zero();
+    for (int c = 0; c < Q; ++c) {
+      if constexpr (I == Init::Zero) acc[r][c] = V::zero();
+      else if constexpr (I == Init::Scale) acc[r][c] = V::mul(V::load(out + r * TQ + c * W), V::load(scale + c * W));
+      else acc[r][c] = V::load(out + r * TQ + c * W);
+    }
 #pragma GCC unroll 4
-  for (int64_t x = 0; x < d; ++x) {
+  for (int64_t i = 0; i < n; ++i) {
     T q[Q];
 #pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) q[c] = V::load(qt + x * TQ + c * W);
+    for (int c = 0; c < Q; ++c) q[c] = V::load(b + i * TQ + c * W);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const T kb = V::set1(k[r * ks + x]);
+      const T ab = V::set1(L == Layout::Inner ? a[r * as + i] : a[i * as + r]);
 #pragma GCC unroll 8
-      for (int c = 0; c < Q; ++c) acc[r][c] = V::fma(kb, q[c], acc[r][c]);
+      for (int c = 0; c < Q; ++c) acc[r][c] = V::fma(ab, q[c], acc[r][c]);
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) V::store(s + r * TQ + c * W, acc[r][c]);
+    for (int c = 0; c < Q; ++c) V::store(out + r * TQ + c * W, acc[r][c]);
 }
 
-template <class V, int R>
-inline void qk_tail(int rest, const float* qt, int64_t d, const float* k, int64_t ks, float* s) {
+// Runs `rows` rows (< R) with the micro-kernel of that height.
+template <class V, int R, Layout L, Init I>
+inline void micro_tail(int rows, const float* b, int64_t n, const float* a, int64_t as, float* out,
+                       const float* scale) {
   if constexpr (R > 0) {
-    if (rest == R) return qk_micro<V, R>(qt, d, k, ks, s);
-    qk_tail<V, R - 1>(rest, qt, d, k, ks, s);
+    if (rows == R) return micro<V, R, L, I>(b, n, a, as, out, scale);
+    micro_tail<V, R - 1, L, I>(rows, b, n, a, as, out, scale);
   }
 }
 
+// out rows [0, rows), R at a time; a row step of a is `step` elements.
+template <class V, int R, Layout L, Init I>
+inline void micro_rows(int64_t rows, const float* b, int64_t n, const float* a, int64_t step, int64_t as,
+                       float* out, const float* scale) {
+  constexpr int TQ = V::Q * V::W;
+  int64_t r = 0;
+  for (; r + R <= rows; r += R) micro<V, R, L, I>(b, n, a + r * step, as, out + r * TQ, scale);
+  micro_tail<V, R - 1, L, I>(int(rows - r), b, n, a + r * step, as, out + r * TQ, scale);
+}
+
+// ---- S^T = K Q^T: rows of K against Q^T, over the head dim.
 template <class V>
 void qk(const float* qt, int64_t d, const float* k, int64_t ks, int64_t nk, float* s) {
-  constexpr int TQ = V::Q * V::W;
-  int64_t j = 0;
-  for (; j + V::KR <= nk; j += V::KR) qk_micro<V, V::KR>(qt, d, k + j * ks, ks, s + j * TQ);
-  qk_tail<V, V::KR - 1>(int(nk - j), qt, d, k + j * ks, ks, s + j * TQ);
+  micro_rows<V, V::KR, Layout::Inner, Init::Zero>(nk, qt, d, k, ks, ks, s, nullptr);
 }
 
 // ---- softcap: cap * tanh(s), tanh(a) = (e - 1) / (e + 1) with e = 2^(2 a log2(e)), a = |s|.
@@ -127,65 +147,37 @@ void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
   }
 }
 
-// ---- O^T = O^T * alpha + V^T P^T: R value columns x Q query vectors, looping over keys.
-// `scale` is alpha on a block's first key chunk and null after it.
-template <class V, int R>
-inline void pv_micro(const float* p, int64_t nk, const float* v, int64_t vs, float* ot, const float* scale) {
-  using T = typename V::T;
-  constexpr int W = V::W, Q = V::Q, TQ = Q * W;
-  T acc[R][Q];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c)
-      acc[r][c] = scale ? V::mul(V::load(ot + r * TQ + c * W), V::load(scale + c * W)) : V::load(ot + r * TQ + c * W);
-#pragma GCC unroll 4
-  for (int64_t j = 0; j < nk; ++j) {
-    T pj[Q];
-#pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) pj[c] = V::load(p + j * TQ + c * W);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-      const T vb = V::set1(v[j * vs + r]);
-#pragma GCC unroll 8
-      for (int c = 0; c < Q; ++c) acc[r][c] = V::fma(vb, pj[c], acc[r][c]);
-    }
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) V::store(ot + r * TQ + c * W, acc[r][c]);
-}
-
-template <class V, int R>
-inline void pv_tail(int rest, const float* p, int64_t nk, const float* v, int64_t vs, float* ot,
-                    const float* scale) {
-  if constexpr (R > 0) {
-    if (rest == R) return pv_micro<V, R>(p, nk, v, vs, ot, scale);
-    pv_tail<V, R - 1>(rest, p, nk, v, vs, ot, scale);
-  }
-}
-
-// Keys are taken in chunks whose P^T (16 KiB) stays in L1 while every column group of
-// O^T passes over it: a whole block's P^T re-read per group came from L2.
-template <class V>
-void pv(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv, float* ot, const float* alpha) {
+// ---- O^T = O^T * alpha + V^T P^T, over keys in chunks whose P^T stays in L1 while every
+// row group of O^T passes over it (a whole block's P^T re-read per group came from L2).
+// Chunks are even, as a short last chunk pays the accumulator loads and stores for little
+// work. alpha applies on the first chunk only.
+template <class V, Layout L>
+void pv_chunks(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv, float* ot, const float* alpha) {
   constexpr int TQ = V::Q * V::W;
-  constexpr int64_t kChunk = 4096 / TQ;
-  for (int64_t j = 0; j < nk; j += kChunk) {
-    const int64_t n = nk - j < kChunk ? nk - j : kChunk;
-    const float* pj = p + j * TQ;
-    const float* vj = v + j * vs;
-    const float* scale = j == 0 ? alpha : nullptr;
-    int64_t x = 0;
-    for (; x + V::DR <= dv; x += V::DR) pv_micro<V, V::DR>(pj, n, vj + x, vs, ot + x * TQ, scale);
-    pv_tail<V, V::DR - 1>(int(dv - x), pj, n, vj + x, vs, ot + x * TQ, scale);
+  constexpr int64_t kMaxChunk = 6144 / TQ;  // 24 KiB of P^T
+  const int64_t chunks = (nk + kMaxChunk - 1) / kMaxChunk, step = chunks ? (nk + chunks - 1) / chunks : 0;
+  // In V^T a value row is a row of v and a key is a column; in V the reverse.
+  const int64_t row_step = L == Layout::Inner ? vs : 1, key_step = L == Layout::Inner ? 1 : vs;
+  for (int64_t j = 0; j < nk; j += step) {
+    const int64_t n = nk - j < step ? nk - j : step;
+    if (j == 0) micro_rows<V, V::DR, L, Init::Scale>(dv, p, n, v, row_step, vs, ot, alpha);
+    else micro_rows<V, V::DR, L, Init::Keep>(dv, p + j * TQ, n, v + j * key_step, row_step, vs, ot, nullptr);
   }
+}
+
+template <class V>
+void pv(const float* p, int64_t nk, const float* vt, int64_t vts, int64_t dv, float* ot, const float* alpha) {
+  pv_chunks<V, Layout::Inner>(p, nk, vt, vts, dv, ot, alpha);
+}
+
+template <class V>
+void pv_rows(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv, float* ot, const float* alpha) {
+  pv_chunks<V, Layout::Rows>(p, nk, v, vs, dv, ot, alpha);
 }
 
 template <class V>
 constexpr AttentionKernels kernels_for() {
-  return AttentionKernels{V::Q * V::W, qk<V>, softcap<V>, softmax<V>, pv<V>};
+  return AttentionKernels{V::Q * V::W, qk<V>, softcap<V>, softmax<V>, pv<V>, pv_rows<V>};
 }
 
 }  // namespace
