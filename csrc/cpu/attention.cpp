@@ -161,10 +161,11 @@ struct KvBlock {
 // (decode) are read in place instead.
 class KvRows {
  public:
-  KvRows(const AttentionParams& p, int64_t tiles_per_kv_head)
-      : p_(p), copy_(p.k.dtype != DType::F32 || tiles_per_kv_head >= 4),
-        ks_(padded_stride(p.D)), vts_(padded_stride(kBlockK)), row_(p.Dv) {
+  KvRows(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
+      : p_(p), kern_(kern), copy_(p.k.dtype != DType::F32 || tiles_per_kv_head >= 4),
+        ks_(padded_stride(p.D)), vts_(padded_stride(kBlockK)) {
     if (!copy_) return;
+    if (p.v.dtype != DType::F32) vrows_ = aligned_floats(kBlockK * p.Dv);
     const int64_t nblocks = (p.Nk + kBlockK - 1) / kBlockK;
     const int64_t block_bytes = (kBlockK * ks_ + p.Dv * vts_) * int64_t(sizeof(float));
     slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
@@ -193,9 +194,16 @@ class KvRows {
         float* kr = kd + r * ks_;
         const float* k = row_f32(p_.k, kb_ + (j0 + r) * ksrc, p_.D, kr);
         if (k != kr) std::copy_n(k, p_.D, kr);
-        const float* v = row_f32(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, row_.data());
-        for (int64_t x = 0; x < p_.Dv; ++x) vt[x * vts_ + r] = v[x];
       }
+      // V: fp32 rows in place, or converted into vrows_, then transposed.
+      const float* v = p_.v.ptr<float>() + vb_ + j0 * vsrc;
+      int64_t vs = vsrc;
+      if (vrows_) {
+        for (int64_t r = 0; r < nk; ++r) row_f32(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, vrows_.get() + r * p_.Dv);
+        v = vrows_.get();
+        vs = p_.Dv;
+      }
+      kern_.transpose(v, vs, nk, p_.Dv, vt, vts_);
       tag_[size_t(slot)] = blk;
     }
     return {kd, ks_, vt, vts_, true};
@@ -210,11 +218,11 @@ class KvRows {
   }
 
   const AttentionParams& p_;
+  const AttentionKernels& kern_;
   bool copy_;
   int64_t ks_, vts_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
-  Floats k_, vt_;
+  Floats k_, vt_, vrows_;
   std::vector<int64_t> tag_;
-  std::vector<float> row_;
 };
 
 // ---- Query tiles.
@@ -232,8 +240,8 @@ constexpr int kGroup = 8;
 class TileRunner {
  public:
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), tq_(kern.tile_q), g_(p.Hq / p.Hkv), kv_(p, tiles_per_kv_head),
-        s_(aligned_floats(kBlockK * tq_)), row_(std::max(p.D, p.Dv)) {
+      : p_(p), kern_(kern), tq_(kern.tile_q), g_(p.Hq / p.Hkv), kv_(p, kern, tiles_per_kv_head),
+        s_(aligned_floats(kBlockK * tq_)), rows_(aligned_floats(tq_ * std::max(p.D, p.Dv))) {
     for (Tile& t : tiles_) {
       t.qt = aligned_floats(p.D * tq_);
       t.ot = aligned_floats(p.Dv * tq_);
@@ -296,30 +304,33 @@ class TileRunner {
     return b * t.stride[0] + (hk * g_ + lane % g_) * t.stride[1] + (lane / g_) * t.stride[2];
   }
 
+  // Q^T of the tile, scaled: rows scaled (in double) into rows_, then transposed.
   void load_q(int64_t b, int64_t hk, Tile& t) {
     const TensorView& q = p_.q;
     float* qt = t.qt.get();
-    std::fill(qt, qt + p_.D * tq_, 0.f);
+    if (t.lanes < tq_) std::fill(qt, qt + p_.D * tq_, 0.f);
     for (int64_t r = 0; r < t.lanes; ++r) {
       const int64_t off = row_offset(q, b, hk, t.lane0 + r);
-      const float* src = q.ptr<float>() + off;
-      if (q.dtype != DType::F32) {
-        half_to_f32(q.dtype, q.ptr<uint16_t>() + off, row_.data(), p_.D);
-        src = row_.data();
-      }
-      for (int64_t x = 0; x < p_.D; ++x) qt[x * tq_ + r] = float(src[x] * q_scale_);
+      float* row = rows_.get() + r * p_.D;
+      const float* src = q.dtype == DType::F32 ? q.ptr<float>() + off : row;
+      if (q.dtype != DType::F32) half_to_f32(q.dtype, q.ptr<uint16_t>() + off, row, p_.D);
+      for (int64_t x = 0; x < p_.D; ++x) row[x] = float(src[x] * q_scale_);
     }
+    kern_.transpose(rows_.get(), p_.D, t.lanes, p_.D, qt, tq_);
   }
 
+  // O = O^T transposed, over l.
   void store(int64_t b, int64_t hk, const Tile& t) {
     const TensorView& o = p_.out;
+    kern_.transpose(t.ot.get(), tq_, p_.Dv, t.lanes, rows_.get(), p_.Dv);
     for (int64_t r = 0; r < t.lanes; ++r) {
       const float l = t.l[r];
       const float inv = l > 0 ? 1.f / l : 0.f;  // no visible key: output 0
-      for (int64_t x = 0; x < p_.Dv; ++x) row_[x] = t.ot[x * tq_ + r] * inv;
+      float* row = rows_.get() + r * p_.Dv;
+      for (int64_t x = 0; x < p_.Dv; ++x) row[x] *= inv;
       const int64_t off = row_offset(o, b, hk, t.lane0 + r);
-      if (o.dtype == DType::F32) std::copy_n(row_.data(), p_.Dv, o.ptr<float>() + off);
-      else f32_to_half(o.dtype, row_.data(), o.ptr<uint16_t>() + off, p_.Dv);
+      if (o.dtype == DType::F32) std::copy_n(row, p_.Dv, o.ptr<float>() + off);
+      else f32_to_half(o.dtype, row, o.ptr<uint16_t>() + off, p_.Dv);
       if (p_.lse.data) {
         // sum_j e^{s_j} = 2^m * l, m in base-2 units.
         const float lse = l > 0 ? float((double(t.m[r]) + std::log2(double(l))) * kLn2)
@@ -334,8 +345,7 @@ class TileRunner {
   const int64_t tq_, g_;
   KvRows kv_;
   Tile tiles_[kGroup];
-  Floats s_;
-  std::vector<float> row_;
+  Floats s_, rows_;  // S^T / P^T of a block; rows of Q or O being (un)staged
   double q_scale_;
 };
 

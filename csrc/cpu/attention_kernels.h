@@ -33,6 +33,8 @@ struct AttentionKernels {
   // The same from rows of V: ot[x][:] = ot[x][:] * alpha + sum_j v[j*vs + x] * p[j][:].
   void (*pv_rows)(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv, float* ot,
                   const float* alpha);
+  // d[c*ds + r] = s[r*ss + c] for r < rows, c < cols: staging Q^T and V^T, unstaging O^T.
+  void (*transpose)(const float* s, int64_t ss, int64_t rows, int64_t cols, float* d, int64_t ds);
 };
 
 const AttentionKernels& attention_kernels_scalar();

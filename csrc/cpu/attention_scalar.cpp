@@ -53,7 +53,12 @@ void pv_rows(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv,
   pv_strided(p, nk, v, 1, vs, dv, ot, alpha);
 }
 
-constexpr AttentionKernels kScalar{TQ, qk, softcap, softmax, pv, pv_rows};
+void transpose(const float* s, int64_t ss, int64_t rows, int64_t cols, float* d, int64_t ds) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) d[c * ds + r] = s[r * ss + c];
+}
+
+constexpr AttentionKernels kScalar{TQ, qk, softcap, softmax, pv, pv_rows, transpose};
 
 }  // namespace
 
