@@ -111,40 +111,44 @@ void softcap(float* s, int64_t n, float cap) {
   }
 }
 
-// ---- online softmax over a block, one query vector at a time.
+// ---- online softmax over a block, all query vectors at once: Q independent chains for the
+// sums, and 2Q for the max (two keys per step), as one chain is bound by the latency.
 template <class V>
 void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
   using T = typename V::T;
-  constexpr int W = V::W, TQ = V::Q * W;
-  for (int c = 0; c < V::Q; ++c) {
-    float* col = s + c * W;
-    const T m_old = V::load(m + c * W);
-    T mx0 = m_old, mx1 = m_old;  // two chains hide the max latency
-    int64_t j = 0;
-    for (; j + 2 <= nk; j += 2) {
-      mx0 = V::max(mx0, V::load(col + j * TQ));
-      mx1 = V::max(mx1, V::load(col + (j + 1) * TQ));
+  constexpr int W = V::W, Q = V::Q, TQ = Q * W;
+  T mx[Q], mx1[Q], sum[Q];
+#pragma GCC unroll 8
+  for (int c = 0; c < Q; ++c) mx[c] = mx1[c] = V::load(m + c * W);
+  int64_t j = 0;
+  for (; j + 2 <= nk; j += 2)
+#pragma GCC unroll 8
+    for (int c = 0; c < Q; ++c) {
+      mx[c] = V::max(mx[c], V::load(s + j * TQ + c * W));
+      mx1[c] = V::max(mx1[c], V::load(s + (j + 1) * TQ + c * W));
     }
-    if (j < nk) mx0 = V::max(mx0, V::load(col + j * TQ));
-    const T mx = V::max(mx0, mx1);
-    T sum0 = V::zero(), sum1 = V::zero();
-    for (j = 0; j + 2 <= nk; j += 2) {
-      const T p0 = V::exp2(V::sub(V::load(col + j * TQ), mx));
-      const T p1 = V::exp2(V::sub(V::load(col + (j + 1) * TQ), mx));
-      V::store(col + j * TQ, p0);
-      V::store(col + (j + 1) * TQ, p1);
-      sum0 = V::add(sum0, p0);
-      sum1 = V::add(sum1, p1);
+  if (j < nk)
+#pragma GCC unroll 8
+    for (int c = 0; c < Q; ++c) mx[c] = V::max(mx[c], V::load(s + j * TQ + c * W));
+#pragma GCC unroll 8
+  for (int c = 0; c < Q; ++c) {
+    mx[c] = V::max(mx[c], mx1[c]);
+    sum[c] = V::zero();
+  }
+  for (j = 0; j < nk; ++j)
+#pragma GCC unroll 8
+    for (int c = 0; c < Q; ++c) {
+      float* x = s + j * TQ + c * W;
+      const T p = V::exp2(V::sub(V::load(x), mx[c]));
+      V::store(x, p);
+      sum[c] = V::add(sum[c], p);
     }
-    if (j < nk) {
-      const T p0 = V::exp2(V::sub(V::load(col + j * TQ), mx));
-      V::store(col + j * TQ, p0);
-      sum0 = V::add(sum0, p0);
-    }
-    const T a = V::exp2(V::sub(m_old, mx));
+#pragma GCC unroll 8
+  for (int c = 0; c < Q; ++c) {
+    const T a = V::exp2(V::sub(V::load(m + c * W), mx[c]));
     V::store(alpha + c * W, a);
-    V::store(m + c * W, mx);
-    V::store(l + c * W, V::fma(V::load(l + c * W), a, V::add(sum0, sum1)));
+    V::store(m + c * W, mx[c]);
+    V::store(l + c * W, V::fma(V::load(l + c * W), a, sum[c]));
   }
 }
 
