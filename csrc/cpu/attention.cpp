@@ -327,10 +327,10 @@ class TileRunner {
       const float l = t.l[r];
       const float inv = l > 0 ? 1.f / l : 0.f;  // no visible key: output 0
       float* row = rows_.get() + r * p_.Dv;
-      for (int64_t x = 0; x < p_.Dv; ++x) row[x] *= inv;
       const int64_t off = row_offset(o, b, hk, t.lane0 + r);
-      if (o.dtype == DType::F32) std::copy_n(row, p_.Dv, o.ptr<float>() + off);
-      else f32_to_half(o.dtype, row, o.ptr<uint16_t>() + off, p_.Dv);
+      float* dst = o.dtype == DType::F32 ? o.ptr<float>() + off : row;
+      for (int64_t x = 0; x < p_.Dv; ++x) dst[x] = row[x] * inv;
+      if (o.dtype != DType::F32) f32_to_half(o.dtype, row, o.ptr<uint16_t>() + off, p_.Dv);
       if (p_.lse.data) {
         // sum_j e^{s_j} = 2^m * l, m in base-2 units.
         const float lse = l > 0 ? float((double(t.m[r]) + std::log2(double(l))) * kLn2)
