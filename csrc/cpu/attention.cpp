@@ -255,7 +255,9 @@ class TileRunner {
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
       : p_(p), kern_(kern), tq_(kern.tile_q), g_(p.Hq / p.Hkv), kv_(p, kern, tiles_per_kv_head),
         s_(aligned_floats(kBlockK * tq_)), rows_(aligned_floats(tq_ * std::max(p.D, p.Dv))) {
-    for (Tile& t : tiles_) {
+    // A group holds tiles of one kv head, so at most that many.
+    for (int64_t i = 0; i < std::min<int64_t>(kGroup, tiles_per_kv_head); ++i) {
+      Tile& t = tiles_[i];
       t.qt = aligned_floats(p.D * tq_);
       t.ot = aligned_floats(p.Dv * tq_);
       t.m = aligned_floats(tq_);
