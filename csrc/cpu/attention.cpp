@@ -170,20 +170,21 @@ struct KvBlock {
 
 // Blocks are staged (fp16/bf16: converted) once per thread and (batch, kv head), K as
 // padded rows and V transposed, and kept while that head's tiles run: the whole head when
-// it fits kCopyBudget, else a ring of blocks. fp32 inputs that few query tiles read
-// (decode) are read in place instead.
+// it fits kCopyBudget, else a ring of blocks. Where few query tiles read a head (decode)
+// the transposition does not pay: V stays in rows, fp32 K and V are read in place and
+// fp16/bf16 ones converted to padded rows.
 class KvRows {
  public:
   KvRows(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), copy_(p.k.dtype != DType::F32 || tiles_per_kv_head >= 4),
-        ks_(padded_stride(p.D)), vts_(padded_stride(kBlockK)) {
+      : p_(p), kern_(kern), transpose_(tiles_per_kv_head >= 4), copy_(p.k.dtype != DType::F32 || transpose_),
+        ks_(padded_stride(p.D)), vs_(transpose_ ? padded_stride(kBlockK) : padded_stride(p.Dv)) {
     if (!copy_) return;
-    if (p.v.dtype != DType::F32) vrows_ = aligned_floats(kBlockK * p.Dv);
+    if (transpose_ && p.v.dtype != DType::F32) vrows_ = aligned_floats(kBlockK * p.Dv);
     const int64_t nblocks = (p.Nk + kBlockK - 1) / kBlockK;
-    const int64_t block_bytes = (kBlockK * ks_ + p.Dv * vts_) * int64_t(sizeof(float));
+    const int64_t block_bytes = (kBlockK * ks_ + v_floats()) * int64_t(sizeof(float));
     slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
     k_ = aligned_floats(slots_ * kBlockK * ks_);
-    vt_ = aligned_floats(slots_ * p.Dv * vts_);
+    v_ = aligned_floats(slots_ * v_floats());
     tag_.assign(size_t(slots_), -1);
   }
 
@@ -201,28 +202,39 @@ class KvRows {
     if (!copy_) return {p_.k.ptr<float>() + kb_ + j0 * ksrc, ksrc, p_.v.ptr<float>() + vb_ + j0 * vsrc, vsrc, false};
     const int64_t slot = blk % slots_;
     float* kd = k_.get() + slot * kBlockK * ks_;
-    float* vt = vt_.get() + slot * p_.Dv * vts_;
+    float* vd = v_.get() + slot * v_floats();
     if (tag_[size_t(slot)] != blk) {
       for (int64_t r = 0; r < nk; ++r) {
         float* kr = kd + r * ks_;
         const float* k = row_f32(p_.k, kb_ + (j0 + r) * ksrc, p_.D, kr);
         if (k != kr) std::copy_n(k, p_.D, kr);
       }
-      // V: fp32 rows in place, or converted into vrows_, then transposed.
-      const float* v = p_.v.ptr<float>() + vb_ + j0 * vsrc;
-      int64_t vs = vsrc;
-      if (vrows_) {
-        for (int64_t r = 0; r < nk; ++r) row_f32(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, vrows_.get() + r * p_.Dv);
-        v = vrows_.get();
-        vs = p_.Dv;
+      if (transpose_) {
+        // fp32 rows in place, or converted into vrows_, then transposed.
+        const float* v = p_.v.ptr<float>() + vb_ + j0 * vsrc;
+        int64_t vs = vsrc;
+        if (vrows_) {
+          for (int64_t r = 0; r < nk; ++r) row_f32(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, vrows_.get() + r * p_.Dv);
+          v = vrows_.get();
+          vs = p_.Dv;
+        }
+        kern_.transpose(v, vs, nk, p_.Dv, vd, vs_);
+      } else {
+        for (int64_t r = 0; r < nk; ++r) {
+          float* vr = vd + r * vs_;
+          const float* v = row_f32(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, vr);
+          if (v != vr) std::copy_n(v, p_.Dv, vr);
+        }
       }
-      kern_.transpose(v, vs, nk, p_.Dv, vt, vts_);
       tag_[size_t(slot)] = blk;
     }
-    return {kd, ks_, vt, vts_, true};
+    return {kd, ks_, vd, vs_, transpose_};
   }
 
  private:
+  // Floats of V per block: V^T rows of a block's keys, or a block's V rows.
+  int64_t v_floats() const { return transpose_ ? p_.Dv * vs_ : kBlockK * vs_; }
+
   // Row `off` of t in fp32: in place, or converted into buf.
   static const float* row_f32(const TensorView& t, int64_t off, int64_t n, float* buf) {
     if (t.dtype == DType::F32) return t.ptr<float>() + off;
@@ -232,9 +244,9 @@ class KvRows {
 
   const AttentionParams& p_;
   const AttentionKernels& kern_;
-  bool copy_;
-  int64_t ks_, vts_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
-  Floats k_, vt_, vrows_;
+  bool transpose_, copy_;
+  int64_t ks_, vs_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
+  Floats k_, v_, vrows_;
   std::vector<int64_t> tag_;
 };
 
