@@ -43,6 +43,7 @@ static Napi::Value backend_info(const Napi::CallbackInfo& info) {
     o.Set("name", d.name);
     o.Set("computeCapability", std::to_string(d.major) + "." + std::to_string(d.minor));
     o.Set("totalMemory", double(d.total_memory));
+    o.Set("freeMemory", double(d.free_memory));
     o.Set("multiprocessors", d.multiprocessors);
     devs.Set(uint32_t(i), o);
   }
