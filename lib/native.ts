@@ -4,12 +4,22 @@ import * as path from 'path';
 import type { DType, TypedArray } from './tensor';
 import { NativeLoadError } from './errors';
 
+/** A block of device memory (csrc/napi/device_buffer.h). */
+export interface NativeDeviceBuffer {
+  readonly bytes: number;
+  readonly device: number;
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+/** A tensor the addon returns: `data` on the CPU, `deviceBuffer` on CUDA. */
 export interface NativeTensor {
   dtype: DType;
   shape: number[];
   strides: number[];
   device: string;
-  data: TypedArray;
+  data?: TypedArray;
+  deviceBuffer?: NativeDeviceBuffer;
 }
 
 export interface NativeBackendInfo {
@@ -24,7 +34,14 @@ export interface NativeBackendInfo {
     runtimeVersion: number;
     driverVersion: number;
     error?: string;
-    devices: { index: number; name: string; computeCapability: string; totalMemory: number; multiprocessors: number }[];
+    devices: {
+      index: number;
+      name: string;
+      computeCapability: string;
+      totalMemory: number;
+      freeMemory: number;
+      multiprocessors: number;
+    }[];
   };
 }
 
@@ -32,6 +49,12 @@ type Fn = (...args: unknown[]) => unknown;
 export interface Native {
   attention: Fn;
   attentionSync: Fn;
+  mergeAttentionStates: Fn;
+  mergeAttentionStatesSync: Fn;
+  DeviceBuffer: new (device: number, bytes: number) => NativeDeviceBuffer;
+  copyToDevice(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
+  copyToHost(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
+  cudaDeviceCount(): number;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): void;
   setSimdLevel(level: string): string;
