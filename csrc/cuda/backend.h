@@ -32,5 +32,9 @@ Info info();
 // (the calling thread waits; async ops call these from a libuv worker).
 void attention(const AttentionParams& p);
 void merge_states(const MergeParams& p);
+// The same, returning once the work is enqueued on the device's stream
+// (runtime.h); for callers that time or batch GPU work themselves.
+void attention_enqueue(const AttentionParams& p);
+void merge_states_enqueue(const MergeParams& p);
 
 }  // namespace subq::cuda

@@ -24,5 +24,7 @@ void upload(int, void*, const void*, size_t) { no_cuda(); }
 void download(int, void*, const void*, size_t) { no_cuda(); }
 void attention(const AttentionParams&) { no_cuda(); }
 void merge_states(const MergeParams&) { no_cuda(); }
+void attention_enqueue(const AttentionParams&) { no_cuda(); }
+void merge_states_enqueue(const MergeParams&) { no_cuda(); }
 
 }  // namespace subq::cuda

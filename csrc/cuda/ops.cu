@@ -8,15 +8,21 @@
 
 namespace subq::cuda {
 
-void attention(const AttentionParams& p) {
+void attention_enqueue(const AttentionParams& p) {
   use_device(p.q.device.index);
   runtime_error("CUDA attention kernels are not part of this build yet");
 }
 
+void attention(const AttentionParams& p) {
+  attention_enqueue(p);
+  wait(p.q.device.index);
+}
+
+void merge_states_enqueue(const MergeParams& p) { merge_states_launch(p, stream(p.o1.device.index)); }
+
 void merge_states(const MergeParams& p) {
-  const int dev = p.o1.device.index;
-  merge_states_launch(p, stream(dev));
-  wait(dev);
+  merge_states_enqueue(p);
+  wait(p.o1.device.index);
 }
 
 }  // namespace subq::cuda
