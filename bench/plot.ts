@@ -12,7 +12,8 @@ export function plotSvg(r: Report): string {
   families.forEach((fam, fi) => {
     const rows = pts.filter((p) => p.family === fam);
     const xs = rows.map((p) => p.x), ys = rows.map((p) => p.medianMs!);
-    const lx0 = Math.log10(Math.min(...xs)), lx1 = Math.log10(Math.max(...xs)) + 1e-9;
+    const pad = Math.min(...xs) === Math.max(...xs) ? 0.5 : 0.05;  // a single x sits in the middle
+    const lx0 = Math.log10(Math.min(...xs)) - pad, lx1 = Math.log10(Math.max(...xs)) + pad;
     const ly0 = Math.floor(Math.log10(Math.min(...ys))), ly1 = Math.ceil(Math.log10(Math.max(...ys)) + 1e-9);
     const X = (x: number) => m.l + ((Math.log10(x) - lx0) / (lx1 - lx0 || 1)) * (W - m.l - m.r);
     const Y = (y: number) => m.t + (1 - (Math.log10(y) - ly0) / (ly1 - ly0 || 1)) * (Hp - m.t - m.b);
