@@ -27,8 +27,9 @@ Info info() {
     cudaDeviceProp prop;
     if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) continue;
     DeviceInfo d{i, prop.name, prop.major, prop.minor, prop.totalGlobalMem, 0, prop.multiProcessorCount};
-    use_device(i);
-    if (cudaMemGetInfo(&d.free_memory, &d.total_memory) != cudaSuccess) cudaGetLastError();
+    // Free memory needs the device's context (created here if no op made it yet).
+    if (cudaSetDevice(i) != cudaSuccess || cudaMemGetInfo(&d.free_memory, &d.total_memory) != cudaSuccess)
+      cudaGetLastError();
     r.devices.push_back(d);
   }
   return r;
