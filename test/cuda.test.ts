@@ -130,6 +130,23 @@ if (gpus > 0) {
     got.lse.dispose();
   });
 
+  t.test('a timer keeps firing while a large copy and a merge run on the GPU', async (t) => {
+    const n = 64 * 1024 * 1024;
+    const x = new Tensor('float32', new Float32Array(n), [8, 32, 2048, 128]);
+    const l = Tensor.zeros('float32', [8, 32, 2048]);
+    let ticks = 0;
+    const timer = setInterval(() => void ticks++, 2);
+    const g = await x.to('cuda');
+    const gl = await l.to('cuda');
+    const before = ticks;
+    const m = await mergeAttentionStates(g, gl, g, gl);
+    const back = await m.out.to('cpu');
+    clearInterval(timer);
+    t.ok(ticks - before >= 3, `the interval fired ${ticks - before} times during the merge and download`);
+    t.equal(back.size, n);
+    [g, gl, m.out, m.lse].forEach((y) => y.dispose());
+  });
+
   t.test('out of memory is a RangeError and the process stays usable', async (t) => {
     const huge = Tensor.zeros('float32', [1]);
     t.throws(() => new (native().DeviceBuffer)(0, 2 ** 52), { name: 'RangeError', message: /out of memory/ });
