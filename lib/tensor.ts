@@ -129,9 +129,12 @@ export class Tensor {
   static from(x: TensorLike, name = 'tensor'): Tensor {
     if (x instanceof Tensor) return x;
     if (x === null || typeof x !== 'object') throw new TypeError(`${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-    const o = x as Partial<OrtLikeTensor> & { shape?: readonly number[]; dtype?: unknown; strides?: readonly number[] };
+    const o = x as Partial<OrtLikeTensor> & { shape?: readonly number[]; dtype?: unknown; strides?: readonly number[]; device?: unknown };
     if (o.location !== undefined && o.location !== 'cpu')
       throw new TypeError(`${name}.location must be 'cpu', got '${String(o.location)}'`);
+    // Plain objects hold host data: one that claims a device must not run on the CPU.
+    if (o.device !== undefined && o.device !== 'cpu')
+      throw new TypeError(`${name}.device is '${String(o.device)}', but only a Tensor can live on a CUDA device (use tensor.to('cuda'))`);
     const shape = o.dims ?? o.shape;
     const dtype = o.type ?? o.dtype ?? dtypeOfArray(o.data);
     if (!shape || !('data' in o)) throw new TypeError(`${name} must be a Tensor or an object with data and shape (or ORT-style dims and type)`);

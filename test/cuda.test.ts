@@ -28,6 +28,9 @@ t.test('bad device names are TypeErrors', async (t) => {
   await t.rejects(x.to('gpu'), { name: 'TypeError', message: /'cpu', 'cuda' or 'cuda:N'/ });
   await t.rejects(x.to('cuda:-1'), TypeError);
   t.equal(await x.to('cpu'), x, 'to the same device is the same tensor');
+  const plain = { dtype: 'float32' as const, shape: [1, 1, 2, 1], data: new Float32Array(2), device: 'cuda:0' };
+  t.throws(() => attentionSync(plain, plain, plain), { name: 'TypeError', message: /q\.device is 'cuda:0'.*only a Tensor/ }, 'host data claiming a device');
+  t.throws(() => native().attentionSync({ ...plain, device: 'gpu' }, plain, plain, {}), { name: 'TypeError', message: /q\.device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'/ });
 });
 
 if (gpus === 0) {

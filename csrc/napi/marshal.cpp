@@ -84,8 +84,10 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
   Napi::Value dt = o.Get("dtype");
   if (!dt.IsString() || !dtype_from_name(dt.As<Napi::String>().Utf8Value(), &t.dtype))
     type_error(name + ".dtype must be one of float32, float16, bfloat16, int8, uint8, int32");
-  if (!parse_device(o.Get("device"), &t.device))
-    type_error(name + ".device must be 'cpu', 'cuda' or 'cuda:N', got " + kind_of(o.Get("device")));
+  Napi::Value dev = o.Get("device");
+  if (!parse_device(dev, &t.device))
+    type_error(name + ".device must be 'cpu', 'cuda' or 'cuda:N', got " +
+               (dev.IsString() ? "'" + dev.As<Napi::String>().Utf8Value() + "'" : std::string(kind_of(dev))));
   Napi::Value shape = o.Get("shape"), strides = o.Get("strides");
   if (!shape.IsArray()) type_error(name + ".shape must be an array of integers, got " + kind_of(shape));
   Napi::Array sa = shape.As<Napi::Array>();
