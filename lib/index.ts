@@ -9,3 +9,4 @@ export { attention, attentionSync } from './ops/attention';
 export type { AttentionOptions, AttentionWithLse } from './ops/attention';
 export { mergeAttentionStates, mergeAttentionStatesSync } from './ops/merge';
 export type { MergeOptions, MergedState } from './ops/merge';
+export * from './ops/ssm';

@@ -1,5 +1,6 @@
 // Every kernel family the suite runs, in report order.
 import type { Family } from '../suite';
 import { attentionFamily } from './attention';
+import { ssmFamily } from './ssm';
 
-export const families: Family[] = [attentionFamily];
+export const families: Family[] = [attentionFamily, ssmFamily];

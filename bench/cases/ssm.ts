@@ -1,0 +1,129 @@
+// State-space ops: selective scan (fp32, varying B/C, softplus; b in {1, 8}, d=1536,
+// N=16, L in {2048, 16384}), the decode update at b=64, causal conv1d at d=3072,
+// L=16384, w=4.
+// Scan work is counted as 4 FLOPs per state update (its two multiply-adds: x*dA + dt*u*B
+// and y += x*C; the exp is not counted), so G state-updates/s = GFLOP/s / 4. The update
+// and conv1d are memory-bound: bytes are their compulsory traffic.
+import { causalConv1dSync, selectiveScanSync, selectiveStateUpdateSync, Tensor } from '../../lib';
+import { conv1dRef, selectiveScanRef, stateUpdateRef } from '../../test/reference/ssm';
+import type { BenchCase, Family } from '../suite';
+
+function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = lo + (s / 4294967296) * (hi - lo);
+  }
+  return a;
+}
+
+const f32 = (v: Float32Array, shape: number[]) => new Tensor('float32', v, shape);
+
+// Max |got - ref| over the rows of a few channels, relative to their scale.
+function relErr(got: (c: number) => ArrayLike<number>, ref: (c: number) => ArrayLike<number>, channels: number[]): number {
+  let err = 0, scale = 0;
+  for (const c of channels) {
+    const g = got(c), r = ref(c);
+    for (let i = 0; i < r.length; i++) {
+      scale = Math.max(scale, Math.abs(r[i]));
+      err = Math.max(err, Math.abs(g[i] - r[i]));
+    }
+  }
+  return err / scale;
+}
+
+function scanCase(b: number, L: number): BenchCase {
+  const d = 1536, N = 16;
+  return {
+    family: 'ssm',
+    backend: 'subquadratic',
+    label: `selectiveScan fp32 b${b} d${d} N${N} L${L} (GFLOP/s / 4 = G updates/s)`,
+    series: `selectiveScan b${b}`,
+    x: L,
+    async setup() {
+      const u = random(b * d * L, 1), delta = random(b * d * L, 2, -4, 0), A = random(d * N, 3, -1, -0.1);
+      const B = random(b * N * L, 4), C = random(b * N * L, 5);
+      const out = Tensor.zeros('float32', [b, d, L]);
+      const args = [f32(u, [b, d, L]), f32(delta, [b, d, L]), f32(A, [d, N]), f32(B, [b, 1, N, L]), f32(C, [b, 1, N, L])] as const;
+      const channels = [0, 777, d - 1];
+      // One channel of batch 0 through the fp64 recurrence.
+      const ref = (c: number) =>
+        selectiveScanRef({
+          u: u.subarray(c * L, (c + 1) * L), delta: delta.subarray(c * L, (c + 1) * L), A: A.subarray(c * N, (c + 1) * N),
+          B: B.subarray(0, N * L), C: C.subarray(0, N * L), BVarying: true, CVarying: true, softplus: true,
+        }, { b: 1, d: 1, L, N, G: 1 }).out;
+      return {
+        run: () => selectiveScanSync(...args, { deltaSoftplus: true, out }),
+        work: { flops: 4 * b * d * L * N },
+        error: () => relErr((c) => (out.data as Float32Array).subarray(c * L, (c + 1) * L), ref, channels),
+      };
+    },
+  };
+}
+
+function updateCase(): BenchCase {
+  const b = 64, d = 1536, N = 16;
+  return {
+    family: 'ssm',
+    backend: 'subquadratic',
+    label: `selectiveStateUpdate fp32 b${b} d${d} N${N} (state in place)`,
+    series: 'selectiveStateUpdate',
+    x: b,
+    async setup() {
+      const s0 = random(b * d * N, 1), x = random(b * d, 2), dt = random(b * d, 3, -4, 0), A = random(d * N, 4, -1, -0.1);
+      const B = random(b * N, 5), C = random(b * N, 6);
+      // Sixteen state sets (100 MB) in turn, so the states come from memory, not a cache.
+      const states = Array.from({ length: 16 }, () => f32(Float32Array.from(s0), [b, d, N]));
+      let next = 0;
+      const out = Tensor.zeros('float32', [b, d]);
+      const args = [f32(x, [b, d]), f32(dt, [b, d]), f32(A, [d, N]), f32(B, [b, 1, N]), f32(C, [b, 1, N])] as const;
+      return {
+        run: () => selectiveStateUpdateSync(states[next++ % states.length], ...args, { dtSoftplus: true, out }),
+        // State read and written, x / dt / out per channel, A once.
+        work: { bytes: 2 * b * d * N * 4 + 3 * b * d * 4 + d * N * 4 },
+        error: () => {
+          // One step from s0 against the kernel's first step.
+          const st = f32(Float32Array.from(s0), [b, d, N]);
+          const o = selectiveStateUpdateSync(st, ...args, { dtSoftplus: true }).data as Float32Array;
+          const r = stateUpdateRef({ state: s0, x, dt, A, B, C, softplus: true }, b, d, N, 1).out;
+          return relErr(() => o, () => r, [0]);
+        },
+      };
+    },
+  };
+}
+
+function convCase(): BenchCase {
+  const b = 1, d = 3072, L = 16384, w = 4;
+  return {
+    family: 'ssm',
+    backend: 'subquadratic',
+    label: `causalConv1d fp32 b${b} d${d} L${L} w${w} silu`,
+    series: 'causalConv1d',
+    x: L,
+    async setup() {
+      const x = random(b * d * L, 1), wt = random(d * w, 2), bias = random(d, 3);
+      const out = Tensor.zeros('float32', [b, d, L]);
+      const args = [f32(x, [b, d, L]), f32(wt, [d, w])] as const;
+      const ref = (c: number) =>
+        conv1dRef({ x: x.subarray(c * L, (c + 1) * L), weight: wt.subarray(c * w, (c + 1) * w), bias: bias.subarray(c, c + 1), silu: true }, 1, 1, L, w).out;
+      return {
+        run: () => causalConv1dSync(...args, { bias: f32(bias, [d]), activation: 'silu', out }),
+        work: { bytes: 2 * b * d * L * 4 },
+        error: () => relErr((c) => (out.data as Float32Array).subarray(c * L, (c + 1) * L), ref, [0, 1500, d - 1]),
+      };
+    },
+  };
+}
+
+export const ssmFamily: Family = {
+  name: 'ssm',
+  cases: ({ quick }) => {
+    const out: BenchCase[] = [];
+    for (const b of quick ? [1] : [1, 8])
+      for (const L of quick ? [2048] : [2048, 16384]) out.push(scanCase(b, L));
+    out.push(updateCase(), convCase());
+    return out;
+  },
+};

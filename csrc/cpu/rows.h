@@ -1,0 +1,67 @@
+// Scratch memory, row and element access in fp32 for tensors of any float dtype.
+//
+// Everything here has internal linkage, and the kernel headers use no standard
+// library templates: they are compiled once per ISA, and a shared inline function
+// compiled with AVX-512 flags could otherwise be the copy the linker keeps for the
+// portable code.
+#pragma once
+#include <cstdint>
+
+#include "../core/half.h"
+#include "../core/tensor.h"
+
+namespace subq::cpu {
+namespace {
+
+// Zeroed fp32 scratch, owned.
+struct Buf {
+  float* p = nullptr;
+  Buf() = default;
+  explicit Buf(int64_t n) : p(new float[size_t(n > 0 ? n : 1)]()) {}
+  ~Buf() { delete[] p; }
+  Buf(const Buf&) = delete;
+  Buf& operator=(const Buf&) = delete;
+  void reset(int64_t n) {
+    delete[] p;
+    p = new float[size_t(n > 0 ? n : 1)]();
+  }
+  float& operator[](int64_t i) { return p[i]; }
+  float* data() { return p; }
+};
+
+inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
+
+inline void fill(float* p, int64_t n, float v) {
+  for (int64_t i = 0; i < n; ++i) p[i] = v;
+}
+
+// Vector copy of n floats with vector type V (memcpy's rep movs is slow on rows of
+// a few hundred floats on some CPUs).
+template <class V>
+inline void copy_floats(const float* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + V::W <= n; i += V::W) V::store(dst + i, V::load(src + i));
+  if (i < n) V::store_n(dst + i, V::load_n(src + i, int(n - i)), int(n - i));
+}
+
+template <class V>
+inline void read_row(const TensorView& t, int64_t off, int64_t n, float* dst) {
+  if (t.dtype == DType::F32) copy_floats<V>(t.ptr<float>() + off, dst, n);
+  else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, dst, n);
+}
+
+template <class V>
+inline void write_row(const TensorView& t, int64_t off, int64_t n, const float* src) {
+  if (t.dtype == DType::F32) copy_floats<V>(src, t.ptr<float>() + off, n);
+  else f32_to_half(t.dtype, src, t.ptr<uint16_t>() + off, n);
+}
+
+inline float read_elem(const TensorView& t, int64_t off) {
+  float v;
+  if (t.dtype == DType::F32) v = t.ptr<float>()[off];
+  else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, &v, 1);
+  return v;
+}
+
+}  // namespace
+}  // namespace subq::cpu

@@ -1,0 +1,328 @@
+// Selective scan and its decode update over a vector type V (vec_*.h); each ISA file
+// instantiates these for its vector form.
+//
+// Scan layout: the W lanes of a vector are W channels of one group; a pass keeps
+// kStates states of those channels in registers while the recurrence walks a chunk
+// of time steps. Per chunk, u / dt / dt*u / z are transposed to [step][lane] (dt with
+// bias and softplus applied once here, not in the loop), varying B and C are copied
+// to [step][state] so each step reads them as broadcasts, and exp(dt*A) is
+// 2^(dt * A*log2 e) with A pre-scaled once per call.
+#pragma once
+#include <cstdint>
+
+#include "../ops/ssm.h"
+#include "rows.h"
+#include "vec_math.h"
+
+namespace subq::cpu {
+namespace {
+
+template <class V>
+struct SelectiveScan {
+  using T = typename V::T;
+  static constexpr int W = V::W, P = V::kStates;
+
+  struct Shape {
+    int64_t N, Np;      // states, padded to a multiple of 4 (padding states stay 0)
+    int64_t dpg, bpg;   // channels per group, W-lane blocks per group
+    int64_t nblk, items;
+    int64_t Lc;         // steps per chunk
+  };
+
+  struct Scratch {
+    Buf u, dt, dtu, z, y, tmp, Bt, Ct;  // chunk buffers
+    Buf state, A2, Bc, Cc, D, bias;     // per block of the current run
+  };
+
+  static Shape shape(const SelectiveScanParams& p) {
+    Shape s;
+    s.N = p.dstate;
+    s.Np = (s.N + 3) / 4 * 4;
+    s.dpg = p.dim / p.groups;
+    s.bpg = (s.dpg + W - 1) / W;
+    s.nblk = p.groups * s.bpg;
+    s.items = int64_t(p.seqs.size()) * s.nblk;
+    s.Lc = 8192 / s.Np < 32 ? 32 : 8192 / s.Np > 256 ? 256 : 8192 / s.Np;
+    return s;
+  }
+
+  // One pass over `lc` steps for NP states: x = exp2(dt*A2)*x + dtu*B; y += x*C.
+  // B/C are broadcasts from [step][ld] when varying, else per-lane vectors [state][W].
+  template <int NP, bool BV, bool CV>
+  static void pass(int64_t lc, const float* dt, const float* dtu, const float* A2, const float* Bs,
+                   const float* Cs, int64_t ld, float* st, float* y, bool first) {
+    T x[NP];
+    for (int i = 0; i < NP; ++i) x[i] = V::load(st + i * W);
+    for (int64_t l = 0; l < lc; ++l) {
+      const T d = V::load(dt + l * W), du = V::load(dtu + l * W);
+      T y0 = first ? V::zero() : V::load(y + l * W), y1 = V::zero();
+#pragma GCC unroll 16
+      for (int i = 0; i < NP; ++i) {
+        const T dA = V::exp2_mul(d, V::load(A2 + i * W));
+        const T b = BV ? V::set1(Bs[l * ld + i]) : V::load(Bs + i * W);
+        x[i] = V::fmadd(dA, x[i], V::mul(du, b));
+        const T c = CV ? V::set1(Cs[l * ld + i]) : V::load(Cs + i * W);
+        if (i & 1) y1 = V::fmadd(x[i], c, y1);
+        else y0 = V::fmadd(x[i], c, y0);
+      }
+      V::store(y + l * W, V::add(y0, y1));
+    }
+    for (int i = 0; i < NP; ++i) V::store(st + i * W, x[i]);
+  }
+
+  using PassFn = void (*)(int64_t, const float*, const float*, const float*, const float*, const float*, int64_t,
+                          float*, float*, bool);
+  template <int NP>
+  static PassFn pick(bool bv, bool cv) {
+    return bv ? (cv ? pass<NP, true, true> : pass<NP, true, false>) : (cv ? pass<NP, false, true> : pass<NP, false, false>);
+  }
+
+  // d[i*ds + j] = s[j*ss + i] for i < ni, j < nj: register block transposes plus edges.
+  static void transpose(const float* s, int64_t ss, float* d, int64_t ds, int64_t ni, int64_t nj) {
+    constexpr int TB = V::TB;
+    int64_t i0 = 0;
+    for (; i0 + TB <= ni; i0 += TB) {
+      int64_t j0 = 0;
+      for (; j0 + TB <= nj; j0 += TB) V::transpose_block(s + j0 * ss + i0, ss, d + i0 * ds + j0, ds);
+      for (int64_t i = i0; i < i0 + TB; ++i)
+        for (int64_t j = j0; j < nj; ++j) d[i * ds + j] = s[j * ss + i];
+    }
+    for (int64_t i = i0; i < ni; ++i)
+      for (int64_t j = 0; j < nj; ++j) d[i * ds + j] = s[j * ss + i];
+  }
+
+  // Row stride of the staging buffer: rows of a power-of-two length would all fall in
+  // one L1 set and evict each other during the block transposes.
+  static int64_t pitch(int64_t lc) { return lc + 16; }
+
+  // Rows base + w*rstride (w < nw) over lc steps -> dst [lc][W], lanes past nw 0.
+  // The rows are first copied (converted) one by one into tmp [nw][pitch].
+  static void load_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, float* tmp,
+                         float* dst) {
+    for (int64_t w = 0; w < nw; ++w) read_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
+    transpose(tmp, pitch(lc), dst, W, lc, nw);
+    if (nw < W)
+      for (int64_t l = 0; l < lc; ++l) fill(dst + l * W + nw, W - nw, 0.f);
+  }
+
+  // src [lc][W] -> rows base + w*rstride (w < nw), through tmp [nw][pitch].
+  static void store_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, const float* src,
+                          float* tmp) {
+    transpose(src, W, tmp, pitch(lc), nw, lc);
+    for (int64_t w = 0; w < nw; ++w) write_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
+  }
+
+  // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
+  static void block(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t k,
+                    int64_t c0, int64_t nw, int64_t l0, int64_t lc) {
+    const int64_t pos = sq.start + l0;
+    load_lanes(p.u, sq.batch * p.u.stride[0] + c0 * p.u.stride[1] + pos, p.u.stride[1], nw, lc, S.tmp.data(),
+               S.u.data());
+    load_lanes(p.delta, sq.batch * p.delta.stride[0] + c0 * p.delta.stride[1] + pos, p.delta.stride[1], nw, lc,
+               S.tmp.data(), S.dt.data());
+    const T bias = V::load(&S.bias[k * W]);
+    for (int64_t l = 0; l < lc; ++l) {
+      T d = V::add(V::load(&S.dt[l * W]), bias);
+      if (p.softplus) d = vsoftplus<V>(d);
+      V::store(&S.dt[l * W], d);
+      V::store(&S.dtu[l * W], V::mul(d, V::load(&S.u[l * W])));
+    }
+
+    const int64_t Np = s.Np;
+    float* st = &S.state[k * Np * W];
+    const float* A2 = &S.A2[k * Np * W];
+    for (int64_t n0 = 0; n0 < Np;) {
+      const int np = Np - n0 >= P ? P : 4;
+      const PassFn f = np == P ? pick<P>(p.B_varying, p.C_varying) : pick<4>(p.B_varying, p.C_varying);
+      const float* Bs = p.B_varying ? &S.Bt[n0] : &S.Bc[(k * Np + n0) * W];
+      const float* Cs = p.C_varying ? &S.Ct[n0] : &S.Cc[(k * Np + n0) * W];
+      f(lc, S.dt.data(), S.dtu.data(), A2 + n0 * W, Bs, Cs, Np, st + n0 * W, S.y.data(), n0 == 0);
+      n0 += np;
+    }
+
+    const bool gate = p.z.data != nullptr;
+    if (gate)
+      load_lanes(p.z, sq.batch * p.z.stride[0] + c0 * p.z.stride[1] + pos, p.z.stride[1], nw, lc, S.tmp.data(),
+                 S.z.data());
+    const T D = V::load(&S.D[k * W]);
+    for (int64_t l = 0; l < lc; ++l) {
+      T o = V::fmadd(D, V::load(&S.u[l * W]), V::load(&S.y[l * W]));
+      if (gate) o = V::mul(o, vsilu<V>(V::load(&S.z[l * W])));
+      V::store(&S.y[l * W], o);
+    }
+    store_lanes(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc, S.y.data(),
+                S.tmp.data());
+  }
+
+  // Asks for rows base + w*rstride (w < nw), lc elements each, to come into the cache
+  // while the current block computes: the next block's inputs would otherwise stall on DRAM.
+  template <int Write>
+  static void prefetch_rows(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc) {
+    const int64_t esz = int64_t(dtype_size(t.dtype));
+    const char* p0 = static_cast<const char*>(t.data) + base * esz;
+    for (int64_t w = 0; w < nw; ++w)
+      for (int64_t b = 0; b < lc * esz; b += 64) __builtin_prefetch(p0 + w * rstride * esz + b, Write, 2);
+  }
+
+  static void prefetch_block(const SelectiveScanParams& p, const SsmSequence& sq, int64_t c0, int64_t nw, int64_t pos,
+                             int64_t lc) {
+    for (const TensorView* t : {&p.u, &p.delta, &p.z})
+      if (t->data) prefetch_rows<0>(*t, sq.batch * t->stride[0] + c0 * t->stride[1] + pos, t->stride[1], nw, lc);
+    prefetch_rows<1>(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc);
+  }
+
+  // One varying B or C slice [N][lc] -> dst [lc][Np] (padding columns stay 0).
+  static void transpose_bc(const TensorView& t, int64_t batch, int64_t g, int64_t pos, int64_t lc, const Shape& s,
+                           float* tmp, float* dst) {
+    const int64_t base = batch * t.stride[0] + g * t.stride[1] + pos;
+    for (int64_t n = 0; n < s.N; ++n) read_row<V>(t, base + n * t.stride[2], lc, tmp + n * pitch(lc));
+    transpose(tmp, pitch(lc), dst, s.Np, lc, s.N);
+  }
+
+  // Blocks kb0 .. kb0+nb-1 of group g in sequence sq, walked chunk by chunk so the
+  // B/C copies of a chunk serve every block.
+  static void run_group(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t g,
+                        int64_t kb0, int64_t nb) {
+    const int64_t Np = s.Np, N = s.N;
+    S.state.reset(nb * Np * W);
+    S.A2.reset(nb * Np * W);
+    S.D.reset(nb * W);
+    S.bias.reset(nb * W);
+    if (!p.B_varying) S.Bc.reset(nb * Np * W);
+    if (!p.C_varying) S.Cc.reset(nb * Np * W);
+    for (int64_t k = 0; k < nb; ++k) {
+      const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
+      for (int64_t w = 0; w < nw; ++w) {
+        const int64_t c = c0 + w;
+        if (p.D.data) S.D[k * W + w] = p.D.ptr<float>()[c * p.D.stride[0]];
+        if (p.delta_bias.data) S.bias[k * W + w] = p.delta_bias.ptr<float>()[c * p.delta_bias.stride[0]];
+        for (int64_t n = 0; n < N; ++n) {
+          const int64_t at = (k * Np + n) * W + w;
+          S.A2[at] = p.A.ptr<float>()[c * p.A.stride[0] + n] * kLog2e;
+          if (p.initial_state.data)
+            S.state[at] = p.initial_state.ptr<float>()[sq.slot * p.initial_state.stride[0] +
+                                                       c * p.initial_state.stride[1] + n];
+          if (!p.B_varying) S.Bc[at] = read_elem(p.B, c * p.B.stride[0] + n);
+          if (!p.C_varying) S.Cc[at] = read_elem(p.C, c * p.C.stride[0] + n);
+        }
+      }
+    }
+    for (int64_t l0 = 0; l0 < sq.len; l0 += s.Lc) {
+      const int64_t lc = imin(s.Lc, sq.len - l0);
+      if (p.B_varying) transpose_bc(p.B, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Bt.data());
+      if (p.C_varying) transpose_bc(p.C, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Ct.data());
+      for (int64_t k = 0; k < nb; ++k) {
+        const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
+        if (k + 1 < nb) prefetch_block(p, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc);
+        else if (l0 + s.Lc < sq.len)
+          prefetch_block(p, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W), sq.start + l0 + s.Lc,
+                         imin(s.Lc, sq.len - l0 - s.Lc));
+        block(p, s, S, sq, k, c0, nw, l0, lc);
+      }
+    }
+    if (!p.last_state.data) return;
+    for (int64_t k = 0; k < nb; ++k) {
+      const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
+      for (int64_t w = 0; w < nw; ++w)
+        for (int64_t n = 0; n < N; ++n)
+          p.last_state.ptr<float>()[sq.slot * p.last_state.stride[0] + (c0 + w) * p.last_state.stride[1] + n] =
+              S.state[(k * Np + n) * W + w];
+    }
+  }
+
+  // Share t of n: a contiguous range of (sequence, block) items, in runs of one group.
+  static void run(const SelectiveScanParams& p, int t, int n) {
+    const Shape s = shape(p);
+    const int64_t i0 = s.items * t / n, i1 = s.items * (t + 1) / n;
+    if (i0 >= i1) return;
+    Scratch S;
+    for (Buf* v : {&S.u, &S.dt, &S.dtu, &S.z, &S.y}) v->reset(s.Lc * W);
+    S.tmp.reset(pitch(s.Lc) * (s.Np > W ? s.Np : W));
+    if (p.B_varying) S.Bt.reset(s.Lc * s.Np);
+    if (p.C_varying) S.Ct.reset(s.Lc * s.Np);
+    for (int64_t i = i0; i < i1;) {
+      const int64_t seq = i / s.nblk, g = (i % s.nblk) / s.bpg;
+      int64_t j = i + 1;
+      while (j < i1 && j / s.nblk == seq && (j % s.nblk) / s.bpg == g) ++j;
+      run_group(p, s, S, p.seqs[size_t(seq)], g, (i % s.nblk) % s.bpg, j - i);
+      i = j;
+    }
+  }
+};
+
+// The decode step, vectorised over the N states of a channel (contiguous in state).
+// dt, the gate and D are applied with vectors along the channel row.
+template <class V>
+struct StateUpdate {
+  using T = typename V::T;
+  static constexpr int W = V::W;
+  static constexpr int64_t kSpan = 256;  // channels per work item
+
+  static void run(const StateUpdateParams& p, int t, int n) {
+    const int64_t spans = (p.dim + kSpan - 1) / kSpan, items = p.batch * spans;
+    const int64_t i0 = items * t / n, i1 = items * (t + 1) / n;
+    if (i0 >= i1) return;
+    const int64_t N = p.dstate, G = p.groups, dpg = p.dim / G;
+    Buf dt(kSpan), x(kSpan), z(kSpan), y(kSpan), A2(kSpan * N), Bf(G * N), Cf(G * N);
+    int64_t a2_span = -1;  // the span A2 holds
+    // Items run span-major, so consecutive rows reuse A2 of their channels.
+    for (int64_t it = i0; it < i1; ++it) {
+      const int64_t b = it % p.batch, span = it / p.batch, c0 = span * kSpan, cnt = imin(kSpan, p.dim - c0);
+      const int64_t slot = p.slots[size_t(b)];
+      if (slot < 0) {
+        fill(y.data(), cnt, 0.f);
+        write_row<V>(p.out, b * p.out.stride[0] + c0, cnt, y.data());
+        continue;
+      }
+      read_row<V>(p.x, b * p.x.stride[0] + c0, cnt, x.data());
+      read_row<V>(p.dt, b * p.dt.stride[0] + c0, cnt, dt.data());
+      if (p.dt_bias.data)
+        for (int64_t c = 0; c < cnt; ++c) dt[c] += p.dt_bias.ptr<float>()[c0 + c];
+      if (p.softplus) vapply<V>(dt.data(), cnt, [](T v) { return vsoftplus<V>(v); });
+      if (a2_span != span)
+        for (int64_t c = 0; c < cnt; ++c)
+          for (int64_t k = 0; k < N; ++k) A2[c * N + k] = p.A.ptr<float>()[(c0 + c) * p.A.stride[0] + k] * kLog2e;
+      a2_span = span;
+      const int64_t g0 = c0 / dpg, g1 = (c0 + cnt - 1) / dpg;
+      for (int64_t g = g0; g <= g1; ++g) {
+        read_row<V>(p.B, b * p.B.stride[0] + g * p.B.stride[1], N, &Bf[g * N]);
+        read_row<V>(p.C, b * p.C.stride[0] + g * p.C.stride[1], N, &Cf[g * N]);
+      }
+      int64_t g = g0, gend = (g0 + 1) * dpg;  // channel c0 + c is in group g until gend
+      for (int64_t c = 0; c < cnt; ++c) {
+        if (c0 + c == gend) ++g, gend += dpg;
+        const float* Bp = &Bf[g * N];
+        const float* Cp = &Cf[g * N];
+        const float* a = &A2[c * N];
+        float* st = p.state.ptr<float>() + slot * p.state.stride[0] + (c0 + c) * p.state.stride[1];
+        const T d = V::set1(dt[c]), dx = V::set1(dt[c] * x[c]);
+        T acc = V::zero();
+        int64_t k = 0;
+        for (; k + W <= N; k += W) {
+          const T s = V::fmadd(V::exp2_mul(d, V::load(a + k)), V::load(st + k), V::mul(dx, V::load(Bp + k)));
+          V::store(st + k, s);
+          acc = V::fmadd(s, V::load(Cp + k), acc);
+        }
+        if (k < N) {
+          const int r = int(N - k);
+          const T s = V::fmadd(V::exp2_mul(d, V::load_n(a + k, r)), V::load_n(st + k, r),
+                               V::mul(dx, V::load_n(Bp + k, r)));
+          V::store_n(st + k, s, r);
+          acc = V::fmadd(s, V::load_n(Cp + k, r), acc);
+        }
+        y[c] = V::reduce_add(acc);
+      }
+      if (p.D.data)
+        for (int64_t c = 0; c < cnt; ++c) y[c] += p.D.ptr<float>()[c0 + c] * x[c];
+      if (p.z.data) {
+        read_row<V>(p.z, b * p.z.stride[0] + c0, cnt, z.data());
+        vapply<V>(z.data(), cnt, [](T v) { return vsilu<V>(v); });
+        for (int64_t c = 0; c < cnt; ++c) y[c] *= z[c];
+      }
+      write_row<V>(p.out, b * p.out.stride[0] + c0, cnt, y.data());
+    }
+  }
+};
+
+}  // namespace
+}  // namespace subq::cpu

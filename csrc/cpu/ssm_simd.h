@@ -1,0 +1,21 @@
+// One instantiation of the templated state-space kernels per vector form; the
+// *_avx512.cpp / *_avx2.cpp files provide theirs, ssm.cpp the scalar one.
+#pragma once
+#include "../ops/ssm.h"
+
+namespace subq::cpu {
+
+struct SsmKernels {
+  const char* name;
+  // Each runs share t of n of the work (static split; results do not depend on n).
+  void (*scan)(const SelectiveScanParams&, int t, int n);
+  void (*update)(const StateUpdateParams&, int t, int n);
+  void (*conv)(const Conv1dParams&, int t, int n);
+};
+
+const SsmKernels& ssm_kernels_zmm();
+const SsmKernels& ssm_kernels_ymm();
+const SsmKernels& ssm_kernels_avx2();
+const SsmKernels& ssm_kernels_scalar();
+
+}  // namespace subq::cpu

@@ -1,0 +1,104 @@
+// AVX-512 vectors for the templated CPU kernels: 16 lanes in zmm, and 8 lanes in ymm
+// with the AVX-512VL instructions (32 registers, masks, vscalefps, two-table vpermt2ps).
+// Which form is faster depends on the CPU (FMA ports, frequency licences): ssm.cpp
+// measures it once (on this Xeon the zmm scan was 10-20% faster).
+// Include only from files compiled with AVX-512 flags (*_avx512.cpp).
+#pragma once
+#include <immintrin.h>
+
+#include "transpose8.h"
+
+namespace subq::cpu {
+
+// 2^(j/16), j = 0..15: the table of the exp2 below.
+alignas(64) inline constexpr float kExp2Table[16] = {
+    1.0f,        1.04427378f, 1.09050773f, 1.13878863f, 1.18920712f, 1.24185781f, 1.29683955f, 1.35425555f,
+    1.41421356f, 1.47682615f, 1.54221083f, 1.61049033f, 1.68179283f, 1.75625216f, 1.83400809f, 1.91520656f};
+
+// 2^(a*b) = 2^n * 2^(j/16) * 2^r: k = a*b rounded to 1/16 by adding 1.5*2^19 (the low
+// four mantissa bits of the sum are j, which vperm reads directly), |r| <= 1/32, and a
+// cubic for 2^r - 1 (truncation 1e-8, so about 1 ulp overall); vscalef applies 2^floor(k).
+// Lanes with |k| >= 160 keep the table value, so vscalef alone decides: 0 for
+// large negative, inf for large positive, NaN for NaN; huge |a*b| cannot reach the
+// polynomial. A is pre-scaled by log2(e) by the callers instead of scaling here.
+#define SUBQ_EXP2_BODY(P, lookup, mask_t)                                                    \
+  const auto shift = P##_set1_ps(0x1.8p19f);                                                 \
+  const auto s = P##_fmadd_ps(a, b, shift);                                                  \
+  const auto k = P##_sub_ps(s, shift);                                                       \
+  const auto r = P##_fmsub_ps(a, b, k);                                                      \
+  const mask_t ok = P##_cmp_ps_mask(abs(k), P##_set1_ps(160.f), _CMP_LT_OQ);                 \
+  const auto t = lookup;                                                                     \
+  auto q = P##_fmadd_ps(P##_set1_ps(0.0555041087f), r, P##_set1_ps(0.240226507f));           \
+  q = P##_fmadd_ps(q, r, P##_set1_ps(0.693147181f));                                         \
+  q = P##_mul_ps(q, r);                                                                      \
+  return P##_scalef_ps(P##_mask_fmadd_ps(t, ok, q, t), k);
+
+struct VecZmm {
+  using T = __m512;
+  static constexpr int W = 16;
+  static constexpr int kStates = 16;
+
+  static constexpr int TB = 8;
+  static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
+
+  static T zero() { return _mm512_setzero_ps(); }
+  static T set1(float v) { return _mm512_set1_ps(v); }
+  static T load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static __mmask16 tail(int n) { return __mmask16((1u << n) - 1); }
+  static T load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(tail(n), p); }
+  static void store_n(float* p, T v, int n) { _mm512_mask_storeu_ps(p, tail(n), v); }
+  static T add(T a, T b) { return _mm512_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static T abs(T a) { return _mm512_abs_ps(a); }
+  static T select_gt(T a, T b, T x, T y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
+  static float reduce_add(T a) { return _mm512_reduce_add_ps(a); }
+  static T exp2_mul(T a, T b) {
+    SUBQ_EXP2_BODY(_mm512, _mm512_permutexvar_ps(_mm512_castps_si512(s), _mm512_load_ps(kExp2Table)), __mmask16)
+  }
+};
+
+struct VecYmm {
+  using T = __m256;
+  static constexpr int W = 8;
+  static constexpr int kStates = 16;
+
+  static constexpr int TB = 8;
+  static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
+
+  static T zero() { return _mm256_setzero_ps(); }
+  static T set1(float v) { return _mm256_set1_ps(v); }
+  static T load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static __mmask8 tail(int n) { return __mmask8((1u << n) - 1); }
+  static T load_n(const float* p, int n) { return _mm256_maskz_loadu_ps(tail(n), p); }
+  static void store_n(float* p, T v, int n) { _mm256_mask_storeu_ps(p, tail(n), v); }
+  static T add(T a, T b) { return _mm256_add_ps(a, b); }
+  static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
+  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
+  static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T abs(T a) { return _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(a), _mm256_set1_epi32(0x7fffffff))); }
+  static T select_gt(T a, T b, T x, T y) { return _mm256_mask_blend_ps(_mm256_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
+  static float reduce_add(T a) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static T exp2_mul(T a, T b) {
+    SUBQ_EXP2_BODY(_mm256,
+                   _mm256_permutex2var_ps(_mm256_load_ps(kExp2Table), _mm256_castps_si256(s),
+                                          _mm256_load_ps(kExp2Table + 8)),
+                   __mmask8)
+  }
+};
+
+#undef SUBQ_EXP2_BODY
+
+}  // namespace subq::cpu

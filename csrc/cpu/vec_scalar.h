@@ -1,0 +1,37 @@
+// One-lane "vector" for the portable path of the templated CPU kernels: the same
+// kernel source as the SIMD paths, with libm's exp2.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace subq::cpu {
+
+struct VecScalar {
+  using T = float;
+  static constexpr int W = 1;
+  static constexpr int kStates = 16;  // states held in registers per pass of the scan
+
+  // Block transposes: TB x TB, d[i*ds + j] = s[j*ss + i].
+  static constexpr int TB = 1;
+  static void transpose_block(const float* s, int64_t, float* d, int64_t) { *d = *s; }
+
+  static T zero() { return 0.f; }
+  static T set1(float v) { return v; }
+  static T load(const float* p) { return *p; }
+  static void store(float* p, T v) { *p = v; }
+  static T load_n(const float* p, int n) { return n > 0 ? *p : 0.f; }
+  static void store_n(float* p, T v, int n) { if (n > 0) *p = v; }
+  static T add(T a, T b) { return a + b; }
+  static T sub(T a, T b) { return a - b; }
+  static T mul(T a, T b) { return a * b; }
+  static T div(T a, T b) { return a / b; }
+  static T fmadd(T a, T b, T c) { return std::fma(a, b, c); }
+  static T max(T a, T b) { return a > b ? a : b; }  // a NaN b gives b, as maxps
+  static T abs(T a) { return std::fabs(a); }
+  static T select_gt(T a, T b, T x, T y) { return a > b ? x : y; }
+  static float reduce_add(T a) { return a; }
+  // 2^(a*b)
+  static T exp2_mul(T a, T b) { return std::exp2(a * b); }
+};
+
+}  // namespace subq::cpu

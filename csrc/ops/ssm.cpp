@@ -1,0 +1,432 @@
+#include "ssm.h"
+
+#include <string>
+
+#include "../core/error.h"
+#include "../cpu/ssm.h"
+#include "../cuda/ssm.h"
+#include "check.h"
+
+namespace subq {
+
+namespace {
+
+const auto kFloats = {DType::F32, DType::F16, DType::BF16};
+std::string S(int64_t v) { return std::to_string(v); }
+
+TensorView or_empty(const TensorView* t) { return t ? *t : TensorView{}; }
+
+// Host-side integer tensors (sequence offsets, slot indices) are read once here and
+// copied, so a caller mutating them while an async call runs cannot steer a kernel.
+std::vector<int64_t> read_int32(const TensorView& t) {
+  if (t.device.kind != DeviceKind::CPU) type_error("index tensors must be on the CPU");
+  std::vector<int64_t> v(size_t(t.shape[0]));
+  for (int64_t i = 0; i < t.shape[0]; ++i) v[size_t(i)] = t.ptr<int32_t>()[i * t.stride[0]];
+  return v;
+}
+
+// One sequence per batch row, or the packed sequences of cu_seqlens (then batch must be 1).
+std::vector<SsmSequence> sequences(const TensorView* cu, int64_t batch, int64_t len, const char* bname) {
+  std::vector<SsmSequence> seqs;
+  if (!cu) {
+    for (int64_t b = 0; b < batch; ++b) seqs.push_back({b, 0, len, b});
+    return seqs;
+  }
+  check::tensor(*cu, "options.cuSeqlens", 1, {DType::I32});
+  if (batch != 1)
+    range_error(std::string(bname) + ".shape[0] (batch) must be 1 with options.cuSeqlens (sequences are packed along L), got " + S(batch));
+  check::dim_range(*cu, "options.cuSeqlens", 0, "sequences + 1", 2, int64_t(1) << 40);
+  std::vector<int64_t> off = read_int32(*cu);
+  if (off[0] != 0) range_error("options.cuSeqlens[0] must be 0, got " + S(off[0]));
+  for (size_t i = 1; i < off.size(); ++i)
+    if (off[i] < off[i - 1])
+      range_error("options.cuSeqlens must be non-decreasing, but [" + S(int64_t(i)) + "] = " + S(off[i]) +
+                  " < [" + S(int64_t(i) - 1) + "] = " + S(off[i - 1]));
+  if (off.back() != len)
+    range_error("options.cuSeqlens[" + S(int64_t(off.size()) - 1) + "] (last) must equal " + bname +
+                ".shape[2] (length) = " + S(len) + ", got " + S(off.back()));
+  for (size_t i = 0; i + 1 < off.size(); ++i) seqs.push_back({0, off[i], off[i + 1] - off[i], int64_t(i)});
+  return seqs;
+}
+
+// Slot per batch row: state_indices[b] (negative = padding) or b itself.
+std::vector<int64_t> slots(const TensorView* idx, int64_t batch, int64_t nslots, const char* sname) {
+  std::vector<int64_t> s(static_cast<size_t>(batch));
+  if (!idx) {
+    if (nslots != batch)
+      range_error(std::string(sname) + ".shape[0] (slots) must equal the batch = " + S(batch) +
+                  " without options.stateIndices, got " + S(nslots));
+    for (int64_t b = 0; b < batch; ++b) s[size_t(b)] = b;
+    return s;
+  }
+  check::tensor(*idx, "options.stateIndices", 1, {DType::I32});
+  check::dim_equals(*idx, "options.stateIndices", 0, "batch", batch, "the batch");
+  std::vector<int64_t> v = read_int32(*idx);
+  std::vector<int64_t> owner(size_t(nslots), -1);
+  for (int64_t b = 0; b < batch; ++b) {
+    int64_t k = v[size_t(b)];
+    if (k >= nslots)
+      range_error("options.stateIndices[" + S(b) + "] = " + S(k) + " is out of range: " + sname + " has " +
+                  S(nslots) + " slots");
+    if (k < 0) k = -1;
+    else if (owner[size_t(k)] >= 0)
+      range_error("options.stateIndices[" + S(b) + "] = " + S(k) + " repeats options.stateIndices[" +
+                  S(owner[size_t(k)]) + "]; each slot may be updated by one batch row");
+    else owner[size_t(k)] = b;
+    s[size_t(b)] = k;
+  }
+  return s;
+}
+
+void per_channel(const TensorView* t, const char* name, int64_t dim, const TensorView& ref) {
+  if (!t) return;
+  check::tensor(*t, name, 1, {DType::F32});
+  check::same_device(ref, "the inputs", *t, name);
+  check::dim_equals(*t, name, 0, "channels", dim, "the channel count");
+}
+
+// B or C of the scan: [d, N] constant or [b, G, N, L] varying. Returns whether varying.
+bool scan_bc(const TensorView& t, const char* name, const SelectiveScanParams& p, int64_t* groups) {
+  if (t.ndim == 2) {
+    check::tensor(t, name, 2, kFloats);
+    check::dim_equals(t, name, 0, "channels", p.dim, "u.shape[1]");
+    check::dim_equals(t, name, 1, "state", p.dstate, "A.shape[1]");
+    return false;
+  }
+  if (t.ndim != 4)
+    range_error(std::string(name) + " must be [d, N] (constant) or [b, G, N, L] (varying), got shape " +
+                check::shape_str(t));
+  check::tensor(t, name, 4, kFloats);
+  check::dim_equals(t, name, 0, "batch", p.batch, "u.shape[0]");
+  check::dim_equals(t, name, 2, "state", p.dstate, "A.shape[1]");
+  check::dim_equals(t, name, 3, "length", p.len, "u.shape[2]");
+  if (*groups > 0) check::dim_equals(t, name, 1, "groups", *groups, "B.shape[1]");
+  *groups = t.shape[1];
+  if (p.dim % *groups != 0)
+    range_error(std::string(name) + ".shape[1] (groups) = " + S(*groups) + " must divide u.shape[1] (channels) = " + S(p.dim));
+  return true;
+}
+
+void state_shape_check(const TensorView& t, const char* name, const int64_t s[3], const char* expected) {
+  for (int i = 0; i < 3; ++i) check::dim_equals(t, name, i, i == 0 ? "sequences" : i == 1 ? "channels" : "state", s[i], expected);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- selective scan
+
+SelectiveScanParams selective_scan_prepare(const SelectiveScanInputs& in) {
+  check::tensor(in.u, "u", 3, kFloats);
+  check::tensor(in.delta, "delta", 3, kFloats);
+  check::same_dtype(in.u, "u", in.delta, "delta");
+  check::tensor(in.A, "A", 2, {DType::F32});
+  const TensorView* all[] = {&in.delta, &in.A, &in.B, &in.C};
+  const char* names[] = {"delta", "A", "B", "C"};
+  for (int i = 0; i < 4; ++i) check::same_device(in.u, "u", *all[i], names[i]);
+
+  SelectiveScanParams p;
+  p.u = in.u;
+  p.delta = in.delta;
+  p.A = in.A;
+  p.batch = in.u.shape[0];
+  p.dim = in.u.shape[1];
+  p.len = in.u.shape[2];
+  for (int i = 0; i < 3; ++i)
+    check::dim_equals(in.delta, "delta", i, i == 0 ? "batch" : i == 1 ? "channels" : "length", in.u.shape[i],
+                      "u.shape[" + S(i) + "]");
+  check::dim_equals(in.A, "A", 0, "channels", p.dim, "u.shape[1]");
+  check::dim_range(in.A, "A", 1, "state", 1, 256);
+  p.dstate = in.A.shape[1];
+
+  int64_t groups = 0;
+  p.B_varying = scan_bc(in.B, "B", p, &groups);
+  p.C_varying = scan_bc(in.C, "C", p, &groups);
+  p.groups = groups > 0 ? groups : 1;
+  p.B = in.B;
+  p.C = in.C;
+
+  per_channel(in.D, "options.D", p.dim, in.u);
+  per_channel(in.delta_bias, "options.deltaBias", p.dim, in.u);
+  p.D = or_empty(in.D);
+  p.delta_bias = or_empty(in.delta_bias);
+  if (in.z) {
+    check::tensor(*in.z, "options.z", 3, kFloats);
+    check::same_dtype(in.u, "u", *in.z, "options.z");
+    check::same_device(in.u, "u", *in.z, "options.z");
+    for (int i = 0; i < 3; ++i)
+      check::dim_equals(*in.z, "options.z", i, i == 0 ? "batch" : i == 1 ? "channels" : "length", in.u.shape[i],
+                        "u.shape[" + S(i) + "]");
+  }
+  p.z = or_empty(in.z);
+  p.softplus = in.softplus;
+  p.seqs = sequences(in.cu_seqlens, p.batch, p.len, "u");
+  if (in.initial_state) {
+    check::tensor(*in.initial_state, "options.initialState", 3, {DType::F32});
+    check::same_device(in.u, "u", *in.initial_state, "options.initialState");
+    int64_t s[3];
+    selective_scan_state_shape(p, s);
+    state_shape_check(*in.initial_state, "options.initialState", s,
+                      in.cu_seqlens ? "[sequences, d, N]" : "[b, d, N]");
+  }
+  p.initial_state = or_empty(in.initial_state);
+  return p;
+}
+
+void selective_scan_out_shape(const SelectiveScanParams& p, int64_t s[3]) {
+  s[0] = p.batch;
+  s[1] = p.dim;
+  s[2] = p.len;
+}
+
+void selective_scan_state_shape(const SelectiveScanParams& p, int64_t s[3]) {
+  s[0] = int64_t(p.seqs.size());
+  s[1] = p.dim;
+  s[2] = p.dstate;
+}
+
+void selective_scan_bind_outputs(SelectiveScanParams& p, const TensorView& out, const TensorView* last) {
+  check::tensor(out, "options.out", 3, {p.u.dtype});
+  check::same_device(p.u, "u", out, "options.out");
+  int64_t s[3];
+  selective_scan_out_shape(p, s);
+  for (int i = 0; i < 3; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "u.shape[" + S(i) + "]");
+  p.out = out;
+  p.last_state = TensorView{};
+  if (last) {
+    check::tensor(*last, "lastState", 3, {DType::F32});
+    check::same_device(p.u, "u", *last, "lastState");
+    selective_scan_state_shape(p, s);
+    state_shape_check(*last, "lastState", s, "the state shape");
+    p.last_state = *last;
+  }
+}
+
+void selective_scan_run(const SelectiveScanParams& p) {
+  if (p.u.device.kind == DeviceKind::CPU) return cpu::selective_scan(p);
+  cuda::selective_scan(p);
+}
+
+// ---------------------------------------------------------------- state update
+
+StateUpdateParams state_update_prepare(const StateUpdateInputs& in) {
+  check::tensor(in.state, "state", 3, {DType::F32});
+  check::tensor(in.x, "x", 2, kFloats);
+  check::tensor(in.dt, "dt", 2, kFloats);
+  check::same_dtype(in.x, "x", in.dt, "dt");
+  check::tensor(in.A, "A", 2, {DType::F32});
+  const TensorView* all[] = {&in.x, &in.dt, &in.A, &in.B, &in.C};
+  const char* names[] = {"x", "dt", "A", "B", "C"};
+  for (int i = 0; i < 5; ++i) check::same_device(in.state, "state", *all[i], names[i]);
+
+  StateUpdateParams p;
+  p.batch = in.x.shape[0];
+  p.dim = in.x.shape[1];
+  check::dim_equals(in.dt, "dt", 0, "batch", p.batch, "x.shape[0]");
+  check::dim_equals(in.dt, "dt", 1, "channels", p.dim, "x.shape[1]");
+  check::dim_equals(in.A, "A", 0, "channels", p.dim, "x.shape[1]");
+  check::dim_range(in.A, "A", 1, "state", 1, 256);
+  p.dstate = in.A.shape[1];
+  check::dim_equals(in.state, "state", 1, "channels", p.dim, "x.shape[1]");
+  check::dim_equals(in.state, "state", 2, "state", p.dstate, "A.shape[1]");
+
+  // B and C: [b, G, N], or [b, N] for one group.
+  int64_t groups = 0;
+  const TensorView* bc[] = {&in.B, &in.C};
+  const char* bcn[] = {"B", "C"};
+  TensorView views[2];
+  for (int i = 0; i < 2; ++i) {
+    TensorView t = *bc[i];
+    if (t.ndim == 2) {  // [b, N] -> [b, 1, N]
+      check::tensor(t, bcn[i], 2, kFloats);
+      t.ndim = 3;
+      t.shape[2] = t.shape[1];
+      t.stride[2] = t.stride[1];
+      t.shape[1] = 1;
+      t.stride[1] = 0;
+    } else if (t.ndim != 3) {
+      range_error(std::string(bcn[i]) + " must be [b, G, N] or [b, N], got shape " + check::shape_str(t));
+    }
+    check::tensor(t, bcn[i], 3, kFloats);
+    check::dim_equals(t, bcn[i], 0, "batch", p.batch, "x.shape[0]");
+    check::dim_equals(t, bcn[i], 2, "state", p.dstate, "A.shape[1]");
+    if (groups > 0) check::dim_equals(t, bcn[i], 1, "groups", groups, "B's group count");
+    groups = t.shape[1];
+    if (p.dim % groups != 0)
+      range_error(std::string(bcn[i]) + " groups = " + S(groups) + " must divide x.shape[1] (channels) = " + S(p.dim));
+    views[i] = t;
+  }
+  p.B = views[0];
+  p.C = views[1];
+  p.groups = groups;
+
+  per_channel(in.D, "options.D", p.dim, in.x);
+  per_channel(in.dt_bias, "options.dtBias", p.dim, in.x);
+  if (in.z) {
+    check::tensor(*in.z, "options.z", 2, kFloats);
+    check::same_dtype(in.x, "x", *in.z, "options.z");
+    check::same_device(in.x, "x", *in.z, "options.z");
+    check::dim_equals(*in.z, "options.z", 0, "batch", p.batch, "x.shape[0]");
+    check::dim_equals(*in.z, "options.z", 1, "channels", p.dim, "x.shape[1]");
+  }
+  p.state = in.state;
+  p.x = in.x;
+  p.dt = in.dt;
+  p.A = in.A;
+  p.D = or_empty(in.D);
+  p.z = or_empty(in.z);
+  p.dt_bias = or_empty(in.dt_bias);
+  p.softplus = in.softplus;
+  p.slots = slots(in.state_indices, p.batch, in.state.shape[0], "state");
+  return p;
+}
+
+void state_update_out_shape(const StateUpdateParams& p, int64_t s[2]) {
+  s[0] = p.batch;
+  s[1] = p.dim;
+}
+
+void state_update_bind_output(StateUpdateParams& p, const TensorView& out) {
+  check::tensor(out, "options.out", 2, {p.x.dtype});
+  check::same_device(p.x, "x", out, "options.out");
+  check::dim_equals(out, "options.out", 0, "batch", p.batch, "x.shape[0]");
+  check::dim_equals(out, "options.out", 1, "channels", p.dim, "x.shape[1]");
+  p.out = out;
+}
+
+void state_update_run(const StateUpdateParams& p) {
+  if (p.x.device.kind == DeviceKind::CPU) return cpu::selective_state_update(p);
+  cuda::selective_state_update(p);
+}
+
+// ---------------------------------------------------------------- causal conv1d
+
+static void conv_weight(const TensorView& w, const TensorView* bias, int64_t dim, const TensorView& x) {
+  check::tensor(w, "weight", 2, kFloats);
+  check::same_device(x, "x", w, "weight");
+  check::dim_equals(w, "weight", 0, "channels", dim, "x.shape[1]");
+  check::dim_range(w, "weight", 1, "width", 2, 8);
+  if (bias) {
+    check::tensor(*bias, "options.bias", 1, kFloats);
+    check::same_device(x, "x", *bias, "options.bias");
+    check::dim_equals(*bias, "options.bias", 0, "channels", dim, "x.shape[1]");
+  }
+}
+
+Conv1dParams conv1d_prepare(const Conv1dInputs& in) {
+  check::tensor(in.x, "x", 3, kFloats);
+  Conv1dParams p;
+  p.batch = in.x.shape[0];
+  p.dim = in.x.shape[1];
+  p.len = in.x.shape[2];
+  conv_weight(in.weight, in.bias, p.dim, in.x);
+  p.width = in.weight.shape[1];
+  p.x = in.x;
+  p.weight = in.weight;
+  p.bias = or_empty(in.bias);
+  p.silu = in.silu;
+  p.seqs = sequences(in.cu_seqlens, p.batch, p.len, "x");
+  if (in.initial_states) {
+    check::tensor(*in.initial_states, "options.initialStates", 3, {in.x.dtype});
+    check::same_device(in.x, "x", *in.initial_states, "options.initialStates");
+    int64_t s[3];
+    conv1d_state_shape(p, s);
+    for (int i = 0; i < 3; ++i)
+      check::dim_equals(*in.initial_states, "options.initialStates", i,
+                        i == 0 ? "sequences" : i == 1 ? "channels" : "width - 1", s[i], "the state shape");
+  }
+  p.initial_states = or_empty(in.initial_states);
+  return p;
+}
+
+void conv1d_out_shape(const Conv1dParams& p, int64_t s[3]) {
+  s[0] = p.batch;
+  s[1] = p.dim;
+  s[2] = p.len;
+}
+
+void conv1d_state_shape(const Conv1dParams& p, int64_t s[3]) {
+  s[0] = int64_t(p.seqs.size());
+  s[1] = p.dim;
+  s[2] = p.width - 1;
+}
+
+void conv1d_bind_outputs(Conv1dParams& p, const TensorView& out, const TensorView* fin) {
+  check::tensor(out, "options.out", 3, {p.x.dtype});
+  check::same_device(p.x, "x", out, "options.out");
+  int64_t s[3];
+  conv1d_out_shape(p, s);
+  for (int i = 0; i < 3; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "x.shape[" + S(i) + "]");
+  p.out = out;
+  p.final_states = TensorView{};
+  if (fin) {
+    check::tensor(*fin, "finalStates", 3, {p.x.dtype});
+    conv1d_state_shape(p, s);
+    for (int i = 0; i < 3; ++i) check::dim_equals(*fin, "finalStates", i, "state", s[i], "the state shape");
+    p.final_states = *fin;
+  }
+}
+
+void conv1d_run(const Conv1dParams& p) {
+  if (p.x.device.kind == DeviceKind::CPU) return cpu::causal_conv1d(p);
+  cuda::causal_conv1d(p);
+}
+
+// ---------------------------------------------------------------- conv1d update
+
+// [b, d] -> [b, d, 1] so one kernel serves both ranks.
+static TensorView as_steps(TensorView t) {
+  if (t.ndim == 2) {
+    t.ndim = 3;
+    t.shape[2] = 1;
+    t.stride[2] = 1;
+  }
+  return t;
+}
+
+Conv1dUpdateParams conv1d_update_prepare(const Conv1dUpdateInputs& in) {
+  if (in.x.ndim != 2 && in.x.ndim != 3)
+    range_error("x must be [b, d] or [b, d, T], got shape " + check::shape_str(in.x));
+  check::tensor(in.x, "x", in.x.ndim, kFloats);
+  check::tensor(in.conv_state, "convState", 3, {in.x.dtype});
+  check::same_device(in.x, "x", in.conv_state, "convState");
+  Conv1dUpdateParams p;
+  p.x_ndim = in.x.ndim;
+  p.x = as_steps(in.x);
+  p.batch = p.x.shape[0];
+  p.dim = p.x.shape[1];
+  p.steps = p.x.shape[2];
+  conv_weight(in.weight, in.bias, p.dim, in.x);
+  p.width = in.weight.shape[1];
+  check::dim_equals(in.conv_state, "convState", 1, "channels", p.dim, "x.shape[1]");
+  if (in.conv_state.shape[2] < p.width - 1)
+    range_error("convState.shape[2] (state length) must be >= weight.shape[1] - 1 = " + S(p.width - 1) + ", got " +
+                S(in.conv_state.shape[2]));
+  p.state_len = in.conv_state.shape[2];
+  p.conv_state = in.conv_state;
+  p.weight = in.weight;
+  p.bias = or_empty(in.bias);
+  p.silu = in.silu;
+  p.slots = slots(in.state_indices, p.batch, in.conv_state.shape[0], "convState");
+  return p;
+}
+
+void conv1d_update_out_shape(const Conv1dUpdateParams& p, int64_t s[3]) {
+  s[0] = p.batch;
+  s[1] = p.dim;
+  s[2] = p.steps;
+}
+
+void conv1d_update_bind_output(Conv1dUpdateParams& p, const TensorView& out) {
+  check::tensor(out, "options.out", p.x_ndim, {p.x.dtype});
+  check::same_device(p.x, "x", out, "options.out");
+  for (int i = 0; i < p.x_ndim; ++i)
+    check::dim_equals(out, "options.out", i, "output", p.x.shape[i], "x.shape[" + S(i) + "]");
+  p.out = as_steps(out);
+}
+
+void conv1d_update_run(const Conv1dUpdateParams& p) {
+  if (p.x.device.kind == DeviceKind::CPU) return cpu::causal_conv1d_update(p);
+  cuda::causal_conv1d_update(p);
+}
+
+}  // namespace subq
