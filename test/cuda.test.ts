@@ -2,7 +2,10 @@
 // that the binary loads, reports zero devices, and refuses CUDA work with a clear
 // error; with a GPU they run the ops on CUDA tensors against the CPU backend.
 import t from 'tap';
-import { attentionSync, attention, backendInfo, mergeAttentionStates, mergeAttentionStatesSync, Tensor, type FloatDType } from '../lib';
+import {
+  attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, mergeAttentionStates, mergeAttentionStatesSync, Tensor,
+  type FloatDType,
+} from '../lib';
 import { native } from '../lib/native';
 import { DeviceStorage } from '../lib/tensor';
 import { maxAbs, maxAbsDiff, randomArray, roundingFloor } from './helpers';
@@ -155,6 +158,22 @@ if (gpus > 0) {
     t.throws(() => new (native().DeviceBuffer)(0, 2 ** 52), { name: 'RangeError', message: /out of memory/ });
     using g = await huge.to('cuda');
     t.same([...(await g.toArray())], [0]);
+  });
+
+  t.test('causalConv1d on CUDA tensors runs on the device and matches the CPU backend', async (t) => {
+    for (const dtype of dtypes) {
+      const x = Tensor.fromFloat32(randomArray(2 * 16 * 300, 1), [2, 16, 300], dtype);
+      const w = Tensor.fromFloat32(randomArray(16 * 4, 2), [16, 4], dtype);
+      const bias = Tensor.fromFloat32(randomArray(16, 3), [16], dtype);
+      const want = causalConv1dSync(x, w, { bias, activation: 'silu', returnFinalStates: true });
+      const [gx, gw, gb] = await Promise.all([x, w, bias].map((y) => y.to('cuda')));
+      const got = await causalConv1d(gx, gw, { bias: gb, activation: 'silu', returnFinalStates: true });
+      t.equal(got.out.device, 'cuda:0', `${dtype}: output on the device`);
+      const tol = 2 * roundingFloor(dtype, maxAbs(want.out.toFloat32())) + 1e-5;
+      t.ok(maxAbsDiff((await got.out.to('cpu')).toFloat32(), want.out.toFloat32()) <= tol, `${dtype} out`);
+      t.same([...(await got.finalStates.toArray())], [...want.finalStates.data], `${dtype} final states`);
+      [gx, gw, gb, got.out, got.finalStates].forEach((y) => y.dispose());
+    }
   });
 
   t.test('attention on CUDA matches the CPU backend', async (t) => {
