@@ -1,0 +1,197 @@
+// Flash attention forward on tensor cores (fp16 / bf16, fp32 accumulation), in
+// the FlashAttention-2 arrangement: a block of 4 warps owns 64 query rows (16 per
+// warp) and walks its list of key blocks; S = Q K^T and O += P V are
+// mma.m16n8k16 with operands from shared memory through ldmatrix; the online
+// softmax runs on the accumulator registers. K[n+1] is fetched (cp.async) while
+// P V of block n runs, V[n] while Q K[n]^T runs.
+// HD is the head dim padded up (32, 64, 96, 128, 256); D and Dv <= HD at run time.
+#pragma once
+#include "attn_common.cuh"
+#include "ptx.cuh"
+
+namespace subq::cuda {
+
+template <int HD>
+struct TcTile {
+  static constexpr int kThreads = 128, kBM = 64, kBN = HD <= 128 ? 64 : 32;
+  static constexpr int kStride = HD + 8;  // 16 bytes of padding: conflict-free ldmatrix rows
+  static constexpr int kSmem = (kBM + 2 * kBN) * kStride * 2;
+  // 99 KiB: the per-block limit of sm_86 / sm_89, the smallest of the targets.
+  static_assert(kSmem <= 101376, "attention tile exceeds the shared memory of sm_86/sm_89");
+  static_assert(HD % 32 == 0 && HD <= 256);
+};
+
+template <int HD, bool BF16>
+__global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
+  using T = TcTile<HD>;
+  constexpr int BM = T::kBM, BN = T::kBN, S = T::kStride;
+  SIMT_DYNAMIC_SHARED(uint16_t, smem);
+  uint16_t* sQ = smem;
+  uint16_t* sK = sQ + BM * S;
+  uint16_t* sV = sK + BN * S;
+
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t4 = lane % 4;
+  const int y = blockIdx.y, b = blockIdx.z / p.splits, split = blockIdx.z % p.splits;
+  const int r0 = blockIdx.x * BM, r1 = min(r0 + BM, p.rows);
+  const int hk = y * p.group / (p.Hq / p.Hkv);
+  const uint16_t* q = static_cast<const uint16_t*>(p.q);
+  const uint16_t* kp = static_cast<const uint16_t*>(p.k) + b * p.k_sb + hk * p.k_sh;
+  const uint16_t* vp = static_cast<const uint16_t*>(p.v) + b * p.v_sb + hk * p.v_sh;
+
+  // Tile loads: 8 elements (16 bytes) per step; asynchronous when aligned, else
+  // element by element. Padding rows and columns are zero (never poison: 0 * NaN).
+  auto load = [&](uint16_t* dst, int rows, auto row_ptr, int cols) {
+    constexpr int chunks = HD / 8;
+    for (int c = tid; c < rows * chunks; c += T::kThreads) {
+      const int r = c / chunks, col = (c % chunks) * 8;
+      const uint16_t* src = row_ptr(r);
+      uint16_t* d = dst + r * S + col;
+      if (p.vec) {
+        ptx::cp_async_16(d, src && col < cols ? src + col : kp, src && col < cols);
+      } else {
+        for (int e = 0; e < 8; ++e) d[e] = src && col + e < cols ? src[col + e] : uint16_t(0);
+      }
+    }
+  };
+  auto q_row = [&](int r) -> const uint16_t* {
+    if (r0 + r >= p.rows) return nullptr;
+    const RowMap m = map_row(p, y, r0 + r);
+    return q + b * p.q_sb + m.head * p.q_sh + m.pos * p.q_sn;
+  };
+  auto kv_rows = [&](const uint16_t* base, int64_t sn, int j0) {
+    return [=](int r) -> const uint16_t* { return j0 + r < p.Nk ? base + (j0 + r) * sn : nullptr; };
+  };
+
+  const KeyBlocks blocks = dense_key_blocks(p, r0, r1, BN, split);
+  // The rows of this thread: warp * 16 + g and + 8.
+  RowMap rm[2];
+  bool row_ok[2];
+  for (int h = 0; h < 2; ++h) {
+    const int r = r0 + warp * 16 + g + 8 * h;
+    row_ok[h] = r < p.rows;
+    rm[h] = map_row(p, y, row_ok[h] ? r : r0);
+  }
+  int i_lo, i_hi;
+  pos_range(p, r0, r1, &i_lo, &i_hi);
+
+  float o[HD / 8][4];
+#pragma unroll
+  for (int d = 0; d < HD / 8; ++d) o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.f;
+  float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
+
+  if (blocks.count > 0) {
+    load(sQ, BM, q_row, p.D);
+    load(sK, BN, kv_rows(kp, p.k_sn, blocks[0] * BN), p.D);
+    ptx::cp_async_commit();
+  }
+  const int d_steps = (p.D + 15) / 16, dv_steps = (p.Dv + 15) / 16;
+  for (int it = 0; it < blocks.count; ++it) {
+    const int j0 = blocks[it] * BN;
+    ptx::cp_async_wait<0>();
+    __syncthreads();  // K[it] landed; every warp is done with V[it-1]
+    load(sV, BN, kv_rows(vp, p.v_sn, j0), p.Dv);
+    ptx::cp_async_commit();
+
+    float s[BN / 8][4];
+#pragma unroll
+    for (int n = 0; n < BN / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; ++kk) {
+      if (kk >= d_steps) break;
+      uint32_t a[4];
+      ptx::ldmatrix<4, false>(a, sQ + (warp * 16 + lane % 16) * S + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+      for (int n2 = 0; n2 < BN / 16; ++n2) {
+        uint32_t bk[4];
+        ptx::ldmatrix<4, false>(bk, sK + (n2 * 16 + (lane / 16) * 8 + lane % 8) * S + kk * 16 + ((lane / 8) % 2) * 8);
+        ptx::mma_m16n8k16<BF16>(s[2 * n2], a, bk[0], bk[1]);
+        ptx::mma_m16n8k16<BF16>(s[2 * n2 + 1], a, bk[2], bk[3]);
+      }
+    }
+
+    // Scores to the log2 domain, masked where the block is not fully visible.
+    const bool masked = !block_fully_visible(p, i_lo, i_hi, j0, BN);
+#pragma unroll
+    for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        float x = s[n][e];
+        x = p.softcap_in != 0.f ? tanhf(x * p.softcap_in) * p.softcap_out : x * p.scale_log2;
+        if (masked && !key_visible(p, rm[e / 2].pos, j0 + n * 8 + 2 * t4 + e % 2)) x = -INFINITY;
+        s[n][e] = x;
+      }
+
+    // Online softmax; the 4 lanes of a group share a row.
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      float mx = m_run[h];
+#pragma unroll
+      for (int n = 0; n < BN / 8; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      const float base = mx == -INFINITY ? 0.f : mx;  // a row with nothing visible yet stays 0
+      const float corr = fast_exp2(m_run[h] - base);
+      float sum = 0.f;
+#pragma unroll
+      for (int n = 0; n < BN / 8; ++n) {
+        s[n][2 * h] = fast_exp2(s[n][2 * h] - base);
+        s[n][2 * h + 1] = fast_exp2(s[n][2 * h + 1] - base);
+        sum += s[n][2 * h] + s[n][2 * h + 1];
+      }
+      l_run[h] = l_run[h] * corr + sum;  // this lane's share; reduced at the end
+      m_run[h] = mx;
+#pragma unroll
+      for (int d = 0; d < HD / 8; ++d) o[d][2 * h] *= corr, o[d][2 * h + 1] *= corr;
+    }
+
+    ptx::cp_async_wait<0>();
+    __syncthreads();  // V[it] landed; every warp is done with K[it]
+    if (it + 1 < blocks.count) {
+      load(sK, BN, kv_rows(kp, p.k_sn, blocks[it + 1] * BN), p.D);
+      ptx::cp_async_commit();
+    }
+
+    // O += P V: the S accumulators of two adjacent n-tiles are the A fragment.
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk) {
+      const uint32_t a[4] = {pack_half2<BF16>(s[2 * kk][0], s[2 * kk][1]), pack_half2<BF16>(s[2 * kk][2], s[2 * kk][3]),
+                             pack_half2<BF16>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+                             pack_half2<BF16>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+      for (int d2 = 0; d2 < HD / 16; ++d2) {
+        if (d2 >= dv_steps) break;
+        uint32_t bv[4];
+        ptx::ldmatrix<4, true>(bv, sV + (kk * 16 + ((lane / 8) % 2) * 8 + lane % 8) * S + d2 * 16 + (lane / 16) * 8);
+        ptx::mma_m16n8k16<BF16>(o[2 * d2], a, bv[0], bv[1]);
+        ptx::mma_m16n8k16<BF16>(o[2 * d2 + 1], a, bv[2], bv[3]);
+      }
+    }
+  }
+
+  // Epilogue: full row sums, normalise, store.
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    float l = l_run[h];
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    if (!row_ok[h]) continue;
+    const float inv = l > 0.f ? 1.f / l : 0.f;
+#pragma unroll
+    for (int d = 0; d < HD / 8; ++d) {
+      store_row_value<BF16 ? Elem::BF16 : Elem::F16>(p, b, split, rm[h], d * 8 + 2 * t4, o[d][2 * h] * inv);
+      store_row_value<BF16 ? Elem::BF16 : Elem::F16>(p, b, split, rm[h], d * 8 + 2 * t4 + 1, o[d][2 * h + 1] * inv);
+    }
+    if (t4 == 0) store_row_lse(p, b, split, rm[h], l > 0.f ? (m_run[h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
+  }
+}
+
+template <bool BF16, int HD>
+void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
+  auto kernel = attn_fwd_tc<HD, BF16>;
+#if !SIMT_EMULATED
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, TcTile<HD>::kSmem);
+#endif
+  SIMT_LAUNCH(kernel, grid, dim3(TcTile<HD>::kThreads), TcTile<HD>::kSmem, stream, p);
+}
+
+}  // namespace subq::cuda

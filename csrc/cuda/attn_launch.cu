@@ -1,0 +1,151 @@
+// Kernel choice and launch shapes for attention (see attn_launch.h).
+#include "attn_launch.h"
+
+#include <algorithm>
+#include <string>
+
+#include "../core/error.h"
+#include "attn_common.cuh"
+
+namespace subq::cuda {
+
+namespace {
+
+// Head dims run on kernels for 32, 64, 96, 128 or 256 columns; others pad up.
+int padded_head_dim(int64_t d) { return d <= 32 ? 32 : d <= 64 ? 64 : d <= 96 ? 96 : d <= 128 ? 128 : 256; }
+
+struct Shape {
+  int hd, bm, bn;
+};
+
+Shape shape_of(const AttentionParams& p) {
+  const int hd = padded_head_dim(std::max(p.D, p.Dv));
+  if (p.q.dtype == DType::F32) return {hd, hd <= 128 ? 32 : 16, 32};  // F32Tile
+  return {hd, 64, hd <= 128 ? 64 : 32};  // TcTile
+}
+
+int multiprocessors(const AttentionLaunchOptions& opt) {
+  if (opt.multiprocessors > 0) return opt.multiprocessors;
+#if SIMT_EMULATED
+  return 16;
+#else
+  int dev = 0, n = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return 100;
+  }
+  return n;
+#endif
+}
+
+bool aligned16(const TensorView& t) {
+  if (reinterpret_cast<uintptr_t>(t.data) % 16) return false;
+  for (int i = 0; i < 3; ++i)
+    if (t.stride[i] % 8) return false;
+  return t.shape[3] % 8 == 0;
+}
+
+void check_launch(const char* what) {
+#if !SIMT_EMULATED
+  const cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) runtime_error(std::string("CUDA attention (") + what + "): " + cudaGetErrorString(e));
+#else
+  (void)what;
+#endif
+}
+
+}  // namespace
+
+AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOptions& opt) {
+  const int64_t limit = int64_t(1) << 30;  // positions and rows are int in the kernels
+  if (p.Nq >= limit || p.Nk >= limit || p.Nq * (p.Hq / p.Hkv) >= limit)
+    range_error("CUDA attention supports sequences shorter than 2^30, got Nq = " + std::to_string(p.Nq) +
+                ", Nk = " + std::to_string(p.Nk));
+  const Shape s = shape_of(p);
+  AttentionPlan plan;
+  const int64_t ratio = p.Hq / p.Hkv;
+  plan.group = opt.pack_gqa == 1 || (opt.pack_gqa < 0 && p.Nq <= 16 && ratio > 1) ? int(ratio) : 1;
+  const int64_t m_blocks = (p.Nq * plan.group + s.bm - 1) / s.bm;
+  const int64_t k_blocks = (p.Nk + s.bn - 1) / s.bn;
+  int64_t splits = opt.splits;
+  if (splits <= 0) {
+    // Decode: too few blocks to fill the GPU, so split the keys (each split keeps
+    // at least two key blocks to amortise its query tile and the combine).
+    const int64_t blocks = p.B * (p.Hq / plan.group) * m_blocks, sms = multiprocessors(opt);
+    splits = p.Nq <= 16 && blocks < sms ? std::min((2 * sms + blocks - 1) / blocks, k_blocks / 2) : 1;
+  }
+  splits = std::clamp<int64_t>(splits, 1, std::min<int64_t>({k_blocks, 128, 65535 / p.B}));
+  plan.splits = int(splits);
+  if (plan.splits > 1) plan.workspace_bytes = splits * p.B * p.Hq * p.Nq * (p.Dv + 1) * int64_t(sizeof(float));
+  return plan;
+}
+
+void attention_launch(const AttentionParams& p, const AttentionPlan& plan, void* workspace, CUstream_st* stream) {
+  const Shape s = shape_of(p);
+  FwdParams f{};
+  f.q = p.q.data, f.k = p.k.data, f.v = p.v.data, f.o = p.out.data;
+  f.lse = p.lse.data ? p.lse.ptr<float>() : nullptr;
+  auto strides = [](const TensorView& t, int64_t& sb, int64_t& sh, int64_t& sn) {
+    sb = t.stride[0], sh = t.stride[1], sn = t.stride[2];
+  };
+  strides(p.q, f.q_sb, f.q_sh, f.q_sn);
+  strides(p.k, f.k_sb, f.k_sh, f.k_sn);
+  strides(p.v, f.v_sb, f.v_sh, f.v_sn);
+  strides(p.out, f.o_sb, f.o_sh, f.o_sn);
+  if (p.lse.data) strides(p.lse, f.lse_sb, f.lse_sh, f.lse_sn);  // lse is [B, H, N]
+  f.B = int(p.B), f.Hq = int(p.Hq), f.Hkv = int(p.Hkv), f.Nq = int(p.Nq), f.Nk = int(p.Nk);
+  f.D = int(p.D), f.Dv = int(p.Dv);
+  f.group = plan.group;
+  f.rows = f.Nq * plan.group;
+  const float log2e = 1.4426950408889634f;
+  f.scale_log2 = p.scale * log2e;
+  f.softcap_in = p.softcap > 0 ? p.scale / p.softcap : 0.f;
+  f.softcap_out = p.softcap * log2e;
+  f.window_left = int(p.window_left), f.window_right = int(p.window_right);
+  f.vec = p.q.dtype != DType::F32 && aligned16(p.q) && aligned16(p.k) && aligned16(p.v);
+  f.splits = plan.splits;
+  if (plan.splits > 1) {
+    f.part_o = static_cast<float*>(workspace);
+    f.part_lse = f.part_o + int64_t(plan.splits) * p.B * p.Hq * p.Nq * p.Dv;
+  }
+
+  const dim3 grid(unsigned((f.rows + s.bm - 1) / s.bm), unsigned(p.Hq / plan.group), unsigned(p.B * plan.splits));
+  switch (p.q.dtype) {
+    case DType::F16:
+      switch (s.hd) {
+        case 32: launch_fwd_tc<false, 32>(f, grid, stream); break;
+        case 64: launch_fwd_tc<false, 64>(f, grid, stream); break;
+        case 96: launch_fwd_tc<false, 96>(f, grid, stream); break;
+        case 128: launch_fwd_tc<false, 128>(f, grid, stream); break;
+        default: launch_fwd_tc<false, 256>(f, grid, stream); break;
+      }
+      break;
+    case DType::BF16:
+      switch (s.hd) {
+        case 32: launch_fwd_tc<true, 32>(f, grid, stream); break;
+        case 64: launch_fwd_tc<true, 64>(f, grid, stream); break;
+        case 96: launch_fwd_tc<true, 96>(f, grid, stream); break;
+        case 128: launch_fwd_tc<true, 128>(f, grid, stream); break;
+        default: launch_fwd_tc<true, 256>(f, grid, stream); break;
+      }
+      break;
+    default:
+      switch (s.hd) {
+        case 32: launch_fwd_f32<32>(f, grid, stream); break;
+        case 64: launch_fwd_f32<64>(f, grid, stream); break;
+        case 96: launch_fwd_f32<96>(f, grid, stream); break;
+        case 128: launch_fwd_f32<128>(f, grid, stream); break;
+        default: launch_fwd_f32<256>(f, grid, stream); break;
+      }
+  }
+  check_launch("forward");
+  if (plan.splits == 1) return;
+  switch (p.q.dtype) {
+    case DType::F16: launch_combine<Elem::F16>(f, stream); break;
+    case DType::BF16: launch_combine<Elem::BF16>(f, stream); break;
+    default: launch_combine<Elem::F32>(f, stream);
+  }
+  check_launch("split-KV combine");
+}
+
+}  // namespace subq::cuda
