@@ -19,7 +19,8 @@ struct F32Tile {
 };
 
 template <int HD>
-__global__ void __launch_bounds__(128) attn_fwd_f32(const FwdParams p) {
+// The occupancy hint (2 blocks per SM) keeps ptxas from spilling at a register count of its own choosing.
+__global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
   using T = F32Tile<HD>;
   constexpr int BM = T::kBM, BN = T::kBN, RW = T::kRowsPerWarp, C = HD / 32;
   SIMT_DYNAMIC_SHARED(float, smem);
@@ -49,9 +50,9 @@ __global__ void __launch_bounds__(128) attn_fwd_f32(const FwdParams p) {
   const KeyBlocks blocks = dense_key_blocks(p, r0, r1, BN, split);
   int i_lo, i_hi;
   pos_range(p, r0, r1, &i_lo, &i_hi);
-  RowMap rm[RW];
+  int pos[RW];  // query position of each row of this warp
 #pragma unroll
-  for (int r = 0; r < RW; ++r) rm[r] = map_row(p, y, min(r0 + warp * RW + r, p.rows - 1));
+  for (int r = 0; r < RW; ++r) pos[r] = map_row(p, y, min(r0 + warp * RW + r, p.rows - 1)).pos;
 
   float o[RW][C], m_run[RW], l_run[RW];
 #pragma unroll
@@ -84,7 +85,7 @@ __global__ void __launch_bounds__(128) attn_fwd_f32(const FwdParams p) {
 #pragma unroll
     for (int r = 0; r < RW; ++r) {
       float x = p.softcap_in != 0.f ? tanhf(s[r] * p.softcap_in) * p.softcap_out : s[r] * p.scale_log2;
-      if (masked && !key_visible(p, rm[r].pos, j)) x = -INFINITY;
+      if (masked && !key_visible(p, pos[r], j)) x = -INFINITY;
       float mx = fmaxf(m_run[r], x);
 #pragma unroll
       for (int w = 16; w >= 1; w /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, w));
@@ -100,6 +101,7 @@ __global__ void __launch_bounds__(128) attn_fwd_f32(const FwdParams p) {
       sP[(warp * RW + r) * BN + lane] = pr;
     }
     __syncwarp();
+#pragma unroll 4
     for (int k = 0; k < BN; ++k) {
 #pragma unroll
       for (int c = 0; c < C; ++c) {
@@ -113,10 +115,11 @@ __global__ void __launch_bounds__(128) attn_fwd_f32(const FwdParams p) {
 #pragma unroll
   for (int r = 0; r < RW; ++r) {
     if (r0 + warp * RW + r >= p.rows) continue;
+    const RowMap rm = map_row(p, y, r0 + warp * RW + r);
     const float l = l_run[r], inv = l > 0.f ? 1.f / l : 0.f;
 #pragma unroll
-    for (int c = 0; c < C; ++c) store_row_value<Elem::F32>(p, b, split, rm[r], c * 32 + lane, o[r][c] * inv);
-    if (lane == 0) store_row_lse(p, b, split, rm[r], l > 0.f ? (m_run[r] + log2f(l)) * 0.69314718055994531f : -INFINITY);
+    for (int c = 0; c < C; ++c) store_row_value<Elem::F32>(p, b, split, rm, c * 32 + lane, o[r][c] * inv);
+    if (lane == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[r] + log2f(l)) * 0.69314718055994531f : -INFINITY);
   }
 }
 
