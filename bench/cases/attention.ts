@@ -1,0 +1,135 @@
+// Dense attention: B=1, H=8, D in {64, 128}, N in {1024, 4096, 16384}, causal and
+// not, fp32 and bf16; onnxruntime-node's MultiHeadAttention on the same fp32 shapes.
+import { attentionSync, Tensor, type FloatDType } from '../../lib';
+import { attentionRef } from '../../test/reference/attention';
+import type { BenchCase, CaseRun, Family } from '../suite';
+import { loadOrt, mhaModel } from '../peers/onnx';
+
+interface Shape {
+  B: number;
+  H: number;
+  N: number;
+  D: number;
+  causal: boolean;
+  dtype: FloatDType;
+}
+
+function random(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 2147483648 - 1;
+  }
+  return a;
+}
+
+// Useful FLOPs: 2 per multiply-add in Q.K^T and in P.V over the visible pairs.
+function flops(s: Shape): number {
+  const pairs = s.causal ? (s.N * (s.N + 1)) / 2 : s.N * s.N;
+  return 2 * pairs * (s.D + s.D) * s.B * s.H;
+}
+
+// Max error over a sample of rows in every head, relative to the output scale.
+// got(h, i) returns row i of head h as numbers.
+function sampledError(s: Shape, q: Float32Array, k: Float32Array, v: Float32Array, got: (h: number, i: number) => ArrayLike<number>): number {
+  const rows = Array.from({ length: 12 }, (_, j) => Math.round((j * (s.N - 1)) / 11));
+  const dims = { B: s.B, Hq: s.H, Hkv: s.H, Nq: s.N, Nk: s.N, D: s.D, Dv: s.D };
+  const ref = attentionRef(q, k, v, dims, { causal: s.causal, rows });
+  let err = 0, scale = 0;
+  for (let h = 0; h < s.H; h++)
+    for (const i of rows) {
+      const g = got(h, i);
+      for (let d = 0; d < s.D; d++) {
+        const e = ref.out[(h * s.N + i) * s.D + d];
+        scale = Math.max(scale, Math.abs(e));
+        err = Math.max(err, Math.abs(g[d] - e));
+      }
+    }
+  return err / scale;
+}
+
+function label(s: Shape): string {
+  return `${s.dtype === 'float32' ? 'fp32' : 'bf16'} B${s.B} H${s.H} D${s.D} N${s.N}${s.causal ? ' causal' : ''}`;
+}
+
+function ours(s: Shape): BenchCase {
+  return {
+    family: 'attention',
+    backend: 'subquadratic',
+    label: label(s),
+    series: `subquadratic ${s.dtype === 'float32' ? 'fp32' : 'bf16'} D${s.D}${s.causal ? ' causal' : ''}`,
+    x: s.N,
+    peerKey: s.dtype === 'float32' ? `attention ${label(s)}` : undefined,
+    async setup(): Promise<CaseRun> {
+      const shape = [s.B, s.H, s.N, s.D];
+      const n = s.B * s.H * s.N * s.D;
+      const [q, k, v] = [1, 2, 3].map((seed) => Tensor.fromFloat32(random(n, seed), shape, s.dtype));
+      const out = Tensor.zeros(s.dtype, shape);
+      return {
+        run: () => attentionSync(q, k, v, { causal: s.causal, out }),
+        work: { flops: flops(s) },
+        error: () => {
+          const o = out.toFloat32();
+          return sampledError(s, q.toFloat32(), k.toFloat32(), v.toFloat32(), (h, i) => o.subarray((h * s.N + i) * s.D, (h * s.N + i + 1) * s.D));
+        },
+      };
+    },
+  };
+}
+
+function onnxruntime(s: Shape): BenchCase {
+  return {
+    family: 'attention',
+    backend: 'onnxruntime-node',
+    label: label(s),
+    series: `onnxruntime-node fp32 D${s.D}${s.causal ? ' causal' : ''}`,
+    x: s.N,
+    peerKey: `attention ${label(s)}`,
+    async setup() {
+      const ort = loadOrt();
+      if (!ort) return { skip: 'onnxruntime-node not installed' };
+      const scoresBytes = s.B * s.H * s.N * s.N * 4;
+      if (scoresBytes > 2 ** 31) return { skip: `MultiHeadAttention would store ${(scoresBytes / 2 ** 30).toFixed(1)} GiB of scores` };
+      const threads = require('../../lib').backendInfo().cpu.threads as number;
+      const session = await ort.InferenceSession.create(mhaModel(s.B, s.H, s.N, s.N, s.D, s.causal), {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+      // ORT wants [B, N, H*D]; the data are the same values as ours, re-laid out.
+      const n = s.B * s.H * s.N * s.D;
+      const bhnd = [1, 2, 3].map((seed) => random(n, seed));
+      const bnhd = bhnd.map((x) => {
+        const y = new Float32Array(n);
+        for (let h = 0; h < s.H; h++)
+          for (let i = 0; i < s.N; i++) y.set(x.subarray((h * s.N + i) * s.D, (h * s.N + i + 1) * s.D), (i * s.H + h) * s.D);
+        return y;
+      });
+      const dims = [s.B, s.N, s.H * s.D];
+      const feeds = { q: new ort.Tensor('float32', bnhd[0], dims), k: new ort.Tensor('float32', bnhd[1], dims), v: new ort.Tensor('float32', bnhd[2], dims) };
+      let last: Float32Array | undefined;
+      return {
+        run: async () => {
+          last = (await session.run(feeds)).out.data as Float32Array;
+        },
+        work: { flops: flops(s) },
+        error: () => sampledError(s, bhnd[0], bhnd[1], bhnd[2], (h, i) => last!.subarray((i * s.H + h) * s.D, (i * s.H + h + 1) * s.D)),
+      };
+    },
+  };
+}
+
+export const attentionFamily: Family = {
+  name: 'attention',
+  cases: ({ quick }) => {
+    const out: BenchCase[] = [];
+    for (const D of [64, 128])
+      for (const causal of [false, true])
+        for (const N of quick ? [1024, 4096] : [1024, 4096, 16384]) {
+          const s: Shape = { B: 1, H: 8, N, D, causal, dtype: 'float32' };
+          out.push(ours(s), ours({ ...s, dtype: 'bfloat16' }), onnxruntime(s));
+        }
+    return out;
+  },
+};

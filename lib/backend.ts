@@ -1,0 +1,25 @@
+// What this build and machine offer, and the CPU backend's knobs.
+import { native, type NativeBackendInfo } from './native';
+
+export type BackendInfo = NativeBackendInfo & { backends: ('cpu' | 'cuda')[] };
+
+/** Compiled backends, CPU SIMD level and threads, CUDA devices and versions. */
+export function backendInfo(): BackendInfo {
+  const info = native().backendInfo();
+  const backends: ('cpu' | 'cuda')[] = ['cpu'];
+  if (info.cuda.compiled) backends.push('cuda');
+  return { ...info, backends };
+}
+
+/** Threads used by CPU kernels (default: hardware threads, or SUBQ_NUM_THREADS). */
+export function setNumThreads(n: number): void {
+  native().setNumThreads(n);
+}
+
+/**
+ * Caps the CPU SIMD level ('avx512' | 'avx2' | 'scalar'); the level actually in
+ * effect (never above what the CPU has) is returned. SUBQ_SIMD sets it at start-up.
+ */
+export function setSimdLevel(level: 'avx512' | 'avx2' | 'scalar'): string {
+  return native().setSimdLevel(level);
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// npx subquadratic info | bench [--quick] [--json FILE|-] [--plot FILE.svg] [--filter REGEX] [--threads N]
+import * as fs from 'fs';
+import { backendInfo } from './backend';
+
+const usage = `usage: subquadratic <command>
+  info                       backends, SIMD level, threads, CUDA devices
+  bench [options]            every kernel family on the default workload
+    --quick                  smaller shapes (about a minute)
+    --json FILE              write the report as JSON ('-' for stdout)
+    --plot FILE.svg          write time against sequence length as SVG
+    --filter REGEX           only cases whose "family backend label" matches
+    --threads N              CPU threads (default: all)
+    --min-runs N             timed runs per case after a warm-up (default 5)`;
+
+function info(): void {
+  const i = backendInfo();
+  const f = Object.entries(i.cpu.features).filter(([, v]) => v).map(([k]) => k);
+  console.log(`subquadratic ${require('../../package.json').version}`);
+  console.log(`backends: ${i.backends.join(', ')}`);
+  console.log(`cpu: ${i.cpu.simd} kernels, ${i.cpu.threads} threads (${i.cpu.hardwareThreads} hardware); features: ${f.join(' ')}`);
+  if (!i.cuda.compiled) console.log('cuda: not compiled into this build');
+  else {
+    const v = (n: number) => (n ? `${Math.floor(n / 1000)}.${(n % 1000) / 10}` : 'none');
+    console.log(`cuda: runtime ${v(i.cuda.runtimeVersion)}, driver ${v(i.cuda.driverVersion)}, ${i.cuda.devices.length} device(s)${i.cuda.error ? ` (${i.cuda.error})` : ''}`);
+    for (const d of i.cuda.devices)
+      console.log(`  cuda:${d.index} ${d.name}, compute ${d.computeCapability}, ${(d.totalMemory / 2 ** 30).toFixed(1)} GiB, ${d.multiprocessors} SMs`);
+  }
+}
+
+async function bench(args: string[]): Promise<void> {
+  const { runSuite, table } = require('../bench/suite') as typeof import('../bench/suite');
+  const { plotSvg } = require('../bench/plot') as typeof import('../bench/plot');
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (v === undefined) throw new RangeError(`${flag} needs a value`);
+    return v;
+  };
+  const json = value('--json'), plot = value('--plot'), filter = value('--filter');
+  const threads = value('--threads'), minRuns = value('--min-runs');
+  const tty = process.stderr.isTTY;
+  let last = '';
+  const progress = (msg: string) => {
+    if (tty) process.stderr.write(`\r\x1b[K${msg}`);
+    else process.stderr.write(`${msg}\n`);
+    last = msg;
+  };
+  const report = await runSuite({
+    quick: args.includes('--quick'),
+    filter: filter ? new RegExp(filter) : undefined,
+    threads: threads ? Number(threads) : undefined,
+    minRuns: minRuns ? Math.max(1, Number(minRuns)) : 5,
+    minSeconds: 1,
+    progress,
+  });
+  if (tty && last) process.stderr.write('\r\x1b[K');
+  const text = table(report);
+  if (json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    console.log(text);
+    if (json) fs.writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  if (plot) {
+    fs.writeFileSync(plot, plotSvg(report));
+    console.error(`plot written to ${plot}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const [cmd, ...rest] = process.argv.slice(2);
+  if (cmd === 'info') return info();
+  if (cmd === 'bench') return bench(rest);
+  console.log(usage);
+  if (cmd && cmd !== 'help' && cmd !== '--help') process.exitCode = 2;
+}
+
+main().catch((e: Error) => {
+  console.error(`subquadratic: ${e.message}`);
+  process.exitCode = 1;
+});

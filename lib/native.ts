@@ -1,0 +1,77 @@
+// Loads the native addon (a prebuild, or the local build) and types its surface.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { DType, TypedArray } from './tensor';
+import { NativeLoadError } from './errors';
+
+export interface NativeTensor {
+  dtype: DType;
+  shape: number[];
+  strides: number[];
+  device: string;
+  data: TypedArray;
+}
+
+export interface NativeBackendInfo {
+  cpu: {
+    simd: 'avx512' | 'avx2' | 'scalar';
+    threads: number;
+    hardwareThreads: number;
+    features: Record<string, boolean>;
+  };
+  cuda: {
+    compiled: boolean;
+    runtimeVersion: number;
+    driverVersion: number;
+    error?: string;
+    devices: { index: number; name: string; computeCapability: string; totalMemory: number; multiprocessors: number }[];
+  };
+}
+
+type Fn = (...args: unknown[]) => unknown;
+export interface Native {
+  attention: Fn;
+  attentionSync: Fn;
+  backendInfo(): NativeBackendInfo;
+  setNumThreads(n: number): void;
+  setSimdLevel(level: string): string;
+  fmaPeak(threads: number, seconds: number): number;
+  copyBandwidth(threads: number, seconds: number): number;
+  [name: string]: unknown;
+}
+
+// The package root: lib/ when run from source, dist/lib/ when compiled.
+const root = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find((d) =>
+  fs.existsSync(path.join(d, 'binding.gyp')),
+) ?? path.join(__dirname, '..', '..');
+
+function load(): Native {
+  const attempts: string[] = [];
+  const explicit = process.env.SUBQ_NATIVE_PATH;
+  if (explicit) {
+    try {
+      return require(explicit) as Native;
+    } catch (e) {
+      attempts.push(`SUBQ_NATIVE_PATH=${explicit}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require('node-gyp-build')(root) as Native;
+  } catch (e) {
+    attempts.push(`prebuilds/ and build/Release: ${(e as Error).message.split('\n')[0]}`);
+  }
+  throw new NativeLoadError(
+    'subquadratic: no native addon could be loaded.\n' +
+      attempts.map((a) => `  - ${a}`).join('\n') +
+      '\nPossible fixes: run `npm rebuild subquadratic` (your npm may need `npm install-scripts approve subquadratic` ' +
+      'to run install scripts); a source build needs cmake (or python3 + make) and a C++20 compiler.',
+    attempts,
+  );
+}
+
+let cached: Native | undefined;
+/** The addon, loaded on first use so that importing the package never throws. */
+export function native(): Native {
+  return (cached ??= load());
+}

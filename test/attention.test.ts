@@ -1,0 +1,75 @@
+// CPU attention against the fp64 reference: shapes, options, dtypes, SIMD paths.
+import t from 'tap';
+import { backendInfo, setSimdLevel, type FloatDType } from '../lib';
+import { checkCase, type Case } from './attention-check';
+
+const lengths = [1, 17, 113, 128, 1023];
+const headDims = [16, 64, 80, 96, 128, 256];
+const dtypes: FloatDType[] = ['float32', 'float16', 'bfloat16'];
+const heads: [number, number][] = [[1, 1], [2, 1], [8, 1], [8, 2], [8, 8]];
+
+// The eight causal x window x softcap combinations, by index.
+function options(i: number, Nq: number, Nk: number): Partial<Case> {
+  const causal = (i & 1) === 1;
+  const window: [number, number] | undefined =
+    i & 2 ? [Math.max(1, Math.floor(Nk / 3)), causal ? 0 : (i & 4 ? -1 : Math.floor(Nq / 4))] : undefined;
+  return { causal, window, softcap: i & 4 ? 3.5 : undefined };
+}
+
+const levels = (['avx512', 'avx2', 'scalar'] as const).filter((l) => {
+  const have = backendInfo().cpu.simd;
+  return have === 'avx512' || (have === 'avx2' && l !== 'avx512') || l === 'scalar';
+});
+
+t.test('every length pair and head dim (fp32, option combinations in rotation)', async (t) => {
+  let n = 0;
+  for (const Nq of lengths)
+    for (const Nk of lengths)
+      for (const D of headDims) {
+        const o = options(n++, Nq, Nk);
+        await checkCase(t, { Hq: 2, Hkv: 1, Nq, Nk, D, ...o, seed: n });
+      }
+});
+
+for (const level of levels) {
+  t.test(`options x dtypes x heads on the ${level} path`, async (t) => {
+    t.teardown(() => void setSimdLevel('avx512'));
+    t.equal(setSimdLevel(level), level, 'level in effect');
+    const shapes: [number, number][] = level === 'scalar' ? [[17, 113], [113, 17]] : [[17, 113], [113, 17], [128, 128], [1, 1023]];
+    let n = 0;
+    for (const [Nq, Nk] of shapes)
+      for (const D of [64, 80])
+        for (let i = 0; i < 8; i++)
+          for (const dtype of dtypes) {
+            const [Hq, Hkv] = heads[n % heads.length];
+            await checkCase(t, { B: 1 + (n % 2), Hq, Hkv, Nq, Nk, D, dtype, ...options(i, Nq, Nk), seed: ++n });
+          }
+  });
+}
+
+t.test('value head dim differs from the query/key head dim', async (t) => {
+  for (const [D, Dv] of [[64, 32], [16, 128], [3, 5], [1, 1], [256, 256], [33, 200], [128, 64]])
+    for (const dtype of dtypes) await checkCase(t, { Hq: 2, Hkv: 1, Nq: 45, Nk: 71, D, Dv, dtype, causal: D % 2 === 1 });
+});
+
+t.test('bnhd layout, custom scale, peaky softmax, async', async (t) => {
+  for (const dtype of dtypes) {
+    await checkCase(t, { B: 2, Hq: 4, Hkv: 2, Nq: 113, Nk: 113, D: 64, dtype, layout: 'bnhd', causal: true });
+    await checkCase(t, { Hq: 2, Hkv: 2, Nq: 64, Nk: 200, D: 96, dtype, scale: 0.3, window: [20, 5] });
+    await checkCase(t, { Hq: 1, Hkv: 1, Nq: 128, Nk: 128, D: 128, dtype, amplitude: 4, async: true });
+  }
+});
+
+t.test('fully masked rows give output 0 and lse -inf', async (t) => {
+  // Causal with Nq > Nk: the first Nq - Nk rows see no key.
+  const r = await checkCase(t, { Nq: 17, Nk: 5, D: 16, causal: true });
+  const out = r.out.toFloat32(), lse = r.lse!.toFloat32();
+  for (let i = 0; i < 12; i++) {
+    t.equal(lse[i], -Infinity, `row ${i} lse`);
+    t.ok(out.subarray(i * 16, i * 16 + 16).every((x) => x === 0), `row ${i} output is 0`);
+  }
+  t.ok(Number.isFinite(lse[12]), 'row 12 sees key 0');
+  // A window far from the diagonal leaves rows empty too.
+  await checkCase(t, { Nq: 40, Nk: 3, D: 8, window: [1, 1], dtype: 'bfloat16' });
+  await checkCase(t, { Nq: 9, Nk: 300, D: 24, window: [0, 0], softcap: 2 });
+});
