@@ -70,7 +70,7 @@ function parsePtxas(text) {
 
 function compile(nvcc, file, archs) {
   const out = path.join(os.tmpdir(), `subq-cc-${process.pid}-${path.basename(file)}.o`);
-  const args = ['-std=c++20', '-O3', '--expt-relaxed-constexpr', '-Xptxas', '-v', '-c', file, '-o', out];
+  const args = ['-std=c++17', '-O3', '--expt-relaxed-constexpr', '-Xptxas', '-v', '-c', file, '-o', out];
   for (const a of archs) args.push('-gencode', `arch=compute_${a},code=sm_${a}`);
   return new Promise((resolve) => {
     const t0 = Date.now();
