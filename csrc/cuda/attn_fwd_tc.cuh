@@ -1,6 +1,7 @@
 // Flash attention forward on tensor cores (fp16 / bf16, fp32 accumulation), in
-// the FlashAttention-2 arrangement: a block of 4 warps owns 64 query rows (16 per
-// warp) and walks its list of key blocks; S = Q K^T and O += P V are
+// the FlashAttention-2 arrangement: a block of 4 warps owns 128 query rows (32 per
+// warp, two m16 tiles that share every K and V fragment; 64 rows at HD 256) and
+// walks its list of key blocks; S = Q K^T and O += P V are
 // mma.m16n8k16 with operands from shared memory through ldmatrix; the online
 // softmax runs on the accumulator registers. K[n+1] is fetched (cp.async) while
 // P V of block n runs, V[n] while Q K[n]^T runs.
@@ -13,7 +14,9 @@ namespace subq::cuda {
 
 template <int HD>
 struct TcTile {
-  static constexpr int kThreads = 128, kBM = 64, kBN = HD <= 128 ? 64 : 32;
+  static constexpr int kWarps = 4, kThreads = 128;
+  static constexpr int kMT = HD <= 128 ? 2 : 1;  // m16 tiles per warp (registers bound it at HD 256)
+  static constexpr int kBM = kWarps * 16 * kMT, kBN = HD <= 128 ? 64 : 32;
   static constexpr int kStride = HD + 8;  // 16 bytes of padding: conflict-free ldmatrix rows
   static constexpr int kSmem = (kBM + 2 * kBN) * kStride * 2;
   // 99 KiB: the per-block limit of sm_86 / sm_89, the smallest of the targets.
@@ -24,7 +27,7 @@ struct TcTile {
 template <int HD, bool BF16>
 __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
   using T = TcTile<HD>;
-  constexpr int BM = T::kBM, BN = T::kBN, S = T::kStride;
+  constexpr int BM = T::kBM, BN = T::kBN, S = T::kStride, MT = T::kMT;
   SIMT_DYNAMIC_SHARED(uint16_t, smem);
   uint16_t* sQ = smem;
   uint16_t* sK = sQ + BM * S;
@@ -63,21 +66,25 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
   };
 
   const KeyBlocks blocks = dense_key_blocks(p, r0, r1, BN, split);
-  // The rows of this thread: warp * 16 + g and + 8.
-  RowMap rm[2];
-  bool row_ok[2];
-  for (int h = 0; h < 2; ++h) {
-    const int r = r0 + warp * 16 + g + 8 * h;
-    row_ok[h] = r < p.rows;
-    rm[h] = map_row(p, y, row_ok[h] ? r : r0);
-  }
+  // This thread's rows: tile mt of the warp, rows g and g + 8 (h = 0, 1), i.e.
+  // block row (warp * MT + mt) * 16 + g + 8h.
+  int pos[MT][2];
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) pos[mt][h] = map_row(p, y, min(r0 + (warp * MT + mt) * 16 + g + 8 * h, p.rows - 1)).pos;
   int i_lo, i_hi;
   pos_range(p, r0, r1, &i_lo, &i_hi);
 
-  float o[HD / 8][4];
+  float o[MT][HD / 8][4];
+  float m_run[MT][2], l_run[MT][2];
 #pragma unroll
-  for (int d = 0; d < HD / 8; ++d) o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.f;
-  float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int d = 0; d < HD / 8; ++d) o[mt][d][0] = o[mt][d][1] = o[mt][d][2] = o[mt][d][3] = 0.f;
+    m_run[mt][0] = m_run[mt][1] = -INFINITY;
+    l_run[mt][0] = l_run[mt][1] = 0.f;
+  }
 
   if (blocks.count > 0) {
     load(sQ, BM, q_row, p.D);
@@ -92,56 +99,66 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     load(sV, BN, kv_rows(vp, p.v_sn, j0), p.Dv);
     ptx::cp_async_commit();
 
-    float s[BN / 8][4];
+    // S = Q K^T; each K fragment serves the warp's MT tiles.
+    float s[MT][BN / 8][4];
 #pragma unroll
-    for (int n = 0; n < BN / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int n = 0; n < BN / 8; ++n) s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
 #pragma unroll
     for (int kk = 0; kk < HD / 16; ++kk) {
       if (kk >= d_steps) break;
-      uint32_t a[4];
-      ptx::ldmatrix<4, false>(a, sQ + (warp * 16 + lane % 16) * S + kk * 16 + (lane / 16) * 8);
+      uint32_t a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+        ptx::ldmatrix<4, false>(a[mt], sQ + ((warp * MT + mt) * 16 + lane % 16) * S + kk * 16 + (lane / 16) * 8);
 #pragma unroll
       for (int n2 = 0; n2 < BN / 16; ++n2) {
         uint32_t bk[4];
         ptx::ldmatrix<4, false>(bk, sK + (n2 * 16 + (lane / 16) * 8 + lane % 8) * S + kk * 16 + ((lane / 8) % 2) * 8);
-        ptx::mma_m16n8k16<BF16>(s[2 * n2], a, bk[0], bk[1]);
-        ptx::mma_m16n8k16<BF16>(s[2 * n2 + 1], a, bk[2], bk[3]);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          ptx::mma_m16n8k16<BF16>(s[mt][2 * n2], a[mt], bk[0], bk[1]);
+          ptx::mma_m16n8k16<BF16>(s[mt][2 * n2 + 1], a[mt], bk[2], bk[3]);
+        }
       }
     }
 
-    // Scores to the log2 domain, masked where the block is not fully visible.
+    // Scores to the log2 domain, masked where the block is not fully visible;
+    // then the online softmax (the 4 lanes of a group share a row).
     const bool masked = !block_fully_visible(p, i_lo, i_hi, j0, BN);
 #pragma unroll
-    for (int n = 0; n < BN / 8; ++n)
+    for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        float x = s[n][e];
-        x = p.softcap_in != 0.f ? tanhf(x * p.softcap_in) * p.softcap_out : x * p.scale_log2;
-        if (masked && !key_visible(p, rm[e / 2].pos, j0 + n * 8 + 2 * t4 + e % 2)) x = -INFINITY;
-        s[n][e] = x;
+      for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          float x = s[mt][n][e];
+          x = p.softcap_in != 0.f ? tanhf(x * p.softcap_in) * p.softcap_out : x * p.scale_log2;
+          if (masked && !key_visible(p, pos[mt][e / 2], j0 + n * 8 + 2 * t4 + e % 2)) x = -INFINITY;
+          s[mt][n][e] = x;
+        }
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        float mx = m_run[mt][h];
+#pragma unroll
+        for (int n = 0; n < BN / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float base = mx == -INFINITY ? 0.f : mx;  // a row with nothing visible yet stays 0
+        const float corr = fast_exp2(m_run[mt][h] - base);
+        float sum = 0.f;
+#pragma unroll
+        for (int n = 0; n < BN / 8; ++n) {
+          s[mt][n][2 * h] = fast_exp2(s[mt][n][2 * h] - base);
+          s[mt][n][2 * h + 1] = fast_exp2(s[mt][n][2 * h + 1] - base);
+          sum += s[mt][n][2 * h] + s[mt][n][2 * h + 1];
+        }
+        l_run[mt][h] = l_run[mt][h] * corr + sum;  // this lane's share; reduced at the end
+        m_run[mt][h] = mx;
+#pragma unroll
+        for (int d = 0; d < HD / 8; ++d) o[mt][d][2 * h] *= corr, o[mt][d][2 * h + 1] *= corr;
       }
-
-    // Online softmax; the 4 lanes of a group share a row.
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      float mx = m_run[h];
-#pragma unroll
-      for (int n = 0; n < BN / 8; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * h], s[n][2 * h + 1]));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float base = mx == -INFINITY ? 0.f : mx;  // a row with nothing visible yet stays 0
-      const float corr = fast_exp2(m_run[h] - base);
-      float sum = 0.f;
-#pragma unroll
-      for (int n = 0; n < BN / 8; ++n) {
-        s[n][2 * h] = fast_exp2(s[n][2 * h] - base);
-        s[n][2 * h + 1] = fast_exp2(s[n][2 * h + 1] - base);
-        sum += s[n][2 * h] + s[n][2 * h + 1];
-      }
-      l_run[h] = l_run[h] * corr + sum;  // this lane's share; reduced at the end
-      m_run[h] = mx;
-#pragma unroll
-      for (int d = 0; d < HD / 8; ++d) o[d][2 * h] *= corr, o[d][2 * h + 1] *= corr;
     }
 
     ptx::cp_async_wait<0>();
@@ -154,35 +171,48 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     // O += P V: the S accumulators of two adjacent n-tiles are the A fragment.
 #pragma unroll
     for (int kk = 0; kk < BN / 16; ++kk) {
-      const uint32_t a[4] = {pack_half2<BF16>(s[2 * kk][0], s[2 * kk][1]), pack_half2<BF16>(s[2 * kk][2], s[2 * kk][3]),
-                             pack_half2<BF16>(s[2 * kk + 1][0], s[2 * kk + 1][1]),
-                             pack_half2<BF16>(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+      uint32_t a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        a[mt][0] = pack_half2<BF16>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+        a[mt][1] = pack_half2<BF16>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+        a[mt][2] = pack_half2<BF16>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+        a[mt][3] = pack_half2<BF16>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+      }
 #pragma unroll
       for (int d2 = 0; d2 < HD / 16; ++d2) {
         if (d2 >= dv_steps) break;
         uint32_t bv[4];
         ptx::ldmatrix<4, true>(bv, sV + (kk * 16 + ((lane / 8) % 2) * 8 + lane % 8) * S + d2 * 16 + (lane / 16) * 8);
-        ptx::mma_m16n8k16<BF16>(o[2 * d2], a, bv[0], bv[1]);
-        ptx::mma_m16n8k16<BF16>(o[2 * d2 + 1], a, bv[2], bv[3]);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          ptx::mma_m16n8k16<BF16>(o[mt][2 * d2], a[mt], bv[0], bv[1]);
+          ptx::mma_m16n8k16<BF16>(o[mt][2 * d2 + 1], a[mt], bv[2], bv[3]);
+        }
       }
     }
   }
 
   // Epilogue: full row sums, normalise, store.
+  constexpr Elem E = BF16 ? Elem::BF16 : Elem::F16;
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    float l = l_run[h];
-    l += __shfl_xor_sync(0xffffffffu, l, 1);
-    l += __shfl_xor_sync(0xffffffffu, l, 2);
-    if (!row_ok[h]) continue;
-    const float inv = l > 0.f ? 1.f / l : 0.f;
+  for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-    for (int d = 0; d < HD / 8; ++d) {
-      store_row_value<BF16 ? Elem::BF16 : Elem::F16>(p, b, split, rm[h], d * 8 + 2 * t4, o[d][2 * h] * inv);
-      store_row_value<BF16 ? Elem::BF16 : Elem::F16>(p, b, split, rm[h], d * 8 + 2 * t4 + 1, o[d][2 * h + 1] * inv);
+    for (int h = 0; h < 2; ++h) {
+      float l = l_run[mt][h];
+      l += __shfl_xor_sync(0xffffffffu, l, 1);
+      l += __shfl_xor_sync(0xffffffffu, l, 2);
+      const int r = r0 + (warp * MT + mt) * 16 + g + 8 * h;
+      if (r >= p.rows) continue;
+      const RowMap rm = map_row(p, y, r);
+      const float inv = l > 0.f ? 1.f / l : 0.f;
+#pragma unroll
+      for (int d = 0; d < HD / 8; ++d) {
+        store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4, o[mt][d][2 * h] * inv);
+        store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4 + 1, o[mt][d][2 * h + 1] * inv);
+      }
+      if (t4 == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[mt][h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
     }
-    if (t4 == 0) store_row_lse(p, b, split, rm[h], l > 0.f ? (m_run[h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
-  }
 }
 
 template <bool BF16, int HD>

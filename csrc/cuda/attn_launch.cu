@@ -21,7 +21,7 @@ struct Shape {
 Shape shape_of(const AttentionParams& p) {
   const int hd = padded_head_dim(std::max(p.D, p.Dv));
   if (p.q.dtype == DType::F32) return {hd, hd <= 128 ? 32 : 16, 32};  // F32Tile
-  return {hd, 64, hd <= 128 ? 64 : 32};  // TcTile
+  return {hd, hd <= 128 ? 128 : 64, hd <= 128 ? 64 : 32};  // TcTile
 }
 
 int multiprocessors(const AttentionLaunchOptions& opt) {
