@@ -101,7 +101,7 @@ SUBQ_DEVICE void store_row_lse(const FwdParams& p, int b, int split, RowMap rm, 
 }
 
 // Launchers, explicitly instantiated in the attn_*.cu units (one per element type).
-template <bool BF16, int HD> void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream);
+template <bool BF16, int HD, bool DEC> void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream);
 template <int HD> void launch_fwd_f32(const FwdParams& p, dim3 grid, cudaStream_t stream);
 template <Elem E> void launch_combine(const FwdParams& p, cudaStream_t stream);
 

@@ -5,6 +5,10 @@
 // mma.m16n8k16 with operands from shared memory through ldmatrix; the online
 // softmax runs on the accumulator registers. K[n+1] is fetched (cp.async) while
 // P V of block n runs, V[n] while Q K[n]^T runs.
+// Decode (DEC: at most 16 rows, e.g. one query of each head of a GQA group): the
+// four warps share the 16 rows and split each key block four ways instead, then
+// merge their (max, sum, O) through shared memory at the end, so K and V are read
+// at a rate the tensor cores keep up with.
 // HD is the head dim padded up (32, 64, 96, 128, 256); D and Dv <= HD at run time.
 #pragma once
 #include "attn_common.cuh"
@@ -12,28 +16,34 @@
 
 namespace subq::cuda {
 
-template <int HD>
+template <int HD, bool DEC>
 struct TcTile {
   static constexpr int kWarps = 4, kThreads = 128;
-  static constexpr int kMT = HD <= 128 ? 2 : 1;  // m16 tiles per warp (registers bound it at HD 256)
-  static constexpr int kBM = kWarps * 16 * kMT, kBN = HD <= 128 ? 64 : 32;
+  static constexpr int kMT = HD <= 128 && !DEC ? 2 : 1;  // m16 tiles per warp (registers bound it at HD 256)
+  static constexpr int kBM = DEC ? 16 : kWarps * 16 * kMT;
+  static constexpr int kBN = DEC ? (HD <= 128 ? 128 : 64) : (HD <= 128 ? 64 : 32);
+  static constexpr int kBNW = DEC ? kBN / kWarps : kBN;  // keys of a block each warp takes
   static constexpr int kStride = HD + 8;  // 16 bytes of padding: conflict-free ldmatrix rows
   static constexpr int kSmem = (kBM + 2 * kBN) * kStride * 2;
   // 99 KiB: the per-block limit of sm_86 / sm_89, the smallest of the targets.
   static_assert(kSmem <= 101376, "attention tile exceeds the shared memory of sm_86/sm_89");
   static_assert(HD % 32 == 0 && HD <= 256);
+  // The decode merge reuses the tiles' memory: per warp 16 rows of O, max and sum.
+  static_assert(!DEC || kWarps * 16 * (HD + 2) * 4 <= kSmem);
 };
 
-template <int HD, bool BF16>
+template <int HD, bool BF16, bool DEC>
 __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
-  using T = TcTile<HD>;
-  constexpr int BM = T::kBM, BN = T::kBN, S = T::kStride, MT = T::kMT;
+  using T = TcTile<HD, DEC>;
+  constexpr int BM = T::kBM, BN = T::kBN, BNW = T::kBNW, S = T::kStride, MT = T::kMT;
   SIMT_DYNAMIC_SHARED(uint16_t, smem);
   uint16_t* sQ = smem;
   uint16_t* sK = sQ + BM * S;
   uint16_t* sV = sK + BN * S;
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t4 = lane % 4;
+  const int rw = DEC ? 0 : warp;         // the warp's group of 16 * MT rows
+  const int kw = DEC ? warp * BNW : 0;   // the warp's first key within a block
   const int y = blockIdx.y, b = blockIdx.z / p.splits, split = blockIdx.z % p.splits;
   const int r0 = blockIdx.x * BM, r1 = min(r0 + BM, p.rows);
   const int hk = y * p.group / (p.Hq / p.Hkv);
@@ -67,12 +77,12 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
 
   const KeyBlocks blocks = dense_key_blocks(p, r0, r1, BN, split);
   // This thread's rows: tile mt of the warp, rows g and g + 8 (h = 0, 1), i.e.
-  // block row (warp * MT + mt) * 16 + g + 8h.
+  // block row (rw * MT + mt) * 16 + g + 8h.
   int pos[MT][2];
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-    for (int h = 0; h < 2; ++h) pos[mt][h] = map_row(p, y, min(r0 + (warp * MT + mt) * 16 + g + 8 * h, p.rows - 1)).pos;
+    for (int h = 0; h < 2; ++h) pos[mt][h] = map_row(p, y, min(r0 + (rw * MT + mt) * 16 + g + 8 * h, p.rows - 1)).pos;
   int i_lo, i_hi;
   pos_range(p, r0, r1, &i_lo, &i_hi);
 
@@ -100,22 +110,22 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     ptx::cp_async_commit();
 
     // S = Q K^T; each K fragment serves the warp's MT tiles.
-    float s[MT][BN / 8][4];
+    float s[MT][BNW / 8][4];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-      for (int n = 0; n < BN / 8; ++n) s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
+      for (int n = 0; n < BNW / 8; ++n) s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
 #pragma unroll
     for (int kk = 0; kk < HD / 16; ++kk) {
       if (kk >= d_steps) break;
       uint32_t a[MT][4];
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
-        ptx::ldmatrix<4, false>(a[mt], sQ + ((warp * MT + mt) * 16 + lane % 16) * S + kk * 16 + (lane / 16) * 8);
+        ptx::ldmatrix<4, false>(a[mt], sQ + ((rw * MT + mt) * 16 + lane % 16) * S + kk * 16 + (lane / 16) * 8);
 #pragma unroll
-      for (int n2 = 0; n2 < BN / 16; ++n2) {
+      for (int n2 = 0; n2 < BNW / 16; ++n2) {
         uint32_t bk[4];
-        ptx::ldmatrix<4, false>(bk, sK + (n2 * 16 + (lane / 16) * 8 + lane % 8) * S + kk * 16 + ((lane / 8) % 2) * 8);
+        ptx::ldmatrix<4, false>(bk, sK + (kw + n2 * 16 + (lane / 16) * 8 + lane % 8) * S + kk * 16 + ((lane / 8) % 2) * 8);
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
           ptx::mma_m16n8k16<BF16>(s[mt][2 * n2], a[mt], bk[0], bk[1]);
@@ -130,26 +140,26 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
-      for (int n = 0; n < BN / 8; ++n)
+      for (int n = 0; n < BNW / 8; ++n)
 #pragma unroll
         for (int e = 0; e < 4; ++e) {
           float x = s[mt][n][e];
           x = p.softcap_in != 0.f ? tanhf(x * p.softcap_in) * p.softcap_out : x * p.scale_log2;
-          if (masked && !key_visible(p, pos[mt][e / 2], j0 + n * 8 + 2 * t4 + e % 2)) x = -INFINITY;
+          if (masked && !key_visible(p, pos[mt][e / 2], j0 + kw + n * 8 + 2 * t4 + e % 2)) x = -INFINITY;
           s[mt][n][e] = x;
         }
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         float mx = m_run[mt][h];
 #pragma unroll
-        for (int n = 0; n < BN / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
+        for (int n = 0; n < BNW / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
         const float base = mx == -INFINITY ? 0.f : mx;  // a row with nothing visible yet stays 0
         const float corr = fast_exp2(m_run[mt][h] - base);
         float sum = 0.f;
 #pragma unroll
-        for (int n = 0; n < BN / 8; ++n) {
+        for (int n = 0; n < BNW / 8; ++n) {
           s[mt][n][2 * h] = fast_exp2(s[mt][n][2 * h] - base);
           s[mt][n][2 * h + 1] = fast_exp2(s[mt][n][2 * h + 1] - base);
           sum += s[mt][n][2 * h] + s[mt][n][2 * h + 1];
@@ -170,7 +180,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
 
     // O += P V: the S accumulators of two adjacent n-tiles are the A fragment.
 #pragma unroll
-    for (int kk = 0; kk < BN / 16; ++kk) {
+    for (int kk = 0; kk < BNW / 16; ++kk) {
       uint32_t a[MT][4];
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
@@ -183,7 +193,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
       for (int d2 = 0; d2 < HD / 16; ++d2) {
         if (d2 >= dv_steps) break;
         uint32_t bv[4];
-        ptx::ldmatrix<4, true>(bv, sV + (kk * 16 + ((lane / 8) % 2) * 8 + lane % 8) * S + d2 * 16 + (lane / 16) * 8);
+        ptx::ldmatrix<4, true>(bv, sV + (kw + kk * 16 + ((lane / 8) % 2) * 8 + lane % 8) * S + d2 * 16 + (lane / 16) * 8);
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
           ptx::mma_m16n8k16<BF16>(o[mt][2 * d2], a[mt], bv[0], bv[1]);
@@ -199,10 +209,50 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      float l = l_run[mt][h];
-      l += __shfl_xor_sync(0xffffffffu, l, 1);
-      l += __shfl_xor_sync(0xffffffffu, l, 2);
-      const int r = r0 + (warp * MT + mt) * 16 + g + 8 * h;
+      l_run[mt][h] += __shfl_xor_sync(0xffffffffu, l_run[mt][h], 1);
+      l_run[mt][h] += __shfl_xor_sync(0xffffffffu, l_run[mt][h], 2);
+    }
+  if constexpr (DEC) {
+    // Each warp saw a quarter of the keys: merge the four (max, sum, O) per row.
+    __syncthreads();  // every warp is done with the tiles
+    float* w_o = reinterpret_cast<float*>(smem);  // [warp][16][HD]
+    float* w_m = w_o + T::kWarps * 16 * HD;       // [warp][16]
+    float* w_l = w_m + T::kWarps * 16;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = g + 8 * h;
+#pragma unroll
+      for (int d = 0; d < HD / 8; ++d) {
+        w_o[(warp * 16 + r) * HD + d * 8 + 2 * t4] = o[0][d][2 * h];
+        w_o[(warp * 16 + r) * HD + d * 8 + 2 * t4 + 1] = o[0][d][2 * h + 1];
+      }
+      if (t4 == 0) w_m[warp * 16 + r] = m_run[0][h], w_l[warp * 16 + r] = l_run[0][h];
+    }
+    __syncthreads();
+    for (int e = tid; e < 16 * HD; e += T::kThreads) {
+      const int r = e / HD, col = e % HD;
+      if (r0 + r >= p.rows || col >= p.Dv) continue;
+      float mx = -INFINITY;
+      for (int w = 0; w < T::kWarps; ++w) mx = fmaxf(mx, w_m[w * 16 + r]);
+      const float base = mx == -INFINITY ? 0.f : mx;
+      float l = 0.f, acc = 0.f;
+      for (int w = 0; w < T::kWarps; ++w) {
+        const float c = fast_exp2(w_m[w * 16 + r] - base);
+        l += c * w_l[w * 16 + r];
+        acc += c * w_o[(w * 16 + r) * HD + col];
+      }
+      const RowMap rm = map_row(p, y, r0 + r);
+      store_row_value<E>(p, b, split, rm, col, l > 0.f ? acc / l : 0.f);
+      if (col == 0) store_row_lse(p, b, split, rm, l > 0.f ? (mx + log2f(l)) * 0.69314718055994531f : -INFINITY);
+    }
+    return;
+  }
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const float l = l_run[mt][h];
+      const int r = r0 + (rw * MT + mt) * 16 + g + 8 * h;
       if (r >= p.rows) continue;
       const RowMap rm = map_row(p, y, r);
       const float inv = l > 0.f ? 1.f / l : 0.f;
@@ -215,13 +265,14 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     }
 }
 
-template <bool BF16, int HD>
+template <bool BF16, int HD, bool DEC>
 void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
-  auto kernel = attn_fwd_tc<HD, BF16>;
+  using T = TcTile<HD, DEC>;
+  auto kernel = attn_fwd_tc<HD, BF16, DEC>;
 #if !SIMT_EMULATED
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, TcTile<HD>::kSmem);
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmem);
 #endif
-  SIMT_LAUNCH(kernel, grid, dim3(TcTile<HD>::kThreads), TcTile<HD>::kSmem, stream, p);
+  SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, p);
 }
 
 }  // namespace subq::cuda

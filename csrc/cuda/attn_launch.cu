@@ -18,10 +18,16 @@ struct Shape {
   int hd, bm, bn;
 };
 
-Shape shape_of(const AttentionParams& p) {
+// The tile of the kernel that runs p (F32Tile, TcTile); decode kernels exist for
+// head dims 64, 128 and 256.
+Shape shape_of(const AttentionParams& p, bool decode) {
   const int hd = padded_head_dim(std::max(p.D, p.Dv));
-  if (p.q.dtype == DType::F32) return {hd, hd <= 128 ? 32 : 16, 32};  // F32Tile
-  return {hd, hd <= 128 ? 128 : 64, hd <= 128 ? 64 : 32};  // TcTile
+  if (p.q.dtype == DType::F32) return {hd, hd <= 128 ? 32 : 16, 32};
+  if (decode) {
+    const int dhd = hd <= 64 ? 64 : hd <= 128 ? 128 : 256;
+    return {dhd, 16, dhd <= 128 ? 128 : 64};
+  }
+  return {hd, hd <= 128 ? 128 : 64, hd <= 128 ? 64 : 32};
 }
 
 int multiprocessors(const AttentionLaunchOptions& opt) {
@@ -54,6 +60,24 @@ void check_launch(const char* what) {
 #endif
 }
 
+template <bool BF16>
+void launch_tc(const FwdParams& f, dim3 grid, cudaStream_t stream, int hd, bool decode) {
+  if (decode) {
+    switch (hd) {
+      case 64: return launch_fwd_tc<BF16, 64, true>(f, grid, stream);
+      case 128: return launch_fwd_tc<BF16, 128, true>(f, grid, stream);
+      default: return launch_fwd_tc<BF16, 256, true>(f, grid, stream);
+    }
+  }
+  switch (hd) {
+    case 32: return launch_fwd_tc<BF16, 32, false>(f, grid, stream);
+    case 64: return launch_fwd_tc<BF16, 64, false>(f, grid, stream);
+    case 96: return launch_fwd_tc<BF16, 96, false>(f, grid, stream);
+    case 128: return launch_fwd_tc<BF16, 128, false>(f, grid, stream);
+    default: return launch_fwd_tc<BF16, 256, false>(f, grid, stream);
+  }
+}
+
 }  // namespace
 
 AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOptions& opt) {
@@ -61,10 +85,11 @@ AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOpti
   if (p.Nq >= limit || p.Nk >= limit || p.Nq * (p.Hq / p.Hkv) >= limit)
     range_error("CUDA attention supports sequences shorter than 2^30, got Nq = " + std::to_string(p.Nq) +
                 ", Nk = " + std::to_string(p.Nk));
-  const Shape s = shape_of(p);
   AttentionPlan plan;
   const int64_t ratio = p.Hq / p.Hkv;
   plan.group = opt.pack_gqa == 1 || (opt.pack_gqa < 0 && p.Nq <= 16 && ratio > 1) ? int(ratio) : 1;
+  plan.decode = p.q.dtype != DType::F32 && p.Nq * plan.group <= 16;
+  const Shape s = shape_of(p, plan.decode);
   const int64_t m_blocks = (p.Nq * plan.group + s.bm - 1) / s.bm;
   const int64_t k_blocks = (p.Nk + s.bn - 1) / s.bn;
   int64_t splits = opt.splits;
@@ -81,7 +106,7 @@ AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOpti
 }
 
 void attention_launch(const AttentionParams& p, const AttentionPlan& plan, void* workspace, CUstream_st* stream) {
-  const Shape s = shape_of(p);
+  const Shape s = shape_of(p, plan.decode);
   FwdParams f{};
   f.q = p.q.data, f.k = p.k.data, f.v = p.v.data, f.o = p.out.data;
   f.lse = p.lse.data ? p.lse.ptr<float>() : nullptr;
@@ -111,24 +136,8 @@ void attention_launch(const AttentionParams& p, const AttentionPlan& plan, void*
 
   const dim3 grid(unsigned((f.rows + s.bm - 1) / s.bm), unsigned(p.Hq / plan.group), unsigned(p.B * plan.splits));
   switch (p.q.dtype) {
-    case DType::F16:
-      switch (s.hd) {
-        case 32: launch_fwd_tc<false, 32>(f, grid, stream); break;
-        case 64: launch_fwd_tc<false, 64>(f, grid, stream); break;
-        case 96: launch_fwd_tc<false, 96>(f, grid, stream); break;
-        case 128: launch_fwd_tc<false, 128>(f, grid, stream); break;
-        default: launch_fwd_tc<false, 256>(f, grid, stream); break;
-      }
-      break;
-    case DType::BF16:
-      switch (s.hd) {
-        case 32: launch_fwd_tc<true, 32>(f, grid, stream); break;
-        case 64: launch_fwd_tc<true, 64>(f, grid, stream); break;
-        case 96: launch_fwd_tc<true, 96>(f, grid, stream); break;
-        case 128: launch_fwd_tc<true, 128>(f, grid, stream); break;
-        default: launch_fwd_tc<true, 256>(f, grid, stream); break;
-      }
-      break;
+    case DType::F16: launch_tc<false>(f, grid, stream, s.hd, plan.decode); break;
+    case DType::BF16: launch_tc<true>(f, grid, stream, s.hd, plan.decode); break;
     default:
       switch (s.hd) {
         case 32: launch_fwd_f32<32>(f, grid, stream); break;

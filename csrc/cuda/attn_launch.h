@@ -20,6 +20,7 @@ struct AttentionLaunchOptions {
 struct AttentionPlan {
   int splits = 1;               // > 1: partial results in the workspace, then a combine kernel
   int group = 1;                // query heads packed per block row
+  bool decode = false;          // at most 16 rows per block row: the decode kernels (fp16/bf16)
   int64_t workspace_bytes = 0;  // device memory attention_launch needs (0 when unsplit)
 };
 

@@ -257,7 +257,7 @@ std::vector<AttnCase> cases() {
         }
   // Split-KV decode: Nq 1..16 against longer keys, forced and automatic splits,
   // with and without packing the query heads of a kv head.
-  const int64_t ddims[] = {64, 128, 80, 256};
+  const int64_t ddims[] = {64, 128, 80, 256, 32, 96};
   const int splits[][2] = {{0, -1}, {1, 0}, {3, 1}, {7, 0}, {4, 1}};
   for (DType dt : dts)
     for (int64_t nq : {1, 5, 16})
@@ -265,7 +265,7 @@ std::vector<AttnCase> cases() {
         const Mask& m = masks[idx % 4];
         AttnCase c;
         c.dt = dt, c.B = 1 + idx % 2, c.Hq = idx % 3 == 0 ? 4 : 8, c.Hkv = idx % 3 == 0 ? 4 : idx % 3 == 1 ? 2 : 1;
-        c.Nq = nq, c.Nk = idx % 2 ? 256 : 190, c.D = c.Dv = ddims[idx % 4];
+        c.Nq = nq, c.Nk = idx % 2 ? 256 : 190, c.D = c.Dv = ddims[idx % 6];
         c.causal = m.causal, c.left = m.left, c.right = m.right;
         c.splits = sp[0], c.pack = sp[1];
         ++idx;
