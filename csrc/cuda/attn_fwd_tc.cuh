@@ -245,24 +245,24 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
       store_row_value<E>(p, b, split, rm, col, l > 0.f ? acc / l : 0.f);
       if (col == 0) store_row_lse(p, b, split, rm, l > 0.f ? (mx + log2f(l)) * 0.69314718055994531f : -INFINITY);
     }
-    return;
-  }
+  } else {
 #pragma unroll
-  for (int mt = 0; mt < MT; ++mt)
+    for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const float l = l_run[mt][h];
-      const int r = r0 + (rw * MT + mt) * 16 + g + 8 * h;
-      if (r >= p.rows) continue;
-      const RowMap rm = map_row(p, y, r);
-      const float inv = l > 0.f ? 1.f / l : 0.f;
+      for (int h = 0; h < 2; ++h) {
+        const float l = l_run[mt][h];
+        const int r = r0 + (rw * MT + mt) * 16 + g + 8 * h;
+        if (r >= p.rows) continue;
+        const RowMap rm = map_row(p, y, r);
+        const float inv = l > 0.f ? 1.f / l : 0.f;
 #pragma unroll
-      for (int d = 0; d < HD / 8; ++d) {
-        store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4, o[mt][d][2 * h] * inv);
-        store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4 + 1, o[mt][d][2 * h + 1] * inv);
+        for (int d = 0; d < HD / 8; ++d) {
+          store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4, o[mt][d][2 * h] * inv);
+          store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4 + 1, o[mt][d][2 * h + 1] * inv);
+        }
+        if (t4 == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[mt][h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
       }
-      if (t4 == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[mt][h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
-    }
+  }
 }
 
 template <bool BF16, int HD, bool DEC>

@@ -85,6 +85,9 @@ AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOpti
   if (p.Nq >= limit || p.Nk >= limit || p.Nq * (p.Hq / p.Hkv) >= limit)
     range_error("CUDA attention supports sequences shorter than 2^30, got Nq = " + std::to_string(p.Nq) +
                 ", Nk = " + std::to_string(p.Nk));
+  if (p.B > 65535 || p.Hq > 65535)  // grid.z and grid.y
+    range_error("CUDA attention supports batch and head counts up to 65535, got B = " + std::to_string(p.B) +
+                ", Hq = " + std::to_string(p.Hq));
   AttentionPlan plan;
   const int64_t ratio = p.Hq / p.Hkv;
   plan.group = opt.pack_gqa == 1 || (opt.pack_gqa < 0 && p.Nq <= 16 && ratio > 1) ? int(ratio) : 1;

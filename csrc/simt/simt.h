@@ -15,7 +15,10 @@
 //     into a per-warp exchange buffer and meet at a warp barrier;
 //   - when every live thread waits, the launch fails with each thread's line;
 //   - dynamic shared memory is poisoned (0xff: NaN in fp32/fp16/bf16) before each
-//     block and guarded by canaries that catch out-of-bounds writes;
+//     block and guarded by canaries that catch out-of-bounds writes, and the PTX
+//     twins bounds-check their shared addresses (static __shared__ arrays are not
+//     checked: the csrc/cuda kernels keep their tiles in dynamic shared memory);
+//   - cp.async copies land only at the wait that covers them;
 //   - threads run in normal, reverse or seeded random order (SIMT_SCHEDULE=
 //     normal|reverse|random[:seed], or simt::set_schedule) to expose missing barriers.
 // Every failure is a simt::Error thrown from the launch.
@@ -304,7 +307,7 @@ inline void check_shared(const void* p, size_t bytes, const std::source_location
                  detail::thread_name(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) + ")");
 }
 
-inline void __syncthreads_at(const std::source_location& at) {
+inline void block_sync(const std::source_location& at) {
   auto& r = detail::rt();
   detail::Fiber& f = *r.current;
   if (r.at_block == 0) r.block_site = at;
@@ -497,7 +500,7 @@ void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem_bytes, A&&.
 
 }  // namespace simt
 
-inline void __syncthreads(std::source_location at = std::source_location::current()) { simt::__syncthreads_at(at); }
+inline void __syncthreads(std::source_location at = std::source_location::current()) { simt::block_sync(at); }
 inline void __syncwarp(unsigned mask = 0xffffffffu, std::source_location at = std::source_location::current()) {
   simt::warp_sync(mask, at);
 }
