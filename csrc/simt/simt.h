@@ -96,13 +96,18 @@ static_assert(simt::detail::same_text(SIMT_STR_(__shared__), "static"), "__share
 #define SIMT_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::simt::dynamic_shared())
 #define SIMT_LAUNCH(kernel, grid, block, smem, stream, ...) ::simt::launch(kernel, (grid), (block), (smem), __VA_ARGS__)
 
+// CUDA's own definitions when its headers came first (cuda_fp16.h brings vector_types.h).
+#ifndef __VECTOR_TYPES_H__
 struct uint3 { unsigned x, y, z; };
 struct uint4 { unsigned x, y, z, w; };
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;
   constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
+#endif
+#ifndef __DRIVER_TYPES_H__
 using cudaStream_t = struct CUstream_st*;
+#endif
 
 inline thread_local uint3 threadIdx{0, 0, 0};
 inline thread_local uint3 blockIdx{0, 0, 0};

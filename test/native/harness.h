@@ -44,6 +44,7 @@ void expect_throw(F&& fn, const std::string& needle) {
 
 // Registration from each test file, called once by main().
 void register_simt_tests();
+void register_cuda_headers_tests();  // when the CUDA headers exist (SUBQ_HAVE_CUDA_HEADERS)
 void register_attention_tests();
 
 }  // namespace subq::test

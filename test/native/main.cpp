@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   }
 #ifndef SUBQ_DEVICE_TESTS
   register_simt_tests();
+#ifdef SUBQ_HAVE_CUDA_HEADERS
+  register_cuda_headers_tests();
+#endif
 #endif
   register_attention_tests();
   int n = 0, failed = 0;
