@@ -35,6 +35,9 @@
 #else  // emulation
 
 #include <sys/mman.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -219,6 +222,38 @@ inline Runtime& rt() {
   return r;
 }
 
+// AddressSanitizer must know which stack runs (else it unpoisons the wrong one
+// when an exception is thrown): the switches are announced to it.
+#if defined(__SANITIZE_ADDRESS__)
+struct AsanStack {
+  const void* bottom = nullptr;
+  size_t size = 0;
+};
+inline AsanStack& scheduler_stack() {
+  static thread_local AsanStack s;
+  return s;
+}
+inline void to_fiber(void** from, Fiber& f) {
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, f.stack + kGuard, kStack);
+  simt_switch(from, f.sp);
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+}
+inline void to_scheduler(void** from, void* to, bool dying) {
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(dying ? nullptr : &fake, scheduler_stack().bottom, scheduler_stack().size);
+  simt_switch(from, to);
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+}
+inline void fiber_started() {
+  __sanitizer_finish_switch_fiber(nullptr, &scheduler_stack().bottom, &scheduler_stack().size);
+}
+#else
+inline void to_fiber(void** from, Fiber& f) { simt_switch(from, f.sp); }
+inline void to_scheduler(void** from, void* to, bool) { simt_switch(from, to); }
+inline void fiber_started() {}
+#endif
+
 inline void read_schedule_env(Runtime& r) {
   if (r.schedule_set) return;
   r.schedule_set = true;
@@ -245,7 +280,7 @@ inline std::string thread_name(unsigned tid) {
 // Back to the scheduler; returns when this fiber is scheduled again.
 inline void yield() {
   Runtime& r = rt();
-  simt_switch(&r.current->sp, r.scheduler_sp);
+  to_scheduler(&r.current->sp, r.scheduler_sp, false);
 }
 
 inline unsigned warp_of(unsigned tid) { return tid / 32; }
@@ -275,6 +310,7 @@ inline void finish(Fiber& f) {
 extern "C" __attribute__((used)) inline void simt_fiber_main(simt::detail::Fiber* f) {
   using namespace simt::detail;
   Runtime& r = rt();
+  fiber_started();
   try {
     r.body();
     finish(*f);
@@ -282,7 +318,7 @@ extern "C" __attribute__((used)) inline void simt_fiber_main(simt::detail::Fiber
     if (!r.error) r.error = std::current_exception();
     f->state = State::Done;
   }
-  simt_switch(&f->sp, r.scheduler_sp);
+  to_scheduler(&f->sp, r.scheduler_sp, true);
 }
 
 namespace simt {
@@ -398,6 +434,10 @@ inline void run_block(Runtime& r) {
     f.exchange_parity = 0;
     f.copies.clear();
     f.groups.clear();
+#if defined(__SANITIZE_ADDRESS__)
+    // A stack reused after an abandoned block still carries its frames' poison.
+    __asan_unpoison_memory_region(f.stack + kGuard, kStack);
+#endif
     // A fresh stack frame: six register slots, then the start address.
     void** top = reinterpret_cast<void**>(f.stack + kGuard + kStack - 64);
     *--top = reinterpret_cast<void*>(&simt_fiber_start);
@@ -424,7 +464,7 @@ inline void run_block(Runtime& r) {
       ran = true;
       r.current = &f;
       threadIdx = {t % blockDim.x, t / blockDim.x % blockDim.y, t / (blockDim.x * blockDim.y)};
-      simt_switch(&r.scheduler_sp, f.sp);
+      to_fiber(&r.scheduler_sp, f);
       r.current = nullptr;
       if (r.error) std::rethrow_exception(r.error);
     }
