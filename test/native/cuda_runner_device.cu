@@ -1,6 +1,8 @@
 // Device twin of cuda_runner_emulated.cpp: the same test cases on a real GPU.
 #include <cuda_runtime.h>
 
+#include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -14,14 +16,19 @@ void ok(cudaError_t e, const char* what) {
   if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
 }
 
+// A device copy of a view's buffer at the same address alignment (mod 256), so
+// unaligned views take the same kernel paths as under the emulator.
 struct DeviceCopy {
+  void* base = nullptr;
   void* ptr = nullptr;
   size_t bytes = 0;
   DeviceCopy(const TensorView& t) : bytes(size_t(t.capacity) * dtype_size(t.dtype)) {
-    ok(cudaMalloc(&ptr, bytes ? bytes : 1), "cudaMalloc");
+    const size_t shift = reinterpret_cast<uintptr_t>(t.data) % 256;
+    ok(cudaMalloc(&base, bytes + shift + 1), "cudaMalloc");
+    ptr = static_cast<char*>(base) + shift;
     if (bytes) ok(cudaMemcpy(ptr, t.data, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to device");
   }
-  ~DeviceCopy() { cudaFree(ptr); }
+  ~DeviceCopy() { cudaFree(base); }
   void back(const TensorView& t) const {
     if (bytes) ok(cudaMemcpy(t.data, ptr, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to host");
   }
@@ -34,23 +41,24 @@ void run_cuda_attention(const AttentionParams& p, const cuda::AttentionLaunchOpt
   DeviceCopy q(p.q), k(p.k), v(p.v), o(p.out);
   AttentionParams d = p;
   d.q.data = q.ptr, d.k.data = k.ptr, d.v.data = v.ptr, d.out.data = o.ptr;
-  void* lse = nullptr;
+  std::unique_ptr<DeviceCopy> lse;
   if (p.lse.data) {
-    ok(cudaMalloc(&lse, size_t(p.lse.capacity) * 4), "cudaMalloc");
-    ok(cudaMemcpy(lse, p.lse.data, size_t(p.lse.capacity) * 4, cudaMemcpyHostToDevice), "cudaMemcpy to device");
-    d.lse.data = lse;
+    lse = std::make_unique<DeviceCopy>(p.lse);
+    d.lse.data = lse->ptr;
   }
   void* ws = nullptr;
   if (plan.workspace_bytes) ok(cudaMalloc(&ws, size_t(plan.workspace_bytes)), "cudaMalloc");
-  cuda::attention_launch(d, plan, ws, nullptr);
+  try {
+    cuda::attention_launch(d, plan, ws, nullptr);
+  } catch (...) {
+    cudaFree(ws);
+    throw;
+  }
   const cudaError_t e = cudaDeviceSynchronize();
   cudaFree(ws);
-  if (lse) {
-    if (e == cudaSuccess) ok(cudaMemcpy(p.lse.data, lse, size_t(p.lse.capacity) * 4, cudaMemcpyDeviceToHost), "cudaMemcpy");
-    cudaFree(lse);
-  }
   ok(e, "attention kernels");
   o.back(p.out);
+  if (lse) lse->back(p.lse);
 }
 
 }  // namespace subq::test
