@@ -100,9 +100,31 @@ SUBQ_DEVICE void store_row_lse(const FwdParams& p, int b, int split, RowMap rm, 
   else if (p.lse) p.lse[b * p.lse_sb + rm.head * p.lse_sh + rm.pos * p.lse_sn] = lse;
 }
 
-// Launchers, explicitly instantiated in the attn_*.cu units (one per element type).
-template <bool BF16, int HD, bool DEC> void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream);
-template <int HD> void launch_fwd_f32(const FwdParams& p, dim3 grid, cudaStream_t stream);
+// One forward kernel as the host sees it; explicitly instantiated in the attn_*.cu
+// units (one unit per element type).
+struct FwdKernel {
+  void (*launch)(const FwdParams& p, dim3 grid, cudaStream_t stream);
+  int (*blocks_per_sm)();  // blocks resident on one multiprocessor (2 under the emulator)
+};
+template <bool BF16, int HD, bool DEC> FwdKernel fwd_tc_kernel();
+template <int HD> FwdKernel fwd_f32_kernel();
 template <Elem E> void launch_combine(const FwdParams& p, cudaStream_t stream);
+
+// Occupancy of a kernel with `smem` bytes of dynamic shared memory per block.
+template <class K>
+int resident_blocks(K kernel, int threads, int smem) {
+#if SIMT_EMULATED
+  (void)kernel, (void)threads, (void)smem;
+  return 2;
+#else
+  int n = 0;
+  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem) != cudaSuccess ||
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, smem) != cudaSuccess) {
+    cudaGetLastError();
+    n = 1;
+  }
+  return n > 0 ? n : 1;
+#endif
+}
 
 }  // namespace subq::cuda

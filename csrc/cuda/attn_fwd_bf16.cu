@@ -3,12 +3,12 @@
 #include "attn_fwd_tc.cuh"
 
 namespace subq::cuda {
-template void launch_fwd_tc<true, 32, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<true, 64, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<true, 96, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<true, 128, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<true, 256, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<true, 64, true>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<true, 128, true>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<true, 256, true>(const FwdParams&, dim3, cudaStream_t);
+template FwdKernel fwd_tc_kernel<true, 32, false>();
+template FwdKernel fwd_tc_kernel<true, 64, false>();
+template FwdKernel fwd_tc_kernel<true, 96, false>();
+template FwdKernel fwd_tc_kernel<true, 128, false>();
+template FwdKernel fwd_tc_kernel<true, 256, false>();
+template FwdKernel fwd_tc_kernel<true, 64, true>();
+template FwdKernel fwd_tc_kernel<true, 128, true>();
+template FwdKernel fwd_tc_kernel<true, 256, true>();
 }  // namespace subq::cuda

@@ -3,12 +3,12 @@
 #include "attn_fwd_tc.cuh"
 
 namespace subq::cuda {
-template void launch_fwd_tc<false, 32, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<false, 64, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<false, 96, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<false, 128, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<false, 256, false>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<false, 64, true>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<false, 128, true>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_tc<false, 256, true>(const FwdParams&, dim3, cudaStream_t);
+template FwdKernel fwd_tc_kernel<false, 32, false>();
+template FwdKernel fwd_tc_kernel<false, 64, false>();
+template FwdKernel fwd_tc_kernel<false, 96, false>();
+template FwdKernel fwd_tc_kernel<false, 128, false>();
+template FwdKernel fwd_tc_kernel<false, 256, false>();
+template FwdKernel fwd_tc_kernel<false, 64, true>();
+template FwdKernel fwd_tc_kernel<false, 128, true>();
+template FwdKernel fwd_tc_kernel<false, 256, true>();
 }  // namespace subq::cuda

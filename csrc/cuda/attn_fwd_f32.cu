@@ -2,9 +2,9 @@
 #include "attn_fwd_f32.cuh"
 
 namespace subq::cuda {
-template void launch_fwd_f32<32>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_f32<64>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_f32<96>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_f32<128>(const FwdParams&, dim3, cudaStream_t);
-template void launch_fwd_f32<256>(const FwdParams&, dim3, cudaStream_t);
+template FwdKernel fwd_f32_kernel<32>();
+template FwdKernel fwd_f32_kernel<64>();
+template FwdKernel fwd_f32_kernel<96>();
+template FwdKernel fwd_f32_kernel<128>();
+template FwdKernel fwd_f32_kernel<256>();
 }  // namespace subq::cuda

@@ -132,4 +132,14 @@ void launch_fwd_f32(const FwdParams& p, dim3 grid, cudaStream_t stream) {
   SIMT_LAUNCH(kernel, grid, dim3(F32Tile<HD>::kThreads), F32Tile<HD>::kSmem, stream, p);
 }
 
+template <int HD>
+int fwd_f32_blocks_per_sm() {
+  return resident_blocks(attn_fwd_f32<HD>, F32Tile<HD>::kThreads, F32Tile<HD>::kSmem);
+}
+
+template <int HD>
+FwdKernel fwd_f32_kernel() {
+  return {&launch_fwd_f32<HD>, &fwd_f32_blocks_per_sm<HD>};
+}
+
 }  // namespace subq::cuda

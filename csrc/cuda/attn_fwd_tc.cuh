@@ -275,4 +275,15 @@ void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
   SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, p);
 }
 
+template <bool BF16, int HD, bool DEC>
+int fwd_tc_blocks_per_sm() {
+  using T = TcTile<HD, DEC>;
+  return resident_blocks(attn_fwd_tc<HD, BF16, DEC>, T::kThreads, T::kSmem);
+}
+
+template <bool BF16, int HD, bool DEC>
+FwdKernel fwd_tc_kernel() {
+  return {&launch_fwd_tc<BF16, HD, DEC>, &fwd_tc_blocks_per_sm<BF16, HD, DEC>};
+}
+
 }  // namespace subq::cuda

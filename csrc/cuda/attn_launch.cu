@@ -61,21 +61,56 @@ void check_launch(const char* what) {
 }
 
 template <bool BF16>
-void launch_tc(const FwdParams& f, dim3 grid, cudaStream_t stream, int hd, bool decode) {
+FwdKernel tc_kernel(int hd, bool decode) {
   if (decode) {
     switch (hd) {
-      case 64: return launch_fwd_tc<BF16, 64, true>(f, grid, stream);
-      case 128: return launch_fwd_tc<BF16, 128, true>(f, grid, stream);
-      default: return launch_fwd_tc<BF16, 256, true>(f, grid, stream);
+      case 64: return fwd_tc_kernel<BF16, 64, true>();
+      case 128: return fwd_tc_kernel<BF16, 128, true>();
+      default: return fwd_tc_kernel<BF16, 256, true>();
     }
   }
   switch (hd) {
-    case 32: return launch_fwd_tc<BF16, 32, false>(f, grid, stream);
-    case 64: return launch_fwd_tc<BF16, 64, false>(f, grid, stream);
-    case 96: return launch_fwd_tc<BF16, 96, false>(f, grid, stream);
-    case 128: return launch_fwd_tc<BF16, 128, false>(f, grid, stream);
-    default: return launch_fwd_tc<BF16, 256, false>(f, grid, stream);
+    case 32: return fwd_tc_kernel<BF16, 32, false>();
+    case 64: return fwd_tc_kernel<BF16, 64, false>();
+    case 96: return fwd_tc_kernel<BF16, 96, false>();
+    case 128: return fwd_tc_kernel<BF16, 128, false>();
+    default: return fwd_tc_kernel<BF16, 256, false>();
   }
+}
+
+FwdKernel select_kernel(const AttentionParams& p, const Shape& s, bool decode) {
+  switch (p.q.dtype) {
+    case DType::F16: return tc_kernel<false>(s.hd, decode);
+    case DType::BF16: return tc_kernel<true>(s.hd, decode);
+    default:
+      switch (s.hd) {
+        case 32: return fwd_f32_kernel<32>();
+        case 64: return fwd_f32_kernel<64>();
+        case 96: return fwd_f32_kernel<96>();
+        case 128: return fwd_f32_kernel<128>();
+        default: return fwd_f32_kernel<256>();
+      }
+  }
+}
+
+// FlashAttention-2's rule: the fewest splits whose last wave of blocks is nearly
+// as full as the best choice's (within 85%), splitting only when the unsplit
+// grid fills less than 80% of the GPU's block slots.
+int64_t choose_splits(int64_t blocks, int64_t k_blocks, int64_t slots) {
+  if (blocks >= slots * 4 / 5) return 1;
+  const int64_t most = std::min<int64_t>(128, std::max<int64_t>(1, k_blocks / 2));
+  auto efficiency = [&](int64_t s) {
+    const int64_t n = blocks * s, waves = (n + slots - 1) / slots;
+    return double(n) / double(waves * slots);
+  };
+  // A split count that leaves each split as many key blocks as one fewer split does is never better.
+  auto useful = [&](int64_t s) { return s == 1 || (k_blocks + s - 1) / s != (k_blocks + s - 2) / (s - 1); };
+  double best = 0;
+  for (int64_t s = 1; s <= most; ++s)
+    if (useful(s)) best = std::max(best, efficiency(s));
+  for (int64_t s = 1; s <= most; ++s)
+    if (useful(s) && efficiency(s) >= 0.85 * best) return s;
+  return 1;
 }
 
 }  // namespace
@@ -99,8 +134,13 @@ AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOpti
   if (splits <= 0) {
     // Decode: too few blocks to fill the GPU, so split the keys (each split keeps
     // at least two key blocks to amortise its query tile and the combine).
-    const int64_t blocks = p.B * (p.Hq / plan.group) * m_blocks, sms = multiprocessors(opt);
-    splits = p.Nq <= 16 && blocks < sms ? std::min((2 * sms + blocks - 1) / blocks, k_blocks / 2) : 1;
+    const int64_t blocks = p.B * (p.Hq / plan.group) * m_blocks;
+    if (p.Nq <= 16) {
+      const int64_t slots = multiprocessors(opt) * int64_t(select_kernel(p, s, plan.decode).blocks_per_sm());
+      splits = choose_splits(blocks, k_blocks, slots);
+    } else {
+      splits = 1;
+    }
   }
   splits = std::clamp<int64_t>(splits, 1, std::min<int64_t>({k_blocks, 128, 65535 / p.B}));
   plan.splits = int(splits);
@@ -138,18 +178,7 @@ void attention_launch(const AttentionParams& p, const AttentionPlan& plan, void*
   }
 
   const dim3 grid(unsigned((f.rows + s.bm - 1) / s.bm), unsigned(p.Hq / plan.group), unsigned(p.B * plan.splits));
-  switch (p.q.dtype) {
-    case DType::F16: launch_tc<false>(f, grid, stream, s.hd, plan.decode); break;
-    case DType::BF16: launch_tc<true>(f, grid, stream, s.hd, plan.decode); break;
-    default:
-      switch (s.hd) {
-        case 32: launch_fwd_f32<32>(f, grid, stream); break;
-        case 64: launch_fwd_f32<64>(f, grid, stream); break;
-        case 96: launch_fwd_f32<96>(f, grid, stream); break;
-        case 128: launch_fwd_f32<128>(f, grid, stream); break;
-        default: launch_fwd_f32<256>(f, grid, stream); break;
-      }
-  }
+  select_kernel(p, s, plan.decode).launch(f, grid, stream);
   check_launch("forward");
   if (plan.splits == 1) return;
   switch (p.q.dtype) {

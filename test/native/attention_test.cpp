@@ -289,8 +289,34 @@ std::vector<AttnCase> cases() {
 
 }  // namespace
 
+// The launch plan of the decode target shape (ANCHORS.md: Nq 1, Nk 32768, B 8,
+// Hq 32, Hkv 8): packed GQA rows, the decode kernel, split keys.
+void decode_plan() {
+  TensorView q, k, v;
+  for (TensorView* t : {&q, &k, &v}) {
+    t->dtype = DType::F16, t->ndim = 4;
+    t->data = reinterpret_cast<void*>(uintptr_t(256));  // never dereferenced
+  }
+  const int64_t qs[4] = {8, 32, 1, 128}, ks[4] = {8, 8, 32768, 128};
+  for (int i = 0; i < 4; ++i) q.shape[i] = qs[i], k.shape[i] = v.shape[i] = ks[i];
+  for (TensorView* t : {&q, &k, &v}) {
+    int64_t st = 1;
+    for (int i = 3; i >= 0; --i) t->stride[i] = st, st *= t->shape[i];
+    t->capacity = st;
+  }
+  const AttentionParams p = attention_prepare(q, k, v, AttentionOptions{});
+  cuda::AttentionLaunchOptions opt;
+  opt.multiprocessors = 132;
+  const cuda::AttentionPlan plan = cuda::attention_plan(p, opt);
+  check(plan.group == 4, "query heads not packed: group " + std::to_string(plan.group));
+  check(plan.decode, "the decode kernel was not chosen");
+  check(plan.splits > 1 && plan.splits <= 64, "splits " + std::to_string(plan.splits));
+  check(plan.workspace_bytes == int64_t(plan.splits) * 8 * 32 * (128 + 1) * 4, "workspace size");
+}
+
 void register_attention_tests() {
   for (const AttnCase& c : cases()) add(c.name(), [c] { run_case(c); });
+  add("attention plan: decode target shape", decode_plan);
 }
 
 }  // namespace subq::test
