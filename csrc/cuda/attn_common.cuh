@@ -84,8 +84,8 @@ SUBQ_DEVICE bool block_fully_visible(const FwdParams& p, int i_lo, int i_hi, int
          (p.window_right < 0 || j0 + bn - 1 <= i_lo + off + p.window_right);
 }
 
-// Stores `n` values of one output row (already normalised) and its LSE (natural
-// log, -inf for a row that saw no key). `col(c)` gives the column of value c.
+// Stores one output value (already normalised) of a row, and a row's LSE (natural
+// log, -inf for a row that saw no key): to the output, or to this split's partials.
 template <Elem E>
 SUBQ_DEVICE void store_row_value(const FwdParams& p, int b, int split, RowMap rm, int col, float v) {
   if (col >= p.Dv) return;

@@ -68,12 +68,6 @@ SUBQ_DEVICE float fast_exp2(float x) {
 }
 
 template <Elem E>
-SUBQ_DEVICE float load_elem(const void* base, int64_t i) {
-  if constexpr (E == Elem::F32) return static_cast<const float*>(base)[i];
-  else return half_bits_to_float<E == Elem::BF16>(static_cast<const uint16_t*>(base)[i]);
-}
-
-template <Elem E>
 SUBQ_DEVICE void store_elem(void* base, int64_t i, float v) {
   if constexpr (E == Elem::F32) static_cast<float*>(base)[i] = v;
   else static_cast<uint16_t*>(base)[i] = float_to_half_bits<E == Elem::BF16>(v);
