@@ -1,8 +1,11 @@
-// Device enumeration for backendInfo(). cudart is linked statically, so this
+// Device enumeration for backendInfo() and the entry to the CUDA kernels. cudart is linked statically, so this
 // loads on machines without a GPU or driver and reports zero devices there.
 #include <cuda_runtime.h>
 
+#include <string>
+
 #include "../core/error.h"
+#include "attn_launch.h"
 #include "backend.h"
 
 namespace subq::cuda {
@@ -27,8 +30,27 @@ Info info() {
   return r;
 }
 
-void attention(const AttentionParams&) {
-  runtime_error("CUDA attention kernels are not part of this build yet");
+// Runs on the legacy default stream and waits; the workspace of a split-KV call
+// comes from the stream-ordered allocator.
+void attention(const AttentionParams& p) {
+  const AttentionPlan plan = attention_plan(p);
+  void* workspace = nullptr;
+  if (plan.workspace_bytes > 0) {
+    const cudaError_t e = cudaMallocAsync(&workspace, size_t(plan.workspace_bytes), nullptr);
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      runtime_error(std::string("CUDA attention workspace: ") + cudaGetErrorString(e));
+    }
+  }
+  try {
+    attention_launch(p, plan, workspace, nullptr);
+  } catch (...) {
+    if (workspace) cudaFreeAsync(workspace, nullptr);
+    throw;
+  }
+  if (workspace) cudaFreeAsync(workspace, nullptr);
+  const cudaError_t e = cudaStreamSynchronize(nullptr);
+  if (e != cudaSuccess) runtime_error(std::string("CUDA attention: ") + cudaGetErrorString(e));
 }
 
 }  // namespace subq::cuda
