@@ -3,7 +3,7 @@ export { Tensor, fromNative } from './tensor';
 export type { DType, FloatDType, TypedArray, TensorLike, OrtLikeTensor, Device } from './tensor';
 export { toHalfBits, fromHalfBits } from './half';
 export { NativeLoadError } from './errors';
-export { backendInfo, setNumThreads, setSimdLevel } from './backend';
+export { backendInfo, setNumThreads, setSimdLevel, setVectorWidth } from './backend';
 export type { BackendInfo } from './backend';
 export { attention, attentionSync } from './ops/attention';
 export type { AttentionOptions, AttentionWithLse } from './ops/attention';

@@ -25,6 +25,7 @@ export interface NativeTensor {
 export interface NativeBackendInfo {
   cpu: {
     simd: 'avx512' | 'avx2' | 'scalar';
+    vectorBits: number;
     threads: number;
     hardwareThreads: number;
     features: Record<string, boolean>;
@@ -58,6 +59,7 @@ export interface Native {
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): void;
   setSimdLevel(level: string): string;
+  setVectorWidth(bits: 256 | 512 | 'auto'): number;
   fmaPeak(threads: number, seconds: number): number;
   copyBandwidth(threads: number, seconds: number): number;
   [name: string]: unknown;

@@ -1,102 +1,345 @@
-// Portable tiled flash attention: per (batch, head, query tile), walk the visible
-// key blocks with an online softmax. The SIMD kernels replace the tile loop.
+// Flash attention on the CPU: the driver. Per (batch, head, query tile) it walks a list of
+// key blocks with an online softmax; the math of each phase lives in the per-ISA kernels
+// (attention_kernels.h). Dense attention's list is the visible key range cut into blocks;
+// a block-sparse caller passes its own list to the same tile loop.
 #include "attention.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
+#include "../core/cpu_features.h"
 #include "../core/half.h"
 #include "../core/thread_pool.h"
+#include "attention_kernels.h"
 
 namespace subq::cpu {
 
 namespace {
 
-constexpr int64_t kTileQ = 32, kTileK = 64;
+// Keys per block. The transposed-S kernels are insensitive to it from 48 to 384
+// (CPU-KERNELS.md); a multiple of every micro-tile height keeps full blocks tail-free.
+constexpr int64_t kBlockK = 192;
+// K and V copied to fp32 are kept per thread up to this many bytes.
+constexpr int64_t kCopyBudget = int64_t(32) << 20;
 
-// Reads row `n` of a [N, D] slice into fp32.
-void load_row(const TensorView& t, int64_t base, int64_t n, int64_t d, float* dst) {
-  const int64_t off = base + n * t.stride[2];
-  if (t.dtype == DType::F32) std::copy_n(t.ptr<float>() + off, d, dst);
-  else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, dst, d);
+constexpr double kLog2e = 1.4426950408889634, kLn2 = 0.6931471805599453;
+
+// ---- Scratch.
+struct FreeDeleter {
+  void operator()(float* f) const { std::free(f); }
+};
+using Floats = std::unique_ptr<float[], FreeDeleter>;
+
+// Cache-line aligned, so full-vector loads of the tile buffers never split lines.
+Floats aligned_floats(int64_t n) {
+  const size_t bytes = (size_t(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64 * 64;
+  float* f = static_cast<float*>(std::aligned_alloc(64, bytes));
+  if (!f) throw std::bad_alloc();
+  return Floats(f);
 }
 
-void store_row(const TensorView& t, int64_t base, int64_t n, int64_t d, const float* src) {
-  const int64_t off = base + n * t.stride[2];
-  if (t.dtype == DType::F32) std::copy_n(src, d, t.ptr<float>() + off);
-  else f32_to_half(t.dtype, src, t.ptr<uint16_t>() + off, d);
+// ---- Which AVX-512 kernels: ymm or zmm.
+// CPUs differ: two 512-bit FMA ports make zmm twice as fast per cycle, one port (or
+// double-pumped 256-bit units) makes it a wash, and zmm may lower the clock. So the
+// first call times the two kernels' matrix phases on one block (~2 ms, interleaved,
+// best of several rounds) and keeps zmm when it is faster by 10%; closer calls go to
+// ymm, which never costs clock speed elsewhere. Both give bit-identical results: the
+// lanes of a tile never interact, and each lane does the same operations in the same
+// order. SUBQ_VECTOR_BITS=256|512 overrides the choice (read on every call).
+double seconds_per_query(const AttentionKernels& kern) {
+  using Clock = std::chrono::steady_clock;
+  const int64_t d = 64, tq = kern.tile_q;
+  Floats qt = aligned_floats(d * tq), s = aligned_floats(kBlockK * tq), ot = aligned_floats(d * tq),
+         alpha = aligned_floats(tq), kv = aligned_floats(kBlockK * d);
+  std::fill(qt.get(), qt.get() + d * tq, 0.f);
+  std::fill(ot.get(), ot.get() + d * tq, 0.f);
+  std::fill(alpha.get(), alpha.get() + tq, 1.f);
+  std::fill(kv.get(), kv.get() + kBlockK * d, 0.f);
+  const auto t0 = Clock::now();
+  for (int rep = 0; rep < 8; ++rep) {
+    kern.qk(qt.get(), d, kv.get(), d, kBlockK, s.get());
+    kern.pv(s.get(), kBlockK, kv.get(), d, d, ot.get(), alpha.get());
+  }
+  return std::chrono::duration<double>(Clock::now() - t0).count() / double(tq);
 }
 
-void tile(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, int64_t i1) {
-  const int64_t D = p.D, Dv = p.Dv, rows = i1 - i0, hk = h / (p.Hq / p.Hkv);
-  const int64_t qb = b * p.q.stride[0] + h * p.q.stride[1];
-  const int64_t kb = b * p.k.stride[0] + hk * p.k.stride[1];
-  const int64_t vb = b * p.v.stride[0] + hk * p.v.stride[1];
-  const int64_t ob = b * p.out.stride[0] + h * p.out.stride[1];
-  const int64_t off = p.Nk - p.Nq;
-  const float neg_inf = -std::numeric_limits<float>::infinity();
+bool zmm_is_faster() {
+  const AttentionKernels &ymm = attention_kernels_avx512_ymm(), &zmm = attention_kernels_avx512_zmm();
+  double ty = 1e30, tz = 1e30;
+  for (int round = 0; round < 12; ++round) {
+    ty = std::min(ty, seconds_per_query(ymm));
+    tz = std::min(tz, seconds_per_query(zmm));
+  }
+  return tz * 1.1 < ty;
+}
 
-  std::vector<float> q(rows * D), kt(kTileK * D), vt(kTileK * Dv), s(kTileK), o(rows * Dv, 0.f);
-  std::vector<float> m(rows, neg_inf), l(rows, 0.f);
-  for (int64_t r = 0; r < rows; ++r) load_row(p.q, qb, i0 + r, D, &q[r * D]);
+bool prefer_zmm() {
+  if (const char* env = std::getenv("SUBQ_VECTOR_BITS")) {
+    if (!std::strcmp(env, "512")) return true;
+    if (!std::strcmp(env, "256")) return false;
+  }
+  static const bool zmm = zmm_is_faster();
+  return zmm;
+}
 
+const AttentionKernels& pick_kernels() {
+  switch (simd_level()) {
+    case SimdLevel::AVX512: return prefer_zmm() ? attention_kernels_avx512_zmm() : attention_kernels_avx512_ymm();
+    case SimdLevel::AVX2: return attention_kernels_avx2();
+    default: return attention_kernels_scalar();
+  }
+}
+
+// ---- Key block lists.
+struct KeyBlock {
+  int64_t index;  // keys [index * kBlockK, min((index + 1) * kBlockK, Nk))
+  bool masked;    // some (query, key) pair of the tile x block is hidden
+};
+
+int64_t count_blocks(int64_t lo, int64_t hi) { return lo < hi ? (hi - 1) / kBlockK - lo / kBlockK + 1 : 0; }
+
+// Dense attention: every block meeting the visible range of rows [i0, i1). The visible
+// set is a band, so each of these blocks has a visible pair and only the band's edges
+// need element masking.
+void dense_key_blocks(const AttentionParams& p, int64_t i0, int64_t i1, std::vector<KeyBlock>* out) {
+  out->clear();
   int64_t lo, hi;
   attention_key_range(p, i0, i1, &lo, &hi);
-  for (int64_t j0 = lo; j0 < hi; j0 += kTileK) {
-    const int64_t cols = std::min(kTileK, hi - j0);
-    for (int64_t c = 0; c < cols; ++c) {
-      load_row(p.k, kb, j0 + c, D, &kt[c * D]);
-      load_row(p.v, vb, j0 + c, Dv, &vt[c * Dv]);
-    }
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t i = i0 + r;
-      float mx = m[r];
-      for (int64_t c = 0; c < cols; ++c) {
-        const int64_t j = j0 + c;
-        const bool visible = (p.window_left < 0 || j >= i + off - p.window_left) &&
-                             (p.window_right < 0 || j <= i + off + p.window_right);
-        float acc = 0;
-        for (int64_t d = 0; d < D; ++d) acc += q[r * D + d] * kt[c * D + d];
-        acc *= p.scale;
-        if (p.softcap > 0) acc = p.softcap * std::tanh(acc / p.softcap);
-        s[c] = visible ? acc : neg_inf;
-        mx = std::max(mx, s[c]);
-      }
-      if (mx == neg_inf) continue;  // nothing visible yet in this row
-      const float corr = std::exp(m[r] - mx);
-      float sum = 0;
-      float* orow = &o[r * Dv];
-      for (int64_t d = 0; d < Dv; ++d) orow[d] *= corr;
-      for (int64_t c = 0; c < cols; ++c) {
-        const float e = std::exp(s[c] - mx);
-        sum += e;
-        for (int64_t d = 0; d < Dv; ++d) orow[d] += e * vt[c * Dv + d];
-      }
-      l[r] = l[r] * corr + sum;
-      m[r] = mx;
-    }
-  }
-  for (int64_t r = 0; r < rows; ++r) {
-    const float inv = l[r] > 0 ? 1.f / l[r] : 0.f;
-    for (int64_t d = 0; d < Dv; ++d) o[r * Dv + d] *= inv;
-    store_row(p.out, ob, i0 + r, Dv, &o[r * Dv]);
-    if (p.lse.data)
-      p.lse.ptr<float>()[b * p.lse.stride[0] + h * p.lse.stride[1] + (i0 + r) * p.lse.stride[2]] =
-          l[r] > 0 ? m[r] + std::log(l[r]) : neg_inf;
+  if (lo >= hi) return;
+  const int64_t off = p.Nk - p.Nq;
+  for (int64_t b = lo / kBlockK; b * kBlockK < hi; ++b) {
+    const int64_t j0 = b * kBlockK, j1 = std::min(j0 + kBlockK, p.Nk);
+    const bool left_open = p.window_left < 0 || j0 >= (i1 - 1) + off - p.window_left;
+    const bool right_open = p.window_right < 0 || j1 - 1 <= i0 + off + p.window_right;
+    out->push_back({b, !(left_open && right_open)});
   }
 }
+
+// Key j is visible from rows [j - off - right, j - off + left], which are the lanes
+// [(j - off - right) * g - lane0, (j - off + left + 1) * g - lane0) of a tile whose lanes
+// are the packed rows lane0, lane0 + 1, ... (see TileRunner): outside that range the
+// block's scores become the masked sentinel.
+void mask_block(const AttentionParams& p, int64_t g, int64_t lane0, int64_t j0, int64_t nk, int64_t tq, float* s) {
+  const int64_t off = p.Nk - p.Nq;
+  for (int64_t r = 0; r < nk; ++r) {
+    const int64_t j = j0 + r;
+    const int64_t a = std::clamp<int64_t>(p.window_right < 0 ? 0 : (j - off - p.window_right) * g - lane0, 0, tq);
+    const int64_t b =
+        std::clamp<int64_t>(p.window_left < 0 ? tq : (j - off + p.window_left + 1) * g - lane0, a, tq);
+    float* row = s + r * tq;
+    std::fill(row, row + a, kMaskedScore);
+    std::fill(row + b, row + tq, kMaskedScore);
+  }
+}
+
+// Row stride of copied K and V: a whole, odd number of cache lines. With a power-of-two
+// stride the rows of a block pile into a few L1 sets, and P.V, which walks a few columns
+// down all rows of the block, misses L1 on every row.
+int64_t padded_stride(int64_t d) {
+  const int64_t lines = (d + 15) / 16;
+  return (lines % 2 ? lines : lines + 1) * 16;
+}
+
+// fp32 rows of K and V for one key block. Blocks are copied (fp16/bf16: converted) once
+// per thread and (batch, kv head), with padded rows, and kept while that head's tiles run:
+// the whole head when it fits kCopyBudget, else a ring of blocks. fp32 inputs that few
+// query tiles read (decode) are read in place instead.
+class KvRows {
+ public:
+  KvRows(const AttentionParams& p, int64_t tiles_per_kv_head)
+      : p_(p), copy_(p.k.dtype != DType::F32 || tiles_per_kv_head >= 4),
+        ks_(padded_stride(p.D)), vs_(padded_stride(p.Dv)) {
+    if (!copy_) return;
+    const int64_t nblocks = (p.Nk + kBlockK - 1) / kBlockK;
+    const int64_t block_bytes = kBlockK * (ks_ + vs_) * int64_t(sizeof(float));
+    slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
+    k_ = aligned_floats(slots_ * kBlockK * ks_);
+    v_ = aligned_floats(slots_ * kBlockK * vs_);
+    tag_.assign(size_t(slots_), -1);
+  }
+
+  void select(int64_t b, int64_t hk) {
+    kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
+    vb_ = b * p_.v.stride[0] + hk * p_.v.stride[1];
+    if (copy_ && (b != b_ || hk != hk_)) std::fill(tag_.begin(), tag_.end(), -1);
+    b_ = b;
+    hk_ = hk;
+  }
+
+  void block(int64_t blk, const float** k, int64_t* ks, const float** v, int64_t* vs) {
+    const int64_t j0 = blk * kBlockK, nk = std::min(kBlockK, p_.Nk - j0);
+    const int64_t ksrc = p_.k.stride[2], vsrc = p_.v.stride[2];
+    if (!copy_) {
+      *k = p_.k.ptr<float>() + kb_ + j0 * ksrc;
+      *v = p_.v.ptr<float>() + vb_ + j0 * vsrc;
+      *ks = ksrc;
+      *vs = vsrc;
+      return;
+    }
+    const int64_t slot = blk % slots_;
+    float* kd = k_.get() + slot * kBlockK * ks_;
+    float* vd = v_.get() + slot * kBlockK * vs_;
+    if (tag_[size_t(slot)] != blk) {
+      for (int64_t r = 0; r < nk; ++r) {
+        copy_row(p_.k, kb_ + (j0 + r) * ksrc, p_.D, kd + r * ks_);
+        copy_row(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, vd + r * vs_);
+      }
+      tag_[size_t(slot)] = blk;
+    }
+    *k = kd;
+    *v = vd;
+    *ks = ks_;
+    *vs = vs_;
+  }
+
+ private:
+  static void copy_row(const TensorView& t, int64_t off, int64_t n, float* dst) {
+    if (t.dtype == DType::F32) std::copy_n(t.ptr<float>() + off, n, dst);
+    else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, dst, n);
+  }
+
+  const AttentionParams& p_;
+  bool copy_;
+  int64_t ks_, vs_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
+  Floats k_, v_;
+  std::vector<int64_t> tag_;
+};
+
+// ---- One query tile.
+// The g = Hq / Hkv query heads that share a kv head are packed into the lanes row by row:
+// packed row i * g + x is query row i of head hk * g + x. Decode (Nq = 1) with GQA then
+// fills g lanes instead of one, and a tile spans fewer rows (tighter causal edges).
+class TileRunner {
+ public:
+  TileRunner(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
+      : p_(p), kern_(kern), tq_(kern.tile_q), g_(p.Hq / p.Hkv), kv_(p, tiles_per_kv_head),
+        qt_(aligned_floats(p.D * tq_)), s_(aligned_floats(kBlockK * tq_)), ot_(aligned_floats(p.Dv * tq_)),
+        m_(aligned_floats(tq_)), l_(aligned_floats(tq_)), alpha_(aligned_floats(tq_)),
+        row_(std::max(p.D, p.Dv)) {
+    // Scores come out in base 2 (exp2 is cheaper than exp): log2(e) and the scale are
+    // folded into Q. With a softcap, Q carries scale / cap and tanh's output is scaled.
+    q_scale_ = p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * kLog2e;
+  }
+
+  // Runs packed rows [lane0, lane0 + tile_q) of kv head (b, hk) over `blocks`.
+  void run(int64_t b, int64_t hk, int64_t lane0, const std::vector<KeyBlock>& blocks) {
+    const int64_t lanes = std::min(tq_, g_ * p_.Nq - lane0);
+    load_q(b, hk, lane0, lanes);
+    std::fill(m_.get(), m_.get() + tq_, kInitMax);
+    std::fill(l_.get(), l_.get() + tq_, 0.f);
+    std::fill(ot_.get(), ot_.get() + p_.Dv * tq_, 0.f);
+    kv_.select(b, hk);
+    const float cap = float(double(p_.softcap) * kLog2e);
+    // Keys outside the tile's band are hidden whatever the list says: trimming blocks to
+    // it skips most of the masked part of diagonal blocks.
+    int64_t lo, hi;
+    attention_key_range(p_, lane0 / g_, (lane0 + lanes - 1) / g_ + 1, &lo, &hi);
+    for (const KeyBlock& kb : blocks) {
+      const int64_t j0 = std::max(kb.index * kBlockK, lo), j1 = std::min((kb.index + 1) * kBlockK, hi);
+      if (j0 >= j1) continue;
+      const int64_t nk = j1 - j0;
+      const float *k, *v;
+      int64_t ks, vs;
+      kv_.block(kb.index, &k, &ks, &v, &vs);
+      k += (j0 - kb.index * kBlockK) * ks;
+      v += (j0 - kb.index * kBlockK) * vs;
+      kern_.qk(qt_.get(), p_.D, k, ks, nk, s_.get());
+      if (p_.softcap > 0) kern_.softcap(s_.get(), nk * tq_, cap);
+      if (kb.masked) mask_block(p_, g_, lane0, j0, nk, tq_, s_.get());
+      kern_.softmax(s_.get(), nk, m_.get(), l_.get(), alpha_.get());
+      kern_.pv(s_.get(), nk, v, vs, p_.Dv, ot_.get(), alpha_.get());
+    }
+    store(b, hk, lane0, lanes);
+  }
+
+ private:
+  // Element offset of packed row `lane` of kv head (b, hk) in a [B, Hq, Nq, ...] view.
+  int64_t row_offset(const TensorView& t, int64_t b, int64_t hk, int64_t lane) const {
+    return b * t.stride[0] + (hk * g_ + lane % g_) * t.stride[1] + (lane / g_) * t.stride[2];
+  }
+
+  void load_q(int64_t b, int64_t hk, int64_t lane0, int64_t lanes) {
+    const TensorView& q = p_.q;
+    float* qt = qt_.get();
+    std::fill(qt, qt + p_.D * tq_, 0.f);
+    for (int64_t r = 0; r < lanes; ++r) {
+      const int64_t off = row_offset(q, b, hk, lane0 + r);
+      const float* src = q.ptr<float>() + off;
+      if (q.dtype != DType::F32) {
+        half_to_f32(q.dtype, q.ptr<uint16_t>() + off, row_.data(), p_.D);
+        src = row_.data();
+      }
+      for (int64_t x = 0; x < p_.D; ++x) qt[x * tq_ + r] = float(src[x] * q_scale_);
+    }
+  }
+
+  void store(int64_t b, int64_t hk, int64_t lane0, int64_t lanes) {
+    const TensorView& o = p_.out;
+    for (int64_t r = 0; r < lanes; ++r) {
+      const float l = l_[r];
+      const float inv = l > 0 ? 1.f / l : 0.f;  // no visible key: output 0
+      for (int64_t x = 0; x < p_.Dv; ++x) row_[x] = ot_[x * tq_ + r] * inv;
+      const int64_t off = row_offset(o, b, hk, lane0 + r);
+      if (o.dtype == DType::F32) std::copy_n(row_.data(), p_.Dv, o.ptr<float>() + off);
+      else f32_to_half(o.dtype, row_.data(), o.ptr<uint16_t>() + off, p_.Dv);
+      if (p_.lse.data) {
+        // sum_j e^{s_j} = 2^m * l, m in base-2 units.
+        const float lse = l > 0 ? float((double(m_[r]) + std::log2(double(l))) * kLn2)
+                                : -std::numeric_limits<float>::infinity();
+        p_.lse.ptr<float>()[row_offset(p_.lse, b, hk, lane0 + r)] = lse;
+      }
+    }
+  }
+
+  const AttentionParams& p_;
+  const AttentionKernels& kern_;
+  const int64_t tq_, g_;
+  KvRows kv_;
+  Floats qt_, s_, ot_, m_, l_, alpha_;
+  std::vector<float> row_;
+  double q_scale_;
+};
 
 }  // namespace
 
 void attention(const AttentionParams& p) {
-  const int64_t tiles = (p.Nq + kTileQ - 1) / kTileQ, total = p.B * p.Hq * tiles;
+  if (p.B == 0 || p.Hq == 0 || p.Nq == 0) return;
+  const AttentionKernels& kern = pick_kernels();
+  const int64_t g = p.Hq / p.Hkv, lanes = g * p.Nq, kv_heads = p.B * p.Hkv;
+  const int64_t tq = kern.tile_q, tiles = (lanes + tq - 1) / tq;
+  auto tile_rows = [&](int64_t t, int64_t* i0, int64_t* i1) {
+    *i0 = t * tq / g;
+    *i1 = (std::min(lanes, (t + 1) * tq) - 1) / g + 1;
+  };
+  // Static split by cost (key blocks + 1 per tile), in (batch, kv head, tile) order: each
+  // thread gets a contiguous run (kv heads stay warm), balanced under causal masks. The
+  // tiles do not depend on the thread count, so neither does the result.
+  std::vector<int64_t> prefix(size_t(tiles) + 1, 0);
+  for (int64_t t = 0; t < tiles; ++t) {
+    int64_t i0, i1, lo, hi;
+    tile_rows(t, &i0, &i1);
+    attention_key_range(p, i0, i1, &lo, &hi);
+    prefix[size_t(t) + 1] = prefix[size_t(t)] + 1 + count_blocks(lo, hi);
+  }
+  const int64_t per_head = prefix[size_t(tiles)], total = kv_heads * per_head;
   ThreadPool::instance().run([&](int t, int n) {
-    for (int64_t w = t; w < total; w += n) {
+    TileRunner runner(p, kern, tiles);
+    std::vector<KeyBlock> blocks;
+    for (int64_t w = 0; w < kv_heads * tiles; ++w) {
       const int64_t bh = w / tiles, qt = w % tiles;
-      const int64_t i0 = qt * kTileQ, i1 = std::min(p.Nq, i0 + kTileQ);
-      tile(p, bh / p.Hq, bh % p.Hq, i0, i1);
+      // Owner: the thread whose share holds the item's cost midpoint.
+      const int64_t mid2 = 2 * (bh * per_head + prefix[size_t(qt)]) + (prefix[size_t(qt) + 1] - prefix[size_t(qt)]);
+      if (mid2 * n / (2 * total) != t) continue;
+      int64_t i0, i1;
+      tile_rows(qt, &i0, &i1);
+      dense_key_blocks(p, i0, i1, &blocks);
+      runner.run(bh / p.Hkv, bh % p.Hkv, qt * tq, blocks);
     }
   });
 }

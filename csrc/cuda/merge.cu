@@ -1,7 +1,7 @@
 // Launch of the merge kernel (merge.cuh) for each element type.
+#include <string>
+
 #include "../core/error.h"
-#include "../ops/merge.h"
-#include "error.cuh"
 #include "merge.cuh"
 #include "merge_launch.h"
 
@@ -18,13 +18,15 @@ void merge_states_launch(const MergeParams& p, cudaStream_t stream) {
   a.B = p.B, a.H = p.H, a.N = p.N, a.D = p.D;
   const int64_t blocks = (p.B * p.H * p.N + kMergeRowsPerBlock - 1) / kMergeRowsPerBlock;
   if (blocks > 0x7fffffff) range_error("mergeAttentionStates: too many rows for one CUDA launch");
-  const dim3 grid{unsigned(blocks)}, block{32, kMergeRowsPerBlock};
   switch (p.o1.dtype) {
-    case DType::F16: merge_states_kernel<DType::F16><<<grid, block, 0, stream>>>(a); break;
-    case DType::BF16: merge_states_kernel<DType::BF16><<<grid, block, 0, stream>>>(a); break;
-    default: merge_states_kernel<DType::F32><<<grid, block, 0, stream>>>(a); break;
+    case DType::F16: launch_merge<Elem::F16>(a, unsigned(blocks), stream); break;
+    case DType::BF16: launch_merge<Elem::BF16>(a, unsigned(blocks), stream); break;
+    default: launch_merge<Elem::F32>(a, unsigned(blocks), stream); break;
   }
-  check(cudaGetLastError(), "launching the merge kernel");
+#if !SIMT_EMULATED
+  const cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) runtime_error(std::string("CUDA merge kernel: ") + cudaGetErrorString(e));
+#endif
 }
 
 }  // namespace subq::cuda

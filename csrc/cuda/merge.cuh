@@ -1,13 +1,10 @@
 // Merge of two attention states (ops/merge.h) on the GPU: one warp per row, the
-// lanes striding over the row's D values; fp32 math. Element I/O goes through
-// load/store helpers so the kernel body stays the formula.
+// lanes striding over the row's D values; fp32 math. Plain CUDA that also runs
+// under the SIMT emulator (numeric.cuh, csrc/simt).
 #pragma once
-#include <cuda_bf16.h>
-#include <cuda_fp16.h>
-
 #include <cstdint>
 
-#include "../core/dtype.h"
+#include "numeric.cuh"
 
 namespace subq::cuda {
 
@@ -25,25 +22,11 @@ struct MergeArgs {
 
 constexpr int kMergeRowsPerBlock = 4;  // warps per block, one row each
 
-template <DType T>
-__device__ __forceinline__ float merge_load(const void* base, int64_t i) {
-  if constexpr (T == DType::F16) return __half2float(static_cast<const __half*>(base)[i]);
-  else if constexpr (T == DType::BF16) return __bfloat162float(static_cast<const __nv_bfloat16*>(base)[i]);
-  else return static_cast<const float*>(base)[i];
-}
-
-template <DType T>
-__device__ __forceinline__ void merge_store(void* base, int64_t i, float v) {
-  if constexpr (T == DType::F16) static_cast<__half*>(base)[i] = __float2half_rn(v);
-  else if constexpr (T == DType::BF16) static_cast<__nv_bfloat16*>(base)[i] = __float2bfloat16_rn(v);
-  else static_cast<float*>(base)[i] = v;
-}
-
-__device__ __forceinline__ int64_t merge_offset(const int64_t s[3], int64_t b, int64_t h, int64_t n) {
+SUBQ_DEVICE int64_t merge_offset(const int64_t s[3], int64_t b, int64_t h, int64_t n) {
   return b * s[0] + h * s[1] + n * s[2];
 }
 
-template <DType T>
+template <Elem E>
 __global__ void __launch_bounds__(32 * kMergeRowsPerBlock) merge_states_kernel(const MergeArgs a) {
   const int64_t row = int64_t(blockIdx.x) * kMergeRowsPerBlock + threadIdx.y;
   if (row >= a.B * a.H * a.N) return;
@@ -58,11 +41,17 @@ __global__ void __launch_bounds__(32 * kMergeRowsPerBlock) merge_states_kernel(c
   const int64_t io = merge_offset(a.out_s, b, h, n);
   for (int64_t d = threadIdx.x; d < a.D; d += 32) {
     // An empty state (weight 0) is skipped so its output values never matter.
-    const float v = (w1 != 0.f ? c1 * merge_load<T>(a.o1, i1 + d) : 0.f) +
-                    (w2 != 0.f ? c2 * merge_load<T>(a.o2, i2 + d) : 0.f);
-    merge_store<T>(a.out, io + d, v);
+    const float v = (w1 != 0.f ? c1 * load_elem<E>(a.o1, i1 + d) : 0.f) +
+                    (w2 != 0.f ? c2 * load_elem<E>(a.o2, i2 + d) : 0.f);
+    store_elem<E>(a.out, io + d, v);
   }
   if (threadIdx.x == 0) a.lse[merge_offset(a.lse_s, b, h, n)] = empty ? -INFINITY : m + logf(sum);
+}
+
+template <Elem E>
+void launch_merge(const MergeArgs& a, unsigned blocks, cudaStream_t stream) {
+  auto kernel = merge_states_kernel<E>;
+  SIMT_LAUNCH(kernel, dim3(blocks), dim3(32, kMergeRowsPerBlock), 0, stream, a);
 }
 
 }  // namespace subq::cuda

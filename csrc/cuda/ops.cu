@@ -1,16 +1,27 @@
 // The ops' entry points on CUDA: select the views' device, enqueue on its stream,
 // and return when the work is done (async ops call these from a libuv worker, so
 // waiting there never blocks the event loop).
-#include "../core/error.h"
+#include "attn_launch.h"
 #include "backend.h"
 #include "merge_launch.h"
 #include "runtime.h"
 
 namespace subq::cuda {
 
+// A split-KV call's workspace comes from the pool in stream order, so it is
+// released right after the launch and reused only once the kernels are done.
 void attention_enqueue(const AttentionParams& p) {
-  use_device(p.q.device.index);
-  runtime_error("CUDA attention kernels are not part of this build yet");
+  const int dev = p.q.device.index;
+  CUstream_st* s = stream(dev);
+  const AttentionPlan plan = attention_plan(p);
+  void* workspace = plan.workspace_bytes > 0 ? alloc(dev, size_t(plan.workspace_bytes)) : nullptr;
+  try {
+    attention_launch(p, plan, workspace, s);
+  } catch (...) {
+    release(dev, workspace);
+    throw;
+  }
+  release(dev, workspace);
 }
 
 void attention(const AttentionParams& p) {

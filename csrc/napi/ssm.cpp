@@ -1,6 +1,5 @@
 // selectiveScan, selectiveStateUpdate, causalConv1d, causalConv1dUpdate (each with a
 // Sync twin): marshalling only.
-#include "../cpu/ssm.h"
 #include "../ops/ssm.h"
 
 #include "async.h"
@@ -211,20 +210,6 @@ Napi::Value bind(const Napi::CallbackInfo& info) {
   return F(info, Async);
 }
 
-// Which vector form the CPU kernels use; an argument forces 'zmm' / 'ymm' or 'auto'.
-Napi::Value vector_form(const Napi::CallbackInfo& info) {
-  try {
-    std::string force;
-    if (info.Length() > 0 && !info[0].IsUndefined()) {
-      if (!info[0].IsString()) type_error("form must be 'zmm', 'ymm' or 'auto'");
-      force = info[0].As<Napi::String>().Utf8Value();
-    }
-    return Napi::String::New(info.Env(), cpu::ssm_vector(force));
-  } catch (const Error& e) {
-    throw_js(info.Env(), e);
-  }
-}
-
 }  // namespace
 
 SUBQ_EXPORTS(ssm) {
@@ -236,7 +221,6 @@ SUBQ_EXPORTS(ssm) {
   exports.Set("causalConv1dSync", Napi::Function::New(env, bind<conv1d, false>));
   exports.Set("causalConv1dUpdate", Napi::Function::New(env, bind<conv1d_update, true>));
   exports.Set("causalConv1dUpdateSync", Napi::Function::New(env, bind<conv1d_update, false>));
-  exports.Set("ssmCpuVector", Napi::Function::New(env, vector_form));
 }
 
 }  // namespace subq::napi
