@@ -46,5 +46,6 @@ void expect_throw(F&& fn, const std::string& needle) {
 void register_simt_tests();
 void register_cuda_headers_tests();  // when the CUDA headers exist (SUBQ_HAVE_CUDA_HEADERS)
 void register_attention_tests();
+void register_ssm_tests();
 
 }  // namespace subq::test
