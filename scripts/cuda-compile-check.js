@@ -2,7 +2,8 @@
 // Compiles every csrc/cuda/*.cu for sm_80 and sm_90 with `ptxas -v` and checks
 // what ptxas reports:
 //   - any compile error fails;
-//   - a register spill in a main attention kernel (attn_fwd_*) fails (others are listed);
+//   - a register spill in a main kernel (attention forward, selective scan) fails
+//     (others are listed);
 //   - static shared memory above the architecture's limit fails. (Dynamic shared
 //     memory is checked at compile time: the tile structs static_assert their size.)
 //   node scripts/cuda-compile-check.js [--json] [--jobs N] [--arch 80,90]
@@ -16,7 +17,7 @@ const { execFileSync, spawn } = require('child_process');
 const root = path.join(__dirname, '..');
 // Static __shared__ is limited to 48 KiB per block on every architecture.
 const STATIC_SMEM_LIMIT = 48 * 1024;
-const MAIN_KERNEL = /attn_fwd/;
+const MAIN_KERNEL = /attn_fwd|selective_scan/;
 
 function findNvcc() {
   const candidates = [];

@@ -47,5 +47,6 @@ void register_simt_tests();
 void register_cuda_headers_tests();  // when the CUDA headers exist (SUBQ_HAVE_CUDA_HEADERS)
 void register_attention_tests();
 void register_merge_tests();
+void register_ssm_tests();
 
 }  // namespace subq::test

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
 #endif
   register_attention_tests();
   register_merge_tests();
+  register_ssm_tests();
   int n = 0, failed = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (const Case& c : registry()) {
