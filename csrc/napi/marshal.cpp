@@ -140,53 +140,22 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
   return t;
 }
 
-Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+// Elements of a new contiguous tensor, checked before anything is allocated.
+static int64_t new_size(const int64_t* shape, int ndim) {
   int64_t n = 1;
   for (int i = 0; i < ndim; ++i)
     if (__builtin_mul_overflow(n, shape[i], &n)) range_error("output size overflows");
-  const int64_t bytes = n * int64_t(dtype_size(dtype));
   if (n > (int64_t(1) << 40)) range_error("output of " + std::to_string(n) + " elements is too large to allocate");
-  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, size_t(bytes));
-  Napi::TypedArray arr;
-  switch (dtype) {
-    case DType::F32: arr = Napi::Float32Array::New(env, size_t(n), buf, 0); break;
-    case DType::F16: case DType::BF16: arr = Napi::Uint16Array::New(env, size_t(n), buf, 0); break;
-    case DType::I8: arr = Napi::Int8Array::New(env, size_t(n), buf, 0); break;
-    case DType::U8: arr = Napi::Uint8Array::New(env, size_t(n), buf, 0); break;
-    case DType::I32: arr = Napi::Int32Array::New(env, size_t(n), buf, 0); break;
-  }
-  Napi::Object o = Napi::Object::New(env);
-  Napi::Array sh = Napi::Array::New(env, ndim), st = Napi::Array::New(env, ndim);
-  view->data = buf.Data();
-  view->dtype = dtype;
-  view->ndim = ndim;
-  view->capacity = n;
-  int64_t s = 1;
-  for (int i = ndim - 1; i >= 0; --i) {
-    view->shape[i] = shape[i];
-    view->stride[i] = s;
-    sh.Set(uint32_t(i), Napi::Number::New(env, double(shape[i])));
-    st.Set(uint32_t(i), Napi::Number::New(env, double(s)));
-    s *= shape[i];
-  }
-  o.Set("dtype", dtype_name(dtype));
-  o.Set("shape", sh);
-  o.Set("strides", st);
-  o.Set("device", "cpu");
-  o.Set("data", arr);
-  return o;
+  return n;
 }
 
-Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
-  if (device.kind == DeviceKind::CPU) return new_cpu_tensor(env, dtype, shape, ndim, view);
-  int64_t n = 1;
-  for (int i = 0; i < ndim; ++i)
-    if (__builtin_mul_overflow(n, shape[i], &n)) range_error("output size overflows");
-  if (n > (int64_t(1) << 40)) range_error("output of " + std::to_string(n) + " elements is too large to allocate");
-  Napi::Object buf = DeviceBuffer::create(env, device.index, size_t(n) * dtype_size(dtype));
+// The JS description {dtype, shape, strides, device} of a new contiguous tensor at
+// `data`, and its view.
+static Napi::Object describe(Napi::Env env, void* data, Device device, DType dtype, const int64_t* shape, int ndim,
+                             int64_t n, TensorView* view) {
   Napi::Object o = Napi::Object::New(env);
   Napi::Array sh = Napi::Array::New(env, ndim), st = Napi::Array::New(env, ndim);
-  view->data = DeviceBuffer::of(buf)->data();
+  view->data = data;
   view->dtype = dtype;
   view->device = device;
   view->ndim = ndim;
@@ -203,6 +172,30 @@ Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t
   o.Set("shape", sh);
   o.Set("strides", st);
   o.Set("device", device.str());
+  return o;
+}
+
+Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+  const int64_t n = new_size(shape, ndim);
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, size_t(n) * dtype_size(dtype));
+  Napi::TypedArray arr;
+  switch (dtype) {
+    case DType::F32: arr = Napi::Float32Array::New(env, size_t(n), buf, 0); break;
+    case DType::F16: case DType::BF16: arr = Napi::Uint16Array::New(env, size_t(n), buf, 0); break;
+    case DType::I8: arr = Napi::Int8Array::New(env, size_t(n), buf, 0); break;
+    case DType::U8: arr = Napi::Uint8Array::New(env, size_t(n), buf, 0); break;
+    case DType::I32: arr = Napi::Int32Array::New(env, size_t(n), buf, 0); break;
+  }
+  Napi::Object o = describe(env, buf.Data(), Device{}, dtype, shape, ndim, n, view);
+  o.Set("data", arr);
+  return o;
+}
+
+Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+  if (device.kind == DeviceKind::CPU) return new_cpu_tensor(env, dtype, shape, ndim, view);
+  const int64_t n = new_size(shape, ndim);
+  Napi::Object buf = DeviceBuffer::create(env, device.index, size_t(n) * dtype_size(dtype));
+  Napi::Object o = describe(env, DeviceBuffer::of(buf)->data(), device, dtype, shape, ndim, n, view);
   o.Set("deviceBuffer", buf);
   return o;
 }
