@@ -8,8 +8,11 @@ import { families } from './cases';
 export interface CaseRun {
   /** One timed iteration; reuses its buffers. */
   run: () => unknown;
-  /** Useful work per iteration: FLOPs (compute-bound ops) or bytes (memory-bound ops). */
-  work: { flops?: number; bytes?: number };
+  /**
+   * Useful work per iteration: FLOPs (compute-bound ops) or bytes (memory-bound ops),
+   * and optionally a count in the op's own unit (e.g. state updates) for a rate column.
+   */
+  work: { flops?: number; bytes?: number; items?: number; unit?: string };
   /** After the runs: max error against the fp64 reference, relative to the output scale. */
   error?: () => number;
 }
@@ -41,6 +44,7 @@ export interface Row {
   minMs?: number;
   gflops?: number;
   gbs?: number;
+  rate?: string;  // items per second in the op's own unit, e.g. "14.2 G updates/s"
   fractionOfPeak?: number;
   error?: number;
   speedupVsPeer?: number;
@@ -104,6 +108,7 @@ export async function runSuite(o: Options): Promise<Report> {
       const sec = row.medianMs / 1000;
       if (run.work.flops) row.gflops = run.work.flops / sec / 1e9;
       if (run.work.bytes) row.gbs = run.work.bytes / sec / 1e9;
+      if (run.work.items) row.rate = `${(run.work.items / sec / 1e9).toFixed(2)} G ${run.work.unit ?? 'items'}/s`;
       if (run.error) row.error = run.error();
     }
     rows.push(row);
@@ -135,7 +140,7 @@ export async function runSuite(o: Options): Promise<Report> {
 const fmt = (x: number | undefined, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
 
 export function table(r: Report): string {
-  const head = ['family', 'case', 'backend', 'median ms', 'GFLOP/s', 'GB/s', '% peak', 'max err', 'vs peer'];
+  const head = ['family', 'case', 'backend', 'median ms', 'GFLOP/s', 'GB/s', 'rate', '% peak', 'max err', 'vs peer'];
   const body = r.rows.map((x) => [
     x.family,
     x.label,
@@ -143,6 +148,7 @@ export function table(r: Report): string {
     x.skipped ? `skipped: ${x.skipped}` : fmt(x.medianMs, x.medianMs !== undefined && x.medianMs < 10 ? 3 : 1),
     fmt(x.gflops),
     fmt(x.gbs),
+    x.rate ?? '',
     x.fractionOfPeak === undefined ? '' : `${(x.fractionOfPeak * 100).toFixed(1)}%`,
     x.error === undefined ? '' : x.error.toExponential(1),
     x.speedupVsPeer === undefined ? '' : `${x.speedupVsPeer.toFixed(2)}x`,

@@ -23,3 +23,12 @@ export function setNumThreads(n: number): void {
 export function setSimdLevel(level: 'avx512' | 'avx2' | 'scalar'): string {
   return native().setSimdLevel(level);
 }
+
+/**
+ * On AVX-512 CPUs, whether kernels use 512- or 256-bit vectors ('auto': measured once;
+ * SUBQ_VECTOR_BITS sets it at start-up). Results are bit-identical either way.
+ * Returns the width in effect (512, 256, or 32 on the scalar path).
+ */
+export function setVectorWidth(bits: 256 | 512 | 'auto'): number {
+  return native().setVectorWidth(bits);
+}

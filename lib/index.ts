@@ -1,10 +1,12 @@
 // subquadratic: fast attention and state-space kernels for Node.js (CPU and CUDA).
 export { Tensor, fromNative } from './tensor';
-export type { DType, FloatDType, TypedArray, TensorLike, OrtLikeTensor } from './tensor';
+export type { DType, FloatDType, TypedArray, TensorLike, OrtLikeTensor, Device } from './tensor';
 export { toHalfBits, fromHalfBits } from './half';
 export { NativeLoadError } from './errors';
-export { backendInfo, setNumThreads, setSimdLevel } from './backend';
+export { backendInfo, setNumThreads, setSimdLevel, setVectorWidth } from './backend';
 export type { BackendInfo } from './backend';
 export { attention, attentionSync } from './ops/attention';
 export type { AttentionOptions, AttentionWithLse } from './ops/attention';
+export { mergeAttentionStates, mergeAttentionStatesSync } from './ops/merge';
+export type { MergeOptions, MergedState } from './ops/merge';
 export * from './ops/ssm';

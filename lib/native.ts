@@ -4,17 +4,28 @@ import * as path from 'path';
 import type { DType, TypedArray } from './tensor';
 import { NativeLoadError } from './errors';
 
+/** A block of device memory (csrc/napi/device_buffer.h). */
+export interface NativeDeviceBuffer {
+  readonly bytes: number;
+  readonly device: number;
+  readonly disposed: boolean;
+  dispose(): void;
+}
+
+/** A tensor the addon returns: `data` on the CPU, `deviceBuffer` on CUDA. */
 export interface NativeTensor {
   dtype: DType;
   shape: number[];
   strides: number[];
   device: string;
-  data: TypedArray;
+  data?: TypedArray;
+  deviceBuffer?: NativeDeviceBuffer;
 }
 
 export interface NativeBackendInfo {
   cpu: {
     simd: 'avx512' | 'avx2' | 'scalar';
+    vectorBits: number;
     threads: number;
     hardwareThreads: number;
     features: Record<string, boolean>;
@@ -24,7 +35,14 @@ export interface NativeBackendInfo {
     runtimeVersion: number;
     driverVersion: number;
     error?: string;
-    devices: { index: number; name: string; computeCapability: string; totalMemory: number; multiprocessors: number }[];
+    devices: {
+      index: number;
+      name: string;
+      computeCapability: string;
+      totalMemory: number;
+      freeMemory: number;
+      multiprocessors: number;
+    }[];
   };
 }
 
@@ -32,9 +50,16 @@ type Fn = (...args: unknown[]) => unknown;
 export interface Native {
   attention: Fn;
   attentionSync: Fn;
+  mergeAttentionStates: Fn;
+  mergeAttentionStatesSync: Fn;
+  DeviceBuffer: new (device: number, bytes: number) => NativeDeviceBuffer;
+  copyToDevice(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
+  copyToHost(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
+  cudaDeviceCount(): number;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): void;
   setSimdLevel(level: string): string;
+  setVectorWidth(bits: 256 | 512 | 'auto'): number;
   fmaPeak(threads: number, seconds: number): number;
   copyBandwidth(threads: number, seconds: number): number;
   [name: string]: unknown;

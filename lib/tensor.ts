@@ -1,6 +1,9 @@
 // Tensor: dtype, shape, strides (in elements), device and data. CPU tensors wrap a
-// TypedArray without copying; fp16 / bf16 data live in a Uint16Array.
+// TypedArray without copying; fp16 / bf16 data live in a Uint16Array. CUDA tensors
+// ('cuda:N') own a block of device memory: freed by dispose() / Symbol.dispose, or
+// by the native handle's finalizer when it is garbage collected (a backstop only).
 import { fromHalfBits, toHalfBits } from './half';
+import { native, type NativeDeviceBuffer } from './native';
 
 export type DType = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'uint8' | 'int32';
 export type FloatDType = 'float32' | 'float16' | 'bfloat16';
@@ -17,7 +20,7 @@ export interface OrtLikeTensor {
 /** What the ops accept wherever a tensor is expected. */
 export type TensorLike = Tensor | OrtLikeTensor | { data: TypedArray; shape: readonly number[]; dtype?: DType };
 
-const arrayTypes: Record<DType, { new (n: number): TypedArray; name: string }> = {
+const arrayTypes: Record<DType, { new (n: number): TypedArray; name: string; BYTES_PER_ELEMENT: number }> = {
   float32: Float32Array,
   float16: Uint16Array,
   bfloat16: Uint16Array,
@@ -66,21 +69,42 @@ function asHalfBits(data: unknown): Uint16Array | undefined {
   return undefined;
 }
 
+/** 'cpu', or 'cuda:N' for the N-th CUDA device ('cuda' means 'cuda:0' where a device is named). */
+export type Device = 'cpu' | `cuda:${number}`;
+
+/** 'cpu' | 'cuda' | 'cuda:N' -> 'cpu' | 'cuda:N'. */
+export function parseDevice(device: unknown, name = 'device'): Device {
+  if (device === 'cpu') return 'cpu';
+  if (device === 'cuda') return 'cuda:0';
+  if (typeof device === 'string' && /^cuda:\d{1,4}$/.test(device)) return `cuda:${Number(device.slice(5))}`;
+  throw new TypeError(`${name} must be 'cpu', 'cuda' or 'cuda:N', got ${typeof device === 'string' ? `'${device}'` : String(device)}`);
+}
+
+/** The device memory behind a CUDA tensor (views of one tensor share it). */
+export class DeviceStorage {
+  constructor(readonly buffer: NativeDeviceBuffer, readonly device: Device) {}
+}
+
 export class Tensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
   readonly strides: readonly number[];
-  readonly device: 'cpu' = 'cpu';
-  readonly data: TypedArray;
+  /** 'cpu' or 'cuda:N'. */
+  readonly device: Device;
+  readonly #data: TypedArray | undefined;
+  readonly #storage: DeviceStorage | undefined;
 
   /**
    * Wraps `data` (no copy). `strides` default to contiguous row-major; every
-   * addressed element must lie inside `data`.
+   * addressed element must lie inside `data`. (A DeviceStorage in place of data
+   * makes a view of device memory; use `tensor.to('cuda')` to create one.)
    */
-  constructor(dtype: DType, data: TypedArray, shape: readonly number[], strides?: readonly number[]) {
+  constructor(dtype: DType, data: TypedArray | DeviceStorage, shape: readonly number[], strides?: readonly number[]) {
     if (!isDType(dtype)) throw new TypeError(`dtype must be one of ${Object.keys(arrayTypes).join(', ')}, got ${String(dtype)}`);
     const want = arrayTypes[dtype];
-    if (!(data instanceof want)) throw new TypeError(`data for dtype ${dtype} must be a ${want.name}`);
+    const onDevice = data instanceof DeviceStorage;
+    if (!onDevice && !(data instanceof want)) throw new TypeError(`data for dtype ${dtype} must be a ${want.name}`);
+    const capacity = onDevice ? Math.floor(data.buffer.bytes / bytesOf(dtype)) : data.length;
     checkShape(shape, 'tensor');
     const st = strides ? [...strides] : contiguousStrides(shape);
     if (st.length !== shape.length) throw new RangeError(`strides must have ${shape.length} entries, got ${st.length}`);
@@ -91,10 +115,12 @@ export class Tensor {
       if (shape[i] === 0) empty = true;
       else last += (shape[i] - 1) * s;
     });
-    if (!empty && last >= data.length)
-      throw new RangeError(`shape [${shape.join(', ')}] with strides [${st.join(', ')}] reaches element ${last}, but data holds ${data.length}`);
+    if (!empty && last >= capacity)
+      throw new RangeError(`shape [${shape.join(', ')}] with strides [${st.join(', ')}] reaches element ${last}, but data holds ${capacity}`);
     this.dtype = dtype;
-    this.data = data;
+    this.device = onDevice ? data.device : 'cpu';
+    this.#data = onDevice ? undefined : data;
+    this.#storage = onDevice ? data : undefined;
     this.shape = Object.freeze([...shape]);
     this.strides = Object.freeze(st);
   }
@@ -103,9 +129,12 @@ export class Tensor {
   static from(x: TensorLike, name = 'tensor'): Tensor {
     if (x instanceof Tensor) return x;
     if (x === null || typeof x !== 'object') throw new TypeError(`${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
-    const o = x as Partial<OrtLikeTensor> & { shape?: readonly number[]; dtype?: unknown; strides?: readonly number[] };
+    const o = x as Partial<OrtLikeTensor> & { shape?: readonly number[]; dtype?: unknown; strides?: readonly number[]; device?: unknown };
     if (o.location !== undefined && o.location !== 'cpu')
       throw new TypeError(`${name}.location must be 'cpu', got '${String(o.location)}'`);
+    // Plain objects hold host data: one that claims a device must not run on the CPU.
+    if (o.device !== undefined && o.device !== 'cpu')
+      throw new TypeError(`${name}.device is '${String(o.device)}', but only a Tensor can live on a CUDA device (use tensor.to('cuda'))`);
     const shape = o.dims ?? o.shape;
     const dtype = o.type ?? o.dtype ?? dtypeOfArray(o.data);
     if (!shape || !('data' in o)) throw new TypeError(`${name} must be a Tensor or an object with data and shape (or ORT-style dims and type)`);
@@ -135,6 +164,68 @@ export class Tensor {
     return new Tensor(dtype, data, shape);
   }
 
+  /** The elements of a CPU tensor (no copy). A CUDA tensor's data live in device memory: use toArray() or to('cpu'). */
+  get data(): TypedArray {
+    if (this.#data) return this.#data;
+    throw new TypeError(
+      `this tensor is on ${this.device}: its data live in device memory; use \`await t.toArray()\` or \`await t.to('cpu')\``,
+    );
+  }
+
+  /** The native device-memory handle of a CUDA tensor (what the ops marshal); undefined on the CPU. */
+  get deviceBuffer(): NativeDeviceBuffer | undefined {
+    return this.#storage?.buffer;
+  }
+
+  /** True once dispose() freed a CUDA tensor's memory (views of it share that memory). */
+  get disposed(): boolean {
+    return this.#storage?.buffer.disposed ?? false;
+  }
+
+  /**
+   * This tensor on `device` ('cpu', 'cuda', 'cuda:N'): a copy, or this tensor
+   * when it is already there. A strided CPU tensor is made contiguous on the way.
+   */
+  async to(device: string): Promise<Tensor> {
+    const dev = parseDevice(device);
+    this.#checkLive();
+    if (dev === this.device) return this;
+    if (dev === 'cpu') {
+      const host = new arrayTypes[this.dtype](Math.floor(this.#storage!.buffer.bytes / bytesOf(this.dtype)));
+      await native().copyToHost(this.#storage!.buffer, host);
+      return new Tensor(this.dtype, host, this.shape, this.strides);
+    }
+    const dense = (this.device === 'cpu' ? this : await this.to('cpu')).contiguous().data;
+    const buffer = new (native().DeviceBuffer)(Number(dev.slice(5)), dense.byteLength);
+    try {
+      await native().copyToDevice(buffer, dense);
+    } catch (e) {
+      buffer.dispose();
+      throw e;
+    }
+    return new Tensor(this.dtype, new DeviceStorage(buffer, dev), this.shape);
+  }
+
+  /** The elements in row-major order, copied into a new TypedArray (from the device for CUDA tensors). */
+  async toArray(): Promise<TypedArray> {
+    const host = this.device === 'cpu' ? this : await this.to('cpu');
+    return host.contiguousData();
+  }
+
+  /** Frees a CUDA tensor's device memory now (and that of every view sharing it); no-op on the CPU. */
+  dispose(): void {
+    this.#storage?.buffer.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  #checkLive(): void {
+    if (this.disposed)
+      throw new TypeError(`this tensor was disposed: its ${this.device} memory is freed and it can no longer be used`);
+  }
+
   /** Number of elements. */
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
@@ -149,7 +240,8 @@ export class Tensor {
   permute(dims: readonly number[]): Tensor {
     if (dims.length !== this.shape.length || [...dims].sort((a, b) => a - b).some((d, i) => d !== i))
       throw new RangeError(`dims must be a permutation of 0..${this.shape.length - 1}`);
-    return new Tensor(this.dtype, this.data, dims.map((d) => this.shape[d]), dims.map((d) => this.strides[d]));
+    this.#checkLive();
+    return new Tensor(this.dtype, this.#storage ?? this.data, dims.map((d) => this.shape[d]), dims.map((d) => this.strides[d]));
   }
 
   /** The elements in row-major order as fp32 (fp16/bf16 converted), always a copy. */
@@ -165,6 +257,7 @@ export class Tensor {
   }
 
   private contiguousData(): TypedArray {
+    this.#checkLive();
     const n = this.size;
     const out = new arrayTypes[this.dtype](n);
     const idx = new Array<number>(this.shape.length).fill(0);
@@ -181,7 +274,17 @@ export class Tensor {
   }
 }
 
+const bytesOf = (dtype: DType): number => arrayTypes[dtype].BYTES_PER_ELEMENT;
+
 /** Wraps a plain tensor object returned by the native addon. */
-export function fromNative(o: { dtype: DType; shape: number[]; strides: number[]; data: TypedArray }): Tensor {
-  return new Tensor(o.dtype, o.data, o.shape, o.strides);
+export function fromNative(o: {
+  dtype: DType;
+  shape: number[];
+  strides: number[];
+  device?: string;
+  data?: TypedArray;
+  deviceBuffer?: NativeDeviceBuffer;
+}): Tensor {
+  if (o.deviceBuffer) return new Tensor(o.dtype, new DeviceStorage(o.deviceBuffer, parseDevice(o.device)), o.shape, o.strides);
+  return new Tensor(o.dtype, o.data as TypedArray, o.shape, o.strides);
 }

@@ -1,10 +1,11 @@
-// What the rest of the package may ask of the CUDA backend. When the package is
-// built without CUDA these report zero devices and refuse to run.
+// What the ops may ask of the CUDA backend. When the package is built without
+// CUDA these report zero devices and refuse to run (backend_none.cpp).
 #pragma once
 #include <string>
 #include <vector>
 
 #include "../ops/attention.h"
+#include "../ops/merge.h"
 
 namespace subq::cuda {
 
@@ -13,6 +14,7 @@ struct DeviceInfo {
   std::string name;
   int major = 0, minor = 0;
   size_t total_memory = 0;
+  size_t free_memory = 0;
   int multiprocessors = 0;
 };
 
@@ -25,6 +27,14 @@ struct Info {
 };
 
 Info info();
+
+// Run on the device of the params' views and return when the GPU work is done
+// (the calling thread waits; async ops call these from a libuv worker).
 void attention(const AttentionParams& p);
+void merge_states(const MergeParams& p);
+// The same, returning once the work is enqueued on the device's stream
+// (runtime.h); for callers that time or batch GPU work themselves.
+void attention_enqueue(const AttentionParams& p);
+void merge_states_enqueue(const MergeParams& p);
 
 }  // namespace subq::cuda

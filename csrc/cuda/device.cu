@@ -1,9 +1,13 @@
-// Device enumeration for backendInfo(). cudart is linked statically, so this
-// loads on machines without a GPU or driver and reports zero devices there.
+// Device enumeration and selection. cudart is linked statically, so this loads on
+// machines without a GPU or driver and reports zero devices there.
 #include <cuda_runtime.h>
+
+#include <string>
 
 #include "../core/error.h"
 #include "backend.h"
+#include "error.cuh"
+#include "runtime.h"
 
 namespace subq::cuda {
 
@@ -22,13 +26,36 @@ Info info() {
   for (int i = 0; i < n; ++i) {
     cudaDeviceProp prop;
     if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) continue;
-    r.devices.push_back({i, prop.name, prop.major, prop.minor, prop.totalGlobalMem, prop.multiProcessorCount});
+    DeviceInfo d{i, prop.name, prop.major, prop.minor, prop.totalGlobalMem, 0, prop.multiProcessorCount};
+    // Free memory needs the device's context (created here if no op made it yet).
+    if (cudaSetDevice(i) != cudaSuccess || cudaMemGetInfo(&d.free_memory, &d.total_memory) != cudaSuccess)
+      cudaGetLastError();
+    r.devices.push_back(d);
   }
   return r;
 }
 
-void attention(const AttentionParams&) {
-  runtime_error("CUDA attention kernels are not part of this build yet");
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return n;
+}
+
+void use_device(int device) {
+  int n = 0;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e != cudaSuccess || n == 0) {
+    cudaGetLastError();
+    runtime_error("device cuda:" + std::to_string(device) + " is not available: this machine has no usable CUDA device (" +
+                (e != cudaSuccess ? cudaGetErrorString(e) : "none found") + ")");
+  }
+  if (device < 0 || device >= n)
+    range_error("device cuda:" + std::to_string(device) + " does not exist: there " +
+                (n == 1 ? std::string("is 1 (cuda:0)") : "are " + std::to_string(n) + " (cuda:0 to cuda:" + std::to_string(n - 1) + ")"));
+  check(cudaSetDevice(device), "cudaSetDevice");
 }
 
 }  // namespace subq::cuda

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "../core/error.h"
+#include "runtime.h"
 #include "ssm.h"
 #include "ssm_args.h"
 
@@ -16,19 +17,26 @@ void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
 }
 
-// A host table copied to the device for the duration of one call.
+// A host table copied to the device for the duration of one call, in the order of
+// the device's stream (the kernels that read it run there too).
 class DeviceTable {
  public:
-  explicit DeviceTable(const std::vector<int64_t>& v) {
-    check(cudaMalloc(&p_, v.size() * sizeof(int64_t)), "cudaMalloc");
-    check(cudaMemcpy(p_, v.data(), v.size() * sizeof(int64_t), cudaMemcpyHostToDevice), "cudaMemcpy");
+  DeviceTable(int device, const std::vector<int64_t>& v) : device_(device) {
+    const size_t bytes = v.size() * sizeof(int64_t);
+    p_ = alloc(device, bytes);
+    if (bytes) {
+      const cudaError_t e = cudaMemcpyAsync(p_, v.data(), bytes, cudaMemcpyHostToDevice, stream(device));
+      if (e != cudaSuccess) release(device, p_);
+      check(e, "cudaMemcpyAsync");
+    }
   }
-  ~DeviceTable() { cudaFree(p_); }
+  ~DeviceTable() { release(device_, p_); }
   DeviceTable(const DeviceTable&) = delete;
   DeviceTable& operator=(const DeviceTable&) = delete;
   const int64_t* get() const { return static_cast<const int64_t*>(p_); }
 
  private:
+  int device_;
   void* p_ = nullptr;
 };
 
@@ -40,45 +48,47 @@ void by_dtype(DType t, F&& f) {
   else f(ssm::BF16{});
 }
 
-void finish(const char* what) {
+// Kernels run on the device's stream (runtime.h), ordered with the tensors'
+// allocations and frees; the call returns when they are done.
+void finish(int device, const char* what) {
   check(cudaGetLastError(), what);
-  check(cudaDeviceSynchronize(), what);
+  wait(device);
 }
 
 }  // namespace
 
 void selective_scan(const SelectiveScanParams& p) {
   if (p.seqs.empty()) return;
-  DeviceTable seqs(ssm::sequence_table(p.seqs));
+  DeviceTable seqs(p.u.device.index, ssm::sequence_table(p.seqs));
   const ssm::ScanArgs a = ssm::scan_args(p, seqs.get());
   by_dtype(p.u.dtype, [&](auto e) {
-    ssm::selective_scan_kernel<decltype(e), ssm::kScanChannels, ssm::kScanItems><<<ssm::scan_grid(p), ssm::kScanChannels * 32>>>(a);
+    ssm::selective_scan_kernel<decltype(e), ssm::kScanChannels, ssm::kScanItems><<<ssm::scan_grid(p), ssm::kScanChannels * 32, 0, stream(p.u.device.index)>>>(a);
   });
-  finish("selectiveScan");
+  finish(p.u.device.index, "selectiveScan");
 }
 
 void selective_state_update(const StateUpdateParams& p) {
-  DeviceTable slots(p.slots);
+  DeviceTable slots(p.x.device.index, p.slots);
   const ssm::UpdateArgs a = ssm::update_args(p, slots.get());
-  by_dtype(p.x.dtype, [&](auto e) { ssm::state_update_kernel<decltype(e)><<<ssm::update_grid(p), ssm::kThreads>>>(a); });
-  finish("selectiveStateUpdate");
+  by_dtype(p.x.dtype, [&](auto e) { ssm::state_update_kernel<decltype(e)><<<ssm::update_grid(p), ssm::kThreads, 0, stream(p.x.device.index)>>>(a); });
+  finish(p.x.device.index, "selectiveStateUpdate");
 }
 
 void causal_conv1d(const Conv1dParams& p) {
   if (p.seqs.empty()) return;
-  DeviceTable seqs(ssm::sequence_table(p.seqs));
+  DeviceTable seqs(p.x.device.index, ssm::sequence_table(p.seqs));
   const ssm::ConvArgs a = ssm::conv_args(p, seqs.get());
-  by_dtype(p.x.dtype, [&](auto e) { ssm::conv1d_kernel<decltype(e)><<<ssm::conv_grid(p), ssm::kConvThreads>>>(a); });
-  finish("causalConv1d");
+  by_dtype(p.x.dtype, [&](auto e) { ssm::conv1d_kernel<decltype(e)><<<ssm::conv_grid(p), ssm::kConvThreads, 0, stream(p.x.device.index)>>>(a); });
+  finish(p.x.device.index, "causalConv1d");
 }
 
 void causal_conv1d_update(const Conv1dUpdateParams& p) {
-  DeviceTable slots(p.slots);
+  DeviceTable slots(p.x.device.index, p.slots);
   const ssm::ConvUpdateArgs a = ssm::conv_update_args(p, slots.get());
   by_dtype(p.x.dtype, [&](auto e) {
-    ssm::conv1d_update_kernel<decltype(e)><<<ssm::conv_update_grid(p), ssm::kThreads>>>(a);
+    ssm::conv1d_update_kernel<decltype(e)><<<ssm::conv_update_grid(p), ssm::kThreads, 0, stream(p.x.device.index)>>>(a);
   });
-  finish("causalConv1dUpdate");
+  finish(p.x.device.index, "causalConv1dUpdate");
 }
 
 }  // namespace subq::cuda

@@ -3,6 +3,8 @@
 #include <exception>
 #include <string>
 
+#include "device_buffer.h"
+
 namespace subq::napi {
 
 namespace {
@@ -12,7 +14,14 @@ class OpWorker : public Napi::AsyncWorker {
   OpWorker(Napi::Env env, OpCall call)
       : Napi::AsyncWorker(env, "subquadratic"), deferred_(Napi::Promise::Deferred::New(env)), call_(std::move(call)) {
     // References hold objects only; other values (undefined) come back as undefined.
-    for (auto& v : call_.keep_alive) refs_.push_back(v.IsObject() ? Napi::Persistent(v) : Napi::Reference<Napi::Value>());
+    for (auto& v : call_.keep_alive) {
+      refs_.push_back(v.IsObject() ? Napi::Persistent(v) : Napi::Reference<Napi::Value>());
+      // Device memory the work touches stays allocated even if disposed meanwhile.
+      if (DeviceBuffer* b = DeviceBuffer::of(v)) {
+        b->acquire();
+        buffers_.push_back(b);
+      }
+    }
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -37,6 +46,7 @@ class OpWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     call_.keep_alive.clear();  // handles from the queueing scope are dead now
+    for (DeviceBuffer* b : buffers_) b->release_use();
     if (failed_) return deferred_.Reject(to_js(env, kind_, msg_).Value());
     try {
       std::vector<Napi::Value> kept;
@@ -51,6 +61,7 @@ class OpWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   OpCall call_;
   std::vector<Napi::Reference<Napi::Value>> refs_;
+  std::vector<DeviceBuffer*> buffers_;
   bool failed_ = false;
   ErrorKind kind_ = ErrorKind::Runtime;
   std::string msg_;

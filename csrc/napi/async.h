@@ -30,6 +30,11 @@ Napi::Value guarded(Napi::Env env, bool async, F&& body) {
     auto d = Napi::Promise::Deferred::New(env);
     d.Reject(to_js(env, e.kind(), e.what()).Value());
     return d.Promise();
+  } catch (const Napi::Error& e) {  // from JS called inside, e.g. a device allocation
+    if (!async) throw;
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Reject(e.Value());
+    return d.Promise();
   }
 }
 

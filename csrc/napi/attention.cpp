@@ -46,7 +46,7 @@ static Napi::Value attention(const Napi::CallbackInfo& info, bool async) {
     if (out_js.IsUndefined()) {
       int64_t s[4];
       attention_out_shape(p, s);
-      out_js = new_cpu_tensor(env, p.q.dtype, s, 4, &out);
+      out_js = new_tensor(env, p.q.device, p.q.dtype, s, 4, &out);
     } else {
       out = to_view(out_js, "options.out");
     }
@@ -55,7 +55,7 @@ static Napi::Value attention(const Napi::CallbackInfo& info, bool async) {
     if (opt.return_lse) {
       int64_t s[3];
       attention_lse_shape(p, s);
-      lse_js = new_cpu_tensor(env, DType::F32, s, 3, &lse);
+      lse_js = new_tensor(env, p.q.device, DType::F32, s, 3, &lse);
     }
     attention_bind_outputs(p, out, opt.return_lse ? &lse : nullptr);
     call.keep_alive.push_back(out_js);  // [3]

@@ -3,6 +3,7 @@
 
 #include "../core/cpu_features.h"
 #include "../core/thread_pool.h"
+#include "../cpu/vector_width.h"
 #include "../cuda/backend.h"
 #include "marshal.h"
 #include "registry.h"
@@ -15,6 +16,7 @@ static Napi::Value backend_info(const Napi::CallbackInfo& info) {
   Napi::Object cpu = Napi::Object::New(env);
   const CpuFeatures& f = cpu_features();
   cpu.Set("simd", simd_level_name(simd_level()));
+  cpu.Set("vectorBits", cpu::vector_bits());
   cpu.Set("threads", ThreadPool::instance().num_threads());
   cpu.Set("hardwareThreads", hardware_threads());
   Napi::Object feat = Napi::Object::New(env);
@@ -43,6 +45,7 @@ static Napi::Value backend_info(const Napi::CallbackInfo& info) {
     o.Set("name", d.name);
     o.Set("computeCapability", std::to_string(d.major) + "." + std::to_string(d.minor));
     o.Set("totalMemory", double(d.total_memory));
+    o.Set("freeMemory", double(d.free_memory));
     o.Set("multiprocessors", d.multiprocessors);
     devs.Set(uint32_t(i), o);
   }
@@ -75,7 +78,18 @@ static Napi::Value set_simd(const Napi::CallbackInfo& info) {
   return Napi::String::New(env, simd_level_name(simd_level()));
 }
 
+static Napi::Value set_vector_width(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Value v = info[0];
+  if (v.IsString() && v.As<Napi::String>().Utf8Value() == "auto") cpu::set_vector_width(cpu::VectorWidth::Auto);
+  else if (v.IsNumber() && v.As<Napi::Number>().DoubleValue() == 256) cpu::set_vector_width(cpu::VectorWidth::W256);
+  else if (v.IsNumber() && v.As<Napi::Number>().DoubleValue() == 512) cpu::set_vector_width(cpu::VectorWidth::W512);
+  else throw Napi::TypeError::New(env, "bits must be 256, 512 or 'auto'");
+  return Napi::Number::New(env, cpu::vector_bits());
+}
+
 SUBQ_EXPORTS(info) {
+  exports.Set("setVectorWidth", Napi::Function::New(env, set_vector_width));
   exports.Set("backendInfo", Napi::Function::New(env, backend_info));
   exports.Set("setNumThreads", Napi::Function::New(env, set_num_threads));
   exports.Set("setSimdLevel", Napi::Function::New(env, set_simd));

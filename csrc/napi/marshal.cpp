@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "device_buffer.h"
+
 namespace subq::napi {
 
 static const char* kind_of(const Napi::Value& v) {
@@ -56,6 +58,24 @@ static const char* array_name(DType t) {
   return "?";
 }
 
+bool parse_device(const Napi::Value& v, Device* out) {
+  *out = Device{};
+  if (v.IsUndefined()) return true;
+  if (!v.IsString()) return false;
+  const std::string s = v.As<Napi::String>().Utf8Value();
+  if (s == "cpu") return true;
+  out->kind = DeviceKind::CUDA;
+  if (s == "cuda") return true;
+  if (s.rfind("cuda:", 0) != 0 || s.size() < 6 || s.size() > 9) return false;
+  int index = 0;
+  for (size_t i = 5; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    index = index * 10 + (s[i] - '0');
+  }
+  out->index = index;
+  return true;
+}
+
 TensorView to_view(const Napi::Value& v, const std::string& name) {
   if (!v.IsObject() || v.IsArray() || v.IsTypedArray())
     type_error(name + " must be a Tensor, got " + kind_of(v));
@@ -65,8 +85,9 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
   if (!dt.IsString() || !dtype_from_name(dt.As<Napi::String>().Utf8Value(), &t.dtype))
     type_error(name + ".dtype must be one of float32, float16, bfloat16, int8, uint8, int32");
   Napi::Value dev = o.Get("device");
-  if (!dev.IsUndefined() && !(dev.IsString() && dev.As<Napi::String>().Utf8Value() == "cpu"))
-    type_error(name + ".device must be 'cpu' in this build");
+  if (!parse_device(dev, &t.device))
+    type_error(name + ".device must be 'cpu', 'cuda' or 'cuda:N', got " +
+               (dev.IsString() ? "'" + dev.As<Napi::String>().Utf8Value() + "'" : std::string(kind_of(dev))));
   Napi::Value shape = o.Get("shape"), strides = o.Get("strides");
   if (!shape.IsArray()) type_error(name + ".shape must be an array of integers, got " + kind_of(shape));
   Napi::Array sa = shape.As<Napi::Array>();
@@ -91,6 +112,17 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
       range_error(name + ".strides must have " + std::to_string(t.ndim) + " entries, got " + std::to_string(ta.Length()));
     for (int i = 0; i < t.ndim; ++i) t.stride[i] = to_int(ta.Get(uint32_t(i)), name + ".strides[" + std::to_string(i) + "]");
   }
+  if (t.device.kind == DeviceKind::CUDA) {
+    // Device memory: the tensor's buffer handle, never its `data`.
+    DeviceBuffer* buf = DeviceBuffer::of(o.Get("deviceBuffer"));
+    if (!buf) type_error(name + " is on " + t.device.str() + " but has no device buffer (create it with tensor.to('cuda'))");
+    buf->require_live(name);
+    if (buf->device() != t.device.index)
+      type_error(name + ".device is " + t.device.str() + " but its buffer is on cuda:" + std::to_string(buf->device()));
+    t.data = buf->data();
+    t.capacity = int64_t(buf->bytes() / dtype_size(t.dtype));
+    return t;
+  }
   Napi::Value data = o.Get("data");
   if (!data.IsTypedArray()) type_error(name + ".data must be a " + array_name(t.dtype) + ", got " + kind_of(data));
   Napi::TypedArray ta = data.As<Napi::TypedArray>();
@@ -108,25 +140,24 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
   return t;
 }
 
-Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+// Elements of a new contiguous tensor, checked before anything is allocated.
+static int64_t new_size(const int64_t* shape, int ndim) {
   int64_t n = 1;
   for (int i = 0; i < ndim; ++i)
     if (__builtin_mul_overflow(n, shape[i], &n)) range_error("output size overflows");
-  const int64_t bytes = n * int64_t(dtype_size(dtype));
   if (n > (int64_t(1) << 40)) range_error("output of " + std::to_string(n) + " elements is too large to allocate");
-  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, size_t(bytes));
-  Napi::TypedArray arr;
-  switch (dtype) {
-    case DType::F32: arr = Napi::Float32Array::New(env, size_t(n), buf, 0); break;
-    case DType::F16: case DType::BF16: arr = Napi::Uint16Array::New(env, size_t(n), buf, 0); break;
-    case DType::I8: arr = Napi::Int8Array::New(env, size_t(n), buf, 0); break;
-    case DType::U8: arr = Napi::Uint8Array::New(env, size_t(n), buf, 0); break;
-    case DType::I32: arr = Napi::Int32Array::New(env, size_t(n), buf, 0); break;
-  }
+  return n;
+}
+
+// The JS description {dtype, shape, strides, device} of a new contiguous tensor at
+// `data`, and its view.
+static Napi::Object describe(Napi::Env env, void* data, Device device, DType dtype, const int64_t* shape, int ndim,
+                             int64_t n, TensorView* view) {
   Napi::Object o = Napi::Object::New(env);
   Napi::Array sh = Napi::Array::New(env, ndim), st = Napi::Array::New(env, ndim);
-  view->data = buf.Data();
+  view->data = data;
   view->dtype = dtype;
+  view->device = device;
   view->ndim = ndim;
   view->capacity = n;
   int64_t s = 1;
@@ -140,8 +171,32 @@ Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, in
   o.Set("dtype", dtype_name(dtype));
   o.Set("shape", sh);
   o.Set("strides", st);
-  o.Set("device", "cpu");
+  o.Set("device", device.str());
+  return o;
+}
+
+Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+  const int64_t n = new_size(shape, ndim);
+  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, size_t(n) * dtype_size(dtype));
+  Napi::TypedArray arr;
+  switch (dtype) {
+    case DType::F32: arr = Napi::Float32Array::New(env, size_t(n), buf, 0); break;
+    case DType::F16: case DType::BF16: arr = Napi::Uint16Array::New(env, size_t(n), buf, 0); break;
+    case DType::I8: arr = Napi::Int8Array::New(env, size_t(n), buf, 0); break;
+    case DType::U8: arr = Napi::Uint8Array::New(env, size_t(n), buf, 0); break;
+    case DType::I32: arr = Napi::Int32Array::New(env, size_t(n), buf, 0); break;
+  }
+  Napi::Object o = describe(env, buf.Data(), Device{}, dtype, shape, ndim, n, view);
   o.Set("data", arr);
+  return o;
+}
+
+Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+  if (device.kind == DeviceKind::CPU) return new_cpu_tensor(env, dtype, shape, ndim, view);
+  const int64_t n = new_size(shape, ndim);
+  Napi::Object buf = DeviceBuffer::create(env, device.index, size_t(n) * dtype_size(dtype));
+  Napi::Object o = describe(env, DeviceBuffer::of(buf)->data(), device, dtype, shape, ndim, n, view);
+  o.Set("deviceBuffer", buf);
   return o;
 }
 

@@ -10,10 +10,16 @@
 
 namespace subq::napi {
 
-// A tensor-like JS object {dtype, shape, strides, data}, as lib/tensor.ts sends it.
+// A tensor-like JS object {dtype, shape, strides, device, data | deviceBuffer}, as
+// lib/tensor.ts sends it. CUDA tensors give views of their device memory (a
+// disposed one is a TypeError); the capacity comes from the buffer.
 TensorView to_view(const Napi::Value& v, const std::string& name);
+// 'cpu' (or undefined), 'cuda', 'cuda:N'; false for anything else.
+bool parse_device(const Napi::Value& v, Device* out);
 // A new CPU tensor object with contiguous strides and a zeroed TypedArray.
 Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view);
+// A new contiguous tensor object on `device` (device memory is not initialised).
+Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t* shape, int ndim, TensorView* view);
 
 Napi::Object as_object(const Napi::Value& v, const std::string& name);    // undefined -> {}
 bool opt_bool(const Napi::Object& o, const char* key, const std::string& owner, bool dflt);

@@ -1,6 +1,5 @@
 // selectiveScan, selectiveStateUpdate, causalConv1d, causalConv1dUpdate (each with a
 // Sync twin): marshalling only.
-#include "../cpu/ssm.h"
 #include "../ops/ssm.h"
 
 #include "async.h"
@@ -39,10 +38,11 @@ bool activation(const Napi::Object& o) {
   range_error("options.activation must be 'silu', 'swish' or 'none', got '" + s + "'");
 }
 
-// The caller's options.out, or a new CPU tensor of `shape`.
-Napi::Value output(Napi::Env env, const Napi::Object& o, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+// The caller's options.out, or a new tensor of `shape` on the inputs' device.
+Napi::Value output(Napi::Env env, const Napi::Object& o, Device device, DType dtype, const int64_t* shape, int ndim,
+                   TensorView* view) {
   Napi::Value out = o.Get("out");
-  if (out.IsUndefined() || out.IsNull()) return new_cpu_tensor(env, dtype, shape, ndim, view);
+  if (out.IsUndefined() || out.IsNull()) return new_tensor(env, device, dtype, shape, ndim, view);
   *view = to_view(out, "options.out");
   return out;
 }
@@ -76,10 +76,10 @@ Napi::Value scan(const Napi::CallbackInfo& info, bool async) {
     int64_t s[3];
     selective_scan_out_shape(p, s);
     TensorView out, last;
-    Napi::Value out_js = output(env, o, p.u.dtype, s, 3, &out), last_js = env.Undefined();
+    Napi::Value out_js = output(env, o, p.u.device, p.u.dtype, s, 3, &out), last_js = env.Undefined();
     if (in.return_last_state) {
       selective_scan_state_shape(p, s);
-      last_js = new_cpu_tensor(env, DType::F32, s, 3, &last);
+      last_js = new_tensor(env, p.u.device, DType::F32, s, 3, &last);
     }
     selective_scan_bind_outputs(p, out, in.return_last_state ? &last : nullptr);
     for (int i = 0; i < 5; ++i) call.keep_alive.push_back(info[i]);
@@ -117,7 +117,7 @@ Napi::Value state_update(const Napi::CallbackInfo& info, bool async) {
     int64_t s[2];
     state_update_out_shape(p, s);
     TensorView out;
-    Napi::Value out_js = output(env, o, p.x.dtype, s, 2, &out);
+    Napi::Value out_js = output(env, o, p.x.device, p.x.dtype, s, 2, &out);
     state_update_bind_output(p, out);
     for (int i = 0; i < 6; ++i) call.keep_alive.push_back(info[i]);
     const size_t io = call.keep_alive.size();
@@ -149,10 +149,10 @@ Napi::Value conv1d(const Napi::CallbackInfo& info, bool async) {
     int64_t s[3];
     conv1d_out_shape(p, s);
     TensorView out, fin;
-    Napi::Value out_js = output(env, o, p.x.dtype, s, 3, &out), fin_js = env.Undefined();
+    Napi::Value out_js = output(env, o, p.x.device, p.x.dtype, s, 3, &out), fin_js = env.Undefined();
     if (in.return_final_states) {
       conv1d_state_shape(p, s);
-      fin_js = new_cpu_tensor(env, p.x.dtype, s, 3, &fin);
+      fin_js = new_tensor(env, p.x.device, p.x.dtype, s, 3, &fin);
     }
     conv1d_bind_outputs(p, out, in.return_final_states ? &fin : nullptr);
     for (int i = 0; i < 2; ++i) call.keep_alive.push_back(info[i]);
@@ -184,7 +184,7 @@ Napi::Value conv1d_update(const Napi::CallbackInfo& info, bool async) {
     int64_t s[3];
     conv1d_update_out_shape(p, s);
     TensorView out;
-    Napi::Value out_js = output(env, o, p.x.dtype, s, p.x_ndim, &out);
+    Napi::Value out_js = output(env, o, p.x.device, p.x.dtype, s, p.x_ndim, &out);
     conv1d_update_bind_output(p, out);
     for (int i = 0; i < 3; ++i) call.keep_alive.push_back(info[i]);
     const size_t io = call.keep_alive.size();
@@ -210,20 +210,6 @@ Napi::Value bind(const Napi::CallbackInfo& info) {
   return F(info, Async);
 }
 
-// Which vector form the CPU kernels use; an argument forces 'zmm' / 'ymm' or 'auto'.
-Napi::Value vector_form(const Napi::CallbackInfo& info) {
-  try {
-    std::string force;
-    if (info.Length() > 0 && !info[0].IsUndefined()) {
-      if (!info[0].IsString()) type_error("form must be 'zmm', 'ymm' or 'auto'");
-      force = info[0].As<Napi::String>().Utf8Value();
-    }
-    return Napi::String::New(info.Env(), cpu::ssm_vector(force));
-  } catch (const Error& e) {
-    throw_js(info.Env(), e);
-  }
-}
-
 }  // namespace
 
 SUBQ_EXPORTS(ssm) {
@@ -235,7 +221,6 @@ SUBQ_EXPORTS(ssm) {
   exports.Set("causalConv1dSync", Napi::Function::New(env, bind<conv1d, false>));
   exports.Set("causalConv1dUpdate", Napi::Function::New(env, bind<conv1d_update, true>));
   exports.Set("causalConv1dUpdateSync", Napi::Function::New(env, bind<conv1d_update, false>));
-  exports.Set("ssmCpuVector", Napi::Function::New(env, vector_form));
 }
 
 }  // namespace subq::napi

@@ -1,0 +1,285 @@
+// GPU benchmark of the CUDA ops through the package's own runtime (no Node):
+// dense attention at the GPU shapes of issue 3 and split-KV decode, plus the
+// device's copy bandwidth measured in the same run.
+//   subq_bench_native [--json FILE] [--quick] [--check] [--filter TEXT]
+// --check runs each op once on tiny shapes (for compute-sanitizer). Each timed case
+// reports the median of >= 5 runs (cudaEvent pairs on the op's stream, after a
+// warm-up); a case that fails records its error and the rest still run.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../../csrc/core/error.h"
+#include "../../csrc/cuda/backend.h"
+#include "../../csrc/cuda/runtime.h"
+#include "../../csrc/ops/attention.h"
+#include "../../csrc/ops/merge.h"
+
+using namespace subq;
+
+namespace {
+
+void ok(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
+}
+
+// Uniform values in [-1, 1) from a hash of the index, in the tensor's dtype.
+__global__ void fill_kernel(void* data, int64_t n, DType dtype, uint32_t seed) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    uint32_t h = uint32_t(i) * 0x9e3779b9u ^ seed;
+    h ^= h >> 16, h *= 0x7feb352du, h ^= h >> 15, h *= 0x846ca68bu, h ^= h >> 16;
+    const float v = float(h) * (2.f / 4294967296.f) - 1.f;
+    if (dtype == DType::F32) static_cast<float*>(data)[i] = v;
+    else if (dtype == DType::F16) static_cast<__half*>(data)[i] = __float2half_rn(v);
+    else static_cast<__nv_bfloat16*>(data)[i] = __float2bfloat16_rn(v);
+  }
+}
+
+// A contiguous device tensor owned by the benchmark.
+struct DeviceTensor {
+  TensorView view;
+  DeviceTensor(DType dtype, std::vector<int64_t> shape, uint32_t seed) {
+    view.dtype = dtype;
+    view.device = {DeviceKind::CUDA, 0};
+    view.ndim = int(shape.size());
+    int64_t n = 1;
+    for (int i = view.ndim - 1; i >= 0; --i) view.shape[i] = shape[i], view.stride[i] = n, n *= shape[i];
+    view.capacity = n;
+    view.data = cuda::alloc(0, size_t(n) * dtype_size(dtype));
+    fill_kernel<<<1024, 256, 0, cuda::stream(0)>>>(view.data, n, dtype, seed);
+    ok(cudaGetLastError(), "fill");
+  }
+  ~DeviceTensor() { cuda::release(0, view.data); }
+  DeviceTensor(const DeviceTensor&) = delete;
+  DeviceTensor& operator=(const DeviceTensor&) = delete;
+};
+
+// Median and minimum milliseconds of `reps` runs of `enqueue` on the device stream.
+template <class F>
+std::pair<double, double> time_ms(F&& enqueue, int warmup, int reps) {
+  cudaStream_t s = cuda::stream(0);
+  for (int i = 0; i < warmup; ++i) enqueue();
+  std::vector<cudaEvent_t> ev(2 * reps);
+  for (auto& e : ev) ok(cudaEventCreate(&e), "cudaEventCreate");
+  for (int i = 0; i < reps; ++i) {
+    ok(cudaEventRecord(ev[2 * i], s), "cudaEventRecord");
+    enqueue();
+    ok(cudaEventRecord(ev[2 * i + 1], s), "cudaEventRecord");
+  }
+  cuda::wait(0);
+  std::vector<double> ms(reps);
+  for (int i = 0; i < reps; ++i) {
+    float t = 0;
+    ok(cudaEventElapsedTime(&t, ev[2 * i], ev[2 * i + 1]), "cudaEventElapsedTime");
+    ms[i] = t;
+  }
+  for (auto& e : ev) cudaEventDestroy(e);
+  std::sort(ms.begin(), ms.end());
+  return {ms[reps / 2], ms[0]};
+}
+
+struct Case {
+  std::string name;
+  int64_t B, Hq, Hkv, Nq, Nk, D;
+  bool causal;
+  DType dtype;
+  bool decode;
+};
+
+std::string json_escape(const std::string& s) {
+  std::string r;
+  for (char c : s) {
+    if (c == '"' || c == '\\') r += '\\';
+    if (c == '\n') { r += "\\n"; continue; }
+    r += c;
+  }
+  return r;
+}
+
+// 4*B*Hq*Nq*Nk*D multiply-adds-as-two, the visible fraction only when causal
+// (the convention of ANCHORS.md: half of the square).
+double attention_flops(const Case& c) { return 4.0 * c.B * c.Hq * c.Nq * c.Nk * c.D * (c.causal ? 0.5 : 1.0); }
+// Bytes an ideal kernel moves: read q, k, v once, write out.
+double attention_bytes(const Case& c) {
+  return double(dtype_size(c.dtype)) * (2.0 * c.B * c.Hq * c.Nq * c.D + 2.0 * c.B * c.Hkv * c.Nk * c.D);
+}
+
+struct Timing {
+  double median_ms = 0, min_ms = 0;
+};
+
+Timing run_attention(const Case& c, int reps, bool check) {
+  DeviceTensor q(c.dtype, {c.B, c.Hq, c.Nq, c.D}, 1), k(c.dtype, {c.B, c.Hkv, c.Nk, c.D}, 2),
+      v(c.dtype, {c.B, c.Hkv, c.Nk, c.D}, 3), o(c.dtype, {c.B, c.Hq, c.Nq, c.D}, 4), lse(DType::F32, {c.B, c.Hq, c.Nq}, 5);
+  AttentionOptions opt;
+  opt.causal = c.causal;
+  AttentionParams p = attention_prepare(q.view, k.view, v.view, opt);
+  attention_bind_outputs(p, o.view, &lse.view);
+  if (check) {
+    cuda::attention(p);
+    return {};
+  }
+  const auto [med, best] = time_ms([&] { cuda::attention_enqueue(p); }, 2, reps);
+  return {med, best};
+}
+
+std::string run_merge(DType dtype, int64_t B, int64_t H, int64_t N, int64_t D, int reps, bool check) {
+  DeviceTensor o1(dtype, {B, H, N, D}, 1), o2(dtype, {B, H, N, D}, 2), out(dtype, {B, H, N, D}, 3);
+  DeviceTensor l1(DType::F32, {B, H, N}, 4), l2(DType::F32, {B, H, N}, 5), l(DType::F32, {B, H, N}, 6);
+  MergeParams p = merge_prepare(o1.view, l1.view, o2.view, l2.view, Layout::BHND);
+  merge_bind_outputs(p, out.view, l.view);
+  if (check) {
+    cuda::merge_states(p);
+    return "";
+  }
+  const auto [med, best] = time_ms([&] { cuda::merge_states_enqueue(p); }, 2, reps);
+  const double bytes = double(B * H * N) * (3.0 * D * dtype_size(dtype) + 12.0);
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"gbs\": %.1f, \"runs\": %d", med, best,
+                bytes / (med * 1e-3) / 1e9, reps);
+  return buf;
+}
+
+// Device-to-device copy rate (bytes read + written per second).
+double copy_bandwidth_gbs(int reps) {
+  const size_t bytes = size_t(1) << 30;
+  void* a = cuda::alloc(0, bytes);
+  void* b = cuda::alloc(0, bytes);
+  const auto [med, best] = time_ms([&] { ok(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, cuda::stream(0)), "copy"); }, 1, reps);
+  (void)best;
+  cuda::release(0, a);
+  cuda::release(0, b);
+  return 2.0 * bytes / (med * 1e-3) / 1e9;
+}
+
+const char* dname(DType t) { return t == DType::F16 ? "fp16" : t == DType::BF16 ? "bf16" : "fp32"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string json, filter;
+  bool quick = false, check = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--json") && i + 1 < argc) json = argv[++i];
+    else if (!std::strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
+    else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--check")) check = true;
+    else {
+      std::fprintf(stderr, "usage: %s [--json FILE] [--quick] [--check] [--filter TEXT]\n", argv[0]);
+      return 2;
+    }
+  }
+  const cuda::Info info = cuda::info();
+  if (info.devices.empty()) {
+    std::fprintf(stderr, "no CUDA device: %s\n", info.error.empty() ? "none found" : info.error.c_str());
+    return 3;
+  }
+  const auto& dev = info.devices[0];
+  const int reps = quick ? 5 : 10;
+
+  std::vector<Case> cases;
+  const std::vector<int64_t> lengths = check ? std::vector<int64_t>{67, 128} : std::vector<int64_t>{1024, 4096, 16384};
+  for (DType dt : {DType::F16, DType::BF16})
+    for (int64_t D : {64, 128})
+      for (int64_t N : lengths)
+        for (bool causal : {false, true}) {
+          const int64_t B = check ? 1 : 4, H = check ? 2 : 16;
+          char name[128];
+          std::snprintf(name, sizeof name, "attention %s B%lld H%lld N%lld D%lld%s", dname(dt), (long long)B,
+                        (long long)H, (long long)N, (long long)D, causal ? " causal" : "");
+          cases.push_back({name, B, H, H, N, N, D, causal, dt, false});
+        }
+  for (DType dt : {DType::F16, DType::BF16}) {
+    const int64_t B = check ? 1 : 8, Hq = check ? 4 : 32, Hkv = check ? 2 : 8, Nk = check ? 300 : 32768;
+    char name[128];
+    std::snprintf(name, sizeof name, "decode %s B%lld Hq%lld Hkv%lld Nq1 Nk%lld D128", dname(dt), (long long)B,
+                  (long long)Hq, (long long)Hkv, (long long)Nk);
+    cases.push_back({name, B, Hq, Hkv, 1, Nk, 128, false, dt, true});
+  }
+
+  std::string rows;
+  int failed = 0;
+  double copy_gbs = 0;
+  std::string copy_error;
+  if (!check) {
+    try {
+      copy_gbs = copy_bandwidth_gbs(reps);
+      std::printf("device copy bandwidth: %.0f GB/s\n", copy_gbs);
+    } catch (const std::exception& e) {
+      copy_error = e.what();
+      std::printf("copy bandwidth: FAILED %s\n", e.what());
+    }
+  }
+  auto add_row = [&](const std::string& name, const std::string& shape, const std::string& result, const std::string& error) {
+    if (!rows.empty()) rows += ",\n";
+    rows += "    {\"name\": \"" + json_escape(name) + "\", " + shape;
+    rows += error.empty() ? ", " + result + "}" : ", \"error\": \"" + json_escape(error) + "\"}";
+  };
+  for (const Case& c : cases) {
+    if (!filter.empty() && c.name.find(filter) == std::string::npos) continue;
+    char shape[256];
+    std::snprintf(shape, sizeof shape,
+                  "\"op\": \"%s\", \"dtype\": \"%s\", \"B\": %lld, \"Hq\": %lld, \"Hkv\": %lld, \"Nq\": %lld, \"Nk\": %lld, "
+                  "\"D\": %lld, \"causal\": %s",
+                  c.decode ? "decode" : "attention", dname(c.dtype), (long long)c.B, (long long)c.Hq, (long long)c.Hkv,
+                  (long long)c.Nq, (long long)c.Nk, (long long)c.D, c.causal ? "true" : "false");
+    std::string result, error;
+    try {
+      const Timing t = run_attention(c, reps, check);
+      const double gbs = attention_bytes(c) / (t.median_ms * 1e-3) / 1e9;
+      char buf[512];
+      std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.2f, \"gbs\": %.1f, \"runs\": %d",
+                    t.median_ms, t.min_ms, attention_flops(c) / (t.median_ms * 1e-3) / 1e12, gbs, reps);
+      result = buf;
+      // Decode is bound by reading K and V: its rate as a fraction of the copy rate.
+      if (c.decode && copy_gbs > 0) result += ", \"copyFraction\": " + std::to_string(gbs / copy_gbs);
+    } catch (const std::exception& e) {
+      error = e.what();
+      cudaGetLastError();
+      ++failed;
+    }
+    std::printf("%-48s %s\n", c.name.c_str(), error.empty() ? (check ? "ok" : result.c_str()) : ("FAILED " + error).c_str());
+    std::fflush(stdout);
+    if (!check) add_row(c.name, shape, result, error);
+  }
+  for (DType dt : {DType::F16, DType::F32}) {
+    const std::string name = std::string("merge ") + dname(dt) + (check ? " B1 H3 N37 D80" : " B8 H32 N4096 D128");
+    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
+    std::string result, error;
+    try {
+      if (check) run_merge(dt, 1, 3, 37, 80, reps, true);
+      else result = run_merge(dt, 8, 32, 4096, 128, reps, false);
+    } catch (const std::exception& e) {
+      error = e.what();
+      cudaGetLastError();
+      ++failed;
+    }
+    std::printf("%-48s %s\n", name.c_str(), error.empty() ? (check ? "ok" : result.c_str()) : ("FAILED " + error).c_str());
+    if (!check) add_row(name, std::string("\"op\": \"merge\", \"dtype\": \"") + dname(dt) + "\"", result, error);
+  }
+
+  if (!json.empty() && !check) {
+    FILE* f = std::fopen(json.c_str(), "w");
+    if (!f) {
+      std::fprintf(stderr, "cannot write %s\n", json.c_str());
+      return 1;
+    }
+    std::fprintf(f,
+                 "{\n  \"device\": {\"name\": \"%s\", \"computeCapability\": \"%d.%d\", \"multiprocessors\": %d, "
+                 "\"totalMemory\": %zu},\n  \"runtimeVersion\": %d, \"driverVersion\": %d,\n  \"copyBandwidthGBs\": %.1f,%s\n"
+                 "  \"cases\": [\n%s\n  ]\n}\n",
+                 json_escape(dev.name).c_str(), dev.major, dev.minor, dev.multiprocessors, dev.total_memory,
+                 info.runtime_version, info.driver_version, copy_gbs,
+                 copy_error.empty() ? "" : (" \"copyError\": \"" + json_escape(copy_error) + "\",").c_str(), rows.c_str());
+    std::fclose(f);
+  }
+  std::printf("%d case(s) failed\n", failed);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,60 @@
+// Merge of two attention states (ops/merge.h), one row at a time in fp32.
+#include "merge.h"
+
+#include <cmath>
+#include <vector>
+
+#include "../core/half.h"
+#include "../core/thread_pool.h"
+
+namespace subq::cpu {
+
+namespace {
+
+void load_row(const TensorView& t, int64_t off, int64_t d, float* dst) {
+  if (t.dtype == DType::F32) std::copy_n(t.ptr<float>() + off, d, dst);
+  else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, dst, d);
+}
+
+void store_row(const TensorView& t, int64_t off, int64_t d, const float* src) {
+  if (t.dtype == DType::F32) std::copy_n(src, d, t.ptr<float>() + off);
+  else f32_to_half(t.dtype, src, t.ptr<uint16_t>() + off, d);
+}
+
+int64_t offset(const TensorView& t, int64_t b, int64_t h, int64_t n) {
+  return b * t.stride[0] + h * t.stride[1] + n * t.stride[2];
+}
+
+}  // namespace
+
+void merge_states(const MergeParams& p) {
+  const int64_t rows = p.B * p.H * p.N, D = p.D;
+  ThreadPool::instance().run([&](int t, int nt) {
+    std::vector<float> a(D), b(D);
+    for (int64_t r = rows * t / nt; r < rows * (t + 1) / nt; ++r) {
+      const int64_t bi = r / (p.H * p.N), h = r / p.N % p.H, n = r % p.N;
+      const float l1 = p.lse1.ptr<float>()[offset(p.lse1, bi, h, n)];
+      const float l2 = p.lse2.ptr<float>()[offset(p.lse2, bi, h, n)];
+      // NaN in either LSE makes m or a weight NaN, so it propagates.
+      const float m = l1 >= l2 ? l1 : l2;
+      float* lse = p.lse.ptr<float>() + offset(p.lse, bi, h, n);
+      if (m == -INFINITY) {
+        std::fill(a.begin(), a.end(), 0.f);
+        store_row(p.out, offset(p.out, bi, h, n), D, a.data());
+        *lse = -INFINITY;
+        continue;
+      }
+      const float w1 = std::exp(l1 - m), w2 = std::exp(l2 - m), sum = w1 + w2;
+      load_row(p.o1, offset(p.o1, bi, h, n), D, a.data());
+      load_row(p.o2, offset(p.o2, bi, h, n), D, b.data());
+      // An empty state (weight 0) is skipped so its output values never matter.
+      const float c1 = w1 / sum, c2 = w2 / sum;
+      for (int64_t d = 0; d < D; ++d)
+        a[d] = (w1 != 0.f ? c1 * a[d] : 0.f) + (w2 != 0.f ? c2 * b[d] : 0.f);
+      store_row(p.out, offset(p.out, bi, h, n), D, a.data());
+      *lse = m + std::log(sum);
+    }
+  });
+}
+
+}  // namespace subq::cpu

@@ -1,0 +1,289 @@
+// Flash attention forward on tensor cores (fp16 / bf16, fp32 accumulation), in
+// the FlashAttention-2 arrangement: a block of 4 warps owns 128 query rows (32 per
+// warp, two m16 tiles that share every K and V fragment; 64 rows at HD 256) and
+// walks its list of key blocks; S = Q K^T and O += P V are
+// mma.m16n8k16 with operands from shared memory through ldmatrix; the online
+// softmax runs on the accumulator registers. K[n+1] is fetched (cp.async) while
+// P V of block n runs, V[n] while Q K[n]^T runs.
+// Decode (DEC: at most 16 rows, e.g. one query of each head of a GQA group): the
+// four warps share the 16 rows and split each key block four ways instead, then
+// merge their (max, sum, O) through shared memory at the end, so K and V are read
+// at a rate the tensor cores keep up with.
+// HD is the head dim padded up (32, 64, 96, 128, 256); D and Dv <= HD at run time.
+#pragma once
+#include "attn_common.cuh"
+#include "ptx.cuh"
+
+namespace subq::cuda {
+
+template <int HD, bool DEC>
+struct TcTile {
+  static constexpr int kWarps = 4, kThreads = 128;
+  static constexpr int kMT = HD <= 128 && !DEC ? 2 : 1;  // m16 tiles per warp (registers bound it at HD 256)
+  static constexpr int kBM = DEC ? 16 : kWarps * 16 * kMT;
+  static constexpr int kBN = DEC ? (HD <= 128 ? 128 : 64) : (HD <= 128 ? 64 : 32);
+  static constexpr int kBNW = DEC ? kBN / kWarps : kBN;  // keys of a block each warp takes
+  static constexpr int kStride = HD + 8;  // 16 bytes of padding: conflict-free ldmatrix rows
+  static constexpr int kSmem = (kBM + 2 * kBN) * kStride * 2;
+  // 99 KiB: the per-block limit of sm_86 / sm_89, the smallest of the targets.
+  static_assert(kSmem <= 101376, "attention tile exceeds the shared memory of sm_86/sm_89");
+  static_assert(HD % 32 == 0 && HD <= 256);
+  // The decode merge reuses the tiles' memory: per warp 16 rows of O, max and sum.
+  static_assert(!DEC || kWarps * 16 * (HD + 2) * 4 <= kSmem);
+};
+
+template <int HD, bool BF16, bool DEC>
+__global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
+  using T = TcTile<HD, DEC>;
+  constexpr int BM = T::kBM, BN = T::kBN, BNW = T::kBNW, S = T::kStride, MT = T::kMT;
+  SIMT_DYNAMIC_SHARED(uint16_t, smem);
+  uint16_t* sQ = smem;
+  uint16_t* sK = sQ + BM * S;
+  uint16_t* sV = sK + BN * S;
+
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t4 = lane % 4;
+  const int rw = DEC ? 0 : warp;         // the warp's group of 16 * MT rows
+  const int kw = DEC ? warp * BNW : 0;   // the warp's first key within a block
+  const int y = blockIdx.y, b = blockIdx.z / p.splits, split = blockIdx.z % p.splits;
+  const int r0 = blockIdx.x * BM, r1 = min(r0 + BM, p.rows);
+  const int hk = y * p.group / (p.Hq / p.Hkv);
+  const uint16_t* q = static_cast<const uint16_t*>(p.q);
+  const uint16_t* kp = static_cast<const uint16_t*>(p.k) + b * p.k_sb + hk * p.k_sh;
+  const uint16_t* vp = static_cast<const uint16_t*>(p.v) + b * p.v_sb + hk * p.v_sh;
+
+  // Tile loads: 8 elements (16 bytes) per step; asynchronous when aligned, else
+  // element by element. Padding rows and columns are zero (never poison: 0 * NaN).
+  auto load = [&](uint16_t* dst, int rows, auto row_ptr, int cols) {
+    constexpr int chunks = HD / 8;
+    for (int c = tid; c < rows * chunks; c += T::kThreads) {
+      const int r = c / chunks, col = (c % chunks) * 8;
+      const uint16_t* src = row_ptr(r);
+      uint16_t* d = dst + r * S + col;
+      if (p.vec) {
+        ptx::cp_async_16(d, src && col < cols ? src + col : kp, src && col < cols);
+      } else {
+        for (int e = 0; e < 8; ++e) d[e] = src && col + e < cols ? src[col + e] : uint16_t(0);
+      }
+    }
+  };
+  auto q_row = [&](int r) -> const uint16_t* {
+    if (r0 + r >= p.rows) return nullptr;
+    const RowMap m = map_row(p, y, r0 + r);
+    return q + b * p.q_sb + m.head * p.q_sh + m.pos * p.q_sn;
+  };
+  auto kv_rows = [&](const uint16_t* base, int64_t sn, int j0) {
+    return [=](int r) -> const uint16_t* { return j0 + r < p.Nk ? base + (j0 + r) * sn : nullptr; };
+  };
+
+  const KeyBlocks blocks = dense_key_blocks(p, r0, r1, BN, split);
+  // This thread's rows: tile mt of the warp, rows g and g + 8 (h = 0, 1), i.e.
+  // block row (rw * MT + mt) * 16 + g + 8h.
+  int pos[MT][2];
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) pos[mt][h] = map_row(p, y, min(r0 + (rw * MT + mt) * 16 + g + 8 * h, p.rows - 1)).pos;
+  int i_lo, i_hi;
+  pos_range(p, r0, r1, &i_lo, &i_hi);
+
+  float o[MT][HD / 8][4];
+  float m_run[MT][2], l_run[MT][2];
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+    for (int d = 0; d < HD / 8; ++d) o[mt][d][0] = o[mt][d][1] = o[mt][d][2] = o[mt][d][3] = 0.f;
+    m_run[mt][0] = m_run[mt][1] = -INFINITY;
+    l_run[mt][0] = l_run[mt][1] = 0.f;
+  }
+
+  if (blocks.count > 0) {
+    load(sQ, BM, q_row, p.D);
+    load(sK, BN, kv_rows(kp, p.k_sn, blocks[0] * BN), p.D);
+    ptx::cp_async_commit();
+  }
+  const int d_steps = (p.D + 15) / 16, dv_steps = (p.Dv + 15) / 16;
+  for (int it = 0; it < blocks.count; ++it) {
+    const int j0 = blocks[it] * BN;
+    ptx::cp_async_wait<0>();
+    __syncthreads();  // K[it] landed; every warp is done with V[it-1]
+    load(sV, BN, kv_rows(vp, p.v_sn, j0), p.Dv);
+    ptx::cp_async_commit();
+
+    // S = Q K^T; each K fragment serves the warp's MT tiles.
+    float s[MT][BNW / 8][4];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int n = 0; n < BNW / 8; ++n) s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; ++kk) {
+      if (kk >= d_steps) break;
+      uint32_t a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+        ptx::ldmatrix<4, false>(a[mt], sQ + ((rw * MT + mt) * 16 + lane % 16) * S + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+      for (int n2 = 0; n2 < BNW / 16; ++n2) {
+        uint32_t bk[4];
+        ptx::ldmatrix<4, false>(bk, sK + (kw + n2 * 16 + (lane / 16) * 8 + lane % 8) * S + kk * 16 + ((lane / 8) % 2) * 8);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          ptx::mma_m16n8k16<BF16>(s[mt][2 * n2], a[mt], bk[0], bk[1]);
+          ptx::mma_m16n8k16<BF16>(s[mt][2 * n2 + 1], a[mt], bk[2], bk[3]);
+        }
+      }
+    }
+
+    // Scores to the log2 domain, masked where the block is not fully visible;
+    // then the online softmax (the 4 lanes of a group share a row).
+    const bool masked = !block_fully_visible(p, i_lo, i_hi, j0, BN);
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+      for (int n = 0; n < BNW / 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          float x = s[mt][n][e];
+          x = p.softcap_in != 0.f ? tanhf(x * p.softcap_in) * p.softcap_out : x * p.scale_log2;
+          if (masked && !key_visible(p, pos[mt][e / 2], j0 + kw + n * 8 + 2 * t4 + e % 2)) x = -INFINITY;
+          s[mt][n][e] = x;
+        }
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        float mx = m_run[mt][h];
+#pragma unroll
+        for (int n = 0; n < BNW / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float base = mx == -INFINITY ? 0.f : mx;  // a row with nothing visible yet stays 0
+        const float corr = fast_exp2(m_run[mt][h] - base);
+        float sum = 0.f;
+#pragma unroll
+        for (int n = 0; n < BNW / 8; ++n) {
+          s[mt][n][2 * h] = fast_exp2(s[mt][n][2 * h] - base);
+          s[mt][n][2 * h + 1] = fast_exp2(s[mt][n][2 * h + 1] - base);
+          sum += s[mt][n][2 * h] + s[mt][n][2 * h + 1];
+        }
+        l_run[mt][h] = l_run[mt][h] * corr + sum;  // this lane's share; reduced at the end
+        m_run[mt][h] = mx;
+#pragma unroll
+        for (int d = 0; d < HD / 8; ++d) o[mt][d][2 * h] *= corr, o[mt][d][2 * h + 1] *= corr;
+      }
+    }
+
+    ptx::cp_async_wait<0>();
+    __syncthreads();  // V[it] landed; every warp is done with K[it]
+    if (it + 1 < blocks.count) {
+      load(sK, BN, kv_rows(kp, p.k_sn, blocks[it + 1] * BN), p.D);
+      ptx::cp_async_commit();
+    }
+
+    // O += P V: the S accumulators of two adjacent n-tiles are the A fragment.
+#pragma unroll
+    for (int kk = 0; kk < BNW / 16; ++kk) {
+      uint32_t a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        a[mt][0] = pack_half2<BF16>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+        a[mt][1] = pack_half2<BF16>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+        a[mt][2] = pack_half2<BF16>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+        a[mt][3] = pack_half2<BF16>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+      }
+#pragma unroll
+      for (int d2 = 0; d2 < HD / 16; ++d2) {
+        if (d2 >= dv_steps) break;
+        uint32_t bv[4];
+        ptx::ldmatrix<4, true>(bv, sV + (kw + kk * 16 + ((lane / 8) % 2) * 8 + lane % 8) * S + d2 * 16 + (lane / 16) * 8);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          ptx::mma_m16n8k16<BF16>(o[mt][2 * d2], a[mt], bv[0], bv[1]);
+          ptx::mma_m16n8k16<BF16>(o[mt][2 * d2 + 1], a[mt], bv[2], bv[3]);
+        }
+      }
+    }
+  }
+
+  // Epilogue: full row sums, normalise, store.
+  constexpr Elem E = BF16 ? Elem::BF16 : Elem::F16;
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      l_run[mt][h] += __shfl_xor_sync(0xffffffffu, l_run[mt][h], 1);
+      l_run[mt][h] += __shfl_xor_sync(0xffffffffu, l_run[mt][h], 2);
+    }
+  if constexpr (DEC) {
+    // Each warp saw a quarter of the keys: merge the four (max, sum, O) per row.
+    __syncthreads();  // every warp is done with the tiles
+    float* w_o = reinterpret_cast<float*>(smem);  // [warp][16][HD]
+    float* w_m = w_o + T::kWarps * 16 * HD;       // [warp][16]
+    float* w_l = w_m + T::kWarps * 16;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = g + 8 * h;
+#pragma unroll
+      for (int d = 0; d < HD / 8; ++d) {
+        w_o[(warp * 16 + r) * HD + d * 8 + 2 * t4] = o[0][d][2 * h];
+        w_o[(warp * 16 + r) * HD + d * 8 + 2 * t4 + 1] = o[0][d][2 * h + 1];
+      }
+      if (t4 == 0) w_m[warp * 16 + r] = m_run[0][h], w_l[warp * 16 + r] = l_run[0][h];
+    }
+    __syncthreads();
+    for (int e = tid; e < 16 * HD; e += T::kThreads) {
+      const int r = e / HD, col = e % HD;
+      if (r0 + r >= p.rows || col >= p.Dv) continue;
+      float mx = -INFINITY;
+      for (int w = 0; w < T::kWarps; ++w) mx = fmaxf(mx, w_m[w * 16 + r]);
+      const float base = mx == -INFINITY ? 0.f : mx;
+      float l = 0.f, acc = 0.f;
+      for (int w = 0; w < T::kWarps; ++w) {
+        const float c = fast_exp2(w_m[w * 16 + r] - base);
+        l += c * w_l[w * 16 + r];
+        acc += c * w_o[(w * 16 + r) * HD + col];
+      }
+      const RowMap rm = map_row(p, y, r0 + r);
+      store_row_value<E>(p, b, split, rm, col, l > 0.f ? acc / l : 0.f);
+      if (col == 0) store_row_lse(p, b, split, rm, l > 0.f ? (mx + log2f(l)) * 0.69314718055994531f : -INFINITY);
+    }
+  } else {
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const float l = l_run[mt][h];
+        const int r = r0 + (rw * MT + mt) * 16 + g + 8 * h;
+        if (r >= p.rows) continue;
+        const RowMap rm = map_row(p, y, r);
+        const float inv = l > 0.f ? 1.f / l : 0.f;
+#pragma unroll
+        for (int d = 0; d < HD / 8; ++d) {
+          store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4, o[mt][d][2 * h] * inv);
+          store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4 + 1, o[mt][d][2 * h + 1] * inv);
+        }
+        if (t4 == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[mt][h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
+      }
+  }
+}
+
+template <bool BF16, int HD, bool DEC>
+void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
+  using T = TcTile<HD, DEC>;
+  auto kernel = attn_fwd_tc<HD, BF16, DEC>;
+#if !SIMT_EMULATED
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmem);
+#endif
+  SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, p);
+}
+
+template <bool BF16, int HD, bool DEC>
+int fwd_tc_blocks_per_sm() {
+  using T = TcTile<HD, DEC>;
+  return resident_blocks(attn_fwd_tc<HD, BF16, DEC>, T::kThreads, T::kSmem);
+}
+
+template <bool BF16, int HD, bool DEC>
+FwdKernel fwd_tc_kernel() {
+  return {&launch_fwd_tc<BF16, HD, DEC>, &fwd_tc_blocks_per_sm<BF16, HD, DEC>};
+}
+
+}  // namespace subq::cuda

@@ -1,0 +1,59 @@
+// mergeAttentionStates(o1, lse1, o2, lse2, options) and its Sync twin: marshalling only.
+#include "../ops/merge.h"
+
+#include "async.h"
+#include "registry.h"
+
+namespace subq::napi {
+
+static Napi::Value merge_states(const Napi::CallbackInfo& info, bool async) {
+  Napi::Env env = info.Env();
+  return guarded(env, async, [&]() -> Napi::Value {
+    TensorView o1 = to_view(info[0], "o1"), lse1 = to_view(info[1], "lse1");
+    TensorView o2 = to_view(info[2], "o2"), lse2 = to_view(info[3], "lse2");
+    const std::string o = "options";
+    Napi::Object opts = as_object(info[4], o);
+    Layout layout = Layout::BHND;
+    std::string name;
+    if (opt_string(opts, "layout", o, &name)) {
+      if (name == "bhnd") layout = Layout::BHND;
+      else if (name == "bnhd") layout = Layout::BNHD;
+      else range_error("options.layout must be 'bhnd' or 'bnhd', got '" + name + "'");
+    }
+    MergeParams p = merge_prepare(o1, lse1, o2, lse2, layout);
+
+    Napi::Value out_js = opts.Get("out");
+    TensorView out, lse;
+    if (out_js.IsUndefined()) {
+      int64_t s[4];
+      merge_out_shape(p, s);
+      out_js = new_tensor(env, p.o1.device, p.o1.dtype, s, 4, &out);
+    } else {
+      out = to_view(out_js, "options.out");
+    }
+    int64_t l[3];
+    merge_lse_shape(p, l);
+    Napi::Value lse_js = new_tensor(env, p.o1.device, DType::F32, l, 3, &lse);
+    merge_bind_outputs(p, out, lse);
+
+    OpCall call;
+    call.keep_alive = {info[0], info[1], info[2], info[3], out_js, lse_js};
+    call.work = [p] { merge_run(p); };
+    call.result = [](Napi::Env env, const std::vector<Napi::Value>& kept) -> Napi::Value {
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("out", kept[4]);
+      r.Set("lse", kept[5]);
+      return r;
+    };
+    return run_op(env, async, std::move(call));
+  });
+}
+
+SUBQ_EXPORTS(merge) {
+  exports.Set("mergeAttentionStates",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return merge_states(i, true); }));
+  exports.Set("mergeAttentionStatesSync",
+              Napi::Function::New(env, [](const Napi::CallbackInfo& i) { return merge_states(i, false); }));
+}
+
+}  // namespace subq::napi

@@ -1,0 +1,34 @@
+// Merging two partial attention results by their log-sum-exp (ANCHORS.md section 6).
+// For each row (b, h, n), with natural-log LSEs:
+//   m = max(lse1, lse2), w_i = exp(lse_i - m),
+//   out = (w1 o1 + w2 o2) / (w1 + w2),  lse = m + log(w1 + w2);
+// a state with lse = -inf is empty (its o is ignored); both empty: out = 0,
+// lse = -inf. NaN in an LSE propagates to the row.
+//   o1, o2, out [B, H, N, D] (or [B, N, H, D] with Layout::BNHD), fp32/fp16/bf16;
+//   lse1, lse2, lse [B, H, N] fp32 (as attention returns them).
+#pragma once
+#include <cstdint>
+
+#include "../core/tensor.h"
+#include "attention.h"
+
+namespace subq {
+
+// Views normalised to [B, H, N, D] order (strides permuted, no copy).
+struct MergeParams {
+  TensorView o1, lse1, o2, lse2, out, lse;
+  int64_t B = 0, H = 0, N = 0, D = 0;
+  Layout layout = Layout::BHND;
+};
+
+// Checks the four inputs; fills everything but out/lse.
+MergeParams merge_prepare(const TensorView& o1, const TensorView& lse1, const TensorView& o2, const TensorView& lse2,
+                          Layout layout);
+// Shapes of the outputs: out in the caller's layout, lse [B, H, N].
+void merge_out_shape(const MergeParams& p, int64_t shape[4]);
+void merge_lse_shape(const MergeParams& p, int64_t shape[3]);
+void merge_bind_outputs(MergeParams& p, const TensorView& out, const TensorView& lse);
+// Runs on the tensors' device.
+void merge_run(const MergeParams& p);
+
+}  // namespace subq

@@ -1,0 +1,204 @@
+// CUDA tensors and ops. Without a GPU (or without the CUDA backend) these check
+// that the binary loads, reports zero devices, and refuses CUDA work with a clear
+// error; with a GPU they run the ops on CUDA tensors against the CPU backend.
+import t from 'tap';
+import {
+  attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, mergeAttentionStates, mergeAttentionStatesSync, Tensor,
+  type FloatDType,
+} from '../lib';
+import { native } from '../lib/native';
+import { DeviceStorage } from '../lib/tensor';
+import { maxAbs, maxAbsDiff, randomArray, roundingFloor } from './helpers';
+
+const info = backendInfo();
+const gpus = info.cuda.devices.length;
+
+t.test('backendInfo reports the CUDA build and its devices', async (t) => {
+  t.equal(info.backends.includes('cuda'), info.cuda.compiled);
+  t.equal(gpus, native().cudaDeviceCount(), 'devices listed = devices counted');
+  if (info.cuda.compiled) t.ok(info.cuda.runtimeVersion >= 11000, `runtime ${info.cuda.runtimeVersion}`);
+  else t.equal(info.cuda.runtimeVersion, 0);
+  if (gpus === 0 && info.cuda.compiled) t.match(info.cuda.error ?? '', /\w/, `why no device: ${info.cuda.error}`);
+  for (const d of info.cuda.devices) {
+    t.match(d.computeCapability, /^\d+\.\d+$/);
+    t.ok(d.totalMemory > 0 && d.freeMemory <= d.totalMemory && d.multiprocessors > 0, d.name);
+    t.ok(info.cuda.driverVersion > 0, 'driver version');
+  }
+});
+
+t.test('bad device names are TypeErrors', async (t) => {
+  const x = Tensor.zeros('float32', [2]);
+  await t.rejects(x.to('gpu'), { name: 'TypeError', message: /'cpu', 'cuda' or 'cuda:N'/ });
+  await t.rejects(x.to('cuda:-1'), TypeError);
+  t.equal(await x.to('cpu'), x, 'to the same device is the same tensor');
+  const plain = { dtype: 'float32' as const, shape: [1, 1, 2, 1], data: new Float32Array(2), device: 'cuda:0' };
+  t.throws(() => attentionSync(plain, plain, plain), { name: 'TypeError', message: /q\.device is 'cuda:0'.*only a Tensor/ }, 'host data claiming a device');
+  t.throws(() => native().attentionSync({ ...plain, device: 'gpu' }, plain, plain, {}), { name: 'TypeError', message: /q\.device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'/ });
+});
+
+if (gpus === 0) {
+  t.comment('no CUDA device here: the round-trip, device-mixing, out-of-memory and CUDA-vs-CPU op tests need one and did not run');
+  t.test('without a GPU, CUDA work is refused with a clear error', async (t) => {
+    const x = Tensor.fromFloat32([1, 2, 3], [3]);
+    const why = info.cuda.compiled ? /no usable CUDA device/ : /no CUDA backend/;
+    await t.rejects(x.to('cuda'), { message: why });
+    await t.rejects(x.to('cuda:1'), { message: why });
+    t.throws(() => new (native().DeviceBuffer)(0, 16), { message: why }, 'allocation');
+    t.same([...(await x.toArray())], [1, 2, 3], 'the process is still usable');
+  });
+}
+
+// A tensor claiming CUDA memory it does not have: the native layer refuses it
+// before anything touches memory, and the JS layer's disposed checks apply.
+t.test('forged and disposed CUDA tensors are refused', async (t) => {
+  const fake = { bytes: 64, device: 0, disposed: false, dispose() { this.disposed = true; } };
+  const x = new Tensor('float32', new DeviceStorage(fake, 'cuda:0'), [4, 4]);
+  t.equal(x.device, 'cuda:0');
+  t.throws(() => x.data, { name: 'TypeError', message: /on cuda:0.*toArray/ });
+  const cpu = Tensor.zeros('float32', [1, 1, 4, 4]);
+  const q = new Tensor('float32', new DeviceStorage(fake, 'cuda:0'), [1, 1, 4, 4]);
+  t.throws(() => attentionSync(q, q, q), { name: 'TypeError', message: /q is on cuda:0 but has no device buffer/ });
+  await t.rejects(attention(cpu, q, cpu), { name: 'TypeError', message: /k is on cuda:0/ });
+  const lse = Tensor.zeros('float32', [1, 1, 4]);
+  t.throws(() => mergeAttentionStatesSync(cpu, lse, q, lse), TypeError);
+  t.throws(() => new Tensor('float32', new DeviceStorage(fake, 'cuda:0'), [17]), RangeError, 'capacity from the buffer');
+  x.dispose();
+  t.ok(x.disposed && q.disposed, 'views of one buffer are disposed together');
+  await t.rejects(x.toArray(), { name: 'TypeError', message: /disposed/ });
+  await t.rejects(x.to('cpu'), { name: 'TypeError', message: /disposed/ });
+  t.throws(() => x.permute([1, 0]), { name: 'TypeError', message: /disposed/ });
+  const y = new Tensor('float32', new DeviceStorage({ ...fake, disposed: false }, 'cuda:0'), [4]);
+  {
+    using z = y;
+    t.notOk(z.disposed);
+  }
+  t.ok(y.disposed, 'Symbol.dispose frees at the end of a using block');
+  t.notOk(Tensor.zeros('float32', [1]).disposed, 'CPU tensors are never disposed');
+});
+
+if (gpus > 0) {
+  const dtypes: FloatDType[] = ['float32', 'float16', 'bfloat16'];
+
+  t.test('upload and download round trips', async (t) => {
+    for (const dtype of dtypes) {
+      const x = Tensor.fromFloat32(randomArray(2 * 3 * 5, 1), [2, 3, 5], dtype);
+      using g = await x.to('cuda');
+      t.equal(g.device, 'cuda:0');
+      t.same([...(await g.toArray())], [...x.data], `${dtype} toArray`);
+      const back = await g.permute([2, 0, 1]).to('cpu');
+      t.same([...back.toFloat32()], [...x.permute([2, 0, 1]).toFloat32()], `${dtype} permuted view`);
+      const strided = await x.permute([1, 0, 2]).to('cuda');
+      t.same([...(await strided.toArray())], [...x.permute([1, 0, 2]).contiguous().data], 'strided source');
+      strided.dispose();
+    }
+  });
+
+  t.test('mixing devices in one call is a TypeError', async (t) => {
+    const cpu = Tensor.fromFloat32(randomArray(2 * 8 * 16, 2), [1, 2, 8, 16]);
+    const gpu = await cpu.to('cuda');
+    t.throws(() => attentionSync(cpu, gpu, cpu), { name: 'TypeError', message: /k is on cuda:0 but q is on cpu/ });
+    const lse = Tensor.zeros('float32', [1, 2, 8]);
+    t.throws(() => mergeAttentionStatesSync(gpu, lse, gpu, lse), { name: 'TypeError', message: /lse1 is on cpu/ });
+    gpu.dispose();
+    t.throws(() => attentionSync(gpu, gpu, gpu), { name: 'TypeError', message: /q was disposed/ });
+  });
+
+  t.test('mergeAttentionStates on CUDA matches the CPU backend', async (t) => {
+    const B = 2, H = 3, N = 37, D = 80;
+    for (const dtype of dtypes) {
+      const o1 = Tensor.fromFloat32(randomArray(B * H * N * D, 3), [B, H, N, D], dtype);
+      const o2 = Tensor.fromFloat32(randomArray(B * H * N * D, 4), [B, H, N, D], dtype);
+      const l1 = new Tensor('float32', randomArray(B * H * N, 5, 6).map((x, i) => (i % 7 ? x : -Infinity)), [B, H, N]);
+      const l2 = new Tensor('float32', randomArray(B * H * N, 6, 6).map((x, i) => (i % 11 ? x : -Infinity)), [B, H, N]);
+      const want = mergeAttentionStatesSync(o1, l1, o2, l2);
+      const g = await Promise.all([o1, l1, o2, l2].map((x) => x.to('cuda')));
+      const got = await mergeAttentionStates(g[0], g[1], g[2], g[3]);
+      t.equal(got.out.device, 'cuda:0');
+      const tol = roundingFloor(dtype, maxAbs(want.out.toFloat32())) * 2;
+      const out = await got.out.to('cpu');
+      t.ok(maxAbsDiff(out.toFloat32(), want.out.toFloat32()) <= tol, `${dtype} out`);
+      t.ok(maxAbsDiff((await got.lse.to('cpu')).toFloat32(), want.lse.toFloat32()) <= 1e-5, `${dtype} lse`);
+      [...g, got.out, got.lse].forEach((x) => x.dispose());
+    }
+  });
+
+  t.test('disposing inputs while an async op runs is safe', async (t) => {
+    const o = Tensor.fromFloat32(randomArray(4 * 8 * 512 * 64, 7), [4, 8, 512, 64]);
+    const l = new Tensor('float32', randomArray(4 * 8 * 512, 8), [4, 8, 512]);
+    const want = mergeAttentionStatesSync(o, l, o, l);
+    const [go, gl] = await Promise.all([o.to('cuda'), l.to('cuda')]);
+    const p = mergeAttentionStates(go, gl, go, gl);
+    go.dispose();
+    gl.dispose();
+    const got = await p;
+    t.ok(maxAbsDiff(await got.out.toArray(), want.out.data) <= 1e-6, 'result intact');
+    got.out.dispose();
+    got.lse.dispose();
+  });
+
+  t.test('a timer keeps firing while a large copy and a merge run on the GPU', async (t) => {
+    const n = 64 * 1024 * 1024;
+    const x = new Tensor('float32', new Float32Array(n), [8, 32, 2048, 128]);
+    const l = Tensor.zeros('float32', [8, 32, 2048]);
+    let ticks = 0;
+    const timer = setInterval(() => void ticks++, 2);
+    const g = await x.to('cuda');
+    const gl = await l.to('cuda');
+    const before = ticks;
+    const m = await mergeAttentionStates(g, gl, g, gl);
+    const back = await m.out.to('cpu');
+    clearInterval(timer);
+    t.ok(ticks - before >= 3, `the interval fired ${ticks - before} times during the merge and download`);
+    t.equal(back.size, n);
+    [g, gl, m.out, m.lse].forEach((y) => y.dispose());
+  });
+
+  t.test('out of memory is a RangeError and the process stays usable', async (t) => {
+    const huge = Tensor.zeros('float32', [1]);
+    t.throws(() => new (native().DeviceBuffer)(0, 2 ** 52), { name: 'RangeError', message: /out of memory/ });
+    using g = await huge.to('cuda');
+    t.same([...(await g.toArray())], [0]);
+  });
+
+  t.test('causalConv1d on CUDA tensors runs on the device and matches the CPU backend', async (t) => {
+    for (const dtype of dtypes) {
+      const x = Tensor.fromFloat32(randomArray(2 * 16 * 300, 1), [2, 16, 300], dtype);
+      const w = Tensor.fromFloat32(randomArray(16 * 4, 2), [16, 4], dtype);
+      const bias = Tensor.fromFloat32(randomArray(16, 3), [16], dtype);
+      const want = causalConv1dSync(x, w, { bias, activation: 'silu', returnFinalStates: true });
+      const [gx, gw, gb] = await Promise.all([x, w, bias].map((y) => y.to('cuda')));
+      const got = await causalConv1d(gx, gw, { bias: gb, activation: 'silu', returnFinalStates: true });
+      t.equal(got.out.device, 'cuda:0', `${dtype}: output on the device`);
+      const tol = 2 * roundingFloor(dtype, maxAbs(want.out.toFloat32())) + 1e-5;
+      t.ok(maxAbsDiff((await got.out.to('cpu')).toFloat32(), want.out.toFloat32()) <= tol, `${dtype} out`);
+      t.same([...(await got.finalStates.toArray())], [...want.finalStates.data], `${dtype} final states`);
+      [gx, gw, gb, got.out, got.finalStates].forEach((y) => y.dispose());
+    }
+  });
+
+  t.test('attention on CUDA matches the CPU backend', async (t) => {
+    const B = 2, Hq = 4, Hkv = 2, Nq = 77, Nk = 130;
+    for (const dtype of dtypes)
+      for (const D of [64, 80, 128])
+        for (const opts of [{}, { causal: true }, { window: [20, 5] as [number, number], softcap: 5 }]) {
+          const q = Tensor.fromFloat32(randomArray(B * Hq * Nq * D, 1), [B, Hq, Nq, D], dtype);
+          const k = Tensor.fromFloat32(randomArray(B * Hkv * Nk * D, 2), [B, Hkv, Nk, D], dtype);
+          const v = Tensor.fromFloat32(randomArray(B * Hkv * Nk * D, 3), [B, Hkv, Nk, D], dtype);
+          const want = attentionSync(q, k, v, { ...opts, returnLse: true });
+          const g = await Promise.all([q, k, v].map((x) => x.to('cuda')));
+          const name = `${dtype} D${D} ${JSON.stringify(opts)}`;
+          try {
+            const got = await attention(g[0], g[1], g[2], { ...opts, returnLse: true });
+            const out = (await got.out.to('cpu')).toFloat32();
+            const tol = dtype === 'float32' ? 1e-4 : 4 * roundingFloor(dtype, maxAbs(want.out.toFloat32()));
+            t.ok(maxAbsDiff(out, want.out.toFloat32()) <= tol, `${name}: out`);
+            t.ok(maxAbsDiff((await got.lse.to('cpu')).toFloat32(), want.lse.toFloat32()) <= 1e-3, `${name}: lse`);
+            got.out.dispose();
+            got.lse.dispose();
+          } catch (e) {
+            t.fail(`${name}: ${(e as Error).message}`);
+          }
+          g.forEach((x) => x.dispose());
+        }
+  });
+}

@@ -1,0 +1,322 @@
+// CUDA attention kernels (emulated, or on the device in the device build) against
+// the fp64 reference and the CPU backend, over every option: dtypes, head dims
+// (including padded ones), causal, window, softcap, GQA ratios, Nq != Nk with
+// fully masked rows, LSE, layouts and unaligned views, and split-KV decode.
+// Tolerances as in the anchors: fp32 <= 1e-5 of the output scale; fp16/bf16
+// <= 2x the error of a naive computation in that dtype + one rounding step.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../csrc/core/half.h"
+#include "../../csrc/cpu/attention.h"
+#include "cuda_runner.h"
+#include "harness.h"
+#include "reference.h"
+
+namespace subq::test {
+
+namespace {
+
+struct AttnCase {
+  DType dt = DType::F16;
+  int64_t B = 1, Hq = 2, Hkv = 2, Nq = 64, Nk = 64, D = 64, Dv = 64;
+  bool causal = false;
+  int64_t left = -1, right = -1;
+  double softcap = 0, scale = 0;  // scale 0: the default 1/sqrt(D)
+  bool lse = true;
+  Layout layout = Layout::BHND;
+  bool misaligned = false;  // views start one element into their buffers
+  int splits = 0, pack = -1;
+
+  std::string name() const {
+    std::string s = std::string("attention ") + dtype_name(dt) + " B" + std::to_string(B) + " H" + std::to_string(Hq) +
+                    "/" + std::to_string(Hkv) + " Nq" + std::to_string(Nq) + " Nk" + std::to_string(Nk) + " D" +
+                    std::to_string(D);
+    if (Dv != D) s += " Dv" + std::to_string(Dv);
+    if (causal) s += " causal";
+    if (left >= 0 || right >= 0) s += " window(" + std::to_string(left) + "," + std::to_string(right) + ")";
+    if (softcap > 0) s += " softcap";
+    if (scale > 0) s += " scale";
+    if (lse) s += " lse";
+    if (layout == Layout::BNHD) s += " bnhd";
+    if (misaligned) s += " misaligned";
+    if (splits) s += " splits" + std::to_string(splits);
+    if (pack >= 0) s += pack ? " packed" : " unpacked";
+    return s;
+  }
+};
+
+double round_to(DType dt, double x) {
+  if (dt == DType::F16) return f16_to_f32(f32_to_f16(float(x)));
+  if (dt == DType::BF16) return bf16_to_f32(f32_to_bf16(float(x)));
+  return float(x);
+}
+
+double eps_of(DType dt) { return dt == DType::F16 ? 0x1p-10 : dt == DType::BF16 ? 0x1p-7 : 0x1p-23; }
+
+// A tensor in the caller's layout, backed by a buffer with a guard tail.
+struct Buffer {
+  DType dt;
+  std::vector<unsigned char> bytes;
+  TensorView view;
+  int64_t lead = 0, n = 0;
+  static constexpr int64_t kGuard = 64;
+  static constexpr unsigned char kGuardByte = 0x5a;
+
+  Buffer(DType t, int ndim, const int64_t* shape, bool misaligned, bool nan_fill) : dt(t) {
+    n = 1;
+    for (int i = 0; i < ndim; ++i) n *= shape[i];
+    lead = misaligned ? 1 : 0;
+    const size_t es = dtype_size(t);
+    bytes.assign((lead + n + kGuard) * es + 64, kGuardByte);
+    // 64-byte aligned start, then `lead` elements in.
+    const size_t base = (64 - reinterpret_cast<uintptr_t>(bytes.data()) % 64) % 64;
+    unsigned char* data = bytes.data() + base + lead * es;
+    view.data = data;
+    view.dtype = t;
+    view.ndim = ndim;
+    int64_t st = 1;
+    for (int i = ndim - 1; i >= 0; --i) view.shape[i] = shape[i], view.stride[i] = st, st *= shape[i];
+    view.capacity = n;
+    if (nan_fill)
+      for (int64_t i = 0; i < n; ++i) set(i, std::numeric_limits<double>::quiet_NaN());
+  }
+  void set(int64_t i, double x) {
+    if (dt == DType::F32) reinterpret_cast<float*>(view.data)[i] = float(x);
+    else if (dt == DType::F16) reinterpret_cast<uint16_t*>(view.data)[i] = f32_to_f16(float(x));
+    else reinterpret_cast<uint16_t*>(view.data)[i] = f32_to_bf16(float(x));
+  }
+  double get(int64_t i) const {
+    if (dt == DType::F32) return reinterpret_cast<const float*>(view.data)[i];
+    const uint16_t h = reinterpret_cast<const uint16_t*>(view.data)[i];
+    return dt == DType::F16 ? f16_to_f32(h) : bf16_to_f32(h);
+  }
+  bool guard_intact() const {
+    const unsigned char* tail = static_cast<const unsigned char*>(view.data) + n * dtype_size(dt);
+    for (int64_t i = 0; i < kGuard * int64_t(dtype_size(dt)); ++i)
+      if (tail[i] != kGuardByte) return false;
+    return true;
+  }
+};
+
+// Element offset of [b, h, n, d] in a dense tensor of the given layout.
+int64_t offset(Layout l, int64_t H, int64_t N, int64_t D, int64_t b, int64_t h, int64_t n, int64_t d) {
+  return l == Layout::BHND ? ((b * H + h) * N + n) * D + d : ((b * N + n) * H + h) * D + d;
+}
+
+void make_shape(Layout l, int64_t B, int64_t H, int64_t N, int64_t D, int64_t* s) {
+  s[0] = B, s[1] = l == Layout::BHND ? H : N, s[2] = l == Layout::BHND ? N : H, s[3] = D;
+}
+
+void run_case(const AttnCase& c) {
+  std::mt19937 rng(uint32_t(c.Nq * 131 + c.Nk * 7 + c.D + c.Hq * 3 + int(c.dt)));
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  RefShape rs{c.B, c.Hq, c.Hkv, c.Nq, c.Nk, c.D, c.Dv, c.scale > 0 ? c.scale : 1.0 / std::sqrt(double(c.D)), c.softcap,
+              c.left, c.causal ? 0 : c.right};
+  auto fill = [&](int64_t H, int64_t N, int64_t D, Buffer& buf, std::vector<double>& dense) {
+    dense.resize(c.B * H * N * D);
+    for (int64_t b = 0; b < c.B; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t n = 0; n < N; ++n)
+          for (int64_t d = 0; d < D; ++d) {
+            const double x = round_to(c.dt, u(rng));
+            dense[((b * H + h) * N + n) * D + d] = x;
+            buf.set(offset(c.layout, H, N, D, b, h, n, d), x);
+          }
+  };
+  int64_t sq[4], sk[4], sv[4], so[4], sl[3] = {c.B, c.Hq, c.Nq};
+  make_shape(c.layout, c.B, c.Hq, c.Nq, c.D, sq);
+  make_shape(c.layout, c.B, c.Hkv, c.Nk, c.D, sk);
+  make_shape(c.layout, c.B, c.Hkv, c.Nk, c.Dv, sv);
+  make_shape(c.layout, c.B, c.Hq, c.Nq, c.Dv, so);
+  Buffer q(c.dt, 4, sq, c.misaligned, false), k(c.dt, 4, sk, c.misaligned, false), v(c.dt, 4, sv, c.misaligned, false);
+  std::vector<double> qd, kd, vd;
+  fill(c.Hq, c.Nq, c.D, q, qd);
+  fill(c.Hkv, c.Nk, c.D, k, kd);
+  fill(c.Hkv, c.Nk, c.Dv, v, vd);
+
+  AttentionOptions opt;
+  opt.has_scale = c.scale > 0;
+  opt.scale = c.scale;
+  opt.softcap = c.softcap;
+  opt.causal = c.causal;
+  opt.window_left = c.left;
+  opt.window_right = c.right;
+  opt.return_lse = c.lse;
+  opt.layout = c.layout;
+  const AttentionParams base = attention_prepare(q.view, k.view, v.view, opt);
+
+  std::vector<double> ref_o, ref_l, naive_o, naive_l;
+  attention_reference(rs, qd, kd, vd, ref_o, ref_l);
+  double scale_o = 0;
+  for (double x : ref_o) scale_o = std::max(scale_o, std::abs(x));
+  double tol;
+  if (c.dt == DType::F32) {
+    tol = 1e-5 * std::max(1.0, scale_o);
+  } else {
+    auto r = [&](double x) { return round_to(c.dt, x); };
+    attention_naive(rs, qd, kd, vd, naive_o, naive_l, r, r, r);
+    double naive_err = 0;
+    for (size_t i = 0; i < ref_o.size(); ++i) naive_err = std::max(naive_err, std::abs(naive_o[i] - ref_o[i]));
+    tol = 2 * naive_err + eps_of(c.dt) * std::max(1.0, scale_o);
+  }
+
+  struct Result {
+    std::vector<double> o, l;
+  };
+  auto run = [&](bool on_cuda) {
+    Buffer out(c.dt, 4, so, c.misaligned, true), lse(DType::F32, 3, sl, false, true);
+    AttentionParams p = base;
+    attention_bind_outputs(p, out.view, c.lse ? &lse.view : nullptr);
+    if (on_cuda) {
+      cuda::AttentionLaunchOptions lo;
+      lo.splits = c.splits;
+      lo.pack_gqa = c.pack;
+      run_cuda_attention(p, lo);
+    } else {
+      cpu::attention(p);
+    }
+    const char* who = on_cuda ? "cuda" : "cpu";
+    check(out.guard_intact(), std::string(who) + ": write past the end of the output");
+    check(lse.guard_intact(), std::string(who) + ": write past the end of the lse");
+    Result res;
+    res.o.resize(ref_o.size());
+    for (int64_t b = 0; b < c.B; ++b)
+      for (int64_t h = 0; h < c.Hq; ++h)
+        for (int64_t n = 0; n < c.Nq; ++n)
+          for (int64_t d = 0; d < c.Dv; ++d)
+            res.o[((b * c.Hq + h) * c.Nq + n) * c.Dv + d] = out.get(offset(c.layout, c.Hq, c.Nq, c.Dv, b, h, n, d));
+    if (c.lse) res.l.assign(static_cast<float*>(lse.view.data), static_cast<float*>(lse.view.data) + ref_l.size());
+    return res;
+  };
+  auto compare = [&](const Result& r, const char* who) {
+    double err = 0;
+    for (size_t i = 0; i < ref_o.size(); ++i) {
+      const double row_lse = ref_l[i / c.Dv];
+      if (row_lse == -std::numeric_limits<double>::infinity())
+        check(r.o[i] == 0, std::string(who) + ": fully masked row gives " + std::to_string(r.o[i]) + ", not 0");
+      const double e = std::abs(r.o[i] - ref_o[i]);
+      check(e == e, std::string(who) + ": NaN in the output at " + std::to_string(i));
+      err = std::max(err, e);
+    }
+    check(err <= tol, std::string(who) + ": max error " + std::to_string(err) + " > tolerance " + std::to_string(tol));
+    if (!c.lse) return;
+    for (size_t i = 0; i < ref_l.size(); ++i) {
+      if (ref_l[i] == -std::numeric_limits<double>::infinity()) {
+        check(r.l[i] == -std::numeric_limits<float>::infinity(), std::string(who) + ": lse of a fully masked row is " +
+                                                                     std::to_string(r.l[i]) + ", not -inf");
+        continue;
+      }
+      const double e = std::abs(r.l[i] - ref_l[i]);
+      check(e <= 1e-4 * std::max(1.0, std::abs(ref_l[i])),
+            std::string(who) + ": lse error " + std::to_string(e) + " at row " + std::to_string(i));
+    }
+  };
+  const Result gpu = run(true), cpu = run(false);
+  compare(gpu, "cuda");
+  compare(cpu, "cpu");
+  double diff = 0;
+  for (size_t i = 0; i < gpu.o.size(); ++i) diff = std::max(diff, std::abs(gpu.o[i] - cpu.o[i]));
+  check(diff <= 2 * tol, "cuda and cpu differ by " + std::to_string(diff));
+}
+
+struct Shape {
+  int64_t B, Hq, Hkv, Nq, Nk;
+};
+
+std::vector<AttnCase> cases() {
+  std::vector<AttnCase> out;
+  const DType dts[] = {DType::F16, DType::BF16, DType::F32};
+  // 80, 40 and 20 run padded; 20 also takes the element-wise (unaligned) load path.
+  const int64_t dims[] = {32, 64, 96, 128, 256, 80, 40, 20};
+  const Shape shapes[] = {{1, 2, 2, 113, 113}, {2, 4, 2, 64, 200}, {1, 3, 1, 200, 64}, {1, 2, 1, 17, 256},
+                          {1, 8, 2, 128, 128}};
+  struct Mask {
+    bool causal;
+    int64_t left, right;
+  };
+  const Mask masks[] = {{false, -1, -1}, {true, -1, -1}, {false, 17, 5}, {true, 33, -1}};
+  int idx = 0;
+  // Every dtype x head dim x mask x softcap, the shapes and GQA ratios in rotation.
+  for (DType dt : dts)
+    for (int64_t D : dims)
+      for (const Mask& m : masks)
+        for (double cap : {0.0, 1.5}) {
+          const Shape& s = shapes[idx++ % 5];
+          AttnCase c;
+          c.dt = dt, c.B = s.B, c.Hq = s.Hq, c.Hkv = s.Hkv, c.Nq = s.Nq, c.Nk = s.Nk, c.D = c.Dv = D;
+          c.causal = m.causal, c.left = m.left, c.right = m.right, c.softcap = cap;
+          c.lse = idx % 3 != 0;
+          out.push_back(c);
+        }
+  // Split-KV decode: Nq 1..16 against longer keys, forced and automatic splits,
+  // with and without packing the query heads of a kv head.
+  const int64_t ddims[] = {64, 128, 80, 256, 32, 96};
+  const int splits[][2] = {{0, -1}, {1, 0}, {3, 1}, {7, 0}, {4, 1}};
+  for (DType dt : dts)
+    for (int64_t nq : {1, 5, 16})
+      for (const auto& sp : splits) {
+        const Mask& m = masks[idx % 4];
+        AttnCase c;
+        c.dt = dt, c.B = 1 + idx % 2, c.Hq = idx % 3 == 0 ? 4 : 8, c.Hkv = idx % 3 == 0 ? 4 : idx % 3 == 1 ? 2 : 1;
+        c.Nq = nq, c.Nk = idx % 2 ? 256 : 190, c.D = c.Dv = ddims[idx % 6];
+        c.causal = m.causal, c.left = m.left, c.right = m.right;
+        c.splits = sp[0], c.pack = sp[1];
+        ++idx;
+        out.push_back(c);
+      }
+  // Layouts, unaligned views, Dv != D, custom scale.
+  for (DType dt : dts) {
+    AttnCase c;
+    c.dt = dt, c.Hq = 4, c.Hkv = 2, c.Nq = 77, c.Nk = 93, c.layout = Layout::BNHD;
+    out.push_back(c);
+    c.misaligned = true, c.causal = true;
+    out.push_back(c);
+    c = AttnCase{};
+    c.dt = dt, c.D = 64, c.Dv = 32, c.Nq = 50, c.Nk = 70, c.scale = 0.3;
+    out.push_back(c);
+    c.D = 40, c.Dv = 96, c.left = 9, c.right = 9, c.softcap = 2.5;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+// The launch plan of the decode target shape (ANCHORS.md: Nq 1, Nk 32768, B 8,
+// Hq 32, Hkv 8): packed GQA rows, the decode kernel, split keys.
+void decode_plan() {
+  TensorView q, k, v;
+  for (TensorView* t : {&q, &k, &v}) {
+    t->dtype = DType::F16, t->ndim = 4;
+    t->data = reinterpret_cast<void*>(uintptr_t(256));  // never dereferenced
+  }
+  const int64_t qs[4] = {8, 32, 1, 128}, ks[4] = {8, 8, 32768, 128};
+  for (int i = 0; i < 4; ++i) q.shape[i] = qs[i], k.shape[i] = v.shape[i] = ks[i];
+  for (TensorView* t : {&q, &k, &v}) {
+    int64_t st = 1;
+    for (int i = 3; i >= 0; --i) t->stride[i] = st, st *= t->shape[i];
+    t->capacity = st;
+  }
+  const AttentionParams p = attention_prepare(q, k, v, AttentionOptions{});
+  cuda::AttentionLaunchOptions opt;
+  opt.multiprocessors = 132;
+  const cuda::AttentionPlan plan = cuda::attention_plan(p, opt);
+  check(plan.group == 4, "query heads not packed: group " + std::to_string(plan.group));
+  check(plan.decode, "the decode kernel was not chosen");
+  check(plan.splits > 1 && plan.splits <= 64, "splits " + std::to_string(plan.splits));
+  check(plan.workspace_bytes == int64_t(plan.splits) * 8 * 32 * (128 + 1) * 4, "workspace size");
+}
+
+void register_attention_tests() {
+  for (const AttnCase& c : cases()) add(c.name(), [c] { run_case(c); });
+  add("attention plan: decode target shape", decode_plan);
+}
+
+}  // namespace subq::test
