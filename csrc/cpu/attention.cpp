@@ -151,8 +151,8 @@ void mask_block(const AttentionParams& p, int64_t g, int64_t lane0, int64_t j0, 
   }
 }
 
-// Row stride of copied K rows and V^T rows: a whole, odd number of cache lines, so that
-// the rows a micro-kernel reads together spread over the L1 sets.
+// Row stride of staged K, V^T and V rows: a whole, odd number of cache lines. With a
+// power-of-two stride the rows a micro-kernel reads together pile into a few L1 sets.
 int64_t padded_stride(int64_t n) {
   const int64_t lines = (n + 15) / 16;
   return (lines % 2 ? lines : lines + 1) * 16;
