@@ -1,7 +1,7 @@
 // How attention runs: off the event loop, independent of the thread count,
 // into caller-provided outputs.
 import t from 'tap';
-import { attention, attentionSync, backendInfo, setNumThreads, setSimdLevel, Tensor } from '../lib';
+import { attention, attentionSync, backendInfo, setNumThreads, setSimdLevel, setVectorWidth, Tensor } from '../lib';
 import { bitsEqual, randomArray } from './helpers';
 
 const qkv = (B: number, H: number, N: number, D: number, dtype: 'float32' | 'bfloat16' = 'float32', seed = 1) =>
@@ -45,6 +45,19 @@ t.test('results are bit-identical for 1 thread and for all threads', async (t) =
         t.ok(bitsEqual(one.out, many.out), `${name}: output`);
         t.ok(bitsEqual(one.lse, many.lse), `${name}: lse`);
       }
+  }
+});
+
+t.test('AVX-512 kernels give the same bits at 256 and 512 bits', { skip: backendInfo().cpu.simd !== 'avx512' && 'no AVX-512 on this CPU' }, async (t) => {
+  t.teardown(() => void setVectorWidth('auto'));
+  for (const dtype of ['float32', 'bfloat16'] as const) {
+    const [q, k, v] = qkv(2, 3, 301, 72, dtype);
+    const opts = { window: [90, 7] as [number, number], softcap: 6, returnLse: true as const };
+    setVectorWidth(512);
+    const wide = attentionSync(q, k, v, opts);
+    setVectorWidth(256);
+    const narrow = attentionSync(q, k, v, opts);
+    t.ok(bitsEqual(wide.out, narrow.out) && bitsEqual(wide.lse, narrow.lse), `${dtype}: output and lse`);
   }
 });
 

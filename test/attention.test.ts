@@ -1,6 +1,6 @@
 // CPU attention against the fp64 reference: shapes, options, dtypes, SIMD paths.
 import t from 'tap';
-import { backendInfo, setSimdLevel, type FloatDType } from '../lib';
+import { backendInfo, setSimdLevel, setVectorWidth, type FloatDType } from '../lib';
 import { checkCase, type Case } from './attention-check';
 
 const lengths = [1, 17, 113, 128, 1023];
@@ -16,10 +16,13 @@ function options(i: number, Nq: number, Nk: number): Partial<Case> {
   return { causal, window, softcap: i & 4 ? 3.5 : undefined };
 }
 
-const levels = (['avx512', 'avx2', 'scalar'] as const).filter((l) => {
-  const have = backendInfo().cpu.simd;
-  return have === 'avx512' || (have === 'avx2' && l !== 'avx512') || l === 'scalar';
-});
+// Every path this CPU has: AVX-512 at both vector widths, AVX2, scalar.
+const have = backendInfo().cpu.simd;
+const paths: ['avx512' | 'avx2' | 'scalar', number][] = [
+  ...(have === 'avx512' ? ([['avx512', 512], ['avx512', 256]] as ['avx512', number][]) : []),
+  ...(have !== 'scalar' ? ([['avx2', 256]] as ['avx2', number][]) : []),
+  ['scalar', 32],
+];
 
 t.test('every length pair and head dim (fp32, option combinations in rotation)', async (t) => {
   let n = 0;
@@ -31,10 +34,14 @@ t.test('every length pair and head dim (fp32, option combinations in rotation)',
       }
 });
 
-for (const level of levels) {
-  t.test(`options x dtypes x heads on the ${level} path`, async (t) => {
-    t.teardown(() => void setSimdLevel('avx512'));
+for (const [level, bits] of paths) {
+  t.test(`options x dtypes x heads on the ${level} ${bits}-bit path`, async (t) => {
+    t.teardown(() => {
+      setSimdLevel('avx512');
+      setVectorWidth('auto');
+    });
     t.equal(setSimdLevel(level), level, 'level in effect');
+    if (level === 'avx512') t.equal(setVectorWidth(bits as 256 | 512), bits, 'vector width in effect');
     const shapes: [number, number][] = level === 'scalar' ? [[17, 113], [113, 17]] : [[17, 113], [113, 17], [128, 128], [1, 1023]];
     let n = 0;
     for (const [Nq, Nk] of shapes)

@@ -5,10 +5,8 @@
 #include "attention.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -21,6 +19,7 @@
 #include "../core/half.h"
 #include "../core/thread_pool.h"
 #include "attention_kernels.h"
+#include "vector_width.h"
 
 namespace subq::cpu {
 
@@ -57,53 +56,10 @@ Floats aligned_floats(int64_t n) {
   return Floats(f);
 }
 
-// ---- Which AVX-512 kernels: ymm or zmm.
-// CPUs differ: two 512-bit FMA ports make zmm twice as fast per cycle, one port (or
-// double-pumped 256-bit units) makes it a wash, and zmm may lower the clock. So the
-// first call times the two kernels' matrix phases on one block (~2 ms, interleaved,
-// best of several rounds) and keeps zmm when it is faster by 10%; closer calls go to
-// ymm, which never costs clock speed elsewhere. Both give bit-identical results: the
-// lanes of a tile never interact, and each lane does the same operations in the same
-// order. SUBQ_VECTOR_BITS=256|512 overrides the choice (read on every call).
-double seconds_per_query(const AttentionKernels& kern) {
-  using Clock = std::chrono::steady_clock;
-  const int64_t d = 64, tq = kern.tile_q;
-  Floats qt = aligned_floats(d * tq), s = aligned_floats(kBlockK * tq), ot = aligned_floats(d * tq),
-         alpha = aligned_floats(tq), kv = aligned_floats(kBlockK * d);
-  std::fill(qt.get(), qt.get() + d * tq, 0.f);
-  std::fill(ot.get(), ot.get() + d * tq, 0.f);
-  std::fill(alpha.get(), alpha.get() + tq, 1.f);
-  std::fill(kv.get(), kv.get() + kBlockK * d, 0.f);
-  const auto t0 = Clock::now();
-  for (int rep = 0; rep < 8; ++rep) {
-    kern.qk(qt.get(), d, kv.get(), d, kBlockK, s.get());
-    kern.pv(s.get(), kBlockK, kv.get(), kBlockK, d, ot.get(), alpha.get());
-  }
-  return std::chrono::duration<double>(Clock::now() - t0).count() / double(tq);
-}
-
-bool zmm_is_faster() {
-  const AttentionKernels &ymm = attention_kernels_avx512_ymm(), &zmm = attention_kernels_avx512_zmm();
-  double ty = 1e30, tz = 1e30;
-  for (int round = 0; round < 12; ++round) {
-    ty = std::min(ty, seconds_per_query(ymm));
-    tz = std::min(tz, seconds_per_query(zmm));
-  }
-  return tz * 1.1 < ty;
-}
-
-bool prefer_zmm() {
-  if (const char* env = std::getenv("SUBQ_VECTOR_BITS")) {
-    if (!std::strcmp(env, "512")) return true;
-    if (!std::strcmp(env, "256")) return false;
-  }
-  static const bool zmm = zmm_is_faster();
-  return zmm;
-}
-
+// ---- Which kernels: cpu/vector_width.h decides zmm or ymm at the AVX-512 level.
 const AttentionKernels& pick_kernels() {
   switch (simd_level()) {
-    case SimdLevel::AVX512: return prefer_zmm() ? attention_kernels_avx512_zmm() : attention_kernels_avx512_ymm();
+    case SimdLevel::AVX512: return use_zmm() ? attention_kernels_avx512_zmm() : attention_kernels_avx512_ymm();
     case SimdLevel::AVX2: return attention_kernels_avx2();
     default: return attention_kernels_scalar();
   }
