@@ -1,11 +1,12 @@
-// An SVG plot of time against sequence length (log-log), one line per series.
-import type { Report } from './suite';
+// An SVG plot of time against sequence length (log-log), one line per series;
+// peers dashed. Cases without a sequence length (x) are left out.
+import type { Report, Row } from './suite';
 
-const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#393b79', '#637939'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 export function plotSvg(r: Report): string {
-  const pts = r.rows.filter((x) => x.medianMs !== undefined);
+  const pts = r.rows.filter((x) => x.medianMs !== undefined && x.x !== undefined) as (Row & { x: number; medianMs: number })[];
   const families = [...new Set(pts.map((p) => p.family))];
   const W = 760, Hp = 420, m = { l: 70, r: 260, t: 30, b: 50 };
   const panels: string[] = [];
@@ -29,7 +30,7 @@ export function plotSvg(r: Report): string {
     [...new Set(rows.map((p) => p.series))].forEach((s, si) => {
       const line = rows.filter((p) => p.series === s).sort((a, b) => a.x - b.x);
       const color = palette[si % palette.length];
-      const dash = s.startsWith('subquadratic') ? '' : ' stroke-dasharray="5,3"';
+      const dash = line[0].backend === 'subquadratic' ? '' : ' stroke-dasharray="5,3"';  // peers dashed
       g.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${line.map((p) => `${X(p.x)},${Y(p.medianMs!)}`).join(' ')}"/>`);
       for (const p of line) g.push(`<circle cx="${X(p.x)}" cy="${Y(p.medianMs!)}" r="3" fill="${color}"/>`);
       const ly = m.t + 14 * si;

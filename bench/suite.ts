@@ -22,7 +22,7 @@ export interface BenchCase {
   backend: string;   // 'subquadratic' or a peer's name
   label: string;     // shape and options
   series: string;    // one line of the plot
-  x: number;         // sequence length (plot x axis)
+  x?: number;        // sequence length (plot x axis); none: not plotted
   peerKey?: string;  // cases with equal keys are compared with each other
   setup: () => Promise<CaseRun | { skip: string }>;
 }
@@ -37,7 +37,7 @@ export interface Row {
   backend: string;
   label: string;
   series: string;
-  x: number;
+  x?: number;
   skipped?: string;
   runs?: number;
   medianMs?: number;

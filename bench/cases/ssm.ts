@@ -69,7 +69,6 @@ function updateCase(): BenchCase {
     backend: 'subquadratic',
     label: `selectiveStateUpdate fp32 b${b} d${d} N${N} (state in place)`,
     series: 'selectiveStateUpdate',
-    x: b,
     async setup() {
       const s0 = random(b * d * N, 1), x = random(b * d, 2), dt = random(b * d, 3, -4, 0), A = random(d * N, 4, -1, -0.1);
       const B = random(b * N, 5), C = random(b * N, 6);
