@@ -1,6 +1,7 @@
 // attention(q, k, v, options): dense flash attention (FlashAttention semantics).
-import { native, type NativeTensor } from '../native';
-import { Tensor, fromNative, type TensorLike } from '../tensor';
+import { native } from '../native';
+import { Tensor, type TensorLike } from '../tensor';
+import { opOptions, outAnd } from './common';
 
 export interface AttentionOptions {
   /** Score scale; default 1/sqrt(D). */
@@ -26,20 +27,10 @@ export interface AttentionWithLse {
 
 type Result<O> = O extends { returnLse: true } ? AttentionWithLse : Tensor;
 
-function args(q: TensorLike, k: TensorLike, v: TensorLike, options: AttentionOptions | undefined) {
-  if (options !== undefined && (options === null || typeof options !== 'object'))
-    throw new TypeError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
-  const opts = options?.out === undefined ? options : { ...options, out: Tensor.from(options.out, 'options.out') };
-  return [Tensor.from(q, 'q'), Tensor.from(k, 'k'), Tensor.from(v, 'v'), opts] as const;
-}
+const args = (q: TensorLike, k: TensorLike, v: TensorLike, options: AttentionOptions | undefined) =>
+  [Tensor.from(q, 'q'), Tensor.from(k, 'k'), Tensor.from(v, 'v'), opOptions(options)] as const;
 
-function wrap(r: unknown): Tensor | AttentionWithLse {
-  const o = r as NativeTensor | { out: NativeTensor; lse: NativeTensor };
-  if ('lse' in o) return { out: wrapOut(o.out), lse: fromNative(o.lse) };
-  return wrapOut(o);
-}
-
-const wrapOut = (t: NativeTensor | Tensor): Tensor => (t instanceof Tensor ? t : fromNative(t));
+const wrap = (r: unknown) => outAnd(r, 'lse') as Tensor | AttentionWithLse;
 
 /**
  * softmax(scale * q k^T, masked) v, tiled with an online softmax (the N x N

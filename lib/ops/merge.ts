@@ -1,7 +1,8 @@
 // mergeAttentionStates(o1, lse1, o2, lse2): combines two partial attention results
 // by their log-sum-exp (split-KV, chunked prefill, sparse + dense, sequence parallelism).
-import { native, type NativeTensor } from '../native';
-import { Tensor, fromNative, type TensorLike } from '../tensor';
+import { native } from '../native';
+import { Tensor, type TensorLike } from '../tensor';
+import { opOptions, outAnd } from './common';
 
 export interface MergeOptions {
   /** 'bhnd' (default): o1, o2 and out are [B, H, N, D]; 'bnhd': [B, N, H, D]. LSEs are always [B, H, N]. */
@@ -15,17 +16,10 @@ export interface MergedState {
   lse: Tensor;
 }
 
-function args(o1: TensorLike, lse1: TensorLike, o2: TensorLike, lse2: TensorLike, options: MergeOptions | undefined) {
-  if (options !== undefined && (options === null || typeof options !== 'object'))
-    throw new TypeError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
-  const opts = options?.out === undefined ? options : { ...options, out: Tensor.from(options.out, 'options.out') };
-  return [Tensor.from(o1, 'o1'), Tensor.from(lse1, 'lse1'), Tensor.from(o2, 'o2'), Tensor.from(lse2, 'lse2'), opts] as const;
-}
+const args = (o1: TensorLike, lse1: TensorLike, o2: TensorLike, lse2: TensorLike, options: MergeOptions | undefined) =>
+  [Tensor.from(o1, 'o1'), Tensor.from(lse1, 'lse1'), Tensor.from(o2, 'o2'), Tensor.from(lse2, 'lse2'), opOptions(options)] as const;
 
-function wrap(r: unknown): MergedState {
-  const o = r as { out: NativeTensor | Tensor; lse: NativeTensor };
-  return { out: o.out instanceof Tensor ? o.out : fromNative(o.out), lse: fromNative(o.lse) };
-}
+const wrap = (r: unknown) => outAnd(r, 'lse') as MergedState;
 
 /**
  * Merges two attention states over disjoint key sets into the state over their

@@ -1,7 +1,8 @@
 // State-space ops (Mamba semantics): selective scan and its decode update, causal
 // depthwise conv1d and its decode update. State math in fp32.
 import { native, type NativeTensor } from '../native';
-import { Tensor, fromNative, type TensorLike } from '../tensor';
+import { asTensor, opOptions, outAnd } from './common';
+import { Tensor, type TensorLike } from '../tensor';
 
 export interface SelectiveScanOptions {
   /** Skip connection D [d] fp32: out += D * u. */
@@ -68,26 +69,9 @@ const op = (name: string) => native()[name] as (...args: unknown[]) => unknown;
 
 const tensorKeys = ['D', 'z', 'deltaBias', 'initialState', 'cuSeqlens', 'dtBias', 'stateIndices', 'bias', 'initialStates', 'out'];
 
-// Converts the tensor-valued options to Tensors (naming them) and leaves the rest.
-function opts<O extends object>(options: O | undefined): O | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object')
-    throw new TypeError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
-  const o = { ...options } as Record<string, unknown>;
-  for (const k of tensorKeys)
-    if (o[k] !== undefined && o[k] !== null) o[k] = Tensor.from(o[k] as TensorLike, `options.${k}`);
-  return o as O;
-}
-
+const opts = <O extends object>(options: O | undefined) => opOptions(options, tensorKeys);
 const tensors = (xs: [TensorLike, string][]) => xs.map(([x, n]) => Tensor.from(x, n));
-
-type Pair = Record<string, NativeTensor>;
-const one = (t: NativeTensor | Tensor): Tensor => (t instanceof Tensor ? t : fromNative(t));
-function wrap(r: unknown, second: string): unknown {
-  const o = r as NativeTensor | Pair;
-  if (second in o) return { out: one((o as Pair).out), [second]: fromNative((o as Pair)[second]) };
-  return one(o as NativeTensor);
-}
+const wrap = outAnd;
 
 type ScanResult<O> = O extends { returnLastState: true } ? SelectiveScanWithState : Tensor;
 type ConvResult<O> = O extends { returnFinalStates: true } ? CausalConv1dWithState : Tensor;
@@ -124,14 +108,14 @@ const updateArgs = (state: TensorLike, x: TensorLike, dt: TensorLike, A: TensorL
 export async function selectiveStateUpdate(
   state: TensorLike, x: TensorLike, dt: TensorLike, A: TensorLike, B: TensorLike, C: TensorLike, options?: StateUpdateOptions,
 ): Promise<Tensor> {
-  return one(await (op('selectiveStateUpdate')(...updateArgs(state, x, dt, A, B, C, options)) as Promise<NativeTensor>));
+  return asTensor(await (op('selectiveStateUpdate')(...updateArgs(state, x, dt, A, B, C, options)) as Promise<NativeTensor>));
 }
 
 /** selectiveStateUpdate() on the calling thread. */
 export function selectiveStateUpdateSync(
   state: TensorLike, x: TensorLike, dt: TensorLike, A: TensorLike, B: TensorLike, C: TensorLike, options?: StateUpdateOptions,
 ): Tensor {
-  return one(op('selectiveStateUpdateSync')(...updateArgs(state, x, dt, A, B, C, options)) as NativeTensor);
+  return asTensor(op('selectiveStateUpdateSync')(...updateArgs(state, x, dt, A, B, C, options)) as NativeTensor);
 }
 
 const convArgs = (x: TensorLike, weight: TensorLike, o?: CausalConv1dOptions) => [...tensors([[x, 'x'], [weight, 'weight']]), opts(o)];
@@ -157,10 +141,10 @@ const convUpdateArgs = (x: TensorLike, convState: TensorLike, weight: TensorLike
  * oldest first) is updated in place. Returns out shaped like x.
  */
 export async function causalConv1dUpdate(x: TensorLike, convState: TensorLike, weight: TensorLike, options?: CausalConv1dUpdateOptions): Promise<Tensor> {
-  return one(await (op('causalConv1dUpdate')(...convUpdateArgs(x, convState, weight, options)) as Promise<NativeTensor>));
+  return asTensor(await (op('causalConv1dUpdate')(...convUpdateArgs(x, convState, weight, options)) as Promise<NativeTensor>));
 }
 
 /** causalConv1dUpdate() on the calling thread. */
 export function causalConv1dUpdateSync(x: TensorLike, convState: TensorLike, weight: TensorLike, options?: CausalConv1dUpdateOptions): Tensor {
-  return one(op('causalConv1dUpdateSync')(...convUpdateArgs(x, convState, weight, options)) as NativeTensor);
+  return asTensor(op('causalConv1dUpdateSync')(...convUpdateArgs(x, convState, weight, options)) as NativeTensor);
 }
