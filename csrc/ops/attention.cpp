@@ -2,21 +2,12 @@
 
 #include <cmath>
 #include <string>
-#include <utility>
 
 #include "../cpu/attention.h"
 #include "../cuda/backend.h"
 #include "check.h"
 
 namespace subq {
-
-// Swap dims 1 and 2 so every view reads [B, H, N, D].
-static TensorView to_bhnd(const TensorView& t) {
-  TensorView r = t;
-  std::swap(r.shape[1], r.shape[2]);
-  std::swap(r.stride[1], r.stride[2]);
-  return r;
-}
 
 AttentionParams attention_prepare(const TensorView& q_, const TensorView& k_, const TensorView& v_,
                                   const AttentionOptions& opt) {
@@ -46,9 +37,9 @@ AttentionParams attention_prepare(const TensorView& q_, const TensorView& k_, co
                 " must be a multiple of k.shape[" + std::to_string(hd) + "] (kv heads) = " +
                 std::to_string(k.shape[hd]));
 
-  p.q = bnhd ? to_bhnd(q) : q;
-  p.k = bnhd ? to_bhnd(k) : k;
-  p.v = bnhd ? to_bhnd(v) : v;
+  p.q = as_bhnd(q, opt.layout);
+  p.k = as_bhnd(k, opt.layout);
+  p.v = as_bhnd(v, opt.layout);
   p.B = p.q.shape[0];
   p.Hq = p.q.shape[1];
   p.Hkv = p.k.shape[1];
@@ -97,7 +88,7 @@ void attention_bind_outputs(AttentionParams& p, const TensorView& out, const Ten
   int64_t s[4];
   attention_out_shape(p, s);
   for (int i = 0; i < 4; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "the output shape");
-  p.out = p.layout == Layout::BNHD ? to_bhnd(out) : out;
+  p.out = as_bhnd(out, p.layout);
   p.lse = TensorView{};
   if (lse) {
     check::tensor(*lse, "lse", 3, {DType::F32});

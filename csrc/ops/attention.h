@@ -8,12 +8,23 @@
 //   LSE is the natural log of the row's softmax denominator, [B, Hq, Nq] fp32.
 #pragma once
 #include <cstdint>
+#include <utility>
 
 #include "../core/tensor.h"
 
 namespace subq {
 
 enum class Layout { BHND, BNHD };
+
+// A [B, N, H, D] view read as [B, H, N, D] (dims 1 and 2 swapped, no copy); a
+// BHND view as it is. Kernels only ever see [B, H, N, D].
+inline TensorView as_bhnd(const TensorView& t, Layout layout) {
+  if (layout == Layout::BHND) return t;
+  TensorView r = t;
+  std::swap(r.shape[1], r.shape[2]);
+  std::swap(r.stride[1], r.stride[2]);
+  return r;
+}
 
 struct AttentionOptions {
   bool has_scale = false;

@@ -1,20 +1,12 @@
 #include "merge.h"
 
 #include <string>
-#include <utility>
 
 #include "../cpu/merge.h"
 #include "../cuda/backend.h"
 #include "check.h"
 
 namespace subq {
-
-static TensorView to_bhnd(const TensorView& t) {
-  TensorView r = t;
-  std::swap(r.shape[1], r.shape[2]);
-  std::swap(r.stride[1], r.stride[2]);
-  return r;
-}
 
 // lse [B, H, N] must match the [B, H, N, D] view o.
 static void check_lse(const TensorView& lse, const char* name, const TensorView& o, const char* oname) {
@@ -36,8 +28,8 @@ MergeParams merge_prepare(const TensorView& o1, const TensorView& lse1, const Te
   for (int i = 0; i < 4; ++i) check::dim_equals(o2, "o2", i, "shape", o1.shape[i], "o1.shape[" + std::to_string(i) + "]");
   MergeParams p;
   p.layout = layout;
-  p.o1 = layout == Layout::BNHD ? to_bhnd(o1) : o1;
-  p.o2 = layout == Layout::BNHD ? to_bhnd(o2) : o2;
+  p.o1 = as_bhnd(o1, layout);
+  p.o2 = as_bhnd(o2, layout);
   check_lse(lse1, "lse1", p.o1, "o1");
   check_lse(lse2, "lse2", p.o1, "o1");
   p.lse1 = lse1;
@@ -69,7 +61,7 @@ void merge_bind_outputs(MergeParams& p, const TensorView& out, const TensorView&
   int64_t s[4];
   merge_out_shape(p, s);
   for (int i = 0; i < 4; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "the output shape");
-  p.out = p.layout == Layout::BNHD ? to_bhnd(out) : out;
+  p.out = as_bhnd(out, p.layout);
   check::same_device(p.o1, "o1", lse, "lse");
   check_lse(lse, "lse", p.o1, "o1");
   p.lse = lse;
