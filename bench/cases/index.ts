@@ -1,6 +1,7 @@
 // Every kernel family the suite runs, in report order.
 import type { Family } from '../suite';
 import { attentionFamily } from './attention';
+import { mergeFamily } from './merge';
 import { ssmFamily } from './ssm';
 
-export const families: Family[] = [attentionFamily, ssmFamily];
+export const families: Family[] = [attentionFamily, mergeFamily, ssmFamily];

@@ -21,6 +21,14 @@ void store_row(const TensorView& t, int64_t off, int64_t d, const float* src) {
   else f32_to_half(t.dtype, src, t.ptr<uint16_t>() + off, d);
 }
 
+// z = c1 x + c2 y, where a null input is an empty state that contributes nothing
+// (not even its NaNs). Branch-free inner loops, so they vectorise.
+void combine(float c1, const float* x, float c2, const float* y, float* z, int64_t d) {
+  if (x && y) for (int64_t i = 0; i < d; ++i) z[i] = c1 * x[i] + c2 * y[i];
+  else if (x) for (int64_t i = 0; i < d; ++i) z[i] = c1 * x[i];
+  else for (int64_t i = 0; i < d; ++i) z[i] = c2 * y[i];
+}
+
 int64_t offset(const TensorView& t, int64_t b, int64_t h, int64_t n) {
   return b * t.stride[0] + h * t.stride[1] + n * t.stride[2];
 }
@@ -45,13 +53,18 @@ void merge_states(const MergeParams& p) {
         continue;
       }
       const float w1 = std::exp(l1 - m), w2 = std::exp(l2 - m), sum = w1 + w2;
-      load_row(p.o1, offset(p.o1, bi, h, n), D, a.data());
-      load_row(p.o2, offset(p.o2, bi, h, n), D, b.data());
       // An empty state (weight 0) is skipped so its output values never matter.
       const float c1 = w1 / sum, c2 = w2 / sum;
-      for (int64_t d = 0; d < D; ++d)
-        a[d] = (w1 != 0.f ? c1 * a[d] : 0.f) + (w2 != 0.f ? c2 * b[d] : 0.f);
-      store_row(p.out, offset(p.out, bi, h, n), D, a.data());
+      const int64_t oo = offset(p.out, bi, h, n), o1 = offset(p.o1, bi, h, n), o2 = offset(p.o2, bi, h, n);
+      if (p.out.dtype == DType::F32) {  // straight from the inputs (out may alias o1)
+        combine(c1, w1 != 0.f ? p.o1.ptr<float>() + o1 : nullptr, c2, w2 != 0.f ? p.o2.ptr<float>() + o2 : nullptr,
+                p.out.ptr<float>() + oo, D);
+      } else {
+        load_row(p.o1, o1, D, a.data());
+        load_row(p.o2, o2, D, b.data());
+        combine(c1, w1 != 0.f ? a.data() : nullptr, c2, w2 != 0.f ? b.data() : nullptr, a.data(), D);
+        store_row(p.out, oo, D, a.data());
+      }
       *lse = m + std::log(sum);
     }
   });
