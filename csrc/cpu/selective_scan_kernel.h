@@ -6,8 +6,10 @@
 // of time steps. Per chunk, u / dt / dt*u / z are transposed to [step][lane] (dt with
 // bias and softplus applied once here, not in the loop), varying B and C are copied
 // to [step][state] so each step reads them as broadcasts, and exp(dt*A) is
-// 2^(dt * A*log2 e) with A pre-scaled once per call.
+// 2^(dt * A*log2 e) with A pre-scaled once per call. When max|dt| * max|A'| of a
+// block's chunk is small the pass uses the exp without its range test (same bits).
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #include "../ops/ssm.h"
@@ -32,6 +34,7 @@ struct SelectiveScan {
   struct Scratch {
     Buf u, dt, dtu, z, y, tmp, Bt, Ct;  // chunk buffers
     Buf state, A2, Bc, Cc, D, bias;     // per block of the current run
+    Buf amax;                           // max |A2| per block
   };
 
   static Shape shape(const SelectiveScanParams& p) {
@@ -48,7 +51,8 @@ struct SelectiveScan {
 
   // One pass over `lc` steps for NP states: x = exp2(dt*A2)*x + dtu*B; y += x*C.
   // B/C are broadcasts from [step][ld] when varying, else per-lane vectors [state][W].
-  template <int NP, bool BV, bool CV>
+  // Small: every |dt*A2| < 128, so the exp needs no range test.
+  template <int NP, bool BV, bool CV, bool Small>
   static void pass(int64_t lc, const float* dt, const float* dtu, const float* A2, const float* Bs,
                    const float* Cs, int64_t ld, float* st, float* y, bool first) {
     T x[NP];
@@ -58,7 +62,8 @@ struct SelectiveScan {
       T y0 = first ? V::zero() : V::load(y + l * W), y1 = V::zero();
 #pragma GCC unroll 16
       for (int i = 0; i < NP; ++i) {
-        const T dA = V::exp2_mul(d, V::load(A2 + i * W));
+        const T a = V::load(A2 + i * W);
+        const T dA = Small ? V::exp2_mul_small(d, a) : V::exp2_mul(d, a);
         const T b = BV ? V::set1(Bs[l * ld + i]) : V::load(Bs + i * W);
         x[i] = V::fmadd(dA, x[i], V::mul(du, b));
         const T c = CV ? V::set1(Cs[l * ld + i]) : V::load(Cs + i * W);
@@ -72,9 +77,14 @@ struct SelectiveScan {
 
   using PassFn = void (*)(int64_t, const float*, const float*, const float*, const float*, const float*, int64_t,
                           float*, float*, bool);
-  template <int NP>
+  template <int NP, bool Small>
   static PassFn pick(bool bv, bool cv) {
-    return bv ? (cv ? pass<NP, true, true> : pass<NP, true, false>) : (cv ? pass<NP, false, true> : pass<NP, false, false>);
+    return bv ? (cv ? pass<NP, true, true, Small> : pass<NP, true, false, Small>)
+              : (cv ? pass<NP, false, true, Small> : pass<NP, false, false, Small>);
+  }
+  template <int NP>
+  static PassFn pick(bool bv, bool cv, bool small) {
+    return small ? pick<NP, true>(bv, cv) : pick<NP, false>(bv, cv);
   }
 
   // d[i*ds + j] = s[j*ss + i] for i < ni, j < nj: register block transposes plus edges.
@@ -121,19 +131,25 @@ struct SelectiveScan {
     load_lanes(p.delta, sq.batch * p.delta.stride[0] + c0 * p.delta.stride[1] + pos, p.delta.stride[1], nw, lc,
                S.tmp.data(), S.dt.data());
     const T bias = V::load(&S.bias[k * W]);
+    T dmax = V::zero();
     for (int64_t l = 0; l < lc; ++l) {
       T d = V::add(V::load(&S.dt[l * W]), bias);
       if (p.softplus) d = vsoftplus<V>(d);
+      dmax = V::max(dmax, V::abs(d));  // a NaN may be dropped: it gives NaN on either path
       V::store(&S.dt[l * W], d);
       V::store(&S.dtu[l * W], V::mul(d, V::load(&S.u[l * W])));
     }
+    float lanes[W], dm = 0.f;
+    V::store(lanes, dmax);
+    for (int w = 0; w < W; ++w) dm = lanes[w] > dm ? lanes[w] : dm;
+    const bool small = dm * S.amax[k] < 128.f;  // false for inf
 
     const int64_t Np = s.Np;
     float* st = &S.state[k * Np * W];
     const float* A2 = &S.A2[k * Np * W];
     for (int64_t n0 = 0; n0 < Np;) {
       const int np = Np - n0 >= P ? P : 4;
-      const PassFn f = np == P ? pick<P>(p.B_varying, p.C_varying) : pick<4>(p.B_varying, p.C_varying);
+      const PassFn f = np == P ? pick<P>(p.B_varying, p.C_varying, small) : pick<4>(p.B_varying, p.C_varying, small);
       const float* Bs = p.B_varying ? &S.Bt[n0] : &S.Bc[(k * Np + n0) * W];
       const float* Cs = p.C_varying ? &S.Ct[n0] : &S.Cc[(k * Np + n0) * W];
       f(lc, S.dt.data(), S.dtu.data(), A2 + n0 * W, Bs, Cs, Np, st + n0 * W, S.y.data(), n0 == 0);
@@ -188,6 +204,7 @@ struct SelectiveScan {
     S.A2.reset(nb * Np * W);
     S.D.reset(nb * W);
     S.bias.reset(nb * W);
+    S.amax.reset(nb);
     if (!p.B_varying) S.Bc.reset(nb * Np * W);
     if (!p.C_varying) S.Cc.reset(nb * Np * W);
     for (int64_t k = 0; k < nb; ++k) {
@@ -199,6 +216,7 @@ struct SelectiveScan {
         for (int64_t n = 0; n < N; ++n) {
           const int64_t at = (k * Np + n) * W + w;
           S.A2[at] = p.A.ptr<float>()[c * p.A.stride[0] + n] * kLog2e;
+          S.amax[k] = std::fmax(S.amax[k], std::fabs(S.A2[at]));
           if (p.initial_state.data)
             S.state[at] = p.initial_state.ptr<float>()[sq.slot * p.initial_state.stride[0] +
                                                        c * p.initial_state.stride[1] + n];

@@ -46,6 +46,11 @@ struct VecAvx2 {
     T x = _mm256_mul_ps(a, b);
     x = _mm256_max_ps(_mm256_set1_ps(-150.f), x);  // operand order keeps NaN
     x = _mm256_min_ps(_mm256_set1_ps(128.f), x);
+    return exp2_clamped(x);
+  }
+  // |a*b| < 128 (or NaN) only, where the clamps above change nothing.
+  static T exp2_mul_small(T a, T b) { return exp2_clamped(_mm256_mul_ps(a, b)); }
+  static T exp2_clamped(T x) {
     const T k = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const T r = _mm256_sub_ps(x, k);
     T p = _mm256_set1_ps(1.5252733e-5f);

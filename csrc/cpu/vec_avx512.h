@@ -18,20 +18,28 @@ alignas(64) inline constexpr float kExp2Table[16] = {
 // 2^(a*b) = 2^n * 2^(j/16) * 2^r: k = a*b rounded to 1/16 by adding 1.5*2^19 (the low
 // four mantissa bits of the sum are j, which vperm reads directly), |r| <= 1/32, and a
 // cubic for 2^r - 1 (truncation 1e-8, so about 1 ulp overall); vscalef applies 2^floor(k).
-// Lanes with |k| >= 160 keep the table value, so vscalef alone decides: 0 for
-// large negative, inf for large positive, NaN for NaN; huge |a*b| cannot reach the
-// polynomial. A is pre-scaled by log2(e) by the callers instead of scaling here.
-#define SUBQ_EXP2_BODY(P, lookup, mask_t)                                                    \
-  const auto shift = P##_set1_ps(0x1.8p19f);                                                 \
-  const auto s = P##_fmadd_ps(a, b, shift);                                                  \
-  const auto k = P##_sub_ps(s, shift);                                                       \
-  const auto r = P##_fmsub_ps(a, b, k);                                                      \
-  const mask_t ok = P##_cmp_ps_mask(abs(k), P##_set1_ps(160.f), _CMP_LT_OQ);                 \
-  const auto t = lookup;                                                                     \
-  auto q = P##_fmadd_ps(P##_set1_ps(0.0555041087f), r, P##_set1_ps(0.240226507f));           \
-  q = P##_fmadd_ps(q, r, P##_set1_ps(0.693147181f));                                         \
-  q = P##_mul_ps(q, r);                                                                      \
+// A is pre-scaled by log2(e) by the callers instead of scaling here.
+#define SUBQ_EXP2_CORE(P, lookup)                                                  \
+  const auto shift = P##_set1_ps(0x1.8p19f);                                       \
+  const auto s = P##_fmadd_ps(a, b, shift);                                        \
+  const auto k = P##_sub_ps(s, shift);                                             \
+  const auto r = P##_fmsub_ps(a, b, k);                                            \
+  const auto t = lookup;                                                           \
+  auto q = P##_fmadd_ps(P##_set1_ps(0.0555041087f), r, P##_set1_ps(0.240226507f)); \
+  q = P##_fmadd_ps(q, r, P##_set1_ps(0.693147181f));                               \
+  q = P##_mul_ps(q, r);
+// Any a*b: lanes with |k| >= 160 keep the table value, so vscalef alone decides: 0
+// for large negative, inf for large positive, NaN for NaN; huge |a*b| cannot reach
+// the polynomial.
+#define SUBQ_EXP2_BODY(P, lookup, mask_t)                                    \
+  SUBQ_EXP2_CORE(P, lookup)                                                  \
+  const mask_t ok = P##_cmp_ps_mask(abs(k), P##_set1_ps(160.f), _CMP_LT_OQ); \
   return P##_scalef_ps(P##_mask_fmadd_ps(t, ok, q, t), k);
+// |a*b| < 128 (or NaN) only, where the range test above always passes: the same bits
+// without it.
+#define SUBQ_EXP2_SMALL_BODY(P, lookup) \
+  SUBQ_EXP2_CORE(P, lookup)             \
+  return P##_scalef_ps(P##_fmadd_ps(t, q, t), k);
 
 struct VecZmm {
   using T = __m512;
@@ -59,6 +67,9 @@ struct VecZmm {
   static float reduce_add(T a) { return _mm512_reduce_add_ps(a); }
   static T exp2_mul(T a, T b) {
     SUBQ_EXP2_BODY(_mm512, _mm512_permutexvar_ps(_mm512_castps_si512(s), _mm512_load_ps(kExp2Table)), __mmask16)
+  }
+  static T exp2_mul_small(T a, T b) {
+    SUBQ_EXP2_SMALL_BODY(_mm512, _mm512_permutexvar_ps(_mm512_castps_si512(s), _mm512_load_ps(kExp2Table)))
   }
 };
 
@@ -97,8 +108,14 @@ struct VecYmm {
                                           _mm256_load_ps(kExp2Table + 8)),
                    __mmask8)
   }
+  static T exp2_mul_small(T a, T b) {
+    SUBQ_EXP2_SMALL_BODY(_mm256, _mm256_permutex2var_ps(_mm256_load_ps(kExp2Table), _mm256_castps_si256(s),
+                                                        _mm256_load_ps(kExp2Table + 8)))
+  }
 };
 
+#undef SUBQ_EXP2_SMALL_BODY
 #undef SUBQ_EXP2_BODY
+#undef SUBQ_EXP2_CORE
 
 }  // namespace subq::cpu

@@ -32,6 +32,7 @@ struct VecScalar {
   static float reduce_add(T a) { return a; }
   // 2^(a*b)
   static T exp2_mul(T a, T b) { return std::exp2(a * b); }
+  static T exp2_mul_small(T a, T b) { return exp2_mul(a, b); }
 };
 
 }  // namespace subq::cpu
