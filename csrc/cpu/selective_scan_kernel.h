@@ -9,7 +9,6 @@
 // 2^(dt * A*log2 e) with A pre-scaled once per call. When max|dt| * max|A'| of a
 // block's chunk is small the pass uses the exp without its range test (same bits).
 #pragma once
-#include <cmath>
 #include <cstdint>
 
 #include "../ops/ssm.h"
@@ -24,11 +23,14 @@ struct SelectiveScan {
   using T = typename V::T;
   static constexpr int W = V::W, P = V::kStates;
 
+  static constexpr int64_t kStreamBytes = int64_t(8) << 20;
+
   struct Shape {
     int64_t N, Np;      // states, padded to a multiple of 4 (padding states stay 0)
     int64_t dpg, bpg;   // channels per group, W-lane blocks per group
     int64_t nblk, items;
     int64_t Lc;         // steps per chunk
+    bool stream;        // fp32 output written with streaming stores
   };
 
   struct Scratch {
@@ -46,6 +48,11 @@ struct SelectiveScan {
     s.nblk = p.groups * s.bpg;
     s.items = int64_t(p.seqs.size()) * s.nblk;
     s.Lc = 8192 / s.Np < 32 ? 32 : 8192 / s.Np > 256 ? 256 : 8192 / s.Np;
+    // An output larger than the caches is not read back soon: streaming stores skip
+    // reading its lines before writing them.
+    int64_t steps = 0;
+    for (const SsmSequence& sq : p.seqs) steps += sq.len;
+    s.stream = p.out.dtype == DType::F32 && steps * p.dim * 4 >= kStreamBytes;
     return s;
   }
 
@@ -117,9 +124,11 @@ struct SelectiveScan {
 
   // src [lc][W] -> rows base + w*rstride (w < nw), through tmp [nw][pitch].
   static void store_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, const float* src,
-                          float* tmp) {
+                          float* tmp, bool stream) {
     transpose(src, W, tmp, pitch(lc), nw, lc);
-    for (int64_t w = 0; w < nw; ++w) write_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
+    for (int64_t w = 0; w < nw; ++w)
+      if (stream) stream_floats<V>(tmp + w * pitch(lc), t.ptr<float>() + base + w * rstride, lc);
+      else write_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
   }
 
   // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
@@ -167,7 +176,7 @@ struct SelectiveScan {
       V::store(&S.y[l * W], o);
     }
     store_lanes(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc, S.y.data(),
-                S.tmp.data());
+                S.tmp.data(), s.stream);
   }
 
   // Asks for rows base + w*rstride (w < nw), lc elements each, to come into the cache
@@ -180,11 +189,12 @@ struct SelectiveScan {
       for (int64_t b = 0; b < lc * esz; b += 64) __builtin_prefetch(p0 + w * rstride * esz + b, Write, 2);
   }
 
-  static void prefetch_block(const SelectiveScanParams& p, const SsmSequence& sq, int64_t c0, int64_t nw, int64_t pos,
-                             int64_t lc) {
+  static void prefetch_block(const SelectiveScanParams& p, const Shape& s, const SsmSequence& sq, int64_t c0, int64_t nw,
+                             int64_t pos, int64_t lc) {
     for (const TensorView* t : {&p.u, &p.delta, &p.z})
       if (t->data) prefetch_rows<0>(*t, sq.batch * t->stride[0] + c0 * t->stride[1] + pos, t->stride[1], nw, lc);
-    prefetch_rows<1>(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc);
+    if (!s.stream)
+      prefetch_rows<1>(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc);
   }
 
   // One varying B or C slice [N][lc] -> dst [lc][Np] (padding columns stay 0).
@@ -216,7 +226,8 @@ struct SelectiveScan {
         for (int64_t n = 0; n < N; ++n) {
           const int64_t at = (k * Np + n) * W + w;
           S.A2[at] = p.A.ptr<float>()[c * p.A.stride[0] + n] * kLog2e;
-          S.amax[k] = std::fmax(S.amax[k], std::fabs(S.A2[at]));
+          const float a = S.A2[at] < 0.f ? -S.A2[at] : S.A2[at];
+          if (a > S.amax[k]) S.amax[k] = a;
           if (p.initial_state.data)
             S.state[at] = p.initial_state.ptr<float>()[sq.slot * p.initial_state.stride[0] +
                                                        c * p.initial_state.stride[1] + n];
@@ -231,9 +242,9 @@ struct SelectiveScan {
       if (p.C_varying) transpose_bc(p.C, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Ct.data());
       for (int64_t k = 0; k < nb; ++k) {
         const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
-        if (k + 1 < nb) prefetch_block(p, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc);
+        if (k + 1 < nb) prefetch_block(p, s, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc);
         else if (l0 + s.Lc < sq.len)
-          prefetch_block(p, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W), sq.start + l0 + s.Lc,
+          prefetch_block(p, s, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W), sq.start + l0 + s.Lc,
                          imin(s.Lc, sq.len - l0 - s.Lc));
         block(p, s, S, sq, k, c0, nw, l0, lc);
       }
@@ -265,6 +276,7 @@ struct SelectiveScan {
       run_group(p, s, S, p.seqs[size_t(seq)], g, (i % s.nblk) % s.bpg, j - i);
       i = j;
     }
+    if (s.stream) V::stream_fence();
   }
 };
 

@@ -19,6 +19,8 @@ struct VecAvx2 {
   static T set1(float v) { return _mm256_set1_ps(v); }
   static T load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void stream(float* p, T v) { _mm256_stream_ps(p, v); }  // p aligned to the vector
+  static void stream_fence() { _mm_sfence(); }
   static __m256i tail(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }

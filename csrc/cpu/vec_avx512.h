@@ -53,6 +53,8 @@ struct VecZmm {
   static T set1(float v) { return _mm512_set1_ps(v); }
   static T load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static void stream(float* p, T v) { _mm512_stream_ps(p, v); }  // p aligned to the vector
+  static void stream_fence() { _mm_sfence(); }
   static __mmask16 tail(int n) { return __mmask16((1u << n) - 1); }
   static T load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(tail(n), p); }
   static void store_n(float* p, T v, int n) { _mm512_mask_storeu_ps(p, tail(n), v); }
@@ -85,6 +87,8 @@ struct VecYmm {
   static T set1(float v) { return _mm256_set1_ps(v); }
   static T load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void stream(float* p, T v) { _mm256_stream_ps(p, v); }  // p aligned to the vector
+  static void stream_fence() { _mm_sfence(); }
   static __mmask8 tail(int n) { return __mmask8((1u << n) - 1); }
   static T load_n(const float* p, int n) { return _mm256_maskz_loadu_ps(tail(n), p); }
   static void store_n(float* p, T v, int n) { _mm256_mask_storeu_ps(p, tail(n), v); }

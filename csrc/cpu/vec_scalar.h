@@ -19,6 +19,8 @@ struct VecScalar {
   static T set1(float v) { return v; }
   static T load(const float* p) { return *p; }
   static void store(float* p, T v) { *p = v; }
+  static void stream(float* p, T v) { *p = v; }  // p aligned to the vector
+  static void stream_fence() {}
   static T load_n(const float* p, int n) { return n > 0 ? *p : 0.f; }
   static void store_n(float* p, T v, int n) { if (n > 0) *p = v; }
   static T add(T a, T b) { return a + b; }
