@@ -47,7 +47,7 @@ struct SelectiveScan {
     s.bpg = (s.dpg + W - 1) / W;
     s.nblk = p.groups * s.bpg;
     s.items = int64_t(p.seqs.size()) * s.nblk;
-    s.Lc = 8192 / s.Np < 32 ? 32 : 8192 / s.Np > 256 ? 256 : 8192 / s.Np;
+    s.Lc = 16384 / s.Np < 32 ? 32 : 16384 / s.Np > 512 ? 512 : 16384 / s.Np;
     // An output larger than the caches is not read back soon: streaming stores skip
     // reading its lines before writing them.
     int64_t steps = 0;
