@@ -85,6 +85,10 @@ for (const level of levels) {
     });
 }
 
+t.test('an output over 8 MiB (streaming stores, rows at 32-byte offsets)', async (t) => {
+  await checkScan(t, { d: 64, L: 33000, N: 2, softplus: true, D: true, z: true, seed: 21 });
+});
+
 t.test('results do not depend on the thread count', async (t) => {
   t.teardown(() => setNumThreads(backendInfo().cpu.hardwareThreads));
   const c: ScanCase = { b: 3, d: 70, L: 300, N: 16, softplus: true, z: true, D: true, init: true, seed: 4 };

@@ -44,6 +44,17 @@ inline void copy_floats(const float* src, float* dst, int64_t n) {
   if (i < n) V::store_n(dst + i, V::load_n(src + i, int(n - i)), int(n - i));
 }
 
+// copy_floats with streaming stores (no read of the destination lines) for every
+// whole 64-byte line of dst; a float-misaligned dst gets plain stores.
+template <class V>
+inline void stream_floats(const float* src, float* dst, int64_t n) {
+  const uintptr_t at = reinterpret_cast<uintptr_t>(dst);
+  int64_t i = at % 4 ? n : imin(n, int64_t((64 - at % 64) % 64 / 4));
+  copy_floats<V>(src, dst, i);
+  for (; i + V::W <= n; i += V::W) V::stream(dst + i, V::load(src + i));
+  copy_floats<V>(src + i, dst + i, n - i);
+}
+
 template <class V>
 inline void read_row(const TensorView& t, int64_t off, int64_t n, float* dst) {
   if (t.dtype == DType::F32) copy_floats<V>(t.ptr<float>() + off, dst, n);

@@ -6,7 +6,8 @@
 // of time steps. Per chunk, u / dt / dt*u / z are transposed to [step][lane] (dt with
 // bias and softplus applied once here, not in the loop), varying B and C are copied
 // to [step][state] so each step reads them as broadcasts, and exp(dt*A) is
-// 2^(dt * A*log2 e) with A pre-scaled once per call.
+// 2^(dt * A*log2 e) with A pre-scaled once per call. When max|dt| * max|A'| of a
+// block's chunk is small the pass uses the exp without its range test (same bits).
 #pragma once
 #include <cstdint>
 
@@ -22,16 +23,20 @@ struct SelectiveScan {
   using T = typename V::T;
   static constexpr int W = V::W, P = V::kStates;
 
+  static constexpr int64_t kStreamBytes = int64_t(8) << 20;
+
   struct Shape {
     int64_t N, Np;      // states, padded to a multiple of 4 (padding states stay 0)
     int64_t dpg, bpg;   // channels per group, W-lane blocks per group
     int64_t nblk, items;
     int64_t Lc;         // steps per chunk
+    bool stream;        // fp32 output written with streaming stores
   };
 
   struct Scratch {
     Buf u, dt, dtu, z, y, tmp, Bt, Ct;  // chunk buffers
     Buf state, A2, Bc, Cc, D, bias;     // per block of the current run
+    Buf amax;                           // max |A2| per block
   };
 
   static Shape shape(const SelectiveScanParams& p) {
@@ -42,13 +47,19 @@ struct SelectiveScan {
     s.bpg = (s.dpg + W - 1) / W;
     s.nblk = p.groups * s.bpg;
     s.items = int64_t(p.seqs.size()) * s.nblk;
-    s.Lc = 8192 / s.Np < 32 ? 32 : 8192 / s.Np > 256 ? 256 : 8192 / s.Np;
+    s.Lc = 16384 / s.Np < 32 ? 32 : 16384 / s.Np > 512 ? 512 : 16384 / s.Np;
+    // An output larger than the caches is not read back soon: streaming stores skip
+    // reading its lines before writing them.
+    int64_t steps = 0;
+    for (const SsmSequence& sq : p.seqs) steps += sq.len;
+    s.stream = p.out.dtype == DType::F32 && steps * p.dim * 4 >= kStreamBytes;
     return s;
   }
 
   // One pass over `lc` steps for NP states: x = exp2(dt*A2)*x + dtu*B; y += x*C.
   // B/C are broadcasts from [step][ld] when varying, else per-lane vectors [state][W].
-  template <int NP, bool BV, bool CV>
+  // Small: every |dt*A2| < 128, so the exp needs no range test.
+  template <int NP, bool BV, bool CV, bool Small>
   static void pass(int64_t lc, const float* dt, const float* dtu, const float* A2, const float* Bs,
                    const float* Cs, int64_t ld, float* st, float* y, bool first) {
     T x[NP];
@@ -58,7 +69,8 @@ struct SelectiveScan {
       T y0 = first ? V::zero() : V::load(y + l * W), y1 = V::zero();
 #pragma GCC unroll 16
       for (int i = 0; i < NP; ++i) {
-        const T dA = V::exp2_mul(d, V::load(A2 + i * W));
+        const T a = V::load(A2 + i * W);
+        const T dA = Small ? V::exp2_mul_small(d, a) : V::exp2_mul(d, a);
         const T b = BV ? V::set1(Bs[l * ld + i]) : V::load(Bs + i * W);
         x[i] = V::fmadd(dA, x[i], V::mul(du, b));
         const T c = CV ? V::set1(Cs[l * ld + i]) : V::load(Cs + i * W);
@@ -72,9 +84,14 @@ struct SelectiveScan {
 
   using PassFn = void (*)(int64_t, const float*, const float*, const float*, const float*, const float*, int64_t,
                           float*, float*, bool);
-  template <int NP>
+  template <int NP, bool Small>
   static PassFn pick(bool bv, bool cv) {
-    return bv ? (cv ? pass<NP, true, true> : pass<NP, true, false>) : (cv ? pass<NP, false, true> : pass<NP, false, false>);
+    return bv ? (cv ? pass<NP, true, true, Small> : pass<NP, true, false, Small>)
+              : (cv ? pass<NP, false, true, Small> : pass<NP, false, false, Small>);
+  }
+  template <int NP>
+  static PassFn pick(bool bv, bool cv, bool small) {
+    return small ? pick<NP, true>(bv, cv) : pick<NP, false>(bv, cv);
   }
 
   // d[i*ds + j] = s[j*ss + i] for i < ni, j < nj: register block transposes plus edges.
@@ -107,9 +124,11 @@ struct SelectiveScan {
 
   // src [lc][W] -> rows base + w*rstride (w < nw), through tmp [nw][pitch].
   static void store_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, const float* src,
-                          float* tmp) {
+                          float* tmp, bool stream) {
     transpose(src, W, tmp, pitch(lc), nw, lc);
-    for (int64_t w = 0; w < nw; ++w) write_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
+    for (int64_t w = 0; w < nw; ++w)
+      if (stream) stream_floats<V>(tmp + w * pitch(lc), t.ptr<float>() + base + w * rstride, lc);
+      else write_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
   }
 
   // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
@@ -121,19 +140,25 @@ struct SelectiveScan {
     load_lanes(p.delta, sq.batch * p.delta.stride[0] + c0 * p.delta.stride[1] + pos, p.delta.stride[1], nw, lc,
                S.tmp.data(), S.dt.data());
     const T bias = V::load(&S.bias[k * W]);
+    T dmax = V::zero();
     for (int64_t l = 0; l < lc; ++l) {
       T d = V::add(V::load(&S.dt[l * W]), bias);
       if (p.softplus) d = vsoftplus<V>(d);
+      dmax = V::max(dmax, V::abs(d));  // a NaN may be dropped: it gives NaN on either path
       V::store(&S.dt[l * W], d);
       V::store(&S.dtu[l * W], V::mul(d, V::load(&S.u[l * W])));
     }
+    float lanes[W], dm = 0.f;
+    V::store(lanes, dmax);
+    for (int w = 0; w < W; ++w) dm = lanes[w] > dm ? lanes[w] : dm;
+    const bool small = dm * S.amax[k] < 128.f;  // false for inf
 
     const int64_t Np = s.Np;
     float* st = &S.state[k * Np * W];
     const float* A2 = &S.A2[k * Np * W];
     for (int64_t n0 = 0; n0 < Np;) {
       const int np = Np - n0 >= P ? P : 4;
-      const PassFn f = np == P ? pick<P>(p.B_varying, p.C_varying) : pick<4>(p.B_varying, p.C_varying);
+      const PassFn f = np == P ? pick<P>(p.B_varying, p.C_varying, small) : pick<4>(p.B_varying, p.C_varying, small);
       const float* Bs = p.B_varying ? &S.Bt[n0] : &S.Bc[(k * Np + n0) * W];
       const float* Cs = p.C_varying ? &S.Ct[n0] : &S.Cc[(k * Np + n0) * W];
       f(lc, S.dt.data(), S.dtu.data(), A2 + n0 * W, Bs, Cs, Np, st + n0 * W, S.y.data(), n0 == 0);
@@ -151,7 +176,7 @@ struct SelectiveScan {
       V::store(&S.y[l * W], o);
     }
     store_lanes(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc, S.y.data(),
-                S.tmp.data());
+                S.tmp.data(), s.stream);
   }
 
   // Asks for rows base + w*rstride (w < nw), lc elements each, to come into the cache
@@ -164,11 +189,12 @@ struct SelectiveScan {
       for (int64_t b = 0; b < lc * esz; b += 64) __builtin_prefetch(p0 + w * rstride * esz + b, Write, 2);
   }
 
-  static void prefetch_block(const SelectiveScanParams& p, const SsmSequence& sq, int64_t c0, int64_t nw, int64_t pos,
-                             int64_t lc) {
+  static void prefetch_block(const SelectiveScanParams& p, const Shape& s, const SsmSequence& sq, int64_t c0, int64_t nw,
+                             int64_t pos, int64_t lc) {
     for (const TensorView* t : {&p.u, &p.delta, &p.z})
       if (t->data) prefetch_rows<0>(*t, sq.batch * t->stride[0] + c0 * t->stride[1] + pos, t->stride[1], nw, lc);
-    prefetch_rows<1>(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc);
+    if (!s.stream)
+      prefetch_rows<1>(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc);
   }
 
   // One varying B or C slice [N][lc] -> dst [lc][Np] (padding columns stay 0).
@@ -188,6 +214,7 @@ struct SelectiveScan {
     S.A2.reset(nb * Np * W);
     S.D.reset(nb * W);
     S.bias.reset(nb * W);
+    S.amax.reset(nb);
     if (!p.B_varying) S.Bc.reset(nb * Np * W);
     if (!p.C_varying) S.Cc.reset(nb * Np * W);
     for (int64_t k = 0; k < nb; ++k) {
@@ -199,6 +226,8 @@ struct SelectiveScan {
         for (int64_t n = 0; n < N; ++n) {
           const int64_t at = (k * Np + n) * W + w;
           S.A2[at] = p.A.ptr<float>()[c * p.A.stride[0] + n] * kLog2e;
+          const float a = S.A2[at] < 0.f ? -S.A2[at] : S.A2[at];
+          if (a > S.amax[k]) S.amax[k] = a;
           if (p.initial_state.data)
             S.state[at] = p.initial_state.ptr<float>()[sq.slot * p.initial_state.stride[0] +
                                                        c * p.initial_state.stride[1] + n];
@@ -213,9 +242,9 @@ struct SelectiveScan {
       if (p.C_varying) transpose_bc(p.C, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Ct.data());
       for (int64_t k = 0; k < nb; ++k) {
         const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
-        if (k + 1 < nb) prefetch_block(p, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc);
+        if (k + 1 < nb) prefetch_block(p, s, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc);
         else if (l0 + s.Lc < sq.len)
-          prefetch_block(p, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W), sq.start + l0 + s.Lc,
+          prefetch_block(p, s, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W), sq.start + l0 + s.Lc,
                          imin(s.Lc, sq.len - l0 - s.Lc));
         block(p, s, S, sq, k, c0, nw, l0, lc);
       }
@@ -247,6 +276,7 @@ struct SelectiveScan {
       run_group(p, s, S, p.seqs[size_t(seq)], g, (i % s.nblk) % s.bpg, j - i);
       i = j;
     }
+    if (s.stream) V::stream_fence();
   }
 };
 

@@ -19,6 +19,8 @@ struct VecAvx2 {
   static T set1(float v) { return _mm256_set1_ps(v); }
   static T load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void stream(float* p, T v) { _mm256_stream_ps(p, v); }  // p aligned to the vector
+  static void stream_fence() { _mm_sfence(); }
   static __m256i tail(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
@@ -46,6 +48,11 @@ struct VecAvx2 {
     T x = _mm256_mul_ps(a, b);
     x = _mm256_max_ps(_mm256_set1_ps(-150.f), x);  // operand order keeps NaN
     x = _mm256_min_ps(_mm256_set1_ps(128.f), x);
+    return exp2_clamped(x);
+  }
+  // |a*b| < 128 (or NaN) only, where the clamps above change nothing.
+  static T exp2_mul_small(T a, T b) { return exp2_clamped(_mm256_mul_ps(a, b)); }
+  static T exp2_clamped(T x) {
     const T k = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const T r = _mm256_sub_ps(x, k);
     T p = _mm256_set1_ps(1.5252733e-5f);

@@ -18,20 +18,28 @@ alignas(64) inline constexpr float kExp2Table[16] = {
 // 2^(a*b) = 2^n * 2^(j/16) * 2^r: k = a*b rounded to 1/16 by adding 1.5*2^19 (the low
 // four mantissa bits of the sum are j, which vperm reads directly), |r| <= 1/32, and a
 // cubic for 2^r - 1 (truncation 1e-8, so about 1 ulp overall); vscalef applies 2^floor(k).
-// Lanes with |k| >= 160 keep the table value, so vscalef alone decides: 0 for
-// large negative, inf for large positive, NaN for NaN; huge |a*b| cannot reach the
-// polynomial. A is pre-scaled by log2(e) by the callers instead of scaling here.
-#define SUBQ_EXP2_BODY(P, lookup, mask_t)                                                    \
-  const auto shift = P##_set1_ps(0x1.8p19f);                                                 \
-  const auto s = P##_fmadd_ps(a, b, shift);                                                  \
-  const auto k = P##_sub_ps(s, shift);                                                       \
-  const auto r = P##_fmsub_ps(a, b, k);                                                      \
-  const mask_t ok = P##_cmp_ps_mask(abs(k), P##_set1_ps(160.f), _CMP_LT_OQ);                 \
-  const auto t = lookup;                                                                     \
-  auto q = P##_fmadd_ps(P##_set1_ps(0.0555041087f), r, P##_set1_ps(0.240226507f));           \
-  q = P##_fmadd_ps(q, r, P##_set1_ps(0.693147181f));                                         \
-  q = P##_mul_ps(q, r);                                                                      \
+// A is pre-scaled by log2(e) by the callers instead of scaling here.
+#define SUBQ_EXP2_CORE(P, lookup)                                                  \
+  const auto shift = P##_set1_ps(0x1.8p19f);                                       \
+  const auto s = P##_fmadd_ps(a, b, shift);                                        \
+  const auto k = P##_sub_ps(s, shift);                                             \
+  const auto r = P##_fmsub_ps(a, b, k);                                            \
+  const auto t = lookup;                                                           \
+  auto q = P##_fmadd_ps(P##_set1_ps(0.0555041087f), r, P##_set1_ps(0.240226507f)); \
+  q = P##_fmadd_ps(q, r, P##_set1_ps(0.693147181f));                               \
+  q = P##_mul_ps(q, r);
+// Any a*b: lanes with |k| >= 160 keep the table value, so vscalef alone decides: 0
+// for large negative, inf for large positive, NaN for NaN; huge |a*b| cannot reach
+// the polynomial.
+#define SUBQ_EXP2_BODY(P, lookup, mask_t)                                    \
+  SUBQ_EXP2_CORE(P, lookup)                                                  \
+  const mask_t ok = P##_cmp_ps_mask(abs(k), P##_set1_ps(160.f), _CMP_LT_OQ); \
   return P##_scalef_ps(P##_mask_fmadd_ps(t, ok, q, t), k);
+// |a*b| < 128 (or NaN) only, where the range test above always passes: the same bits
+// without it.
+#define SUBQ_EXP2_SMALL_BODY(P, lookup) \
+  SUBQ_EXP2_CORE(P, lookup)             \
+  return P##_scalef_ps(P##_fmadd_ps(t, q, t), k);
 
 struct VecZmm {
   using T = __m512;
@@ -45,6 +53,8 @@ struct VecZmm {
   static T set1(float v) { return _mm512_set1_ps(v); }
   static T load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
+  static void stream(float* p, T v) { _mm512_stream_ps(p, v); }  // p aligned to the vector
+  static void stream_fence() { _mm_sfence(); }
   static __mmask16 tail(int n) { return __mmask16((1u << n) - 1); }
   static T load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(tail(n), p); }
   static void store_n(float* p, T v, int n) { _mm512_mask_storeu_ps(p, tail(n), v); }
@@ -60,6 +70,9 @@ struct VecZmm {
   static T exp2_mul(T a, T b) {
     SUBQ_EXP2_BODY(_mm512, _mm512_permutexvar_ps(_mm512_castps_si512(s), _mm512_load_ps(kExp2Table)), __mmask16)
   }
+  static T exp2_mul_small(T a, T b) {
+    SUBQ_EXP2_SMALL_BODY(_mm512, _mm512_permutexvar_ps(_mm512_castps_si512(s), _mm512_load_ps(kExp2Table)))
+  }
 };
 
 struct VecYmm {
@@ -74,6 +87,8 @@ struct VecYmm {
   static T set1(float v) { return _mm256_set1_ps(v); }
   static T load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
+  static void stream(float* p, T v) { _mm256_stream_ps(p, v); }  // p aligned to the vector
+  static void stream_fence() { _mm_sfence(); }
   static __mmask8 tail(int n) { return __mmask8((1u << n) - 1); }
   static T load_n(const float* p, int n) { return _mm256_maskz_loadu_ps(tail(n), p); }
   static void store_n(float* p, T v, int n) { _mm256_mask_storeu_ps(p, tail(n), v); }
@@ -97,8 +112,14 @@ struct VecYmm {
                                           _mm256_load_ps(kExp2Table + 8)),
                    __mmask8)
   }
+  static T exp2_mul_small(T a, T b) {
+    SUBQ_EXP2_SMALL_BODY(_mm256, _mm256_permutex2var_ps(_mm256_load_ps(kExp2Table), _mm256_castps_si256(s),
+                                                        _mm256_load_ps(kExp2Table + 8)))
+  }
 };
 
+#undef SUBQ_EXP2_SMALL_BODY
 #undef SUBQ_EXP2_BODY
+#undef SUBQ_EXP2_CORE
 
 }  // namespace subq::cpu

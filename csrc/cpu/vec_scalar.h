@@ -19,6 +19,8 @@ struct VecScalar {
   static T set1(float v) { return v; }
   static T load(const float* p) { return *p; }
   static void store(float* p, T v) { *p = v; }
+  static void stream(float* p, T v) { *p = v; }  // p aligned to the vector
+  static void stream_fence() {}
   static T load_n(const float* p, int n) { return n > 0 ? *p : 0.f; }
   static void store_n(float* p, T v, int n) { if (n > 0) *p = v; }
   static T add(T a, T b) { return a + b; }
@@ -32,6 +34,7 @@ struct VecScalar {
   static float reduce_add(T a) { return a; }
   // 2^(a*b)
   static T exp2_mul(T a, T b) { return std::exp2(a * b); }
+  static T exp2_mul_small(T a, T b) { return exp2_mul(a, b); }
 };
 
 }  // namespace subq::cpu
