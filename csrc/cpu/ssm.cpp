@@ -17,7 +17,7 @@
 namespace subq::cpu {
 
 const SsmKernels& ssm_kernels_scalar() {
-  static const SsmKernels k{"scalar", SelectiveScan<VecScalar>::run, StateUpdate<VecScalar>::run,
+  static const SsmKernels k{SelectiveScan<VecScalar>::run, StateUpdate<VecScalar>::run,
                             Conv1d<VecScalar>::run};
   return k;
 }

@@ -7,7 +7,7 @@
 namespace subq::cpu {
 
 const SsmKernels& ssm_kernels_avx2() {
-  static const SsmKernels k{"avx2", SelectiveScan<VecAvx2>::run, StateUpdate<VecAvx2>::run, Conv1d<VecAvx2>::run};
+  static const SsmKernels k{SelectiveScan<VecAvx2>::run, StateUpdate<VecAvx2>::run, Conv1d<VecAvx2>::run};
   return k;
 }
 

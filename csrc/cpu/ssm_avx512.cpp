@@ -7,12 +7,12 @@
 namespace subq::cpu {
 
 const SsmKernels& ssm_kernels_zmm() {
-  static const SsmKernels k{"zmm", SelectiveScan<VecZmm>::run, StateUpdate<VecZmm>::run, Conv1d<VecZmm>::run};
+  static const SsmKernels k{SelectiveScan<VecZmm>::run, StateUpdate<VecZmm>::run, Conv1d<VecZmm>::run};
   return k;
 }
 
 const SsmKernels& ssm_kernels_ymm() {
-  static const SsmKernels k{"ymm", SelectiveScan<VecYmm>::run, StateUpdate<VecYmm>::run, Conv1d<VecYmm>::run};
+  static const SsmKernels k{SelectiveScan<VecYmm>::run, StateUpdate<VecYmm>::run, Conv1d<VecYmm>::run};
   return k;
 }
 

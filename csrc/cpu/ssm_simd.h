@@ -6,7 +6,6 @@
 namespace subq::cpu {
 
 struct SsmKernels {
-  const char* name;
   // Each runs share t of n of the work (static split; results do not depend on n).
   void (*scan)(const SelectiveScanParams&, int t, int n);
   void (*update)(const StateUpdateParams&, int t, int n);
