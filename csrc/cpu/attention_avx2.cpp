@@ -2,30 +2,16 @@
 #include <immintrin.h>
 
 #include "attention_simd.h"
+#include "vec_avx2.h"
 
 namespace subq::cpu {
 namespace {
 
-struct Avx2 {
-  using T = __m256;
-  static constexpr int W = 8, Q = 3, KR = 4, DR = 4;
-  static T load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, T a) { _mm256_storeu_ps(p, a); }
-  static T set1(float x) { return _mm256_set1_ps(x); }
-  static T zero() { return _mm256_setzero_ps(); }
-  static T fma(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
-  static T add(T a, T b) { return _mm256_add_ps(a, b); }
-  static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
-  static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
-  static T div(T a, T b) { return _mm256_div_ps(a, b); }
-  static T max(T a, T b) { return _mm256_max_ps(a, b); }
-  static T min(T a, T b) { return _mm256_min_ps(a, b); }
-  static T abs(T a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
-  static T copysign(T mag, T sgn) {
-    return _mm256_or_ps(mag, _mm256_and_ps(_mm256_set1_ps(-0.0f), sgn));
-  }
-  // 2^x for x <= 0 (and up to 2^26) without scalef: 2^floor(x) is built in the exponent
-  // bits. Below -127 the result is 0; max(-127, x) keeps a NaN x.
+// The shared AVX2 vector type plus the attention tile shape and the softmax exp2:
+// 2^x for x <= 0 (and up to 2^26) without scalef: 2^floor(x) is built in the exponent
+// bits. Below -127 the result is 0; max(-127, x) keeps a NaN x.
+struct Avx2 : VecAvx2 {
+  static constexpr int Q = 3, KR = 4, DR = 4;
   static T exp2(T x) {
     x = _mm256_max_ps(_mm256_set1_ps(-127.0f), x);
     const T n = _mm256_round_ps(x, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);

@@ -2,10 +2,10 @@
 // ISA files to instantiate. Included only by *_avx2.cpp / *_avx512.cpp; everything here
 // has internal linkage so the differently-compiled copies never meet at link time.
 //
-// V provides: T (the register type), W (lanes), Q (query vectors per tile, tile_q = Q*W),
-// KR (keys per Q.K^T micro-tile), DR (value columns per P.V micro-tile), and load, store,
-// set1, zero, fma(a, b, c) = a*b + c, add, sub, mul, div, max, min, abs, copysign (of a
-// non-negative magnitude), exp2. Micro-tiles are KR x Q and DR x Q accumulators: with 32
+// V is one of the shared vector types (vec_avx512.h, vec_avx2.h: T, W, load, store, set1,
+// zero, fmadd, add, sub, mul, max, min, abs, copysign) plus the attention tile shape: Q
+// (query vectors per tile, tile_q = Q*W), KR (keys per Q.K^T micro-tile), DR (value
+// columns per P.V micro-tile), and exp2(x) for x <= 0 (any finite x). Micro-tiles are KR x Q and DR x Q accumulators: with 32
 // registers about 24 of them, leaving room for the Q (or P) operands and a broadcast.
 // Every lane (query) goes through the same operations in the same order whatever W and
 // Q are, so all widths give bit-identical results.
@@ -26,11 +26,11 @@ constexpr float kExp2C1 = 6.931512952e-01f, kExp2C2 = 2.401644588e-01f, kExp2C3 
 template <class V>
 inline typename V::T exp2_poly(typename V::T f) {
   using T = typename V::T;
-  T p = V::fma(V::set1(kExp2C5), f, V::set1(kExp2C4));
-  p = V::fma(p, f, V::set1(kExp2C3));
-  p = V::fma(p, f, V::set1(kExp2C2));
-  p = V::fma(p, f, V::set1(kExp2C1));
-  return V::fma(p, f, V::set1(1.0f));
+  T p = V::fmadd(V::set1(kExp2C5), f, V::set1(kExp2C4));
+  p = V::fmadd(p, f, V::set1(kExp2C3));
+  p = V::fmadd(p, f, V::set1(kExp2C2));
+  p = V::fmadd(p, f, V::set1(kExp2C1));
+  return V::fmadd(p, f, V::set1(1.0f));
 }
 
 // ---- The matrix products, one micro-kernel: R rows x Q query vectors of accumulators,
@@ -62,7 +62,7 @@ inline void micro(const float* b, int64_t n, const float* a, int64_t as, float* 
     for (int r = 0; r < R; ++r) {
       const T ab = V::set1(L == Layout::Inner ? a[r * as + i] : a[i * as + r]);
 #pragma GCC unroll 8
-      for (int c = 0; c < Q; ++c) acc[r][c] = V::fma(ab, q[c], acc[r][c]);
+      for (int c = 0; c < Q; ++c) acc[r][c] = V::fmadd(ab, q[c], acc[r][c]);
     }
   }
 #pragma GCC unroll 8
@@ -148,7 +148,7 @@ void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
     const T a = V::exp2(V::sub(V::load(m + c * W), mx[c]));
     V::store(alpha + c * W, a);
     V::store(m + c * W, mx[c]);
-    V::store(l + c * W, V::fma(V::load(l + c * W), a, sum[c]));
+    V::store(l + c * W, V::fmadd(V::load(l + c * W), a, sum[c]));
   }
 }
 

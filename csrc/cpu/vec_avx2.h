@@ -32,7 +32,9 @@ struct VecAvx2 {
   static T div(T a, T b) { return _mm256_div_ps(a, b); }
   static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T min(T a, T b) { return _mm256_min_ps(a, b); }
   static T abs(T a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), a); }
+  static T copysign(T mag, T sgn) { return _mm256_or_ps(mag, _mm256_and_ps(_mm256_set1_ps(-0.f), sgn)); }
   static T select_gt(T a, T b, T x, T y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
   static float reduce_add(T a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));

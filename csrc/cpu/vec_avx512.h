@@ -1,7 +1,7 @@
 // AVX-512 vectors for the templated CPU kernels: 16 lanes in zmm, and 8 lanes in ymm
 // with the AVX-512VL instructions (32 registers, masks, vscalefps, two-table vpermt2ps).
-// Which form is faster depends on the CPU (FMA ports, frequency licences): ssm.cpp
-// measures it once (on this Xeon the zmm scan was 10-20% faster).
+// Which form is faster depends on the CPU (FMA ports, frequency licences):
+// vector_width.h decides. The state-space and attention kernels share these types.
 // Include only from files compiled with AVX-512 flags (*_avx512.cpp).
 #pragma once
 #include <immintrin.h>
@@ -64,7 +64,9 @@ struct VecZmm {
   static T div(T a, T b) { return _mm512_div_ps(a, b); }
   static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
   static T max(T a, T b) { return _mm512_max_ps(a, b); }
+  static T min(T a, T b) { return _mm512_min_ps(a, b); }
   static T abs(T a) { return _mm512_abs_ps(a); }
+  static T copysign(T mag, T sgn) { return _mm512_or_ps(mag, _mm512_and_ps(_mm512_set1_ps(-0.0f), sgn)); }
   static T select_gt(T a, T b, T x, T y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
   static float reduce_add(T a) { return _mm512_reduce_add_ps(a); }
   static T exp2_mul(T a, T b) {
@@ -98,7 +100,9 @@ struct VecYmm {
   static T div(T a, T b) { return _mm256_div_ps(a, b); }
   static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T max(T a, T b) { return _mm256_max_ps(a, b); }
+  static T min(T a, T b) { return _mm256_min_ps(a, b); }
   static T abs(T a) { return _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(a), _mm256_set1_epi32(0x7fffffff))); }
+  static T copysign(T mag, T sgn) { return _mm256_or_ps(mag, _mm256_and_ps(_mm256_set1_ps(-0.0f), sgn)); }
   static T select_gt(T a, T b, T x, T y) { return _mm256_mask_blend_ps(_mm256_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
   static float reduce_add(T a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));

@@ -29,7 +29,9 @@ struct VecScalar {
   static T div(T a, T b) { return a / b; }
   static T fmadd(T a, T b, T c) { return std::fma(a, b, c); }
   static T max(T a, T b) { return a > b ? a : b; }  // a NaN b gives b, as maxps
+  static T min(T a, T b) { return a < b ? a : b; }  // a NaN b gives b, as minps
   static T abs(T a) { return std::fabs(a); }
+  static T copysign(T mag, T sgn) { return std::copysign(mag, sgn); }
   static T select_gt(T a, T b, T x, T y) { return a > b ? x : y; }
   static float reduce_add(T a) { return a; }
   // 2^(a*b)
