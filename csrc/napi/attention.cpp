@@ -22,12 +22,7 @@ static AttentionOptions parse_options(const Napi::Value& v) {
     opt.window_left = to_int(a.Get(0u), "options.window[0]");
     opt.window_right = to_int(a.Get(1u), "options.window[1]");
   }
-  std::string layout;
-  if (opt_string(obj, "layout", o, &layout)) {
-    if (layout == "bhnd") opt.layout = Layout::BHND;
-    else if (layout == "bnhd") opt.layout = Layout::BNHD;
-    else range_error("options.layout must be 'bhnd' or 'bnhd', got '" + layout + "'");
-  }
+  opt.layout = opt_layout(obj, o);
   return opt;
 }
 

@@ -5,12 +5,6 @@
 
 namespace subq::napi {
 
-static int threads_arg(const Napi::CallbackInfo& info) {
-  int64_t t = to_int(info[0], "threads");
-  if (t < 1 || t > 1024) range_error("threads must be in [1, 1024], got " + std::to_string(t));
-  return int(t);
-}
-
 static double seconds_arg(const Napi::Value& v) {
   double s = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.5;
   return s > 0 && s < 60 ? s : 0.5;
@@ -19,14 +13,14 @@ static double seconds_arg(const Napi::Value& v) {
 SUBQ_EXPORTS(bench) {
   exports.Set("fmaPeak", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     try {
-      return Napi::Number::New(info.Env(), cpu::fma_peak_gflops(threads_arg(info), seconds_arg(info[1])));
+      return Napi::Number::New(info.Env(), cpu::fma_peak_gflops(to_threads(info[0]), seconds_arg(info[1])));
     } catch (const Error& e) {
       throw_js(info.Env(), e);
     }
   }));
   exports.Set("copyBandwidth", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
     try {
-      return Napi::Number::New(info.Env(), cpu::copy_bandwidth_gbs(threads_arg(info), 64.0 * (1 << 20),
+      return Napi::Number::New(info.Env(), cpu::copy_bandwidth_gbs(to_threads(info[0]), 64.0 * (1 << 20),
                                                                    seconds_arg(info[1])));
     } catch (const Error& e) {
       throw_js(info.Env(), e);

@@ -56,9 +56,7 @@ static Napi::Value backend_info(const Napi::CallbackInfo& info) {
 
 static Napi::Value set_num_threads(const Napi::CallbackInfo& info) {
   try {
-    int64_t n = to_int(info[0], "threads");
-    if (n < 1 || n > 1024) range_error("threads must be in [1, 1024], got " + std::to_string(n));
-    ThreadPool::instance().set_num_threads(int(n));
+    ThreadPool::instance().set_num_threads(to_threads(info[0]));
   } catch (const Error& e) {
     throw_js(info.Env(), e);
   }

@@ -36,6 +36,19 @@ int64_t to_int(const Napi::Value& v, const std::string& name) {
   return int64_t(d);
 }
 
+int to_threads(const Napi::Value& v) {
+  const int64_t n = to_int(v, "threads");
+  if (n < 1 || n > 1024) range_error("threads must be in [1, 1024], got " + std::to_string(n));
+  return int(n);
+}
+
+Layout opt_layout(const Napi::Object& o, const std::string& owner) {
+  std::string s;
+  if (!opt_string(o, "layout", owner, &s) || s == "bhnd") return Layout::BHND;
+  if (s == "bnhd") return Layout::BNHD;
+  range_error(owner + ".layout must be 'bhnd' or 'bnhd', got '" + s + "'");
+}
+
 static napi_typedarray_type array_type(DType t) {
   switch (t) {
     case DType::F32: return napi_float32_array;

@@ -7,6 +7,7 @@
 
 #include "../core/error.h"
 #include "../core/tensor.h"
+#include "../ops/attention.h"
 
 namespace subq::napi {
 
@@ -27,6 +28,10 @@ bool opt_number(const Napi::Object& o, const char* key, const std::string& owner
 bool opt_int(const Napi::Object& o, const char* key, const std::string& owner, int64_t* out);
 bool opt_string(const Napi::Object& o, const char* key, const std::string& owner, std::string* out);
 int64_t to_int(const Napi::Value& v, const std::string& name);
+// A thread count in [1, 1024].
+int to_threads(const Napi::Value& v);
+// owner.layout: 'bhnd' (default) or 'bnhd'.
+Layout opt_layout(const Napi::Object& o, const std::string& owner);
 
 // Throws the JS error class that matches e.kind().
 [[noreturn]] void throw_js(Napi::Env env, const Error& e);

@@ -13,14 +13,7 @@ static Napi::Value merge_states(const Napi::CallbackInfo& info, bool async) {
     TensorView o2 = to_view(info[2], "o2"), lse2 = to_view(info[3], "lse2");
     const std::string o = "options";
     Napi::Object opts = as_object(info[4], o);
-    Layout layout = Layout::BHND;
-    std::string name;
-    if (opt_string(opts, "layout", o, &name)) {
-      if (name == "bhnd") layout = Layout::BHND;
-      else if (name == "bnhd") layout = Layout::BNHD;
-      else range_error("options.layout must be 'bhnd' or 'bnhd', got '" + name + "'");
-    }
-    MergeParams p = merge_prepare(o1, lse1, o2, lse2, layout);
+    MergeParams p = merge_prepare(o1, lse1, o2, lse2, opt_layout(opts, o));
 
     Napi::Value out_js = opts.Get("out");
     TensorView out, lse;
