@@ -3,6 +3,7 @@
 import { attentionSync, Tensor, type FloatDType } from '../../lib';
 import { attentionRef } from '../../test/reference/attention';
 import type { BenchCase, CaseRun, Family } from '../suite';
+import { random, relError } from '../data';
 import { loadOrt, mhaModel } from '../peers/onnx';
 
 interface Shape {
@@ -12,16 +13,6 @@ interface Shape {
   D: number;
   causal: boolean;
   dtype: FloatDType;
-}
-
-function random(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = s / 2147483648 - 1;
-  }
-  return a;
 }
 
 // Useful FLOPs: 2 per multiply-add in Q.K^T and in P.V over the visible pairs.
@@ -36,17 +27,8 @@ function sampledError(s: Shape, q: Float32Array, k: Float32Array, v: Float32Arra
   const rows = Array.from({ length: 12 }, (_, j) => Math.round((j * (s.N - 1)) / 11));
   const dims = { B: s.B, Hq: s.H, Hkv: s.H, Nq: s.N, Nk: s.N, D: s.D, Dv: s.D };
   const ref = attentionRef(q, k, v, dims, { causal: s.causal, rows });
-  let err = 0, scale = 0;
-  for (let h = 0; h < s.H; h++)
-    for (const i of rows) {
-      const g = got(h, i);
-      for (let d = 0; d < s.D; d++) {
-        const e = ref.out[(h * s.N + i) * s.D + d];
-        scale = Math.max(scale, Math.abs(e));
-        err = Math.max(err, Math.abs(g[d] - e));
-      }
-    }
-  return err / scale;
+  const row = (h: number, i: number) => ref.out.subarray((h * s.N + i) * s.D, (h * s.N + i + 1) * s.D);
+  return relError(Array.from({ length: s.H }, (_, h) => rows.map((i) => [got(h, i), row(h, i)] as const)).flat());
 }
 
 function label(s: Shape): string {

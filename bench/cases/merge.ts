@@ -4,16 +4,7 @@
 import { mergeAttentionStatesSync, Tensor } from '../../lib';
 import { mergeRef } from '../../test/reference/merge';
 import type { BenchCase, Family } from '../suite';
-
-function random(n: number, seed: number, scale = 1): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = (s / 2147483648 - 1) * scale;
-  }
-  return a;
-}
+import { random, relError } from '../data';
 
 function mergeCase(B: number, H: number, N: number, D: number): BenchCase {
   return {
@@ -26,21 +17,15 @@ function mergeCase(B: number, H: number, N: number, D: number): BenchCase {
       const rows = B * H * N;
       const o1 = new Tensor('float32', random(rows * D, 1), [B, H, N, D]);
       const o2 = new Tensor('float32', random(rows * D, 2), [B, H, N, D]);
-      const lse1 = new Tensor('float32', random(rows, 3, 8), [B, H, N]);
-      const lse2 = new Tensor('float32', random(rows, 4, 8), [B, H, N]);
+      const lse1 = new Tensor('float32', random(rows, 3, -8, 8), [B, H, N]);
+      const lse2 = new Tensor('float32', random(rows, 4, -8, 8), [B, H, N]);
       const out = Tensor.zeros('float32', [B, H, N, D]);
       return {
         run: () => mergeAttentionStatesSync(o1, lse1, o2, lse2, { out }),
         work: { bytes: 4 * (3 * rows * D + 3 * rows) },
         error: () => {
           const ref = mergeRef(o1.data as Float32Array, lse1.data as Float32Array, o2.data as Float32Array, lse2.data as Float32Array, D);
-          let err = 0, scale = 0;
-          const got = out.data as Float32Array;
-          for (let i = 0; i < got.length; i++) {
-            scale = Math.max(scale, Math.abs(ref.out[i]));
-            err = Math.max(err, Math.abs(got[i] - ref.out[i]));
-          }
-          return err / scale;
+          return relError([[out.data as Float32Array, ref.out]]);
         },
       };
     },

@@ -7,31 +7,13 @@
 import { causalConv1dSync, selectiveScanSync, selectiveStateUpdateSync, Tensor } from '../../lib';
 import { conv1dRef, selectiveScanRef, stateUpdateRef } from '../../test/reference/ssm';
 import type { BenchCase, Family } from '../suite';
-
-function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = lo + (s / 4294967296) * (hi - lo);
-  }
-  return a;
-}
+import { random, relError } from '../data';
 
 const f32 = (v: Float32Array, shape: number[]) => new Tensor('float32', v, shape);
 
 // Max |got - ref| over the rows of a few channels, relative to their scale.
-function relErr(got: (c: number) => ArrayLike<number>, ref: (c: number) => ArrayLike<number>, channels: number[]): number {
-  let err = 0, scale = 0;
-  for (const c of channels) {
-    const g = got(c), r = ref(c);
-    for (let i = 0; i < r.length; i++) {
-      scale = Math.max(scale, Math.abs(r[i]));
-      err = Math.max(err, Math.abs(g[i] - r[i]));
-    }
-  }
-  return err / scale;
-}
+const relErr = (got: (c: number) => ArrayLike<number>, ref: (c: number) => ArrayLike<number>, channels: number[]) =>
+  relError(channels.map((c) => [got(c), ref(c)] as const));
 
 function scanCase(b: number, L: number, N = 16): BenchCase {
   const d = 1536;
