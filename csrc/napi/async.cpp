@@ -86,4 +86,14 @@ Napi::Value run_op(Napi::Env env, bool async, OpCall call) {
   return p;
 }
 
+decltype(OpCall::result) result_pair(size_t i, size_t j, bool both, const char* first, const char* second) {
+  return [=](Napi::Env env, const std::vector<Napi::Value>& kept) -> Napi::Value {
+    if (!both) return kept[i];
+    Napi::Object r = Napi::Object::New(env);
+    r.Set(first, kept[i]);
+    r.Set(second, kept[j]);
+    return r;
+  };
+}
+
 }  // namespace subq::napi

@@ -19,6 +19,10 @@ struct OpCall {
 
 Napi::Value run_op(Napi::Env env, bool async, OpCall call);
 
+// An OpCall::result that returns kept[i] alone, or {first: kept[i], second: kept[j]}
+// when `both`.
+decltype(OpCall::result) result_pair(size_t i, size_t j, bool both, const char* first, const char* second);
+
 // Wraps a binding body so core errors become JS errors (thrown, or a rejected
 // Promise for async calls).
 template <class F>

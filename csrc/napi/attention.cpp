@@ -36,33 +36,22 @@ static Napi::Value attention(const Napi::CallbackInfo& info, bool async) {
     OpCall call;
     call.keep_alive = {info[0], info[1], info[2]};
     Napi::Object opts = as_object(info[3], "options");
-    Napi::Value out_js = opts.Get("out");
+    int64_t s[4];
+    attention_out_shape(p, s);
     TensorView out;
-    if (out_js.IsUndefined()) {
-      int64_t s[4];
-      attention_out_shape(p, s);
-      out_js = new_tensor(env, p.q.device, p.q.dtype, s, 4, &out);
-    } else {
-      out = to_view(out_js, "options.out");
-    }
+    Napi::Value out_js = out_or_new(env, opts, p.q.device, p.q.dtype, s, 4, &out);
     TensorView lse;
     Napi::Value lse_js = env.Undefined();
     if (opt.return_lse) {
-      int64_t s[3];
-      attention_lse_shape(p, s);
-      lse_js = new_tensor(env, p.q.device, DType::F32, s, 3, &lse);
+      int64_t l[3];
+      attention_lse_shape(p, l);
+      lse_js = new_tensor(env, p.q.device, DType::F32, l, 3, &lse);
     }
     attention_bind_outputs(p, out, opt.return_lse ? &lse : nullptr);
     call.keep_alive.push_back(out_js);  // [3]
     call.keep_alive.push_back(lse_js);  // [4]
     call.work = [p] { attention_run(p); };
-    call.result = [with_lse = opt.return_lse](Napi::Env env, const std::vector<Napi::Value>& kept) -> Napi::Value {
-      if (!with_lse) return kept[3];
-      Napi::Object r = Napi::Object::New(env);
-      r.Set("out", kept[3]);
-      r.Set("lse", kept[4]);
-      return r;
-    };
+    call.result = result_pair(3, 4, opt.return_lse, "out", "lse");
     return run_op(env, async, std::move(call));
   });
 }

@@ -213,6 +213,14 @@ Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t
   return o;
 }
 
+Napi::Value out_or_new(Napi::Env env, const Napi::Object& options, Device device, DType dtype, const int64_t* shape,
+                       int ndim, TensorView* view) {
+  Napi::Value out = options.Get("out");
+  if (out.IsUndefined() || out.IsNull()) return new_tensor(env, device, dtype, shape, ndim, view);
+  *view = to_view(out, "options.out");
+  return out;
+}
+
 Napi::Object as_object(const Napi::Value& v, const std::string& name) {
   if (v.IsUndefined() || v.IsNull()) return Napi::Object::New(v.Env());
   if (!v.IsObject() || v.IsArray()) type_error(name + " must be an object, got " + kind_of(v));

@@ -22,6 +22,10 @@ Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, in
 // A new contiguous tensor object on `device` (device memory is not initialised).
 Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t* shape, int ndim, TensorView* view);
 
+// The caller's owner.out, or a new contiguous tensor of `shape` on `device`.
+Napi::Value out_or_new(Napi::Env env, const Napi::Object& options, Device device, DType dtype, const int64_t* shape,
+                       int ndim, TensorView* view);
+
 Napi::Object as_object(const Napi::Value& v, const std::string& name);    // undefined -> {}
 bool opt_bool(const Napi::Object& o, const char* key, const std::string& owner, bool dflt);
 bool opt_number(const Napi::Object& o, const char* key, const std::string& owner, double* out);

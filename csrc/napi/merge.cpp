@@ -15,15 +15,10 @@ static Napi::Value merge_states(const Napi::CallbackInfo& info, bool async) {
     Napi::Object opts = as_object(info[4], o);
     MergeParams p = merge_prepare(o1, lse1, o2, lse2, opt_layout(opts, o));
 
-    Napi::Value out_js = opts.Get("out");
+    int64_t s[4];
+    merge_out_shape(p, s);
     TensorView out, lse;
-    if (out_js.IsUndefined()) {
-      int64_t s[4];
-      merge_out_shape(p, s);
-      out_js = new_tensor(env, p.o1.device, p.o1.dtype, s, 4, &out);
-    } else {
-      out = to_view(out_js, "options.out");
-    }
+    Napi::Value out_js = out_or_new(env, opts, p.o1.device, p.o1.dtype, s, 4, &out);
     int64_t l[3];
     merge_lse_shape(p, l);
     Napi::Value lse_js = new_tensor(env, p.o1.device, DType::F32, l, 3, &lse);
@@ -32,12 +27,7 @@ static Napi::Value merge_states(const Napi::CallbackInfo& info, bool async) {
     OpCall call;
     call.keep_alive = {info[0], info[1], info[2], info[3], out_js, lse_js};
     call.work = [p] { merge_run(p); };
-    call.result = [](Napi::Env env, const std::vector<Napi::Value>& kept) -> Napi::Value {
-      Napi::Object r = Napi::Object::New(env);
-      r.Set("out", kept[4]);
-      r.Set("lse", kept[5]);
-      return r;
-    };
+    call.result = result_pair(4, 5, true, "out", "lse");
     return run_op(env, async, std::move(call));
   });
 }

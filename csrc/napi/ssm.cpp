@@ -38,17 +38,6 @@ bool activation(const Napi::Object& o) {
   range_error("options.activation must be 'silu', 'swish' or 'none', got '" + s + "'");
 }
 
-// The caller's options.out, or a new tensor of `shape` on the inputs' device.
-Napi::Value output(Napi::Env env, const Napi::Object& o, Device device, DType dtype, const int64_t* shape, int ndim,
-                   TensorView* view) {
-  Napi::Value out = o.Get("out");
-  if (out.IsUndefined() || out.IsNull()) return new_tensor(env, device, dtype, shape, ndim, view);
-  *view = to_view(out, "options.out");
-  return out;
-}
-
-// Returns kept[i] alone, or {first: kept[i], second: kept[j]}.
-decltype(OpCall::result) pair_result(size_t i, size_t j, bool both, const char* first, const char* second);
 
 Napi::Value scan(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
@@ -76,7 +65,7 @@ Napi::Value scan(const Napi::CallbackInfo& info, bool async) {
     int64_t s[3];
     selective_scan_out_shape(p, s);
     TensorView out, last;
-    Napi::Value out_js = output(env, o, p.u.device, p.u.dtype, s, 3, &out), last_js = env.Undefined();
+    Napi::Value out_js = out_or_new(env, o, p.u.device, p.u.dtype, s, 3, &out), last_js = env.Undefined();
     if (in.return_last_state) {
       selective_scan_state_shape(p, s);
       last_js = new_tensor(env, p.u.device, DType::F32, s, 3, &last);
@@ -87,7 +76,7 @@ Napi::Value scan(const Napi::CallbackInfo& info, bool async) {
     call.keep_alive.push_back(out_js);
     call.keep_alive.push_back(last_js);
     call.work = [p] { selective_scan_run(p); };
-    call.result = pair_result(io, io + 1, in.return_last_state, "out", "lastState");
+    call.result = result_pair(io, io + 1, in.return_last_state, "out", "lastState");
     return run_op(env, async, std::move(call));
   });
 }
@@ -117,13 +106,13 @@ Napi::Value state_update(const Napi::CallbackInfo& info, bool async) {
     int64_t s[2];
     state_update_out_shape(p, s);
     TensorView out;
-    Napi::Value out_js = output(env, o, p.x.device, p.x.dtype, s, 2, &out);
+    Napi::Value out_js = out_or_new(env, o, p.x.device, p.x.dtype, s, 2, &out);
     state_update_bind_output(p, out);
     for (int i = 0; i < 6; ++i) call.keep_alive.push_back(info[i]);
     const size_t io = call.keep_alive.size();
     call.keep_alive.push_back(out_js);
     call.work = [p] { state_update_run(p); };
-    call.result = pair_result(io, io, false, "out", "");
+    call.result = result_pair(io, io, false, "out", "");
     return run_op(env, async, std::move(call));
   });
 }
@@ -149,7 +138,7 @@ Napi::Value conv1d(const Napi::CallbackInfo& info, bool async) {
     int64_t s[3];
     conv1d_out_shape(p, s);
     TensorView out, fin;
-    Napi::Value out_js = output(env, o, p.x.device, p.x.dtype, s, 3, &out), fin_js = env.Undefined();
+    Napi::Value out_js = out_or_new(env, o, p.x.device, p.x.dtype, s, 3, &out), fin_js = env.Undefined();
     if (in.return_final_states) {
       conv1d_state_shape(p, s);
       fin_js = new_tensor(env, p.x.device, p.x.dtype, s, 3, &fin);
@@ -160,7 +149,7 @@ Napi::Value conv1d(const Napi::CallbackInfo& info, bool async) {
     call.keep_alive.push_back(out_js);
     call.keep_alive.push_back(fin_js);
     call.work = [p] { conv1d_run(p); };
-    call.result = pair_result(io, io + 1, in.return_final_states, "out", "finalStates");
+    call.result = result_pair(io, io + 1, in.return_final_states, "out", "finalStates");
     return run_op(env, async, std::move(call));
   });
 }
@@ -184,25 +173,15 @@ Napi::Value conv1d_update(const Napi::CallbackInfo& info, bool async) {
     int64_t s[3];
     conv1d_update_out_shape(p, s);
     TensorView out;
-    Napi::Value out_js = output(env, o, p.x.device, p.x.dtype, s, p.x_ndim, &out);
+    Napi::Value out_js = out_or_new(env, o, p.x.device, p.x.dtype, s, p.x_ndim, &out);
     conv1d_update_bind_output(p, out);
     for (int i = 0; i < 3; ++i) call.keep_alive.push_back(info[i]);
     const size_t io = call.keep_alive.size();
     call.keep_alive.push_back(out_js);
     call.work = [p] { conv1d_update_run(p); };
-    call.result = pair_result(io, io, false, "out", "");
+    call.result = result_pair(io, io, false, "out", "");
     return run_op(env, async, std::move(call));
   });
-}
-
-decltype(OpCall::result) pair_result(size_t i, size_t j, bool both, const char* first, const char* second) {
-  return [=](Napi::Env env, const std::vector<Napi::Value>& kept) -> Napi::Value {
-    if (!both) return kept[i];
-    Napi::Object r = Napi::Object::New(env);
-    r.Set(first, kept[i]);
-    r.Set(second, kept[j]);
-    return r;
-  };
 }
 
 template <Napi::Value (*F)(const Napi::CallbackInfo&, bool), bool Async>
