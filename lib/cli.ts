@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npx subquadratic info | bench [--quick] [--json FILE|-] [--plot FILE.svg] [--filter REGEX] [--threads N]
 import * as fs from 'fs';
+import * as path from 'path';
 import { backendInfo } from './backend';
 
 const usage = `usage: subquadratic <command>
@@ -26,6 +27,11 @@ function info(): void {
     for (const d of i.cuda.devices)
       console.log(`  cuda:${d.index} ${d.name}, compute ${d.computeCapability}, ${(d.totalMemory / 2 ** 30).toFixed(1)} GiB, ${d.multiprocessors} SMs`);
   }
+}
+
+function write(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
 }
 
 async function bench(args: string[]): Promise<void> {
@@ -60,12 +66,10 @@ async function bench(args: string[]): Promise<void> {
   if (json === '-') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     console.log(text);
-    if (json) fs.writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+    if (json) write(json, `${JSON.stringify(report, null, 2)}\n`);
   }
-  if (plot) {
-    fs.writeFileSync(plot, plotSvg(report));
-    console.error(`plot written to ${plot}`);
-  }
+  if (plot) write(plot, plotSvg(report));
+  if (plot || (json && json !== '-')) console.error(`written: ${[json !== '-' && json, plot].filter(Boolean).join(', ')}`);
 }
 
 async function main(): Promise<void> {
