@@ -34,7 +34,7 @@ struct SelectiveScan {
   };
 
   struct Scratch {
-    Buf u, dt, dtu, z, y, tmp, Bt, Ct;  // chunk buffers
+    Buf dt, dtu, y, tmp, Bt, Ct;  // chunk buffers
     Buf state, A2, Bc, Cc, D, bias;     // per block of the current run
     Buf amax;                           // max |A2| per block
   };
@@ -61,12 +61,12 @@ struct SelectiveScan {
   // Small: every |dt*A2| < 128, so the exp needs no range test.
   template <int NP, bool BV, bool CV, bool Small>
   static void pass(int64_t lc, const float* dt, const float* dtu, const float* A2, const float* Bs,
-                   const float* Cs, int64_t ld, float* st, float* y, bool first) {
+                   const float* Cs, int64_t ld, float* st, float* y) {
     T x[NP];
     for (int i = 0; i < NP; ++i) x[i] = V::load(st + i * W);
     for (int64_t l = 0; l < lc; ++l) {
       const T d = V::load(dt + l * W), du = V::load(dtu + l * W);
-      T y0 = first ? V::zero() : V::load(y + l * W), y1 = V::zero();
+      T y0 = V::load(y + l * W), y1 = V::zero();
 #pragma GCC unroll 16
       for (int i = 0; i < NP; ++i) {
         const T a = V::load(A2 + i * W);
@@ -83,7 +83,7 @@ struct SelectiveScan {
   }
 
   using PassFn = void (*)(int64_t, const float*, const float*, const float*, const float*, const float*, int64_t,
-                          float*, float*, bool);
+                          float*, float*);
   template <int NP, bool Small>
   static PassFn pick(bool bv, bool cv) {
     return bv ? (cv ? pass<NP, true, true, Small> : pass<NP, true, false, Small>)
@@ -111,42 +111,56 @@ struct SelectiveScan {
   // Row stride of the staging buffer: rows of a power-of-two length would all fall in
   // one L1 set and evict each other during the block transposes.
   static int64_t pitch(int64_t lc) { return lc + 16; }
+  static int64_t round_up(int64_t lc) { return (lc + W - 1) / W * W; }
 
-  // Rows base + w*rstride (w < nw) over lc steps -> dst [lc][W], lanes past nw 0.
-  // The rows are first copied (converted) one by one into tmp [nw][pitch].
-  static void load_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, float* tmp,
-                         float* dst) {
-    for (int64_t w = 0; w < nw; ++w) read_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
-    transpose(tmp, pitch(lc), dst, W, lc, nw);
-    if (nw < W)
-      for (int64_t l = 0; l < lc; ++l) fill(dst + l * W + nw, W - nw, 0.f);
+  // W rows of floats, row w at p + w*ss, readable for round_up(lc) steps.
+  struct Rows {
+    const float* p;
+    int64_t ss;
+  };
+
+  // The fp32 rows of a full block are read in place; otherwise (another dtype, nw < W,
+  // or a partial last tile) they are converted into tmp [W][pitch], zero-padded.
+  static bool in_place(const TensorView& t, int64_t nw, int64_t lc) { return t.dtype == DType::F32 && nw == W && lc % W == 0; }
+  static Rows rows(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, float* tmp) {
+    if (in_place(t, nw, lc)) return {t.ptr<float>() + base, rstride};
+    const int64_t pt = pitch(lc), lp = round_up(lc);
+    for (int64_t w = 0; w < W; ++w) {
+      int64_t at = 0;
+      if (w < nw) read_row<V>(t, base + w * rstride, lc, tmp + w * pt), at = lc;
+      fill(tmp + w * pt + at, lp - at, 0.f);
+    }
+    return {tmp, pt};
   }
 
-  // src [lc][W] -> rows base + w*rstride (w < nw), through tmp [nw][pitch].
-  static void store_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, const float* src,
-                          float* tmp, bool stream) {
-    transpose(src, W, tmp, pitch(lc), nw, lc);
-    for (int64_t w = 0; w < nw; ++w)
-      if (stream) stream_floats<V>(tmp + w * pitch(lc), t.ptr<float>() + base + w * rstride, lc);
-      else write_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
+  // Steps [l, l+W) of the rows, one step per vector (lanes = rows).
+  static void tile(const Rows& r, int64_t l, T v[W]) {
+    for (int w = 0; w < W; ++w) v[w] = V::load(r.p + w * r.ss + l);
+    V::transpose(v);
   }
 
   // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
   static void block(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t k,
                     int64_t c0, int64_t nw, int64_t l0, int64_t lc) {
-    const int64_t pos = sq.start + l0;
-    load_lanes(p.u, sq.batch * p.u.stride[0] + c0 * p.u.stride[1] + pos, p.u.stride[1], nw, lc, S.tmp.data(),
-               S.u.data());
-    load_lanes(p.delta, sq.batch * p.delta.stride[0] + c0 * p.delta.stride[1] + pos, p.delta.stride[1], nw, lc,
-               S.tmp.data(), S.dt.data());
-    const T bias = V::load(&S.bias[k * W]);
+    const int64_t pos = sq.start + l0, lp = round_up(lc);
+    auto base = [&](const TensorView& t) { return sq.batch * t.stride[0] + c0 * t.stride[1] + pos; };
+    // Per step: dt (bias, softplus), dt*u, and y seeded with D*u.
+    const Rows ur = rows(p.u, base(p.u), p.u.stride[1], nw, lc, S.tmp.data());
+    const Rows dr = rows(p.delta, base(p.delta), p.delta.stride[1], nw, lc, S.tmp.data() + W * pitch(lc));
+    const T bias = V::load(&S.bias[k * W]), D = V::load(&S.D[k * W]);
     T dmax = V::zero();
-    for (int64_t l = 0; l < lc; ++l) {
-      T d = V::add(V::load(&S.dt[l * W]), bias);
-      if (p.softplus) d = vsoftplus<V>(d);
-      dmax = V::max(dmax, V::abs(d));  // a NaN may be dropped: it gives NaN on either path
-      V::store(&S.dt[l * W], d);
-      V::store(&S.dtu[l * W], V::mul(d, V::load(&S.u[l * W])));
+    for (int64_t l = 0; l < lp; l += W) {
+      T u[W], dt[W];
+      tile(ur, l, u);
+      tile(dr, l, dt);
+      for (int i = 0; i < W; ++i) {
+        T d = V::add(dt[i], bias);
+        if (p.softplus) d = vsoftplus<V>(d);
+        dmax = V::max(dmax, V::abs(d));  // a NaN may be dropped: it gives NaN on either path
+        V::store(&S.dt[(l + i) * W], d);
+        V::store(&S.dtu[(l + i) * W], V::mul(d, u[i]));
+        V::store(&S.y[(l + i) * W], V::mul(D, u[i]));
+      }
     }
     float lanes[W], dm = 0.f;
     V::store(lanes, dmax);
@@ -161,22 +175,37 @@ struct SelectiveScan {
       const PassFn f = np == P ? pick<P>(p.B_varying, p.C_varying, small) : pick<4>(p.B_varying, p.C_varying, small);
       const float* Bs = p.B_varying ? &S.Bt[n0] : &S.Bc[(k * Np + n0) * W];
       const float* Cs = p.C_varying ? &S.Ct[n0] : &S.Cc[(k * Np + n0) * W];
-      f(lc, S.dt.data(), S.dtu.data(), A2 + n0 * W, Bs, Cs, Np, st + n0 * W, S.y.data(), n0 == 0);
+      f(lc, S.dt.data(), S.dtu.data(), A2 + n0 * W, Bs, Cs, Np, st + n0 * W, S.y.data());
       n0 += np;
     }
 
+    // out = y * silu(z), transposed back to rows: in place (streamed when asked and
+    // aligned) or through tmp.
     const bool gate = p.z.data != nullptr;
-    if (gate)
-      load_lanes(p.z, sq.batch * p.z.stride[0] + c0 * p.z.stride[1] + pos, p.z.stride[1], nw, lc, S.tmp.data(),
-                 S.z.data());
-    const T D = V::load(&S.D[k * W]);
-    for (int64_t l = 0; l < lc; ++l) {
-      T o = V::fmadd(D, V::load(&S.u[l * W]), V::load(&S.y[l * W]));
-      if (gate) o = V::mul(o, vsilu<V>(V::load(&S.z[l * W])));
-      V::store(&S.y[l * W], o);
+    const Rows zr = gate ? rows(p.z, base(p.z), p.z.stride[1], nw, lc, S.tmp.data()) : Rows{};
+    const bool direct = in_place(p.out, nw, lc);
+    float* const o0 = direct ? p.out.ptr<float>() + base(p.out) : S.tmp.data() + W * pitch(lc);
+    const int64_t os = direct ? p.out.stride[1] : pitch(lc);
+    const bool stream = direct && s.stream && reinterpret_cast<uintptr_t>(o0) % sizeof(T) == 0 &&
+                        os * 4 % int64_t(sizeof(T)) == 0;
+    for (int64_t l = 0; l < lp; l += W) {
+      T o[W], z[W];
+      if (gate) tile(zr, l, z);
+      for (int i = 0; i < W; ++i) {
+        o[i] = V::load(&S.y[(l + i) * W]);
+        if (gate) o[i] = V::mul(o[i], vsilu<V>(z[i]));
+      }
+      V::transpose(o);
+      for (int w = 0; w < W; ++w)
+        if (stream) V::stream(o0 + w * os + l, o[w]);
+        else V::store(o0 + w * os + l, o[w]);
     }
-    store_lanes(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc, S.y.data(),
-                S.tmp.data(), s.stream);
+    if (direct) return;
+    for (int64_t w = 0; w < nw; ++w) {
+      const int64_t at = sq.batch * p.out.stride[0] + (c0 + w) * p.out.stride[1] + pos;
+      if (s.stream) stream_floats<V>(o0 + w * os, p.out.ptr<float>() + at, lc);
+      else write_row<V>(p.out, at, lc, o0 + w * os);
+    }
   }
 
   // Asks for rows base + w*rstride (w < nw), lc elements each, to come into the cache
@@ -265,8 +294,8 @@ struct SelectiveScan {
     const int64_t i0 = s.items * t / n, i1 = s.items * (t + 1) / n;
     if (i0 >= i1) return;
     Scratch S;
-    for (Buf* v : {&S.u, &S.dt, &S.dtu, &S.z, &S.y}) v->reset(s.Lc * W);
-    S.tmp.reset(pitch(s.Lc) * (s.Np > W ? s.Np : W));
+    for (Buf* v : {&S.dt, &S.dtu, &S.y}) v->reset(round_up(s.Lc) * W);
+    S.tmp.reset(pitch(s.Lc) * (s.Np > 2 * W ? s.Np : 2 * W));
     if (p.B_varying) S.Bt.reset(s.Lc * s.Np);
     if (p.C_varying) S.Ct.reset(s.Lc * s.Np);
     for (int64_t i = i0; i < i1;) {
