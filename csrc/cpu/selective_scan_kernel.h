@@ -150,16 +150,18 @@ struct SelectiveScan {
     const T bias = V::load(&S.bias[k * W]), D = V::load(&S.D[k * W]);
     T dmax = V::zero();
     for (int64_t l = 0; l < lp; l += W) {
-      T u[W], dt[W];
-      tile(ur, l, u);
-      tile(dr, l, dt);
+      T v[W];  // one tile at a time: two would not fit in the registers
+      tile(dr, l, v);
       for (int i = 0; i < W; ++i) {
-        T d = V::add(dt[i], bias);
+        T d = V::add(v[i], bias);
         if (p.softplus) d = vsoftplus<V>(d);
         dmax = V::max(dmax, V::abs(d));  // a NaN may be dropped: it gives NaN on either path
         V::store(&S.dt[(l + i) * W], d);
-        V::store(&S.dtu[(l + i) * W], V::mul(d, u[i]));
-        V::store(&S.y[(l + i) * W], V::mul(D, u[i]));
+      }
+      tile(ur, l, v);
+      for (int i = 0; i < W; ++i) {
+        V::store(&S.dtu[(l + i) * W], V::mul(V::load(&S.dt[(l + i) * W]), v[i]));
+        V::store(&S.y[(l + i) * W], V::mul(D, v[i]));
       }
     }
     float lanes[W], dm = 0.f;
@@ -347,8 +349,19 @@ struct StateUpdate {
         read_row<V>(p.B, b * p.B.stride[0] + g * p.B.stride[1], N, &Bf[g * N]);
         read_row<V>(p.C, b * p.C.stride[0] + g * p.C.stride[1], N, &Cf[g * N]);
       }
+      // The next item's state rows are asked for one channel at a time while this item
+      // computes: the hardware prefetchers restart at each jump between state slots.
+      const float* next = nullptr;
+      int64_t ncnt = 0;
+      if (it + 1 < i1 && p.slots[size_t((it + 1) % p.batch)] >= 0) {
+        const int64_t nc0 = (it + 1) / p.batch * kSpan;
+        next = p.state.ptr<float>() + p.slots[size_t((it + 1) % p.batch)] * p.state.stride[0] + nc0 * p.state.stride[1];
+        ncnt = imin(kSpan, p.dim - nc0);
+      }
       int64_t g = g0, gend = (g0 + 1) * dpg;  // channel c0 + c is in group g until gend
       for (int64_t c = 0; c < cnt; ++c) {
+        if (c < ncnt)
+          for (int64_t o = 0; o < N; o += 16) __builtin_prefetch(next + c * p.state.stride[1] + o, 1, 3);
         if (c0 + c == gend) ++g, gend += dpg;
         const float* Bp = &Bf[g * N];
         const float* Cp = &Cf[g * N];
