@@ -139,34 +139,63 @@ struct SelectiveScan {
     V::transpose(v);
   }
 
-  // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
-  static void block(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t k,
-                    int64_t c0, int64_t nw, int64_t l0, int64_t lc) {
-    const int64_t pos = sq.start + l0, lp = round_up(lc);
-    auto base = [&](const TensorView& t) { return sq.batch * t.stride[0] + c0 * t.stride[1] + pos; };
-    // Per step: dt (bias, softplus), dt*u, and y seeded with D*u.
-    const Rows ur = rows(p.u, base(p.u), p.u.stride[1], nw, lc, S.tmp.data());
-    const Rows dr = rows(p.delta, base(p.delta), p.delta.stride[1], nw, lc, S.tmp.data() + W * pitch(lc));
-    const T bias = V::load(&S.bias[k * W]), D = V::load(&S.D[k * W]);
+  // The per-chunk steps before and after the passes are separate, non-inlined functions,
+  // so that their loops are register-allocated on their own (the exp and softplus
+  // constants stay in registers), as the passes are.
+
+  // Per step l < lp: dt = softplus(delta + bias) (or without softplus), dt*u, and y
+  // seeded with D*u. Returns max |dt| over the lanes.
+  template <bool Softplus>
+  [[gnu::noinline]] static float prepare(Rows ur, Rows dr, int64_t lp, T bias, T D, float* dt, float* dtu, float* y) {
     T dmax = V::zero();
     for (int64_t l = 0; l < lp; l += W) {
       T v[W];  // one tile at a time: two would not fit in the registers
       tile(dr, l, v);
       for (int i = 0; i < W; ++i) {
         T d = V::add(v[i], bias);
-        if (p.softplus) d = vsoftplus<V>(d);
+        if (Softplus) d = vsoftplus<V>(d);
         dmax = V::max(dmax, V::abs(d));  // a NaN may be dropped: it gives NaN on either path
-        V::store(&S.dt[(l + i) * W], d);
+        V::store(dt + (l + i) * W, d);
       }
       tile(ur, l, v);
       for (int i = 0; i < W; ++i) {
-        V::store(&S.dtu[(l + i) * W], V::mul(V::load(&S.dt[(l + i) * W]), v[i]));
-        V::store(&S.y[(l + i) * W], V::mul(D, v[i]));
+        V::store(dtu + (l + i) * W, V::mul(V::load(dt + (l + i) * W), v[i]));
+        V::store(y + (l + i) * W, V::mul(D, v[i]));
       }
     }
     float lanes[W], dm = 0.f;
     V::store(lanes, dmax);
     for (int w = 0; w < W; ++w) dm = lanes[w] > dm ? lanes[w] : dm;
+    return dm;
+  }
+
+  // out rows o0 + w*os = y (times silu(z) with Gate), per step l < lp, transposed back.
+  template <bool Gate, bool Stream>
+  [[gnu::noinline]] static void finish(Rows zr, int64_t lp, const float* y, float* o0, int64_t os) {
+    for (int64_t l = 0; l < lp; l += W) {
+      T o[W], z[W];
+      if (Gate) tile(zr, l, z);
+      for (int i = 0; i < W; ++i) {
+        o[i] = V::load(y + (l + i) * W);
+        if (Gate) o[i] = V::mul(o[i], vsilu<V>(z[i]));
+      }
+      V::transpose(o);
+      for (int w = 0; w < W; ++w)
+        if (Stream) V::stream(o0 + w * os + l, o[w]);
+        else V::store(o0 + w * os + l, o[w]);
+    }
+  }
+
+  // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
+  static void block(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t k,
+                    int64_t c0, int64_t nw, int64_t l0, int64_t lc) {
+    const int64_t pos = sq.start + l0, lp = round_up(lc);
+    auto base = [&](const TensorView& t) { return sq.batch * t.stride[0] + c0 * t.stride[1] + pos; };
+    const Rows ur = rows(p.u, base(p.u), p.u.stride[1], nw, lc, S.tmp.data());
+    const Rows dr = rows(p.delta, base(p.delta), p.delta.stride[1], nw, lc, S.tmp.data() + W * pitch(lc));
+    const T bias = V::load(&S.bias[k * W]), D = V::load(&S.D[k * W]);
+    const float dm = (p.softplus ? prepare<true> : prepare<false>)(ur, dr, lp, bias, D, S.dt.data(), S.dtu.data(),
+                                                                   S.y.data());
     const bool small = dm * S.amax[k] < 128.f;  // false for inf
 
     const int64_t Np = s.Np;
@@ -181,27 +210,19 @@ struct SelectiveScan {
       n0 += np;
     }
 
-    // out = y * silu(z), transposed back to rows: in place (streamed when asked and
-    // aligned) or through tmp.
+    // out = y * silu(z), transposed back to rows: in place (streamed when asked), or
+    // through tmp when the rows need conversion or are not aligned for streaming stores
+    // (stream_floats then streams all but their ends).
     const bool gate = p.z.data != nullptr;
     const Rows zr = gate ? rows(p.z, base(p.z), p.z.stride[1], nw, lc, S.tmp.data()) : Rows{};
-    const bool direct = in_place(p.out, nw, lc);
-    float* const o0 = direct ? p.out.ptr<float>() + base(p.out) : S.tmp.data() + W * pitch(lc);
+    float* const out = p.out.dtype == DType::F32 ? p.out.ptr<float>() + base(p.out) : nullptr;
+    const bool aligned = reinterpret_cast<uintptr_t>(out) % sizeof(T) == 0 && p.out.stride[1] * 4 % int64_t(sizeof(T)) == 0;
+    const bool direct = in_place(p.out, nw, lc) && (!s.stream || aligned);
+    float* const o0 = direct ? out : S.tmp.data() + W * pitch(lc);
     const int64_t os = direct ? p.out.stride[1] : pitch(lc);
-    const bool stream = direct && s.stream && reinterpret_cast<uintptr_t>(o0) % sizeof(T) == 0 &&
-                        os * 4 % int64_t(sizeof(T)) == 0;
-    for (int64_t l = 0; l < lp; l += W) {
-      T o[W], z[W];
-      if (gate) tile(zr, l, z);
-      for (int i = 0; i < W; ++i) {
-        o[i] = V::load(&S.y[(l + i) * W]);
-        if (gate) o[i] = V::mul(o[i], vsilu<V>(z[i]));
-      }
-      V::transpose(o);
-      for (int w = 0; w < W; ++w)
-        if (stream) V::stream(o0 + w * os + l, o[w]);
-        else V::store(o0 + w * os + l, o[w]);
-    }
+    const bool stream = direct && s.stream;
+    (gate ? (stream ? finish<true, true> : finish<true, false>) : (stream ? finish<false, true> : finish<false, false>))(
+        zr, lp, S.y.data(), o0, os);
     if (direct) return;
     for (int64_t w = 0; w < nw; ++w) {
       const int64_t at = sq.batch * p.out.stride[0] + (c0 + w) * p.out.stride[1] + pos;
