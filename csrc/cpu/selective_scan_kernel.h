@@ -49,8 +49,8 @@ struct SelectiveScan {
     s.items = int64_t(p.seqs.size()) * s.nblk;
     // Long chunks: each block's rows start in new pages and cache lines once per chunk,
     // a cost per block that measured as much as a third of the scan at 256 steps. The
-    // chunk's B/C copies (Lc * Np each) stay well inside L2.
-    s.Lc = 32768 / s.Np < 32 ? 32 : 32768 / s.Np > 2048 ? 2048 : 32768 / s.Np;
+    // chunk's B/C copies (Lc * Np floats each, at most 256 KiB) stay inside L2.
+    s.Lc = 65536 / s.Np < 32 ? 32 : 65536 / s.Np > 2048 ? 2048 : 65536 / s.Np;
     // An output larger than the caches is not read back soon: streaming stores skip
     // reading its lines before writing them.
     int64_t steps = 0;
@@ -142,6 +142,38 @@ struct SelectiveScan {
     V::transpose(v);
   }
 
+  // The rows of the block that runs next (u, delta, z, and out unless streamed), asked
+  // for a tile at a time while this block prepares. Asked for all at once before the
+  // block, most of the prefetches were dropped and its rows came from L3 as it ran.
+  struct Ahead {
+    const char* p[4] = {};  // out last (written)
+    int64_t rs[4] = {}, esz[4] = {};
+    int64_t nw = 0, lc = 0;
+  };
+  static Ahead ahead(const SelectiveScanParams& p, const Shape& s, const SsmSequence& sq, int64_t c0, int64_t nw,
+                     int64_t pos, int64_t lc) {
+    Ahead a;
+    a.nw = nw, a.lc = lc;
+    const TensorView* ts[4] = {&p.u, &p.delta, &p.z, s.stream ? nullptr : &p.out};
+    for (int i = 0; i < 4; ++i) {
+      if (!ts[i] || !ts[i]->data) continue;
+      const TensorView& t = *ts[i];
+      a.esz[i] = int64_t(dtype_size(t.dtype));
+      a.p[i] = static_cast<const char*>(t.data) + (sq.batch * t.stride[0] + c0 * t.stride[1] + pos) * a.esz[i];
+      a.rs[i] = t.stride[1] * a.esz[i];
+    }
+    return a;
+  }
+  // Steps [l, l+W) of each row.
+  static void ask(const Ahead& a, int64_t l) {
+    if (l >= a.lc) return;
+    for (int i = 0; i < 3; ++i)
+      if (a.p[i])
+        for (int64_t w = 0; w < a.nw; ++w) __builtin_prefetch(a.p[i] + w * a.rs[i] + l * a.esz[i], 0, 2);
+    if (a.p[3])
+      for (int64_t w = 0; w < a.nw; ++w) __builtin_prefetch(a.p[3] + w * a.rs[3] + l * a.esz[3], 1, 2);
+  }
+
   // The per-chunk steps before and after the passes are separate, non-inlined functions,
   // so that their loops are register-allocated on their own (the exp and softplus
   // constants stay in registers), as the passes are.
@@ -149,9 +181,11 @@ struct SelectiveScan {
   // Per step l < lp: dt = softplus(delta + bias) (or without softplus), dt*u, and y
   // seeded with D*u. Returns max |dt| over the lanes.
   template <bool Softplus>
-  [[gnu::noinline]] static float prepare(Rows ur, Rows dr, int64_t lp, T bias, T D, float* dt, float* dtu, float* y) {
+  [[gnu::noinline]] static float prepare(Rows ur, Rows dr, int64_t lp, T bias, T D, float* dt, float* dtu, float* y,
+                                         const Ahead& next) {
     T dmax = V::zero();
     for (int64_t l = 0; l < lp; l += W) {
+      ask(next, l);
       T v[W];  // one tile at a time: two would not fit in the registers
       tile(dr, l, v);
       for (int i = 0; i < W; ++i) {
@@ -191,14 +225,14 @@ struct SelectiveScan {
 
   // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
   static void block(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t k,
-                    int64_t c0, int64_t nw, int64_t l0, int64_t lc) {
+                    int64_t c0, int64_t nw, int64_t l0, int64_t lc, const Ahead& next) {
     const int64_t pos = sq.start + l0, lp = round_up(lc);
     auto base = [&](const TensorView& t) { return sq.batch * t.stride[0] + c0 * t.stride[1] + pos; };
     const Rows ur = rows(p.u, base(p.u), p.u.stride[1], nw, lc, S.tmp.data());
     const Rows dr = rows(p.delta, base(p.delta), p.delta.stride[1], nw, lc, S.tmp.data() + W * pitch(lc));
     const T bias = V::load(&S.bias[k * W]), D = V::load(&S.D[k * W]);
     const float dm = (p.softplus ? prepare<true> : prepare<false>)(ur, dr, lp, bias, D, S.dt.data(), S.dtu.data(),
-                                                                   S.y.data());
+                                                                   S.y.data(), next);
     const bool small = dm * S.amax[k] < 128.f;  // false for inf
 
     const int64_t Np = s.Np;
@@ -232,24 +266,6 @@ struct SelectiveScan {
       if (s.stream) stream_floats<V>(o0 + w * os, p.out.ptr<float>() + at, lc);
       else write_row<V>(p.out, at, lc, o0 + w * os);
     }
-  }
-
-  // Asks for rows base + w*rstride (w < nw), lc elements each, to come into the cache
-  // while the current block computes: the next block's inputs would otherwise stall on DRAM.
-  template <int Write>
-  static void prefetch_rows(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc) {
-    const int64_t esz = int64_t(dtype_size(t.dtype));
-    const char* p0 = static_cast<const char*>(t.data) + base * esz;
-    for (int64_t w = 0; w < nw; ++w)
-      for (int64_t b = 0; b < lc * esz; b += 64) __builtin_prefetch(p0 + w * rstride * esz + b, Write, 2);
-  }
-
-  static void prefetch_block(const SelectiveScanParams& p, const Shape& s, const SsmSequence& sq, int64_t c0, int64_t nw,
-                             int64_t pos, int64_t lc) {
-    for (const TensorView* t : {&p.u, &p.delta, &p.z})
-      if (t->data) prefetch_rows<0>(*t, sq.batch * t->stride[0] + c0 * t->stride[1] + pos, t->stride[1], nw, lc);
-    if (!s.stream)
-      prefetch_rows<1>(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc);
   }
 
   // One varying B or C slice [N][lc] -> dst [lc][Np] (padding columns stay 0).
@@ -297,11 +313,12 @@ struct SelectiveScan {
       if (p.C_varying) transpose_bc(p.C, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Ct.data());
       for (int64_t k = 0; k < nb; ++k) {
         const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
-        if (k + 1 < nb) prefetch_block(p, s, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc);
-        else if (l0 + s.Lc < sq.len)
-          prefetch_block(p, s, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W), sq.start + l0 + s.Lc,
-                         imin(s.Lc, sq.len - l0 - s.Lc));
-        block(p, s, S, sq, k, c0, nw, l0, lc);
+        const Ahead next =
+            k + 1 < nb ? ahead(p, s, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc)
+            : l0 + s.Lc < sq.len ? ahead(p, s, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W),
+                                         sq.start + l0 + s.Lc, imin(s.Lc, sq.len - l0 - s.Lc))
+                                 : Ahead{};
+        block(p, s, S, sq, k, c0, nw, l0, lc, next);
       }
     }
     if (!p.last_state.data) return;
