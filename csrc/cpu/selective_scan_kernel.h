@@ -3,11 +3,13 @@
 //
 // Scan layout: the W lanes of a vector are W channels of one group; a pass keeps
 // kStates states of those channels in registers while the recurrence walks a chunk
-// of time steps. Per chunk, u / dt / dt*u / z are transposed to [step][lane] (dt with
-// bias and softplus applied once here, not in the loop), varying B and C are copied
-// to [step][state] so each step reads them as broadcasts, and exp(dt*A) is
-// 2^(dt * A*log2 e) with A pre-scaled once per call. When max|dt| * max|A'| of a
-// block's chunk is small the pass uses the exp without its range test (same bits).
+// of time steps. Per chunk, the rows of u and delta are transposed in registers,
+// W x W at a time, into dt, dt*u and y = D*u in [step][lane] (dt with bias and softplus
+// applied once here, not in the loop); y (gated by silu(z)) is transposed back the
+// same way. Varying B and C are copied to [step][state] so each step reads them as
+// broadcasts, and exp(dt*A) is 2^(dt * A*log2 e) with A pre-scaled once per call.
+// When max|dt| * max|A'| of a block's chunk is small the pass uses the exp without its
+// range test (same bits).
 #pragma once
 #include <cstdint>
 
