@@ -34,6 +34,7 @@ struct VecAvx2 {
   // vrcpps has 12 bits: one Newton step would leave ~2 ulp, so divide (ymm vdivps is cheap).
   static T rcp(T x) { return _mm256_div_ps(_mm256_set1_ps(1.f), x); }
   static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T fnmadd(T a, T b, T c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
   static T max(T a, T b) { return _mm256_max_ps(a, b); }
   static T min(T a, T b) { return _mm256_min_ps(a, b); }
   static T abs(T a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), a); }

@@ -30,6 +30,7 @@ struct VecScalar {
   static T div(T a, T b) { return a / b; }
   static T rcp(T x) { return 1.f / x; }
   static T fmadd(T a, T b, T c) { return std::fma(a, b, c); }
+  static T fnmadd(T a, T b, T c) { return std::fma(-a, b, c); }  // c - a*b
   static T max(T a, T b) { return a > b ? a : b; }  // a NaN b gives b, as maxps
   static T min(T a, T b) { return a < b ? a : b; }  // a NaN b gives b, as minps
   static T abs(T a) { return std::fabs(a); }
