@@ -6,6 +6,7 @@
 // portable code.
 #pragma once
 #include <cstdint>
+#include <new>
 
 #include "../core/half.h"
 #include "../core/tensor.h"
@@ -13,18 +14,21 @@
 namespace subq::cpu {
 namespace {
 
-// Zeroed fp32 scratch, owned.
+// Zeroed fp32 scratch, owned, aligned to a cache line: a vector loop over a buffer at
+// new[]'s 16-byte alignment splits every 64-byte access across two lines.
 struct Buf {
+  static constexpr std::align_val_t kAlign{64};
   float* p = nullptr;
   Buf() = default;
-  explicit Buf(int64_t n) : p(new float[size_t(n > 0 ? n : 1)]()) {}
-  ~Buf() { delete[] p; }
+  explicit Buf(int64_t n) : p(alloc(n)) {}
+  ~Buf() { ::operator delete[](p, kAlign); }
   Buf(const Buf&) = delete;
   Buf& operator=(const Buf&) = delete;
   void reset(int64_t n) {
-    delete[] p;
-    p = new float[size_t(n > 0 ? n : 1)]();
+    ::operator delete[](p, kAlign);
+    p = alloc(n);
   }
+  static float* alloc(int64_t n) { return new (kAlign) float[size_t(n > 0 ? n : 1)](); }
   float& operator[](int64_t i) { return p[i]; }
   float* data() { return p; }
 };

@@ -3,11 +3,13 @@
 //
 // Scan layout: the W lanes of a vector are W channels of one group; a pass keeps
 // kStates states of those channels in registers while the recurrence walks a chunk
-// of time steps. Per chunk, u / dt / dt*u / z are transposed to [step][lane] (dt with
-// bias and softplus applied once here, not in the loop), varying B and C are copied
-// to [step][state] so each step reads them as broadcasts, and exp(dt*A) is
-// 2^(dt * A*log2 e) with A pre-scaled once per call. When max|dt| * max|A'| of a
-// block's chunk is small the pass uses the exp without its range test (same bits).
+// of time steps. Per chunk, the rows of u and delta are transposed in registers,
+// W x W at a time, into dt, dt*u and y = D*u in [step][lane] (dt with bias and softplus
+// applied once here, not in the loop); y (gated by silu(z)) is transposed back the
+// same way. Varying B and C are copied to [step][state] so each step reads them as
+// broadcasts, and exp(dt*A) is 2^(dt * A*log2 e) with A pre-scaled once per call.
+// When max|dt| * max|A'| of a block's chunk is small the pass uses the exp without its
+// range test (same bits).
 #pragma once
 #include <cstdint>
 
@@ -34,7 +36,7 @@ struct SelectiveScan {
   };
 
   struct Scratch {
-    Buf u, dt, dtu, z, y, tmp, Bt, Ct;  // chunk buffers
+    Buf dt, dtu, y, tmp, Bt, Ct;  // chunk buffers
     Buf state, A2, Bc, Cc, D, bias;     // per block of the current run
     Buf amax;                           // max |A2| per block
   };
@@ -47,7 +49,10 @@ struct SelectiveScan {
     s.bpg = (s.dpg + W - 1) / W;
     s.nblk = p.groups * s.bpg;
     s.items = int64_t(p.seqs.size()) * s.nblk;
-    s.Lc = 16384 / s.Np < 32 ? 32 : 16384 / s.Np > 512 ? 512 : 16384 / s.Np;
+    // Long chunks: each block's rows start in new pages and cache lines once per chunk,
+    // a cost per block that measured as much as a third of the scan at 256 steps. The
+    // chunk's B/C copies (Lc * Np floats each, at most 256 KiB) stay inside L2.
+    s.Lc = 65536 / s.Np < 32 ? 32 : 65536 / s.Np > 2048 ? 2048 : 65536 / s.Np;
     // An output larger than the caches is not read back soon: streaming stores skip
     // reading its lines before writing them.
     int64_t steps = 0;
@@ -61,12 +66,12 @@ struct SelectiveScan {
   // Small: every |dt*A2| < 128, so the exp needs no range test.
   template <int NP, bool BV, bool CV, bool Small>
   static void pass(int64_t lc, const float* dt, const float* dtu, const float* A2, const float* Bs,
-                   const float* Cs, int64_t ld, float* st, float* y, bool first) {
+                   const float* Cs, int64_t ld, float* st, float* y) {
     T x[NP];
     for (int i = 0; i < NP; ++i) x[i] = V::load(st + i * W);
     for (int64_t l = 0; l < lc; ++l) {
       const T d = V::load(dt + l * W), du = V::load(dtu + l * W);
-      T y0 = first ? V::zero() : V::load(y + l * W), y1 = V::zero();
+      T y0 = V::load(y + l * W), y1 = V::zero();
 #pragma GCC unroll 16
       for (int i = 0; i < NP; ++i) {
         const T a = V::load(A2 + i * W);
@@ -83,7 +88,7 @@ struct SelectiveScan {
   }
 
   using PassFn = void (*)(int64_t, const float*, const float*, const float*, const float*, const float*, int64_t,
-                          float*, float*, bool);
+                          float*, float*);
   template <int NP, bool Small>
   static PassFn pick(bool bv, bool cv) {
     return bv ? (cv ? pass<NP, true, true, Small> : pass<NP, true, false, Small>)
@@ -111,46 +116,125 @@ struct SelectiveScan {
   // Row stride of the staging buffer: rows of a power-of-two length would all fall in
   // one L1 set and evict each other during the block transposes.
   static int64_t pitch(int64_t lc) { return lc + 16; }
+  static int64_t round_up(int64_t lc) { return (lc + W - 1) / W * W; }
 
-  // Rows base + w*rstride (w < nw) over lc steps -> dst [lc][W], lanes past nw 0.
-  // The rows are first copied (converted) one by one into tmp [nw][pitch].
-  static void load_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, float* tmp,
-                         float* dst) {
-    for (int64_t w = 0; w < nw; ++w) read_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
-    transpose(tmp, pitch(lc), dst, W, lc, nw);
-    if (nw < W)
-      for (int64_t l = 0; l < lc; ++l) fill(dst + l * W + nw, W - nw, 0.f);
+  // W rows of floats, row w at p + w*ss, readable for round_up(lc) steps.
+  struct Rows {
+    const float* p;
+    int64_t ss;
+  };
+
+  // The fp32 rows of a full block are read in place; otherwise (another dtype, nw < W,
+  // or a partial last tile) they are converted into tmp [W][pitch], zero-padded.
+  static bool in_place(const TensorView& t, int64_t nw, int64_t lc) { return t.dtype == DType::F32 && nw == W && lc % W == 0; }
+  static Rows rows(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, float* tmp) {
+    if (in_place(t, nw, lc)) return {t.ptr<float>() + base, rstride};
+    const int64_t pt = pitch(lc), lp = round_up(lc);
+    for (int64_t w = 0; w < W; ++w) {
+      int64_t at = 0;
+      if (w < nw) read_row<V>(t, base + w * rstride, lc, tmp + w * pt), at = lc;
+      fill(tmp + w * pt + at, lp - at, 0.f);
+    }
+    return {tmp, pt};
   }
 
-  // src [lc][W] -> rows base + w*rstride (w < nw), through tmp [nw][pitch].
-  static void store_lanes(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc, const float* src,
-                          float* tmp, bool stream) {
-    transpose(src, W, tmp, pitch(lc), nw, lc);
-    for (int64_t w = 0; w < nw; ++w)
-      if (stream) stream_floats<V>(tmp + w * pitch(lc), t.ptr<float>() + base + w * rstride, lc);
-      else write_row<V>(t, base + w * rstride, lc, tmp + w * pitch(lc));
+  // Steps [l, l+W) of the rows, one step per vector (lanes = rows).
+  static void tile(const Rows& r, int64_t l, T v[W]) {
+    for (int w = 0; w < W; ++w) v[w] = V::load(r.p + w * r.ss + l);
+    V::transpose(v);
   }
 
-  // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
-  static void block(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t k,
-                    int64_t c0, int64_t nw, int64_t l0, int64_t lc) {
-    const int64_t pos = sq.start + l0;
-    load_lanes(p.u, sq.batch * p.u.stride[0] + c0 * p.u.stride[1] + pos, p.u.stride[1], nw, lc, S.tmp.data(),
-               S.u.data());
-    load_lanes(p.delta, sq.batch * p.delta.stride[0] + c0 * p.delta.stride[1] + pos, p.delta.stride[1], nw, lc,
-               S.tmp.data(), S.dt.data());
-    const T bias = V::load(&S.bias[k * W]);
+  // The rows of the block that runs next (u, delta, z, and out unless streamed), asked
+  // for a tile at a time while this block prepares. Asked for all at once before the
+  // block, most of the prefetches were dropped and its rows came from L3 as it ran.
+  struct Ahead {
+    const char* p[4] = {};  // out last (written)
+    int64_t rs[4] = {}, esz[4] = {};
+    int64_t nw = 0, lc = 0;
+  };
+  static Ahead ahead(const SelectiveScanParams& p, const Shape& s, const SsmSequence& sq, int64_t c0, int64_t nw,
+                     int64_t pos, int64_t lc) {
+    Ahead a;
+    a.nw = nw, a.lc = lc;
+    const TensorView* ts[4] = {&p.u, &p.delta, &p.z, s.stream ? nullptr : &p.out};
+    for (int i = 0; i < 4; ++i) {
+      if (!ts[i] || !ts[i]->data) continue;
+      const TensorView& t = *ts[i];
+      a.esz[i] = int64_t(dtype_size(t.dtype));
+      a.p[i] = static_cast<const char*>(t.data) + (sq.batch * t.stride[0] + c0 * t.stride[1] + pos) * a.esz[i];
+      a.rs[i] = t.stride[1] * a.esz[i];
+    }
+    return a;
+  }
+  // Steps [l, l+W) of each row.
+  static void ask(const Ahead& a, int64_t l) {
+    if (l >= a.lc) return;
+    for (int i = 0; i < 3; ++i)
+      if (a.p[i])
+        for (int64_t w = 0; w < a.nw; ++w) __builtin_prefetch(a.p[i] + w * a.rs[i] + l * a.esz[i], 0, 2);
+    if (a.p[3])
+      for (int64_t w = 0; w < a.nw; ++w) __builtin_prefetch(a.p[3] + w * a.rs[3] + l * a.esz[3], 1, 2);
+  }
+
+  // The per-chunk steps before and after the passes are separate, non-inlined functions,
+  // so that their loops are register-allocated on their own (the exp and softplus
+  // constants stay in registers), as the passes are.
+
+  // Per step l < lp: dt = softplus(delta + bias) (or without softplus), dt*u, and y
+  // seeded with D*u. Returns max |dt| over the lanes.
+  template <bool Softplus>
+  [[gnu::noinline]] static float prepare(Rows ur, Rows dr, int64_t lp, T bias, T D, float* dt, float* dtu, float* y,
+                                         const Ahead& next) {
     T dmax = V::zero();
-    for (int64_t l = 0; l < lc; ++l) {
-      T d = V::add(V::load(&S.dt[l * W]), bias);
-      if (p.softplus) d = vsoftplus<V>(d);
-      dmax = V::max(dmax, V::abs(d));  // a NaN may be dropped: it gives NaN on either path
-      V::store(&S.dt[l * W], d);
-      V::store(&S.dtu[l * W], V::mul(d, V::load(&S.u[l * W])));
+    for (int64_t l = 0; l < lp; l += W) {
+      ask(next, l);
+      T v[W];  // one tile at a time: two would not fit in the registers
+      tile(dr, l, v);
+      for (int i = 0; i < W; ++i) {
+        T d = V::add(v[i], bias);
+        if (Softplus) d = vsoftplus<V>(d);
+        dmax = V::max(dmax, V::abs(d));  // a NaN may be dropped: it gives NaN on either path
+        V::store(dt + (l + i) * W, d);
+      }
+      tile(ur, l, v);
+      for (int i = 0; i < W; ++i) {
+        V::store(dtu + (l + i) * W, V::mul(V::load(dt + (l + i) * W), v[i]));
+        V::store(y + (l + i) * W, V::mul(D, v[i]));
+      }
     }
     float lanes[W], dm = 0.f;
     V::store(lanes, dmax);
     for (int w = 0; w < W; ++w) dm = lanes[w] > dm ? lanes[w] : dm;
+    return dm;
+  }
+
+  // out rows o0 + w*os = y (times silu(z) with Gate), per step l < lp, transposed back.
+  template <bool Gate, bool Stream>
+  [[gnu::noinline]] static void finish(Rows zr, int64_t lp, const float* y, float* o0, int64_t os) {
+    for (int64_t l = 0; l < lp; l += W) {
+      T o[W], z[W];
+      if (Gate) tile(zr, l, z);
+      for (int i = 0; i < W; ++i) {
+        o[i] = V::load(y + (l + i) * W);
+        if (Gate) o[i] = V::mul(o[i], vsilu<V>(z[i]));
+      }
+      V::transpose(o);
+      for (int w = 0; w < W; ++w)
+        if (Stream) V::stream(o0 + w * os + l, o[w]);
+        else V::store(o0 + w * os + l, o[w]);
+    }
+  }
+
+  // One block of W channels starting at c0 (nw valid), steps [l0, l0+lc) of sequence sq.
+  static void block(const SelectiveScanParams& p, const Shape& s, Scratch& S, const SsmSequence& sq, int64_t k,
+                    int64_t c0, int64_t nw, int64_t l0, int64_t lc, const Ahead& next) {
+    const int64_t pos = sq.start + l0, lp = round_up(lc);
+    auto base = [&](const TensorView& t) { return sq.batch * t.stride[0] + c0 * t.stride[1] + pos; };
+    const Rows ur = rows(p.u, base(p.u), p.u.stride[1], nw, lc, S.tmp.data());
+    const Rows dr = rows(p.delta, base(p.delta), p.delta.stride[1], nw, lc, S.tmp.data() + W * pitch(lc));
+    const T bias = V::load(&S.bias[k * W]), D = V::load(&S.D[k * W]);
+    const float dm = (p.softplus ? prepare<true> : prepare<false>)(ur, dr, lp, bias, D, S.dt.data(), S.dtu.data(),
+                                                                   S.y.data(), next);
     const bool small = dm * S.amax[k] < 128.f;  // false for inf
 
     const int64_t Np = s.Np;
@@ -161,40 +245,29 @@ struct SelectiveScan {
       const PassFn f = np == P ? pick<P>(p.B_varying, p.C_varying, small) : pick<4>(p.B_varying, p.C_varying, small);
       const float* Bs = p.B_varying ? &S.Bt[n0] : &S.Bc[(k * Np + n0) * W];
       const float* Cs = p.C_varying ? &S.Ct[n0] : &S.Cc[(k * Np + n0) * W];
-      f(lc, S.dt.data(), S.dtu.data(), A2 + n0 * W, Bs, Cs, Np, st + n0 * W, S.y.data(), n0 == 0);
+      f(lc, S.dt.data(), S.dtu.data(), A2 + n0 * W, Bs, Cs, Np, st + n0 * W, S.y.data());
       n0 += np;
     }
 
+    // out = y * silu(z), transposed back to rows: in place (streamed when asked), or
+    // through tmp when the rows need conversion or are not aligned for streaming stores
+    // (stream_floats then streams all but their ends).
     const bool gate = p.z.data != nullptr;
-    if (gate)
-      load_lanes(p.z, sq.batch * p.z.stride[0] + c0 * p.z.stride[1] + pos, p.z.stride[1], nw, lc, S.tmp.data(),
-                 S.z.data());
-    const T D = V::load(&S.D[k * W]);
-    for (int64_t l = 0; l < lc; ++l) {
-      T o = V::fmadd(D, V::load(&S.u[l * W]), V::load(&S.y[l * W]));
-      if (gate) o = V::mul(o, vsilu<V>(V::load(&S.z[l * W])));
-      V::store(&S.y[l * W], o);
+    const Rows zr = gate ? rows(p.z, base(p.z), p.z.stride[1], nw, lc, S.tmp.data()) : Rows{};
+    float* const out = p.out.dtype == DType::F32 ? p.out.ptr<float>() + base(p.out) : nullptr;
+    const bool aligned = reinterpret_cast<uintptr_t>(out) % sizeof(T) == 0 && p.out.stride[1] * 4 % int64_t(sizeof(T)) == 0;
+    const bool direct = in_place(p.out, nw, lc) && (!s.stream || aligned);
+    float* const o0 = direct ? out : S.tmp.data() + W * pitch(lc);
+    const int64_t os = direct ? p.out.stride[1] : pitch(lc);
+    const bool stream = direct && s.stream;
+    (gate ? (stream ? finish<true, true> : finish<true, false>) : (stream ? finish<false, true> : finish<false, false>))(
+        zr, lp, S.y.data(), o0, os);
+    if (direct) return;
+    for (int64_t w = 0; w < nw; ++w) {
+      const int64_t at = sq.batch * p.out.stride[0] + (c0 + w) * p.out.stride[1] + pos;
+      if (s.stream) stream_floats<V>(o0 + w * os, p.out.ptr<float>() + at, lc);
+      else write_row<V>(p.out, at, lc, o0 + w * os);
     }
-    store_lanes(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc, S.y.data(),
-                S.tmp.data(), s.stream);
-  }
-
-  // Asks for rows base + w*rstride (w < nw), lc elements each, to come into the cache
-  // while the current block computes: the next block's inputs would otherwise stall on DRAM.
-  template <int Write>
-  static void prefetch_rows(const TensorView& t, int64_t base, int64_t rstride, int64_t nw, int64_t lc) {
-    const int64_t esz = int64_t(dtype_size(t.dtype));
-    const char* p0 = static_cast<const char*>(t.data) + base * esz;
-    for (int64_t w = 0; w < nw; ++w)
-      for (int64_t b = 0; b < lc * esz; b += 64) __builtin_prefetch(p0 + w * rstride * esz + b, Write, 2);
-  }
-
-  static void prefetch_block(const SelectiveScanParams& p, const Shape& s, const SsmSequence& sq, int64_t c0, int64_t nw,
-                             int64_t pos, int64_t lc) {
-    for (const TensorView* t : {&p.u, &p.delta, &p.z})
-      if (t->data) prefetch_rows<0>(*t, sq.batch * t->stride[0] + c0 * t->stride[1] + pos, t->stride[1], nw, lc);
-    if (!s.stream)
-      prefetch_rows<1>(p.out, sq.batch * p.out.stride[0] + c0 * p.out.stride[1] + pos, p.out.stride[1], nw, lc);
   }
 
   // One varying B or C slice [N][lc] -> dst [lc][Np] (padding columns stay 0).
@@ -242,11 +315,12 @@ struct SelectiveScan {
       if (p.C_varying) transpose_bc(p.C, sq.batch, g, sq.start + l0, lc, s, S.tmp.data(), S.Ct.data());
       for (int64_t k = 0; k < nb; ++k) {
         const int64_t c0 = g * s.dpg + (kb0 + k) * W, nw = imin(W, (g + 1) * s.dpg - c0);
-        if (k + 1 < nb) prefetch_block(p, s, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc);
-        else if (l0 + s.Lc < sq.len)
-          prefetch_block(p, s, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W), sq.start + l0 + s.Lc,
-                         imin(s.Lc, sq.len - l0 - s.Lc));
-        block(p, s, S, sq, k, c0, nw, l0, lc);
+        const Ahead next =
+            k + 1 < nb ? ahead(p, s, sq, c0 + W, imin(W, (g + 1) * s.dpg - c0 - W), sq.start + l0, lc)
+            : l0 + s.Lc < sq.len ? ahead(p, s, sq, g * s.dpg + kb0 * W, imin(W, (g + 1) * s.dpg - g * s.dpg - kb0 * W),
+                                         sq.start + l0 + s.Lc, imin(s.Lc, sq.len - l0 - s.Lc))
+                                 : Ahead{};
+        block(p, s, S, sq, k, c0, nw, l0, lc, next);
       }
     }
     if (!p.last_state.data) return;
@@ -265,8 +339,8 @@ struct SelectiveScan {
     const int64_t i0 = s.items * t / n, i1 = s.items * (t + 1) / n;
     if (i0 >= i1) return;
     Scratch S;
-    for (Buf* v : {&S.u, &S.dt, &S.dtu, &S.z, &S.y}) v->reset(s.Lc * W);
-    S.tmp.reset(pitch(s.Lc) * (s.Np > W ? s.Np : W));
+    for (Buf* v : {&S.dt, &S.dtu, &S.y}) v->reset(round_up(s.Lc) * W);
+    S.tmp.reset(pitch(s.Lc) * (s.Np > 2 * W ? s.Np : 2 * W));
     if (p.B_varying) S.Bt.reset(s.Lc * s.Np);
     if (p.C_varying) S.Ct.reset(s.Lc * s.Np);
     for (int64_t i = i0; i < i1;) {
@@ -318,8 +392,19 @@ struct StateUpdate {
         read_row<V>(p.B, b * p.B.stride[0] + g * p.B.stride[1], N, &Bf[g * N]);
         read_row<V>(p.C, b * p.C.stride[0] + g * p.C.stride[1], N, &Cf[g * N]);
       }
+      // The next item's state rows are asked for one channel at a time while this item
+      // computes: the hardware prefetchers restart at each jump between state slots.
+      const float* next = nullptr;
+      int64_t ncnt = 0;
+      if (it + 1 < i1 && p.slots[size_t((it + 1) % p.batch)] >= 0) {
+        const int64_t nc0 = (it + 1) / p.batch * kSpan;
+        next = p.state.ptr<float>() + p.slots[size_t((it + 1) % p.batch)] * p.state.stride[0] + nc0 * p.state.stride[1];
+        ncnt = imin(kSpan, p.dim - nc0);
+      }
       int64_t g = g0, gend = (g0 + 1) * dpg;  // channel c0 + c is in group g until gend
       for (int64_t c = 0; c < cnt; ++c) {
+        if (c < ncnt)
+          for (int64_t o = 0; o < N; o += 16) __builtin_prefetch(next + c * p.state.stride[1] + o, 1, 3);
         if (c0 + c == gend) ++g, gend += dpg;
         const float* Bp = &Bf[g * N];
         const float* Cp = &Cf[g * N];

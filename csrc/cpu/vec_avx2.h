@@ -14,6 +14,7 @@ struct VecAvx2 {
 
   static constexpr int TB = 8;
   static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
+  static void transpose(T r[8]) { transpose8(r); }
 
   static T zero() { return _mm256_setzero_ps(); }
   static T set1(float v) { return _mm256_set1_ps(v); }
@@ -30,7 +31,10 @@ struct VecAvx2 {
   static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
   static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
   static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  // vrcpps has 12 bits: one Newton step would leave ~2 ulp, so divide (ymm vdivps is cheap).
+  static T rcp(T x) { return _mm256_div_ps(_mm256_set1_ps(1.f), x); }
   static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T fnmadd(T a, T b, T c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
   static T max(T a, T b) { return _mm256_max_ps(a, b); }
   static T min(T a, T b) { return _mm256_min_ps(a, b); }
   static T abs(T a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), a); }

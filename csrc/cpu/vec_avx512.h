@@ -19,6 +19,12 @@ alignas(64) inline constexpr float kExp2Table[16] = {
 // four mantissa bits of the sum are j, which vperm reads directly), |r| <= 1/32, and a
 // cubic for 2^r - 1 (truncation 1e-8, so about 1 ulp overall); vscalef applies 2^floor(k).
 // A is pre-scaled by log2(e) by the callers instead of scaling here.
+// 1/x: the 14-bit estimate and one Newton step (about 1 ulp; vdivps is several times
+// slower). Finite nonzero x only: inf gives NaN.
+#define SUBQ_RCP_BODY(P)                 \
+  const auto r = P##_rcp14_ps(x);        \
+  return P##_fmadd_ps(r, P##_fnmadd_ps(x, r, P##_set1_ps(1.f)), r);
+
 #define SUBQ_EXP2_CORE(P, lookup)                                                  \
   const auto shift = P##_set1_ps(0x1.8p19f);                                       \
   const auto s = P##_fmadd_ps(a, b, shift);                                        \
@@ -48,6 +54,31 @@ struct VecZmm {
 
   static constexpr int TB = 8;
   static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
+  // In registers: r[i] = row i in, r[j] = column j out (16 x 16).
+  static void transpose(T r[16]) {
+    T t[16];
+    for (int k = 0; k < 16; k += 2) {
+      t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
+      t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
+    }
+    // r[4g + j], 128-bit lane q: column 4q + j of rows 4g .. 4g+3.
+    for (int k = 0; k < 16; k += 4) {
+      r[k] = _mm512_shuffle_ps(t[k], t[k + 2], 0x44);
+      r[k + 1] = _mm512_shuffle_ps(t[k], t[k + 2], 0xEE);
+      r[k + 2] = _mm512_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+      r[k + 3] = _mm512_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
+    }
+    // A 4 x 4 transpose of 128-bit lanes across r[j], r[4+j], r[8+j], r[12+j].
+    for (int j = 0; j < 4; ++j) {
+      const T a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x44), b = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xEE);
+      const T c = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x44), d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xEE);
+      t[j] = _mm512_shuffle_f32x4(a, c, 0x88);
+      t[4 + j] = _mm512_shuffle_f32x4(a, c, 0xDD);
+      t[8 + j] = _mm512_shuffle_f32x4(b, d, 0x88);
+      t[12 + j] = _mm512_shuffle_f32x4(b, d, 0xDD);
+    }
+    for (int k = 0; k < 16; ++k) r[k] = t[k];
+  }
 
   static T zero() { return _mm512_setzero_ps(); }
   static T set1(float v) { return _mm512_set1_ps(v); }
@@ -62,7 +93,9 @@ struct VecZmm {
   static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
   static T mul(T a, T b) { return _mm512_mul_ps(a, b); }
   static T div(T a, T b) { return _mm512_div_ps(a, b); }
+  static T rcp(T x) { SUBQ_RCP_BODY(_mm512) }
   static T fmadd(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
+  static T fnmadd(T a, T b, T c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
   static T max(T a, T b) { return _mm512_max_ps(a, b); }
   static T min(T a, T b) { return _mm512_min_ps(a, b); }
   static T abs(T a) { return _mm512_abs_ps(a); }
@@ -84,6 +117,7 @@ struct VecYmm {
 
   static constexpr int TB = 8;
   static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
+  static void transpose(T r[8]) { transpose8(r); }
 
   static T zero() { return _mm256_setzero_ps(); }
   static T set1(float v) { return _mm256_set1_ps(v); }
@@ -98,7 +132,9 @@ struct VecYmm {
   static T sub(T a, T b) { return _mm256_sub_ps(a, b); }
   static T mul(T a, T b) { return _mm256_mul_ps(a, b); }
   static T div(T a, T b) { return _mm256_div_ps(a, b); }
+  static T rcp(T x) { SUBQ_RCP_BODY(_mm256) }
   static T fmadd(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
+  static T fnmadd(T a, T b, T c) { return _mm256_fnmadd_ps(a, b, c); }  // c - a*b
   static T max(T a, T b) { return _mm256_max_ps(a, b); }
   static T min(T a, T b) { return _mm256_min_ps(a, b); }
   static T abs(T a) { return _mm256_castsi256_ps(_mm256_and_si256(_mm256_castps_si256(a), _mm256_set1_epi32(0x7fffffff))); }
@@ -125,5 +161,6 @@ struct VecYmm {
 #undef SUBQ_EXP2_SMALL_BODY
 #undef SUBQ_EXP2_BODY
 #undef SUBQ_EXP2_CORE
+#undef SUBQ_RCP_BODY
 
 }  // namespace subq::cpu

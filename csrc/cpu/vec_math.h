@@ -11,7 +11,9 @@ template <class V> inline typename V::T vexp(typename V::T x) { return V::exp2_m
 // a truncation below 2e-9 relative.
 template <class V> inline typename V::T vlog1p_unit(typename V::T v) {
   using T = typename V::T;
-  const T s = V::div(v, V::add(V::set1(2.f), v));
+  const T den = V::add(V::set1(2.f), v), r = V::rcp(den);
+  T s = V::mul(v, r);
+  s = V::fmadd(V::fnmadd(s, den, v), r, s);  // one correction: as accurate as v / den
   const T s2 = V::mul(s, s);
   T p = V::set1(1.f / 15);
   p = V::fmadd(p, s2, V::set1(1.f / 13));
@@ -33,9 +35,15 @@ template <class V> inline typename V::T vsoftplus(typename V::T x) {
   return V::select_gt(x, V::set1(20.f), x, r);
 }
 
-// z * sigmoid(z); exp(-z) = inf for very negative z gives -0, not NaN.
+// z * sigmoid(z) with e = exp(-|z|) in [0, 1], so the reciprocal is of a value in
+// [1, 2]: sigmoid is 1/(1+e) for z > 0, e/(1+e) otherwise (very negative z gives -0).
 template <class V> inline typename V::T vsilu(typename V::T z) {
-  return V::div(z, V::add(V::set1(1.f), vexp<V>(V::sub(V::zero(), z))));
+  using T = typename V::T;
+  const T e = vexp<V>(V::sub(V::zero(), V::abs(z)));
+  const T den = V::add(V::set1(1.f), e), r = V::rcp(den), num = V::select_gt(z, V::zero(), V::set1(1.f), e);
+  T q = V::mul(num, r);
+  q = V::fmadd(V::fnmadd(q, den, num), r, q);  // one correction: as accurate as num / den
+  return V::mul(z, q);
 }
 
 // In-place over n floats, whole vectors plus a masked tail.

@@ -14,6 +14,7 @@ struct VecScalar {
   // Block transposes: TB x TB, d[i*ds + j] = s[j*ss + i].
   static constexpr int TB = 1;
   static void transpose_block(const float* s, int64_t, float* d, int64_t) { *d = *s; }
+  static void transpose(T*) {}  // in registers: one lane is its own transpose
 
   static T zero() { return 0.f; }
   static T set1(float v) { return v; }
@@ -27,7 +28,9 @@ struct VecScalar {
   static T sub(T a, T b) { return a - b; }
   static T mul(T a, T b) { return a * b; }
   static T div(T a, T b) { return a / b; }
+  static T rcp(T x) { return 1.f / x; }
   static T fmadd(T a, T b, T c) { return std::fma(a, b, c); }
+  static T fnmadd(T a, T b, T c) { return std::fma(-a, b, c); }  // c - a*b
   static T max(T a, T b) { return a > b ? a : b; }  // a NaN b gives b, as maxps
   static T min(T a, T b) { return a < b ? a : b; }  // a NaN b gives b, as minps
   static T abs(T a) { return std::fabs(a); }
