@@ -48,6 +48,25 @@ t.test('results are bit-identical for 1 thread and for all threads', async (t) =
   }
 });
 
+t.test('short calls back to back, several in flight, thread counts changing: same bits', async (t) => {
+  // The pool hands regions over by spinning first and sleeping after a while: this
+  // walks both ways, regions that need fewer workers than exist, and callers on
+  // several threads at once.
+  const all = backendInfo().cpu.hardwareThreads;
+  t.teardown(() => void setNumThreads(all));
+  const [q, k, v] = qkv(1, 3, 40, 16);
+  const want = attentionSync(q, k, v, { causal: true });
+  let calls = 0, same = 0;
+  for (let round = 0; round < 40; round++) {
+    setNumThreads([1, 2, 3, 5, 8][round % 5]);
+    for (let i = 0; i < 5; i++, calls++) same += Number(bitsEqual(attentionSync(q, k, v, { causal: true }), want));
+    const outs = await Promise.all(Array.from({ length: 4 }, () => attention(q, k, v, { causal: true })));
+    for (const o of outs) calls++, (same += Number(bitsEqual(o, want)));
+    if (round % 8 === 7) await new Promise((r) => setTimeout(r, 5));  // long enough for the workers to sleep
+  }
+  t.equal(same, calls, `${calls} calls`);
+});
+
 t.test('AVX-512 kernels give the same bits at 256 and 512 bits', { skip: backendInfo().cpu.simd !== 'avx512' && 'no AVX-512 on this CPU' }, async (t) => {
   t.teardown(() => void setVectorWidth('auto'));
   for (const dtype of ['float32', 'bfloat16'] as const) {
