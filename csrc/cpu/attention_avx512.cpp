@@ -1,10 +1,5 @@
 // Attention phases on AVX-512: on zmm (8 x 3 micro-tiles, 48-query tiles) and on ymm with
 // AVX-512VL (32 registers, scalef; 6 x 4, 32-query tiles). vector_width.h picks one per CPU.
-#include <immintrin.h>
-
-// GCC 12's AVX-512 intrinsic headers trip -Wuninitialized on their own _mm*_undefined_*.
-#pragma GCC diagnostic ignored "-Wuninitialized"
-
 #include "attention_simd.h"
 #include "vec_avx512.h"
 

@@ -6,6 +6,9 @@
 #pragma once
 #include <immintrin.h>
 
+// GCC 12's AVX-512 intrinsic headers trip -Wuninitialized on their own _mm*_undefined_*.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include "transpose8.h"
 
 namespace subq::cpu {
