@@ -54,6 +54,28 @@ for (const [level, bits] of paths) {
   });
 }
 
+t.test('decode (at most 8 query rows per kv head): long keys split into ranges and merged, on every path', async (t) => {
+  t.teardown(() => {
+    setSimdLevel('avx512');
+    setVectorWidth('auto');
+  });
+  const cases: Case[] = [
+    { B: 2, Hq: 8, Hkv: 2, Nq: 1, Nk: 5000, D: 128, lse: true },
+    { Hq: 4, Hkv: 1, Nq: 2, Nk: 3001, D: 80, Dv: 48, causal: true },
+    { Hq: 1, Hkv: 1, Nq: 8, Nk: 2000, D: 33, window: [1500, 0], softcap: 3 },
+    { Hq: 2, Hkv: 1, Nq: 1, Nk: 4096, D: 64, amplitude: 4, lse: true },
+    { Hq: 2, Hkv: 1, Nq: 3, Nk: 2, D: 16, causal: true, lse: true },  // row 0 of each head sees no key
+    { Hq: 8, Hkv: 8, Nq: 1, Nk: 77, D: 256, window: [10, 0] },
+  ];
+  for (const [level, bits] of paths) {
+    setSimdLevel(level);
+    if (level === 'avx512') setVectorWidth(bits as 256 | 512);
+    for (const [i, c] of cases.entries())
+      for (const dtype of level === 'scalar' ? (['float32'] as FloatDType[]) : dtypes)
+        await checkCase(t, { ...c, dtype, seed: 100 + i });
+  }
+});
+
 t.test('value head dim differs from the query/key head dim', async (t) => {
   for (const [D, Dv] of [[64, 32], [16, 128], [3, 5], [1, 1], [256, 256], [33, 200], [128, 64]])
     for (const dtype of dtypes) await checkCase(t, { Hq: 2, Hkv: 1, Nq: 45, Nk: 71, D, Dv, dtype, causal: D % 2 === 1 });

@@ -206,6 +206,43 @@ class KvRows {
   std::vector<int64_t> tag_;
 };
 
+// ---- Rows of Q and O. The g = Hq / Hkv query heads that share a kv head are packed
+// row by row: packed row `lane` of kv head (b, hk) is query row lane / g of head
+// hk * g + lane % g (see TileRunner).
+int64_t packed_row_offset(const TensorView& t, int64_t g, int64_t b, int64_t hk, int64_t lane) {
+  return b * t.stride[0] + (hk * g + lane % g) * t.stride[1] + (lane / g) * t.stride[2];
+}
+
+// Scores come out in base 2 (exp2 is cheaper than exp): log2(e) and the scale are folded
+// into Q. With a softcap, Q carries scale / cap and tanh's output is scaled.
+double q_scale(const AttentionParams& p) { return p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * kLog2e; }
+
+// Packed row `lane` of Q times q_scale, in fp32 (scaled in double).
+void load_q_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64_t lane, float* dst) {
+  const TensorView& q = p.q;
+  const int64_t off = packed_row_offset(q, g, b, hk, lane);
+  const float* src = q.dtype == DType::F32 ? q.ptr<float>() + off : dst;
+  if (q.dtype != DType::F32) half_to_f32(q.dtype, q.ptr<uint16_t>() + off, dst, p.D);
+  const double sc = q_scale(p);
+  for (int64_t x = 0; x < p.D; ++x) dst[x] = float(src[x] * sc);
+}
+
+// Writes packed row `lane` of the output, o / l (0 where no key is visible), from the
+// unnormalised row o (overwritten) and the softmax state m (base-2 units), l; and its LSE.
+void store_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64_t lane, float* o, float m, float l) {
+  const TensorView& out = p.out;
+  const float inv = l > 0 ? 1.f / l : 0.f;
+  const int64_t off = packed_row_offset(out, g, b, hk, lane);
+  float* dst = out.dtype == DType::F32 ? out.ptr<float>() + off : o;
+  for (int64_t x = 0; x < p.Dv; ++x) dst[x] = o[x] * inv;
+  if (out.dtype != DType::F32) f32_to_half(out.dtype, o, out.ptr<uint16_t>() + off, p.Dv);
+  if (p.lse.data) {
+    // sum_j e^{s_j} = 2^m * l, m in base-2 units.
+    const float lse = l > 0 ? float((double(m) + std::log2(double(l))) * kLn2) : -std::numeric_limits<float>::infinity();
+    p.lse.ptr<float>()[packed_row_offset(p.lse, g, b, hk, lane)] = lse;
+  }
+}
+
 // ---- Query tiles.
 // The g = Hq / Hkv query heads that share a kv head are packed into the lanes row by row:
 // packed row i * g + x is query row i of head hk * g + x. Decode (Nq = 1) with GQA then
@@ -232,9 +269,6 @@ class TileRunner {
       t.l = aligned_floats(tq_);
       t.alpha = aligned_floats(tq_);
     }
-    // Scores come out in base 2 (exp2 is cheaper than exp): log2(e) and the scale are
-    // folded into Q. With a softcap, Q carries scale / cap and tanh's output is scaled.
-    q_scale_ = p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * kLog2e;
   }
 
   // Runs the tiles of packed rows [lane0[t], lane0[t] + tile_q) of kv head (b, hk), for
@@ -275,52 +309,25 @@ class TileRunner {
     const int64_t skip = j0 - kb.index * kBlockK;  // keys trimmed off the block's start
     float* s = s_.get();
     kern_.qk(t.qt.get(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
-    if (p_.softcap > 0) kern_.softcap(s, nk * tq_, float(double(p_.softcap) * kLog2e));
+    if (p_.softcap > 0) kern_.softcap(s, nk * tq_, softcap_);
     if (kb.masked) mask_block(p_, g_, t.lane0, j0, nk, tq_, s);
     kern_.softmax(s, nk, t.m.get(), t.l.get(), t.alpha.get());
     if (kv.transposed) kern_.pv(s, nk, kv.v + skip, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
     else kern_.pv_rows(s, nk, kv.v + skip * kv.vs, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
   }
 
-  // Element offset of packed row `lane` of kv head (b, hk) in a [B, Hq, Nq, ...] view.
-  int64_t row_offset(const TensorView& t, int64_t b, int64_t hk, int64_t lane) const {
-    return b * t.stride[0] + (hk * g_ + lane % g_) * t.stride[1] + (lane / g_) * t.stride[2];
-  }
-
-  // Q^T of the tile, scaled: rows scaled (in double) into rows_, then transposed.
+  // Q^T of the tile, scaled: rows into rows_, then transposed.
   void load_q(int64_t b, int64_t hk, Tile& t) {
-    const TensorView& q = p_.q;
     float* qt = t.qt.get();
     if (t.lanes < tq_) std::fill(qt, qt + p_.D * tq_, 0.f);
-    for (int64_t r = 0; r < t.lanes; ++r) {
-      const int64_t off = row_offset(q, b, hk, t.lane0 + r);
-      float* row = rows_.get() + r * p_.D;
-      const float* src = q.dtype == DType::F32 ? q.ptr<float>() + off : row;
-      if (q.dtype != DType::F32) half_to_f32(q.dtype, q.ptr<uint16_t>() + off, row, p_.D);
-      for (int64_t x = 0; x < p_.D; ++x) row[x] = float(src[x] * q_scale_);
-    }
+    for (int64_t r = 0; r < t.lanes; ++r) load_q_row(p_, g_, b, hk, t.lane0 + r, rows_.get() + r * p_.D);
     kern_.transpose(rows_.get(), p_.D, t.lanes, p_.D, qt, tq_);
   }
 
   // O = O^T transposed, over l.
   void store(int64_t b, int64_t hk, const Tile& t) {
-    const TensorView& o = p_.out;
     kern_.transpose(t.ot.get(), tq_, p_.Dv, t.lanes, rows_.get(), p_.Dv);
-    for (int64_t r = 0; r < t.lanes; ++r) {
-      const float l = t.l[r];
-      const float inv = l > 0 ? 1.f / l : 0.f;  // no visible key: output 0
-      float* row = rows_.get() + r * p_.Dv;
-      const int64_t off = row_offset(o, b, hk, t.lane0 + r);
-      float* dst = o.dtype == DType::F32 ? o.ptr<float>() + off : row;
-      for (int64_t x = 0; x < p_.Dv; ++x) dst[x] = row[x] * inv;
-      if (o.dtype != DType::F32) f32_to_half(o.dtype, row, o.ptr<uint16_t>() + off, p_.Dv);
-      if (p_.lse.data) {
-        // sum_j e^{s_j} = 2^m * l, m in base-2 units.
-        const float lse = l > 0 ? float((double(t.m[r]) + std::log2(double(l))) * kLn2)
-                                : -std::numeric_limits<float>::infinity();
-        p_.lse.ptr<float>()[row_offset(p_.lse, b, hk, t.lane0 + r)] = lse;
-      }
-    }
+    for (int64_t r = 0; r < t.lanes; ++r) store_row(p_, g_, b, hk, t.lane0 + r, rows_.get() + r * p_.Dv, t.m[r], t.l[r]);
   }
 
   const AttentionParams& p_;
@@ -329,14 +336,96 @@ class TileRunner {
   KvRows kv_;
   Tile tiles_[kGroup];
   Floats s_, rows_;  // S^T / P^T of a block; rows of Q or O being (un)staged
-  double q_scale_;
+  const float softcap_ = float(double(p_.softcap) * kLog2e);  // tanh's output scale, base 2
 };
+
+// ---- Decode: at most kDecodeRows packed rows per kv head (see attention_decode.h).
+// Each head's visible keys are cut into ranges, from the shapes alone so that neither
+// the split nor the merge order depends on the thread count; the ranges run in
+// parallel and every row's partial states are merged in order.
+constexpr int64_t kDecodeMinRange = 512;   // keys: shorter ranges do not pay their merge
+constexpr int64_t kDecodeItems = 64;       // ranges in all, when heads are few
+constexpr int64_t kDecodeConvert = 64;     // fp16/bf16 keys converted to fp32 at a time
+
+void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
+  const int64_t g = p.Hq / p.Hkv, rows = g * p.Nq, heads = p.B * p.Hkv, D = p.D, Dv = p.Dv;
+  int64_t lo[kDecodeRows], hi[kDecodeRows], first = p.Nk, last = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    attention_key_range(p, r / g, r / g + 1, &lo[r], &hi[r]);
+    if (lo[r] < hi[r]) first = std::min(first, lo[r]), last = std::max(last, hi[r]);
+  }
+  const int64_t span = std::max<int64_t>(last - first, 0);
+  const int64_t want = std::clamp<int64_t>(kDecodeItems / heads, 1, std::max<int64_t>(span / kDecodeMinRange, 1));
+  const int64_t len = (span + want - 1) / want, ranges = len ? (span + len - 1) / len : 1;
+  // Per (head, range): for each row, m, l and o [Dv].
+  const int64_t row_floats = Dv + 2, item_floats = rows * row_floats, items = heads * ranges;
+  Floats state = aligned_floats(items * item_floats);
+  const float cap = float(double(p.softcap) * kLog2e);
+
+  ThreadPool::instance().run([&](int t, int n) {
+    const int64_t i0 = items * t / n, i1 = items * (t + 1) / n;
+    if (i0 >= i1) return;
+    Floats q = aligned_floats(rows * D), m = aligned_floats(rows), l = aligned_floats(rows);
+    const bool convert = p.k.dtype != DType::F32;
+    Floats kc = aligned_floats(convert ? kDecodeConvert * D : 0), vc = aligned_floats(convert ? kDecodeConvert * Dv : 0);
+    for (int64_t it = i0; it < i1; ++it) {
+      const int64_t h = it / ranges, b = h / p.Hkv, hk = h % p.Hkv;
+      const int64_t j0 = first + (it % ranges) * len, j1 = std::min(j0 + len, first + span);
+      for (int64_t r = 0; r < rows; ++r) load_q_row(p, g, b, hk, r, q.get() + r * D);
+      float* st = state.get() + it * item_floats;
+      float* o = st + 2 * rows;  // rows x Dv; m and l are the first 2 * rows floats
+      std::fill(m.get(), m.get() + rows, kInitMax);
+      std::fill(l.get(), l.get() + rows, 0.f);
+      std::fill(o, o + rows * Dv, 0.f);
+      const int64_t kb = b * p.k.stride[0] + hk * p.k.stride[1], vb = b * p.v.stride[0] + hk * p.v.stride[1];
+      const int64_t ks = p.k.stride[2], vs = p.v.stride[2];
+      DecodeRange dr{q.get(), int(rows), D, Dv, nullptr, nullptr, 0, 0, 0, 0, lo, hi, p.softcap > 0 ? cap : 0.f,
+                     kern.softcap, m.get(), l.get(), o};
+      for (int64_t j = j0; j < j1; j += convert ? kDecodeConvert : j1 - j0) {
+        dr.j0 = j;
+        dr.nk = convert ? std::min(kDecodeConvert, j1 - j) : j1 - j0;
+        if (convert) {
+          for (int64_t x = 0; x < dr.nk; ++x) {
+            half_to_f32(p.k.dtype, p.k.ptr<uint16_t>() + kb + (j + x) * ks, kc.get() + x * D, D);
+            half_to_f32(p.v.dtype, p.v.ptr<uint16_t>() + vb + (j + x) * vs, vc.get() + x * Dv, Dv);
+          }
+          dr.k = kc.get(), dr.ks = D, dr.v = vc.get(), dr.vs = Dv;
+        } else {
+          dr.k = p.k.ptr<float>() + kb + j * ks, dr.ks = ks, dr.v = p.v.ptr<float>() + vb + j * vs, dr.vs = vs;
+        }
+        kern.decode(dr);
+      }
+      std::copy_n(m.get(), rows, st);
+      std::copy_n(l.get(), rows, st + rows);
+    }
+  });
+
+  // Merge each row's ranges in order: m = max m_c, l = sum l_c 2^(m_c - m), likewise o.
+  ThreadPool::instance().run([&](int t, int n) {
+    std::vector<float> o(static_cast<size_t>(Dv));
+    for (int64_t h = heads * t / n; h < heads * (t + 1) / n; ++h)
+      for (int64_t r = 0; r < rows; ++r) {
+        float mx = kInitMax;
+        for (int64_t c = 0; c < ranges; ++c) mx = std::max(mx, state[(h * ranges + c) * item_floats + r]);
+        double sum = 0;
+        std::fill(o.begin(), o.end(), 0.f);
+        for (int64_t c = 0; c < ranges; ++c) {
+          const float* st = state.get() + (h * ranges + c) * item_floats;
+          const float w = float(std::exp2(double(st[r]) - mx));
+          sum += double(st[rows + r]) * w;
+          for (int64_t x = 0; x < Dv; ++x) o[size_t(x)] += st[2 * rows + r * Dv + x] * w;
+        }
+        store_row(p, g, h / p.Hkv, h % p.Hkv, r, o.data(), mx, float(sum));
+      }
+  });
+}
 
 }  // namespace
 
 void attention(const AttentionParams& p) {
   if (p.B == 0 || p.Hq == 0 || p.Nq == 0) return;
   const AttentionKernels& kern = pick_kernels();
+  if (p.Hq / p.Hkv * p.Nq <= kDecodeRows) return decode_attention(p, kern);
   const int64_t g = p.Hq / p.Hkv, lanes = g * p.Nq, kv_heads = p.B * p.Hkv;
   const int64_t tq = kern.tile_q, tiles = (lanes + tq - 1) / tq;
   auto tile_rows = [&](int64_t t, int64_t* i0, int64_t* i1) {

@@ -17,6 +17,26 @@ namespace subq::cpu {
 constexpr float kMaskedScore = -2e38f;
 constexpr float kInitMax = -1e38f;
 
+// Decode: at most kDecodeRows query rows per kv head (tokens x GQA group) take the
+// decode kernel, which reads keys kDecodeBlock at a time.
+constexpr int kDecodeRows = 8, kDecodeBlock = 16;
+
+// One key range of decode rows r < rows: q [rows][d] fp32, pre-scaled as Q^T is; keys
+// j0 .. j0+nk-1 as fp32 rows of k (row stride ks) and v (vs), from key j0's row; row r
+// sees keys [lo[r], hi[r]). Updates the online-softmax state of each row: m, l and the
+// unnormalised o [rows][dv]. cap > 0: the scores go through softcap(s, n, cap) first.
+struct DecodeRange {
+  const float* q;
+  int rows;
+  int64_t d, dv;
+  const float *k, *v;
+  int64_t ks, vs, j0, nk;
+  const int64_t *lo, *hi;
+  float cap;
+  void (*softcap)(float* s, int64_t n, float cap);
+  float *m, *l, *o;
+};
+
 struct AttentionKernels {
   int tile_q;
   // s[j][:] = sum_x k[j*ks + x] * qt[x][:] for j < nk. The swappable Q.K^T piece.
@@ -35,6 +55,8 @@ struct AttentionKernels {
                   const float* alpha);
   // d[c*ds + r] = s[r*ss + c] for r < rows, c < cols: staging Q^T and V^T, unstaging O^T.
   void (*transpose)(const float* s, int64_t ss, int64_t rows, int64_t cols, float* d, int64_t ds);
+  // The decode kernel: one DecodeRange.
+  void (*decode)(const DecodeRange& r);
 };
 
 const AttentionKernels& attention_kernels_scalar();

@@ -2,7 +2,9 @@
 // of what the SIMD versions compute.
 #include <cmath>
 
+#include "attention_decode.h"
 #include "attention_kernels.h"
+#include "vec_scalar.h"
 
 namespace subq::cpu {
 namespace {
@@ -58,7 +60,12 @@ void transpose(const float* s, int64_t ss, int64_t rows, int64_t cols, float* d,
     for (int64_t c = 0; c < cols; ++c) d[c * ds + r] = s[r * ss + c];
 }
 
-constexpr AttentionKernels kScalar{TQ, qk, softcap, softmax, pv, pv_rows, transpose};
+// The decode kernel's one-lane vector.
+struct Scalar : VecScalar {
+  static T exp2(T x) { return std::exp2(x); }
+};
+
+constexpr AttentionKernels kScalar{TQ, qk, softcap, softmax, pv, pv_rows, transpose, decode<Scalar>};
 
 }  // namespace
 

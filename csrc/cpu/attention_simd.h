@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 
+#include "attention_decode.h"
 #include "attention_kernels.h"
 #include "transpose8.h"
 
@@ -195,7 +196,7 @@ inline void transpose(const float* s, int64_t ss, int64_t rows, int64_t cols, fl
 
 template <class V>
 constexpr AttentionKernels kernels_for() {
-  return AttentionKernels{V::Q * V::W, qk<V>, softcap<V>, softmax<V>, pv<V>, pv_rows<V>, transpose};
+  return AttentionKernels{V::Q * V::W, qk<V>, softcap<V>, softmax<V>, pv<V>, pv_rows<V>, transpose, decode<V>};
 }
 
 }  // namespace
