@@ -11,74 +11,122 @@
 namespace subq::cpu {
 namespace {
 
-// sum_x a[x] * b[x] for x < n.
-template <class V>
-inline float dot(const float* a, const float* b, int64_t n) {
+// o[r][:] = o[r][:] * alpha[r] + sum_{j < nk} p[r][j] * v[j*vs + :] for r < R, C vectors
+// of columns from x at a time (c valid lanes in the last), the R x C sums in registers.
+template <class V, int R, int C>
+inline void axpy_cols(const float (*p)[V::W], const float* alpha, int nk, const float* v, int64_t vs, int64_t dv,
+                      int64_t x, int c, float* o) {
   using T = typename V::T;
   constexpr int W = V::W;
-  T s0 = V::zero(), s1 = V::zero();
-  int64_t x = 0;
-  for (; x + 2 * W <= n; x += 2 * W) {
-    s0 = V::fmadd(V::load(a + x), V::load(b + x), s0);
-    s1 = V::fmadd(V::load(a + x + W), V::load(b + x + W), s1);
-  }
-  for (; x < n; x += W) {
-    const int c = n - x < W ? int(n - x) : W;
-    s0 = V::fmadd(V::load_n(a + x, c), V::load_n(b + x, c), s0);
-  }
-  return V::reduce_add(V::add(s0, s1));
-}
-
-// o[r][:] += sum_{j < nk} p[r][j] * v[j*vs + :] for r < R, a vector of columns at a time
-// with the R partial rows in registers.
-template <class V, int R>
-inline void axpy_rows(const float (*p)[kDecodeBlock], int nk, const float* v, int64_t vs, int64_t dv, float* o) {
-  using T = typename V::T;
-  constexpr int W = V::W;
-  for (int64_t x = 0; x < dv; x += W) {
-    const int c = dv - x < W ? int(dv - x) : W;
-    T acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = V::load_n(o + r * dv + x, c);
-    for (int j = 0; j < nk; ++j) {
-      const T vv = V::load_n(v + j * vs + x, c);
-      for (int r = 0; r < R; ++r) acc[r] = V::fmadd(V::set1(p[r][j]), vv, acc[r]);
+  // Lane counts: whole vectors but for a partial last one (masked loads and stores).
+  auto load = [&](const float* at, int i) { return i + 1 < C || c == W ? V::load(at) : V::load_n(at, c); };
+  T acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i) acc[r][i] = V::mul(load(o + r * dv + x + i * W, i), V::set1(alpha[r]));
+  for (int j = 0; j < nk; ++j) {
+    T vv[C];
+    for (int i = 0; i < C; ++i) vv[i] = load(v + j * vs + x + i * W, i);
+    for (int r = 0; r < R; ++r) {
+      const T pj = V::set1(p[r][j]);
+      for (int i = 0; i < C; ++i) acc[r][i] = V::fmadd(pj, vv[i], acc[r][i]);
     }
-    for (int r = 0; r < R; ++r) V::store_n(o + r * dv + x, acc[r], c);
+  }
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i)
+      if (i + 1 < C || c == W) V::store(o + r * dv + x + i * W, acc[r][i]);
+      else V::store_n(o + r * dv + x + i * W, acc[r][i], c);
+}
+
+template <class V, int R>
+inline void axpy_rows(const float (*p)[V::W], const float* alpha, int nk, const float* v, int64_t vs, int64_t dv,
+                      float* o) {
+  constexpr int W = V::W;
+  int64_t x = 0;
+  for (; x + 2 * W <= dv; x += 2 * W) axpy_cols<V, R, 2>(p, alpha, nk, v, vs, dv, x, W, o);
+  if (x < dv) axpy_cols<V, R, 1>(p, alpha, nk, v, vs, dv, x, int(dv - x), o);
+}
+
+// acc[k][r] = partial sums (lanes over the head dim) of q[r] . k-th key row, for K keys.
+template <class V, int R, int K>
+inline void dots(const float* q, int64_t d, const float* k, int64_t ks, float (*part)[V::W][V::W], int j) {
+  using T = typename V::T;
+  constexpr int W = V::W;
+  T acc[K][R];
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) acc[i][r] = V::zero();
+  auto step = [&](int64_t x, int c) {  // c < W: masked loads of the last c lanes
+    T kv[K];
+    for (int i = 0; i < K; ++i) kv[i] = c < W ? V::load_n(k + (j + i) * ks + x, c) : V::load(k + (j + i) * ks + x);
+    for (int r = 0; r < R; ++r) {
+      const T qv = c < W ? V::load_n(q + r * d + x, c) : V::load(q + r * d + x);
+      for (int i = 0; i < K; ++i) acc[i][r] = V::fmadd(qv, kv[i], acc[i][r]);
+    }
+  };
+  int64_t x = 0;
+  for (; x + W <= d; x += W) step(x, W);
+  if (x < d) step(x, int(d - x));
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) V::store(part[r][j + i], acc[i][r]);
+}
+
+// s[r][j] = q[r] . k[j] for r < R, j < nk <= W: per pair of keys, R x 2 vectors of
+// partial sums over the head dim (each key's row read once); then per row, the W keys'
+// partial sums transposed and added, so lane j holds key j's score.
+template <class V, int R>
+inline void scores(const float* q, int64_t d, const float* k, int64_t ks, int nk, float (*s)[V::W]) {
+  using T = typename V::T;
+  constexpr int W = V::W;
+  alignas(64) float part[R][W][W];
+  int j = 0;
+  for (; j + 2 <= nk; j += 2) dots<V, R, 2>(q, d, k, ks, part, j);
+  if (j < nk) dots<V, R, 1>(q, d, k, ks, part, j);
+  for (int r = 0; r < R; ++r) {
+    T t[W];
+    for (int i = 0; i < W; ++i) t[i] = i < nk ? V::load(part[r][i]) : V::zero();
+    V::transpose(t);
+    for (int w = 1; w < W; ++w) t[0] = V::add(t[0], t[w]);
+    V::store(s[r], t[0]);
   }
 }
 
-// One key range for R rows, kDecodeBlock keys at a time: scores, softcap, masking, the
-// online softmax update (as softmax<V> in attention_simd.h), then P.V.
+// One key range for R rows, W keys at a time: scores, softcap, masking, the online
+// softmax update (as softmax<V> in attention_simd.h), then P.V.
 template <class V, int R>
 void decode_rows(const DecodeRange& a) {
-  alignas(64) float s[R][kDecodeBlock] = {};
-  for (int64_t b0 = 0; b0 < a.nk; b0 += kDecodeBlock) {
-    const int n = a.nk - b0 < kDecodeBlock ? int(a.nk - b0) : kDecodeBlock;
-    const float* k = a.k + b0 * a.ks;
-    for (int j = 0; j < n; ++j)
-      for (int r = 0; r < R; ++r) s[r][j] = dot<V>(a.q + r * a.d, k + j * a.ks, a.d);
-    if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * kDecodeBlock, a.cap);
+  constexpr int W = V::W;
+  constexpr int64_t kAhead = 128;
+  alignas(64) float s[R][W];
+  float alpha[R];
+  for (int64_t b0 = 0; b0 < a.nk; b0 += W) {
+    const int n = a.nk - b0 < W ? int(a.nk - b0) : W;
+    const int64_t j0 = a.j0 + b0;  // key index of lane 0
+    // K and V rows kAhead keys on are asked for now: a thread's stream of rows from
+    // memory otherwise waits on each line in turn.
+    for (int64_t j = b0 + kAhead; j < b0 + kAhead + W && j < a.nk; ++j) {
+      for (int64_t x = 0; x < a.d; x += 16) __builtin_prefetch(a.k + j * a.ks + x);
+      for (int64_t x = 0; x < a.dv; x += 16) __builtin_prefetch(a.v + j * a.vs + x);
+    }
+    scores<V, R>(a.q, a.d, a.k + b0 * a.ks, a.ks, n, s);
+    if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * W, a.cap);
     for (int r = 0; r < R; ++r) {
-      const int64_t j0 = a.j0 + b0;  // key index of lane 0
-      float mx = a.m[r];
-      for (int j = 0; j < kDecodeBlock; ++j) {
-        if (j >= n || j0 + j < a.lo[r] || j0 + j >= a.hi[r]) s[r][j] = kMaskedScore;
-        mx = s[r][j] > mx || s[r][j] != s[r][j] ? s[r][j] : mx;  // NaN wins, as in softmax<V>
-      }
-      float sum = 0.f;
-      for (int j = 0; j < kDecodeBlock; j += V::W) {
-        const typename V::T pv = V::exp2(V::sub(V::load(&s[r][j]), V::set1(mx)));
-        V::store(&s[r][j], pv);
-        sum += V::reduce_add(pv);
-      }
-      alignas(64) float alpha[V::W];
-      V::store(alpha, V::exp2(V::set1(a.m[r] - mx)));
-      if (alpha[0] != 1.f)
-        for (int64_t x = 0; x < a.dv; ++x) a.o[r * a.dv + x] *= alpha[0];
-      a.l[r] = a.l[r] * alpha[0] + sum;
+      // Lanes [first, end) are keys row r sees.
+      const int64_t first = a.lo[r] - j0 < 0 ? 0 : a.lo[r] - j0 > n ? n : a.lo[r] - j0;
+      const int64_t end = a.hi[r] - j0 < first ? first : a.hi[r] - j0 > n ? n : a.hi[r] - j0;
+      if (first > 0 || end < W)
+        for (int j = 0; j < W; ++j)
+          if (j < first || j >= end) s[r][j] = kMaskedScore;
+      const typename V::T sv = V::load(s[r]);
+      const float bm = V::reduce_max(sv);
+      const float mx = bm > a.m[r] || bm != bm ? bm : a.m[r];  // NaN wins, as in softmax<V>
+      const typename V::T p = V::exp2(V::sub(sv, V::set1(mx)));
+      V::store(s[r], p);
+      alignas(64) float e[W];
+      V::store(e, V::exp2(V::set1(a.m[r] - mx)));
+      alpha[r] = e[0];
+      a.l[r] = a.l[r] * alpha[r] + V::reduce_add(p);
       a.m[r] = mx;
     }
-    axpy_rows<V, R>(s, n, a.v + b0 * a.vs, a.vs, a.dv, a.o);
+    axpy_rows<V, R>(s, alpha, n, a.v + b0 * a.vs, a.vs, a.dv, a.o);
   }
 }
 

@@ -18,8 +18,8 @@ constexpr float kMaskedScore = -2e38f;
 constexpr float kInitMax = -1e38f;
 
 // Decode: at most kDecodeRows query rows per kv head (tokens x GQA group) take the
-// decode kernel, which reads keys kDecodeBlock at a time.
-constexpr int kDecodeRows = 8, kDecodeBlock = 16;
+// decode kernel.
+constexpr int kDecodeRows = 8;
 
 // One key range of decode rows r < rows: q [rows][d] fp32, pre-scaled as Q^T is; keys
 // j0 .. j0+nk-1 as fp32 rows of k (row stride ks) and v (vs), from key j0's row; row r

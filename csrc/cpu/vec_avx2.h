@@ -46,6 +46,13 @@ struct VecAvx2 {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  // max over the lanes; a NaN lane gives NaN.
+  static float reduce_max(T a) {
+    if (_mm256_movemask_ps(_mm256_cmp_ps(a, a, _CMP_UNORD_Q))) return __builtin_nanf("");
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+  }
 
   // 2^(a*b): round to an integer k, a degree-7 Taylor polynomial on [-1/2, 1/2]
   // (truncation < 6e-9), and 2^k applied in two halves so that k = -150 gives 0

@@ -105,6 +105,10 @@ struct VecZmm {
   static T copysign(T mag, T sgn) { return _mm512_or_ps(mag, _mm512_and_ps(_mm512_set1_ps(-0.0f), sgn)); }
   static T select_gt(T a, T b, T x, T y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
   static float reduce_add(T a) { return _mm512_reduce_add_ps(a); }
+  // max over the lanes; a NaN lane gives NaN.
+  static float reduce_max(T a) {
+    return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) ? __builtin_nanf("") : _mm512_reduce_max_ps(a);
+  }
   static T exp2_mul(T a, T b) {
     SUBQ_EXP2_BODY(_mm512, _mm512_permutexvar_ps(_mm512_castps_si512(s), _mm512_load_ps(kExp2Table)), __mmask16)
   }
@@ -148,6 +152,12 @@ struct VecYmm {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
+  }
+  static float reduce_max(T a) {
+    if (_mm256_cmp_ps_mask(a, a, _CMP_UNORD_Q)) return __builtin_nanf("");
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
   }
   static T exp2_mul(T a, T b) {
     SUBQ_EXP2_BODY(_mm256,

@@ -37,6 +37,7 @@ struct VecScalar {
   static T copysign(T mag, T sgn) { return std::copysign(mag, sgn); }
   static T select_gt(T a, T b, T x, T y) { return a > b ? x : y; }
   static float reduce_add(T a) { return a; }
+  static float reduce_max(T a) { return a; }
   // 2^(a*b)
   static T exp2_mul(T a, T b) { return std::exp2(a * b); }
   static T exp2_mul_small(T a, T b) { return exp2_mul(a, b); }
