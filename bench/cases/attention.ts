@@ -1,5 +1,6 @@
 // Dense attention: B=1, H=8, D in {64, 128}, N in {1024, 4096, 16384}, causal and
-// not, fp32 and bf16; onnxruntime-node's MultiHeadAttention on the same fp32 shapes.
+// not, fp32 and bf16; onnxruntime-node's MultiHeadAttention on the same fp32 shapes;
+// and decode against a long cache.
 import { attentionSync, Tensor, type FloatDType } from '../../lib';
 import { attentionRef } from '../../test/reference/attention';
 import type { BenchCase, CaseRun, Family } from '../suite';
@@ -102,6 +103,39 @@ function onnxruntime(s: Shape): BenchCase {
   };
 }
 
+// Decode: one query token, GQA 32/8, a 32768-key cache, read from memory (four caches
+// in turn, 268 MB in fp32). Memory-bound: the rate is the K and V bytes read, against
+// the copy bandwidth.
+function decode(dtype: FloatDType): BenchCase {
+  const B = 1, Hq = 32, Hkv = 8, Nk = 32768, D = 128, esz = dtype === 'float32' ? 4 : 2;
+  return {
+    family: 'attention',
+    backend: 'subquadratic',
+    label: `decode ${dtype === 'float32' ? 'fp32' : 'bf16'} B${B} H${Hq}/${Hkv} Nq1 Nk${Nk} D${D}`,
+    series: `decode ${dtype === 'float32' ? 'fp32' : 'bf16'}`,
+    async setup(): Promise<CaseRun> {
+      const kv = B * Hkv * Nk * D;
+      const q = Tensor.fromFloat32(random(B * Hq * D, 1), [B, Hq, 1, D], dtype);
+      const caches = [0, 1, 2, 3].map((i) => [2, 3].map((seed) => Tensor.fromFloat32(random(kv, seed + 2 * i), [B, Hkv, Nk, D], dtype)));
+      const out = Tensor.zeros(dtype, [B, Hq, 1, D]);
+      let next = 0;
+      return {
+        run: () => {
+          const [k, v] = caches[next++ % caches.length];
+          attentionSync(q, k, v, { out });
+        },
+        work: { bytes: 2 * kv * esz },
+        error: () => {
+          const [k, v] = caches[0];
+          attentionSync(q, k, v, { out });
+          const ref = attentionRef(q.toFloat32(), k.toFloat32(), v.toFloat32(), { B, Hq, Hkv, Nq: 1, Nk, D, Dv: D });
+          return relError([[out.toFloat32(), ref.out]]);
+        },
+      };
+    },
+  };
+}
+
 export const attentionFamily: Family = {
   name: 'attention',
   cases: ({ quick }) => {
@@ -112,6 +146,7 @@ export const attentionFamily: Family = {
           const s: Shape = { B: 1, H: 8, N, D, causal, dtype: 'float32' };
           out.push(ours(s), ours({ ...s, dtype: 'bfloat16' }), onnxruntime(s));
         }
+    out.push(decode('float32'), decode('bfloat16'));
     return out;
   },
 };
