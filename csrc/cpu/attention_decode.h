@@ -84,7 +84,8 @@ inline void scores(const float* q, int64_t d, const float* k, int64_t ks, int nk
     T t[W];
     for (int i = 0; i < W; ++i) t[i] = i < nk ? V::load(part[r][i]) : V::zero();
     V::transpose(t);
-    for (int w = 1; w < W; ++w) t[0] = V::add(t[0], t[w]);
+    for (int h = W / 2; h > 0; h /= 2)  // a tree: the chain of adds is log2(W) long
+      for (int w = 0; w < h; ++w) t[w] = V::add(t[w], t[w + h]);
     V::store(s[r], t[0]);
   }
 }
