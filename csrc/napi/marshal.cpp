@@ -36,6 +36,17 @@ int64_t to_int(const Napi::Value& v, const std::string& name) {
   return int64_t(d);
 }
 
+// An element of a shape or strides array: to_int, with the name built only for an error.
+static int64_t to_dim(const Napi::Value& v, const std::string& name, const char* field, int i) {
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) <= 9007199254740991.0) return int64_t(d);
+  }
+  std::string full = name;
+  full.append(".").append(field).append("[").append(std::to_string(i)).append("]");
+  return to_int(v, full);
+}
+
 int to_threads(const Napi::Value& v) {
   const int64_t n = to_int(v, "threads");
   if (n < 1 || n > 1024) range_error("threads must be in [1, 1024], got " + std::to_string(n));
@@ -98,9 +109,11 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
   if (!dt.IsString() || !dtype_from_name(dt.As<Napi::String>().Utf8Value(), &t.dtype))
     type_error(name + ".dtype must be one of float32, float16, bfloat16, int8, uint8, int32");
   Napi::Value dev = o.Get("device");
-  if (!parse_device(dev, &t.device))
-    type_error(name + ".device must be 'cpu', 'cuda' or 'cuda:N', got " +
-               (dev.IsString() ? "'" + dev.As<Napi::String>().Utf8Value() + "'" : std::string(kind_of(dev))));
+  if (!parse_device(dev, &t.device)) {
+    std::string got = dev.IsString() ? "'" : kind_of(dev);
+    if (dev.IsString()) got.append(dev.As<Napi::String>().Utf8Value()).append("'");
+    type_error(name + ".device must be 'cpu', 'cuda' or 'cuda:N', got " + got);
+  }
   Napi::Value shape = o.Get("shape"), strides = o.Get("strides");
   if (!shape.IsArray()) type_error(name + ".shape must be an array of integers, got " + kind_of(shape));
   Napi::Array sa = shape.As<Napi::Array>();
@@ -108,7 +121,7 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
     range_error(name + " must have 1 to " + std::to_string(kMaxDims) + " dimensions, got " + std::to_string(sa.Length()));
   t.ndim = int(sa.Length());
   for (int i = 0; i < t.ndim; ++i) {
-    t.shape[i] = to_int(sa.Get(uint32_t(i)), name + ".shape[" + std::to_string(i) + "]");
+    t.shape[i] = to_dim(sa.Get(uint32_t(i)), name, "shape", i);
     if (t.shape[i] < 0) range_error(name + ".shape[" + std::to_string(i) + "] must be >= 0, got " + std::to_string(t.shape[i]));
   }
   if (strides.IsUndefined()) {
@@ -123,7 +136,7 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
     Napi::Array ta = strides.As<Napi::Array>();
     if (int(ta.Length()) != t.ndim)
       range_error(name + ".strides must have " + std::to_string(t.ndim) + " entries, got " + std::to_string(ta.Length()));
-    for (int i = 0; i < t.ndim; ++i) t.stride[i] = to_int(ta.Get(uint32_t(i)), name + ".strides[" + std::to_string(i) + "]");
+    for (int i = 0; i < t.ndim; ++i) t.stride[i] = to_dim(ta.Get(uint32_t(i)), name, "strides", i);
   }
   if (t.device.kind == DeviceKind::CUDA) {
     // Device memory: the tensor's buffer handle, never its `data`.
