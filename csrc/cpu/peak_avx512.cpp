@@ -1,5 +1,9 @@
 #include <immintrin.h>
 
+// GCC 12's AVX-512 intrinsic headers trip -Wuninitialized on their own _mm*_undefined_*
+// (as in vec_avx512.h).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include "peak_simd.h"
 
 namespace subq::cpu::simd {
