@@ -41,9 +41,10 @@ template <class V, int R>
 inline void axpy_rows(const float (*p)[V::W], const float* alpha, int nk, const float* v, int64_t vs, int64_t dv,
                       float* o) {
   constexpr int W = V::W;
+  constexpr int C = R <= 4 ? 4 : 2;  // columns per pass: R x C sums fit the registers
   int64_t x = 0;
-  for (; x + 2 * W <= dv; x += 2 * W) axpy_cols<V, R, 2>(p, alpha, nk, v, vs, dv, x, W, o);
-  if (x < dv) axpy_cols<V, R, 1>(p, alpha, nk, v, vs, dv, x, int(dv - x), o);
+  for (; x + C * W <= dv; x += C * W) axpy_cols<V, R, C>(p, alpha, nk, v, vs, dv, x, W, o);
+  for (; x < dv; x += W) axpy_cols<V, R, 1>(p, alpha, nk, v, vs, dv, x, dv - x < W ? int(dv - x) : W, o);
 }
 
 // acc[k][r] = partial sums (lanes over the head dim) of q[r] . k-th key row, for K keys.
@@ -69,17 +70,18 @@ inline void dots(const float* q, int64_t d, const float* k, int64_t ks, float (*
     for (int r = 0; r < R; ++r) V::store(part[r][j + i], acc[i][r]);
 }
 
-// s[r][j] = q[r] . k[j] for r < R, j < nk <= W: per pair of keys, R x 2 vectors of
-// partial sums over the head dim (each key's row read once); then per row, the W keys'
-// partial sums transposed and added, so lane j holds key j's score.
+// s[r][j] = q[r] . k[j] for r < R, j < nk <= W: a few keys at a time, R vectors of
+// partial sums over the head dim per key (each key's row read once); then per row, the
+// W keys' partial sums transposed and added, so lane j holds key j's score.
 template <class V, int R>
 inline void scores(const float* q, int64_t d, const float* k, int64_t ks, int nk, float (*s)[V::W]) {
   using T = typename V::T;
   constexpr int W = V::W;
   alignas(64) float part[R][W][W];
+  constexpr int K = R <= 4 ? 4 : 2;  // keys per pass: K x R sums fit the registers
   int j = 0;
-  for (; j + 2 <= nk; j += 2) dots<V, R, 2>(q, d, k, ks, part, j);
-  if (j < nk) dots<V, R, 1>(q, d, k, ks, part, j);
+  for (; j + K <= nk; j += K) dots<V, R, K>(q, d, k, ks, part, j);
+  for (; j < nk; ++j) dots<V, R, 1>(q, d, k, ks, part, j);
   for (int r = 0; r < R; ++r) {
     T t[W];
     for (int i = 0; i < W; ++i) t[i] = i < nk ? V::load(part[r][i]) : V::zero();
