@@ -216,6 +216,8 @@ int64_t packed_row_offset(const TensorView& t, int64_t g, int64_t b, int64_t hk,
 // Scores come out in base 2 (exp2 is cheaper than exp): log2(e) and the scale are folded
 // into Q. With a softcap, Q carries scale / cap and tanh's output is scaled.
 double q_scale(const AttentionParams& p) { return p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * kLog2e; }
+// The softcap in those base-2 units: tanh's output scale (0 without a softcap).
+float softcap_log2(const AttentionParams& p) { return float(double(p.softcap) * kLog2e); }
 
 // Packed row `lane` of Q times q_scale, in fp32 (scaled in double).
 void load_q_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64_t lane, float* dst) {
@@ -336,7 +338,7 @@ class TileRunner {
   KvRows kv_;
   Tile tiles_[kGroup];
   Floats s_, rows_;  // S^T / P^T of a block; rows of Q or O being (un)staged
-  const float softcap_ = float(double(p_.softcap) * kLog2e);  // tanh's output scale, base 2
+  const float softcap_ = softcap_log2(p_);
 };
 
 // ---- Decode: at most kDecodeRows packed rows per kv head (see attention_decode.h).
@@ -360,7 +362,6 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
   // Per (head, range): for each row, m, l and o [Dv].
   const int64_t row_floats = Dv + 2, item_floats = rows * row_floats, items = heads * ranges;
   Floats state = aligned_floats(items * item_floats);
-  const float cap = float(double(p.softcap) * kLog2e);
 
   ThreadPool::instance().run([&](int t, int n) {
     const int64_t i0 = items * t / n, i1 = items * (t + 1) / n;
@@ -379,7 +380,7 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
       std::fill(o, o + rows * Dv, 0.f);
       const int64_t kb = b * p.k.stride[0] + hk * p.k.stride[1], vb = b * p.v.stride[0] + hk * p.v.stride[1];
       const int64_t ks = p.k.stride[2], vs = p.v.stride[2];
-      DecodeRange dr{q.get(), int(rows), D, Dv, nullptr, nullptr, 0, 0, 0, 0, lo, hi, p.softcap > 0 ? cap : 0.f,
+      DecodeRange dr{q.get(), int(rows), D, Dv, nullptr, nullptr, 0, 0, 0, 0, lo, hi, softcap_log2(p),
                      kern.softcap, m.get(), l.get(), o};
       for (int64_t j = j0; j < j1; j += convert ? kDecodeConvert : j1 - j0) {
         dr.j0 = j;

@@ -28,20 +28,26 @@ Napi::Error to_js(Napi::Env env, ErrorKind kind, const std::string& msg) {
 
 void throw_js(Napi::Env env, const Error& e) { throw to_js(env, e.kind(), e.what()); }
 
+// v as an integer when it is a number holding a safe integer.
+static bool safe_int(const Napi::Value& v, int64_t* out) {
+  if (!v.IsNumber()) return false;
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9007199254740991.0) return false;
+  *out = int64_t(d);
+  return true;
+}
+
 int64_t to_int(const Napi::Value& v, const std::string& name) {
+  int64_t n;
+  if (safe_int(v, &n)) return n;
   if (!v.IsNumber()) type_error(name + " must be an integer, got " + kind_of(v));
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9007199254740991.0)
-    range_error(name + " must be a safe integer, got " + std::to_string(d));
-  return int64_t(d);
+  range_error(name + " must be a safe integer, got " + std::to_string(v.As<Napi::Number>().DoubleValue()));
 }
 
 // An element of a shape or strides array: to_int, with the name built only for an error.
 static int64_t to_dim(const Napi::Value& v, const std::string& name, const char* field, int i) {
-  if (v.IsNumber()) {
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) <= 9007199254740991.0) return int64_t(d);
-  }
+  int64_t n;
+  if (safe_int(v, &n)) return n;
   std::string full = name;
   full.append(".").append(field).append("[").append(std::to_string(i)).append("]");
   return to_int(v, full);
