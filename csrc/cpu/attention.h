@@ -1,6 +1,6 @@
-// CPU dense attention (see ops/attention.h for the semantics).
+// CPU attention, dense and block-sparse (semantics: core/attention_params.h).
 #pragma once
-#include "../ops/attention.h"
+#include "../core/attention_params.h"
 
 namespace subq::cpu {
 void attention(const AttentionParams& p);

@@ -5,7 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#include "../ops/attention.h"
+#include "../core/attention_params.h"
 
 struct CUstream_st;
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "../ops/attention.h"
+#include "../core/attention_params.h"
 #include "../ops/merge.h"
 
 namespace subq::cuda {

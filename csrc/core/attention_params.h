@@ -1,0 +1,80 @@
+// What an attention kernel reads, on any backend: views already normalised to
+// [B, H, N, D] order, the scalar options folded in, and (for block-sparse calls) the
+// key blocks each query block may read. ops/attention.cpp and ops/sparse.cpp check the
+// caller's arguments and fill these; kernels trust them. No validation lives here.
+//
+// Visibility (FlashAttention's rule, docs/semantics.md): key j is visible to query i when
+//     i + Nk - Nq - left <= j <= i + Nk - Nq + right      (left/right = -1: unlimited)
+// and, with a block mask, when j's key block is listed for i's query block.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "tensor.h"
+
+namespace subq {
+
+enum class Layout { BHND, BNHD };
+
+// A [B, N, H, D] view read as [B, H, N, D] (dims 1 and 2 swapped, no copy); a
+// BHND view as it is. Kernels only ever see [B, H, N, D].
+inline TensorView as_bhnd(const TensorView& t, Layout layout) {
+  if (layout == Layout::BHND) return t;
+  TensorView r = t;
+  std::swap(r.shape[1], r.shape[2]);
+  std::swap(r.stride[1], r.stride[2]);
+  return r;
+}
+
+// Per query head kinds of a block-sparse call (Block-Sparse-Attention's head mask types).
+enum class HeadMode : uint8_t {
+  Dense = 0,      // every key block
+  Streaming = 1,  // sink blocks [0, sink) and the local blocks ending at the query block's diagonal
+  Masked = 2,     // the key blocks the index lists give
+};
+
+// The block-sparse seam: which key blocks each query block reads. Blocks are `block`
+// tokens on both sides: query block qb holds rows [qb*block, min((qb+1)*block, Nq)), key
+// block kb keys [kb*block, min((kb+1)*block, Nk)). block == 0 means dense attention.
+// The views live on the call's device; every list is ascending and in range (ops/ checks).
+struct BlockMask {
+  int64_t block = 0;
+  int64_t nqb = 0, nkb = 0;  // ceil(Nq / block), ceil(Nk / block)
+  int64_t Hm = 0;            // mask heads: Hq, Hkv or 1; query head h reads mask head h / (Hq / Hm)
+  TensorView indices;        // int32 [B, Hm, nqb, max_k]: key-block ids, ascending
+  TensorView counts;         // int32 [B, Hm, nqb]: how many of each row's ids are used
+  TensorView head_modes;     // uint8 [Hq] of HeadMode, or no data: every head Masked
+  int64_t sink_blocks = 0, local_blocks = 0;  // Streaming heads
+
+  bool active() const { return block > 0; }
+  // Streaming heads: query block qb's diagonal key block is the one holding the key
+  // aligned with the block's last row (bottom-right alignment, as causal).
+  int64_t diagonal_block(int64_t qb, int64_t Nq, int64_t Nk) const {
+    const int64_t last = std::min((qb + 1) * block, Nq) - 1 + Nk - Nq;
+    return last < 0 ? -1 : std::min(last, Nk - 1) / block;
+  }
+};
+
+// Views are normalised to [B, H, N, D] order (strides permuted, no copy).
+struct AttentionParams {
+  TensorView q, k, v, out, lse;  // lse.data == nullptr unless requested
+  int64_t B = 0, Hq = 0, Hkv = 0, Nq = 0, Nk = 0, D = 0, Dv = 0;
+  float scale = 1, softcap = 0;
+  int64_t window_left = -1, window_right = -1;  // causal already folded into right = 0
+  Layout layout = Layout::BHND;
+  BlockMask mask;  // inactive for dense attention
+};
+
+// Visible key range [lo, hi) for query rows [i0, i1): the union over the rows of the
+// visibility rule above (the mask aside). Kernels skip key blocks outside it.
+inline void attention_key_range(const AttentionParams& p, int64_t i0, int64_t i1, int64_t* lo, int64_t* hi) {
+  const int64_t off = p.Nk - p.Nq;
+  int64_t l = p.window_left < 0 ? 0 : i0 + off - p.window_left;
+  int64_t h = p.window_right < 0 ? p.Nk : (i1 - 1) + off + p.window_right + 1;
+  *lo = l < 0 ? 0 : l;
+  *hi = h > p.Nk ? p.Nk : h;
+  if (*hi < *lo) *hi = *lo;
+}
+
+}  // namespace subq
