@@ -19,14 +19,16 @@
 #include "../core/half.h"
 #include "../core/thread_pool.h"
 #include "attention_kernels.h"
+#include "attention_mask.h"
 #include "vector_width.h"
 
 namespace subq::cpu {
 
 namespace {
 
-// Keys per block. The transposed-S kernels are insensitive to it from 48 to 384
-// (CPU-KERNELS.md); a multiple of every micro-tile height keeps full blocks tail-free.
+// Keys per block of dense attention. The transposed-S kernels are insensitive to it
+// from 48 to 384 (docs/cpu-kernels.md); a multiple of every micro-tile height keeps full
+// blocks tail-free. Block-sparse calls use the mask's block (64 or 128, also multiples).
 constexpr int64_t kBlockK = 192;
 // K and V copied to fp32 are kept per thread up to this many bytes.
 constexpr int64_t kCopyBudget = int64_t(32) << 20;
@@ -65,48 +67,6 @@ const AttentionKernels& pick_kernels() {
   }
 }
 
-// ---- Key block lists.
-struct KeyBlock {
-  int64_t index;  // keys [index * kBlockK, min((index + 1) * kBlockK, Nk))
-  bool masked;    // some (query, key) pair of the tile x block is hidden
-};
-
-int64_t count_blocks(int64_t lo, int64_t hi) { return lo < hi ? (hi - 1) / kBlockK - lo / kBlockK + 1 : 0; }
-
-// Dense attention: every block meeting the visible range of rows [i0, i1). The visible
-// set is a band, so each of these blocks has a visible pair and only the band's edges
-// need element masking.
-void dense_key_blocks(const AttentionParams& p, int64_t i0, int64_t i1, std::vector<KeyBlock>* out) {
-  out->clear();
-  int64_t lo, hi;
-  attention_key_range(p, i0, i1, &lo, &hi);
-  if (lo >= hi) return;
-  const int64_t off = p.Nk - p.Nq;
-  for (int64_t b = lo / kBlockK; b * kBlockK < hi; ++b) {
-    const int64_t j0 = b * kBlockK, j1 = std::min(j0 + kBlockK, p.Nk);
-    const bool left_open = p.window_left < 0 || j0 >= (i1 - 1) + off - p.window_left;
-    const bool right_open = p.window_right < 0 || j1 - 1 <= i0 + off + p.window_right;
-    out->push_back({b, !(left_open && right_open)});
-  }
-}
-
-// Key j is visible from rows [j - off - right, j - off + left], which are the lanes
-// [(j - off - right) * g - lane0, (j - off + left + 1) * g - lane0) of a tile whose lanes
-// are the packed rows lane0, lane0 + 1, ... (see TileRunner): outside that range the
-// block's scores become the masked sentinel.
-void mask_block(const AttentionParams& p, int64_t g, int64_t lane0, int64_t j0, int64_t nk, int64_t tq, float* s) {
-  const int64_t off = p.Nk - p.Nq;
-  for (int64_t r = 0; r < nk; ++r) {
-    const int64_t j = j0 + r;
-    const int64_t a = std::clamp<int64_t>(p.window_right < 0 ? 0 : (j - off - p.window_right) * g - lane0, 0, tq);
-    const int64_t b =
-        std::clamp<int64_t>(p.window_left < 0 ? tq : (j - off + p.window_left + 1) * g - lane0, a, tq);
-    float* row = s + r * tq;
-    std::fill(row, row + a, kMaskedScore);
-    std::fill(row + b, row + tq, kMaskedScore);
-  }
-}
-
 // Row stride of staged K, V^T and V rows: a whole, odd number of cache lines. With a
 // power-of-two stride the rows a micro-kernel reads together pile into a few L1 sets.
 int64_t padded_stride(int64_t n) {
@@ -131,15 +91,15 @@ struct KvBlock {
 // fp16/bf16 ones converted to padded rows.
 class KvRows {
  public:
-  KvRows(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), transpose_(tiles_per_kv_head >= 4), copy_(p.k.dtype != DType::F32 || transpose_),
-        ks_(padded_stride(p.D)), vs_(transpose_ ? padded_stride(kBlockK) : padded_stride(p.Dv)) {
+  KvRows(const AttentionParams& p, const AttentionKernels& kern, int64_t bk, int64_t tiles_per_kv_head)
+      : p_(p), kern_(kern), bk_(bk), transpose_(tiles_per_kv_head >= 4), copy_(p.k.dtype != DType::F32 || transpose_),
+        ks_(padded_stride(p.D)), vs_(transpose_ ? padded_stride(bk) : padded_stride(p.Dv)) {
     if (!copy_) return;
-    if (transpose_ && p.v.dtype != DType::F32) vrows_ = aligned_floats(kBlockK * p.Dv);
-    const int64_t nblocks = (p.Nk + kBlockK - 1) / kBlockK;
-    const int64_t block_bytes = (kBlockK * ks_ + v_floats()) * int64_t(sizeof(float));
+    if (transpose_ && p.v.dtype != DType::F32) vrows_ = aligned_floats(bk_ * p.Dv);
+    const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
+    const int64_t block_bytes = (bk_ * ks_ + v_floats()) * int64_t(sizeof(float));
     slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
-    k_ = aligned_floats(slots_ * kBlockK * ks_);
+    k_ = aligned_floats(slots_ * bk_ * ks_);
     v_ = aligned_floats(slots_ * v_floats());
     tag_.assign(size_t(slots_), -1);
   }
@@ -153,11 +113,11 @@ class KvRows {
   }
 
   KvBlock block(int64_t blk) {
-    const int64_t j0 = blk * kBlockK, nk = std::min(kBlockK, p_.Nk - j0);
+    const int64_t j0 = blk * bk_, nk = std::min(bk_, p_.Nk - j0);
     const int64_t ksrc = p_.k.stride[2], vsrc = p_.v.stride[2];
     if (!copy_) return {p_.k.ptr<float>() + kb_ + j0 * ksrc, ksrc, p_.v.ptr<float>() + vb_ + j0 * vsrc, vsrc, false};
     const int64_t slot = blk % slots_;
-    float* kd = k_.get() + slot * kBlockK * ks_;
+    float* kd = k_.get() + slot * bk_ * ks_;
     float* vd = v_.get() + slot * v_floats();
     if (tag_[size_t(slot)] != blk) {
       for (int64_t r = 0; r < nk; ++r) {
@@ -189,7 +149,7 @@ class KvRows {
 
  private:
   // Floats of V per block: V^T rows of a block's keys, or a block's V rows.
-  int64_t v_floats() const { return transpose_ ? p_.Dv * vs_ : kBlockK * vs_; }
+  int64_t v_floats() const { return transpose_ ? p_.Dv * vs_ : bk_ * vs_; }
 
   // Row `off` of t in fp32: in place, or converted into buf.
   static const float* row_f32(const TensorView& t, int64_t off, int64_t n, float* buf) {
@@ -200,6 +160,7 @@ class KvRows {
 
   const AttentionParams& p_;
   const AttentionKernels& kern_;
+  const int64_t bk_;
   bool transpose_, copy_;
   int64_t ks_, vs_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
   Floats k_, v_, vrows_;
@@ -246,9 +207,11 @@ void store_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64
 }
 
 // ---- Query tiles.
-// The g = Hq / Hkv query heads that share a kv head are packed into the lanes row by row:
-// packed row i * g + x is query row i of head hk * g + x. Decode (Nq = 1) with GQA then
-// fills g lanes instead of one, and a tile spans fewer rows (tighter causal edges).
+// A row group is the set of query rows a tile packs into its lanes, row by row. Dense
+// attention packs the g = Hq / Hkv query heads that share a kv head: packed row i * g + x
+// is query row i of head hk * g + x, so decode (Nq = 1) with GQA fills g lanes instead of
+// one and a tile spans fewer rows (tighter causal edges). A block-sparse call whose heads
+// of a group read different blocks packs one head per group instead (g = 1).
 //
 // Up to kGroup tiles of one kv head run together, in lock step over their block lists
 // (step i runs block i of each list): a K/V block is then read from L2 by the tiles of
@@ -257,11 +220,17 @@ void store_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64
 // grouping never changes a result.
 constexpr int kGroup = 8;
 
+struct TileRef {
+  int64_t rg;     // row group: kv head (packed heads) or query head (one head per group)
+  int64_t lane0;  // first packed row
+  int64_t lanes;  // packed rows, at most tile_q
+};
+
 class TileRunner {
  public:
-  TileRunner(const AttentionParams& p, const AttentionKernels& kern, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), tq_(kern.tile_q), g_(p.Hq / p.Hkv), kv_(p, kern, tiles_per_kv_head),
-        s_(aligned_floats(kBlockK * tq_)), rows_(aligned_floats(tq_ * std::max(p.D, p.Dv))) {
+  TileRunner(const AttentionParams& p, const AttentionKernels& kern, int64_t g, int64_t bk, int64_t tiles_per_kv_head)
+      : p_(p), kern_(kern), tq_(kern.tile_q), g_(g), bk_(bk), kv_(p, kern, bk, tiles_per_kv_head),
+        s_(aligned_floats(bk * tq_)), rows_(aligned_floats(tq_ * std::max(p.D, p.Dv))) {
     // A group holds tiles of one kv head, so at most that many.
     for (int64_t i = 0; i < std::min<int64_t>(kGroup, tiles_per_kv_head); ++i) {
       Tile& t = tiles_[i];
@@ -273,72 +242,143 @@ class TileRunner {
     }
   }
 
-  // Runs the tiles of packed rows [lane0[t], lane0[t] + tile_q) of kv head (b, hk), for
-  // t < n <= kGroup, each over its list blocks[t].
-  void run(int64_t b, int64_t hk, const int64_t* lane0, int n, const std::vector<KeyBlock>* blocks) {
+  // Runs tiles ref[t] (t < n <= kGroup) of batch b, all reading kv head hk, each over
+  // its list blocks[t].
+  void run(int64_t b, int64_t hk, const TileRef* ref, int n, const std::vector<KeyBlock>* blocks) {
     kv_.select(b, hk);
     size_t steps = 0;
     for (int t = 0; t < n; ++t) {
       Tile& tile = tiles_[t];
-      tile.lane0 = lane0[t];
-      tile.lanes = std::min(tq_, g_ * p_.Nq - tile.lane0);
-      load_q(b, hk, tile);
+      tile.ref = ref[t];
+      load_q(b, tile);
       std::fill(tile.m.get(), tile.m.get() + tq_, kInitMax);
       std::fill(tile.l.get(), tile.l.get() + tq_, 0.f);
       std::fill(tile.ot.get(), tile.ot.get() + p_.Dv * tq_, 0.f);
       // Keys outside the tile's band are hidden whatever the list says: trimming blocks
       // to it skips most of the masked part of diagonal blocks.
-      attention_key_range(p_, tile.lane0 / g_, (tile.lane0 + tile.lanes - 1) / g_ + 1, &tile.lo, &tile.hi);
+      attention_key_range(p_, tile.ref.lane0 / g_, (tile.ref.lane0 + tile.ref.lanes - 1) / g_ + 1, &tile.lo, &tile.hi);
       steps = std::max(steps, blocks[t].size());
     }
     for (size_t i = 0; i < steps; ++i)
       for (int t = 0; t < n; ++t)
         if (i < blocks[t].size()) step(tiles_[t], blocks[t][i]);
-    for (int t = 0; t < n; ++t) store(b, hk, tiles_[t]);
+    for (int t = 0; t < n; ++t) store(b, tiles_[t]);
   }
 
  private:
   struct Tile {
     Floats qt, ot, m, l, alpha;
-    int64_t lane0 = 0, lanes = 0, lo = 0, hi = 0;
+    TileRef ref{};
+    int64_t lo = 0, hi = 0;
   };
 
   void step(Tile& t, const KeyBlock& kb) {
-    const int64_t j0 = std::max(kb.index * kBlockK, t.lo), j1 = std::min((kb.index + 1) * kBlockK, t.hi);
+    const int64_t j0 = std::max(kb.index * bk_, t.lo), j1 = std::min((kb.index + 1) * bk_, t.hi);
     if (j0 >= j1) return;
     const int64_t nk = j1 - j0;
     const KvBlock kv = kv_.block(kb.index);
-    const int64_t skip = j0 - kb.index * kBlockK;  // keys trimmed off the block's start
+    const int64_t skip = j0 - kb.index * bk_;  // keys trimmed off the block's start
     float* s = s_.get();
     kern_.qk(t.qt.get(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
     if (p_.softcap > 0) kern_.softcap(s, nk * tq_, softcap_);
-    if (kb.masked) mask_block(p_, g_, t.lane0, j0, nk, tq_, s);
+    if (kb.masked) mask_block(p_, g_, t.ref.lane0, j0, nk, tq_, s);
     kern_.softmax(s, nk, t.m.get(), t.l.get(), t.alpha.get());
     if (kv.transposed) kern_.pv(s, nk, kv.v + skip, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
     else kern_.pv_rows(s, nk, kv.v + skip * kv.vs, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
   }
 
   // Q^T of the tile, scaled: rows into rows_, then transposed.
-  void load_q(int64_t b, int64_t hk, Tile& t) {
+  void load_q(int64_t b, Tile& t) {
     float* qt = t.qt.get();
-    if (t.lanes < tq_) std::fill(qt, qt + p_.D * tq_, 0.f);
-    for (int64_t r = 0; r < t.lanes; ++r) load_q_row(p_, g_, b, hk, t.lane0 + r, rows_.get() + r * p_.D);
-    kern_.transpose(rows_.get(), p_.D, t.lanes, p_.D, qt, tq_);
+    if (t.ref.lanes < tq_) std::fill(qt, qt + p_.D * tq_, 0.f);
+    for (int64_t r = 0; r < t.ref.lanes; ++r) load_q_row(p_, g_, b, t.ref.rg, t.ref.lane0 + r, rows_.get() + r * p_.D);
+    kern_.transpose(rows_.get(), p_.D, t.ref.lanes, p_.D, qt, tq_);
   }
 
   // O = O^T transposed, over l.
-  void store(int64_t b, int64_t hk, const Tile& t) {
-    kern_.transpose(t.ot.get(), tq_, p_.Dv, t.lanes, rows_.get(), p_.Dv);
-    for (int64_t r = 0; r < t.lanes; ++r) store_row(p_, g_, b, hk, t.lane0 + r, rows_.get() + r * p_.Dv, t.m[r], t.l[r]);
+  void store(int64_t b, const Tile& t) {
+    kern_.transpose(t.ot.get(), tq_, p_.Dv, t.ref.lanes, rows_.get(), p_.Dv);
+    for (int64_t r = 0; r < t.ref.lanes; ++r)
+      store_row(p_, g_, b, t.ref.rg, t.ref.lane0 + r, rows_.get() + r * p_.Dv, t.m[r], t.l[r]);
   }
 
   const AttentionParams& p_;
   const AttentionKernels& kern_;
-  const int64_t tq_, g_;
+  const int64_t tq_, g_, bk_;
   KvRows kv_;
   Tile tiles_[kGroup];
   Floats s_, rows_;  // S^T / P^T of a block; rows of Q or O being (un)staged
   const float softcap_ = softcap_log2(p_);
+};
+
+// How a call is cut into tiles: the row groups, the tiles of a row group (the same for
+// every group) and each tile's key-block list.
+class TilePlan {
+ public:
+  TilePlan(const AttentionParams& p, int64_t tq) : p_(p), G_(p.Hq / p.Hkv) {
+    const BlockMask& m = p.mask;
+    sparse_ = m.active();
+    bk_ = sparse_ ? m.block : kBlockK;
+    g_ = sparse_ && !group_shares_blocks() ? 1 : G_;
+    groups_ = g_ == 1 ? p.Hq : p.Hkv;
+    // Dense tiles cut the packed rows evenly; sparse tiles never straddle a query block.
+    const int64_t span = sparse_ ? m.block : p.Nq;
+    for (int64_t r0 = 0; r0 < p.Nq; r0 += span) {
+      const int64_t lanes = (std::min(r0 + span, p.Nq) - r0) * g_;
+      for (int64_t l = 0; l < lanes; l += tq) tiles_.push_back({0, r0 * g_ + l, std::min(tq, lanes - l)});
+    }
+  }
+
+  int64_t g() const { return g_; }
+  int64_t bk() const { return bk_; }
+  int64_t tiles() const { return int64_t(tiles_.size()); }
+  // Work items in (batch, kv head, row group, tile) order, so the tiles of a kv head are
+  // adjacent; items() of them in all.
+  int64_t items() const { return p_.B * groups_ * tiles(); }
+  int64_t kv_head(int64_t item) const {
+    const int64_t rg = item / tiles() % groups_;
+    return g_ == G_ ? rg : rg / G_;
+  }
+  int64_t batch(int64_t item) const { return item / tiles() / groups_; }
+  TileRef tile(int64_t item) const {
+    TileRef r = tiles_[size_t(item % tiles())];
+    r.rg = item / tiles() % groups_;
+    return r;
+  }
+
+  // Tiles of a kv head: a packed group's, or those of the G heads that share it.
+  int64_t tiles_per_kv_head() const { return tiles() * (G_ / g_); }
+
+  // The cost of an item for the thread split: its key blocks, + 1 for the tile itself.
+  int64_t cost(int64_t item, std::vector<KeyBlock>* scratch) const {
+    key_blocks(item, scratch);
+    return 1 + int64_t(scratch->size());
+  }
+
+  void key_blocks(int64_t item, std::vector<KeyBlock>* out) const {
+    const TileRef t = tile(item);
+    const int64_t i0 = t.lane0 / g_, i1 = (t.lane0 + t.lanes - 1) / g_ + 1;
+    if (!sparse_) return dense_key_blocks(p_, bk_, i0, i1, out);
+    // A packed group reads the blocks of its first head (all of the group's heads agree).
+    listed_key_blocks(p_, batch(item), t.rg * g_, i0 / p_.mask.block, i0, i1, out);
+  }
+
+ private:
+  // Whether the heads that share a kv head read the same blocks, so they can share tiles.
+  bool group_shares_blocks() const {
+    const BlockMask& m = p_.mask;
+    if (m.Hm == p_.Hq && G_ > 1) return false;
+    if (!m.head_modes.data) return true;
+    for (int64_t h = 0; h < p_.Hq; ++h)
+      if (head_mode(m, h) != head_mode(m, h - h % G_)) return false;
+    return true;
+  }
+
+  const AttentionParams& p_;
+  const int64_t G_;
+  bool sparse_ = false;
+  int64_t bk_ = kBlockK, g_ = 1, groups_ = 0;
+  std::vector<TileRef> tiles_;
 };
 
 // ---- Decode: at most kDecodeRows packed rows per kv head (see attention_decode.h).
@@ -426,44 +466,37 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
 void attention(const AttentionParams& p) {
   if (p.B == 0 || p.Hq == 0 || p.Nq == 0) return;
   const AttentionKernels& kern = pick_kernels();
-  if (p.Hq / p.Hkv * p.Nq <= kDecodeRows) return decode_attention(p, kern);
-  const int64_t g = p.Hq / p.Hkv, lanes = g * p.Nq, kv_heads = p.B * p.Hkv;
-  const int64_t tq = kern.tile_q, tiles = (lanes + tq - 1) / tq;
-  auto tile_rows = [&](int64_t t, int64_t* i0, int64_t* i1) {
-    *i0 = t * tq / g;
-    *i1 = (std::min(lanes, (t + 1) * tq) - 1) / g + 1;
-  };
-  // Static split by cost (key blocks + 1 per tile), in (batch, kv head, tile) order: each
-  // thread gets a contiguous run (kv heads stay warm), balanced under causal masks. The
-  // tiles do not depend on the thread count, so neither does the result.
-  std::vector<int64_t> prefix(size_t(tiles) + 1, 0);
-  for (int64_t t = 0; t < tiles; ++t) {
-    int64_t i0, i1, lo, hi;
-    tile_rows(t, &i0, &i1);
-    attention_key_range(p, i0, i1, &lo, &hi);
-    prefix[size_t(t) + 1] = prefix[size_t(t)] + 1 + count_blocks(lo, hi);
+  if (!p.mask.active() && p.Hq / p.Hkv * p.Nq <= kDecodeRows) return decode_attention(p, kern);
+  const TilePlan plan(p, kern.tile_q);
+  // Static split by cost (key blocks + 1 per tile), in item order: each thread gets a
+  // contiguous run (kv heads stay warm), balanced under causal and block masks. The tiles
+  // do not depend on the thread count, so neither does the result.
+  const int64_t items = plan.items();
+  std::vector<int64_t> prefix(size_t(items) + 1, 0);
+  {
+    std::vector<KeyBlock> scratch;
+    for (int64_t w = 0; w < items; ++w) prefix[size_t(w) + 1] = prefix[size_t(w)] + plan.cost(w, &scratch);
   }
-  const int64_t per_head = prefix[size_t(tiles)], total = kv_heads * per_head;
+  const int64_t total = prefix[size_t(items)];
   ThreadPool::instance().run([&](int t, int n) {
-    TileRunner runner(p, kern, tiles);
+    TileRunner runner(p, kern, plan.g(), plan.bk(), plan.tiles_per_kv_head());
     std::vector<KeyBlock> blocks[kGroup];
-    int64_t lane0[kGroup];
-    int group = 0, group_bh = -1;
+    TileRef ref[kGroup];
+    int group = 0;
+    int64_t group_b = -1, group_hk = -1;
     auto flush = [&] {
-      if (group) runner.run(group_bh / p.Hkv, group_bh % p.Hkv, lane0, group, blocks);
+      if (group) runner.run(group_b, group_hk, ref, group, blocks);
       group = 0;
     };
-    for (int64_t w = 0; w < kv_heads * tiles; ++w) {
-      const int64_t bh = w / tiles, qt = w % tiles;
+    for (int64_t w = 0; w < items; ++w) {
       // Owner: the thread whose share holds the item's cost midpoint.
-      const int64_t mid2 = 2 * (bh * per_head + prefix[size_t(qt)]) + (prefix[size_t(qt) + 1] - prefix[size_t(qt)]);
+      const int64_t mid2 = prefix[size_t(w)] + prefix[size_t(w) + 1];
       if (mid2 * n / (2 * total) != t) continue;
-      if (bh != group_bh || group == kGroup) flush();
-      group_bh = bh;
-      int64_t i0, i1;
-      tile_rows(qt, &i0, &i1);
-      dense_key_blocks(p, i0, i1, &blocks[group]);
-      lane0[group++] = qt * tq;
+      const int64_t b = plan.batch(w), hk = plan.kv_head(w);
+      if (b != group_b || hk != group_hk || group == kGroup) flush();
+      group_b = b, group_hk = hk;
+      plan.key_blocks(w, &blocks[group]);
+      ref[group++] = plan.tile(w);
     }
     flush();
   });
