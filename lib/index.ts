@@ -10,3 +10,5 @@ export type { AttentionOptions, AttentionWithLse } from './ops/attention';
 export { mergeAttentionStates, mergeAttentionStatesSync } from './ops/merge';
 export type { MergeOptions, MergedState } from './ops/merge';
 export * from './ops/ssm';
+export { blockSparseAttention, blockSparseAttentionSync, blockMaskToIndices, indicesToBlockMask } from './ops/sparse';
+export type { BlockSparseOptions, BlockIndices, BlockMaskLike, HeadMode } from './ops/sparse';

@@ -50,6 +50,8 @@ type Fn = (...args: unknown[]) => unknown;
 export interface Native {
   attention: Fn;
   attentionSync: Fn;
+  blockSparseAttention: Fn;
+  blockSparseAttentionSync: Fn;
   mergeAttentionStates: Fn;
   mergeAttentionStatesSync: Fn;
   DeviceBuffer: new (device: number, bytes: number) => NativeDeviceBuffer;

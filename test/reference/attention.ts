@@ -21,6 +21,9 @@ export interface RefOptions {
   scale?: number;
   /** Rounds intermediate scores, probabilities and outputs (a naive low-precision run). */
   round?: (x: number) => number;
+  /** An extra visibility rule (a block mask expanded to elements): key j is also hidden
+   *  from query i of (batch b, query head h) when it returns false. */
+  keep?: (b: number, h: number, i: number, j: number) => boolean;
   /** Compute only these query rows (others stay 0 / -inf); all rows by default. */
   rows?: readonly number[];
 }
@@ -49,7 +52,8 @@ export function attentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
         const row = (b * Hq + h) * Nq + i;
         let max = -Infinity;
         for (let j = 0; j < Nk; j++) {
-          const visible = (left < 0 || j >= i + Nk - Nq - left) && (right < 0 || j <= i + Nk - Nq + right);
+          const visible =
+            (left < 0 || j >= i + Nk - Nq - left) && (right < 0 || j <= i + Nk - Nq + right) && (!o.keep || o.keep(b, h, i, j));
           if (!visible) {
             s[j] = -Infinity;
             continue;

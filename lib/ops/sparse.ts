@@ -1,0 +1,162 @@
+// blockSparseAttention(q, k, v, mask, options): attention restricted to a block mask
+// (Block-Sparse-Attention semantics, docs/semantics.md), and the conversions between a
+// mask's two forms.
+import { native } from '../native';
+import { Tensor, type TensorLike } from '../tensor';
+import type { AttentionOptions, AttentionWithLse } from './attention';
+import { opOptions, outAnd } from './common';
+
+/** Which key blocks a query head reads. */
+export type HeadMode = 'dense' | 'streaming' | 'masked';
+const headModeCodes: Record<HeadMode, number> = { dense: 0, streaming: 1, masked: 2 };
+
+/** The compact form of a block mask: per (batch, mask head, query block) row, the ids of
+ *  its key blocks, ascending, in the first counts[...] entries of indices[..., :]. */
+export interface BlockIndices {
+  /** int32 [B, Hm, nQB, maxK] */
+  indices: Tensor;
+  /** int32 [B, Hm, nQB] */
+  counts: Tensor;
+}
+
+/** A uint8 block mask [B, Hm, nQB, nKB] (nonzero = the block is read) or its compact form.
+ *  Hm is Hq, Hkv (one mask per GQA group) or 1 (one mask for every head). */
+export type BlockMaskLike = TensorLike | BlockIndices;
+
+export interface BlockSparseOptions extends AttentionOptions {
+  /** Tokens per block, queries and keys alike: 64 or 128 (default). */
+  blockSize?: 64 | 128;
+  /** Per query head: 'masked' (default) reads the blocks the mask lists, 'dense' every
+   *  block, 'streaming' the sink and local blocks. An array of Hq modes, or a uint8
+   *  Tensor [Hq] of 0 (dense), 1 (streaming), 2 (masked) on the call's device. */
+  headModes?: readonly HeadMode[] | Tensor;
+  /** Streaming heads: key blocks [0, sinkBlocks) ... */
+  sinkBlocks?: number;
+  /** ... and the localBlocks key blocks ending at each query block's diagonal block
+   *  (the block of the key aligned with the query block's last row). */
+  localBlocks?: number;
+}
+
+type Result<O> = O extends { returnLse: true } ? AttentionWithLse : Tensor;
+
+const isIndices = (m: unknown): m is BlockIndices =>
+  typeof m === 'object' && m !== null && 'indices' in m && 'counts' in m && !('data' in m);
+
+/**
+ * The compact form of a uint8 block mask [B, Hm, nQB, nKB] on the CPU: maxK is the
+ * largest row count (at least 1).
+ */
+export function blockMaskToIndices(mask: TensorLike): BlockIndices {
+  const m = Tensor.from(mask, 'mask');
+  if (m.dtype !== 'uint8') throw new TypeError(`mask.dtype must be uint8, got ${m.dtype}`);
+  if (m.shape.length !== 4) throw new RangeError(`mask must have 4 dimensions [B, H, nQB, nKB], got [${m.shape.join(', ')}]`);
+  if (m.device !== 'cpu') throw new TypeError(`mask is on ${m.device}: convert a CPU mask (await mask.to('cpu'))`);
+  const [B, H, nqb, nkb] = m.shape;
+  const data = m.contiguous().data as Uint8Array;
+  const rows = B * H * nqb;
+  const counts = new Int32Array(rows);
+  let maxK = 1;
+  for (let r = 0; r < rows; r++) {
+    let n = 0;
+    for (let j = 0; j < nkb; j++) if (data[r * nkb + j]) n++;
+    counts[r] = n;
+    maxK = Math.max(maxK, n);
+  }
+  const indices = new Int32Array(rows * maxK);
+  for (let r = 0; r < rows; r++) {
+    let n = 0;
+    for (let j = 0; j < nkb; j++) if (data[r * nkb + j]) indices[r * maxK + n++] = j;
+  }
+  return { indices: new Tensor('int32', indices, [B, H, nqb, maxK]), counts: new Tensor('int32', counts, [B, H, nqb]) };
+}
+
+/** The uint8 block mask [B, Hm, nQB, nKeyBlocks] of a compact form on the CPU. */
+export function indicesToBlockMask(mask: BlockIndices, nKeyBlocks: number): Tensor {
+  const ix = Tensor.from(mask.indices, 'mask.indices');
+  const ct = Tensor.from(mask.counts, 'mask.counts');
+  if (ix.dtype !== 'int32' || ct.dtype !== 'int32') throw new TypeError('mask.indices and mask.counts must be int32');
+  if (ix.device !== 'cpu' || ct.device !== 'cpu') throw new TypeError('indicesToBlockMask takes CPU tensors');
+  if (!Number.isSafeInteger(nKeyBlocks) || nKeyBlocks < 1) throw new RangeError(`nKeyBlocks must be a positive integer, got ${nKeyBlocks}`);
+  if (ix.shape.length !== 4 || ct.shape.length !== 3 || ct.shape.some((d, i) => d !== ix.shape[i]))
+    throw new RangeError(`mask.indices [B, H, nQB, maxK] and mask.counts [B, H, nQB] disagree: [${ix.shape.join(', ')}] vs [${ct.shape.join(', ')}]`);
+  const [B, H, nqb, maxK] = ix.shape;
+  const idx = ix.contiguous().data as Int32Array, cnt = ct.contiguous().data as Int32Array;
+  const out = new Uint8Array(B * H * nqb * nKeyBlocks);
+  for (let r = 0; r < B * H * nqb; r++) {
+    if (cnt[r] < 0 || cnt[r] > maxK) throw new RangeError(`mask.counts[${r}] must be in [0, ${maxK}], got ${cnt[r]}`);
+    for (let x = 0; x < cnt[r]; x++) {
+      const j = idx[r * maxK + x];
+      if (j < 0 || j >= nKeyBlocks) throw new RangeError(`mask.indices row ${r} lists key block ${j}, outside [0, ${nKeyBlocks})`);
+      out[r * nKeyBlocks + j] = 1;
+    }
+  }
+  return new Tensor('uint8', out, [B, H, nqb, nKeyBlocks]);
+}
+
+function headModesTensor(modes: readonly HeadMode[] | Tensor): Tensor {
+  if (modes instanceof Tensor) return modes;
+  if (!Array.isArray(modes)) throw new TypeError('options.headModes must be an array of modes or a uint8 Tensor');
+  const codes = new Uint8Array(modes.length);
+  modes.forEach((m, h) => {
+    const c = headModeCodes[m as HeadMode];
+    if (c === undefined) throw new TypeError(`options.headModes[${h}] must be 'dense', 'streaming' or 'masked', got ${String(m)}`);
+    codes[h] = c;
+  });
+  return new Tensor('uint8', codes, [modes.length]);
+}
+
+// The mask and options as the addon takes them; `device` is q's device, where the compact
+// form and the head modes must live (async calls move them there).
+async function nativeArgsAsync(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseOptions | undefined) {
+  const [m, o] = nativeArgs(q, mask, options, true);
+  if (q.device === 'cpu') return [m, o] as const;
+  const move = async (t: Tensor) => (t.device === q.device ? t : t.to(q.device));
+  const moved = m && { indices: await move(m.indices), counts: await move(m.counts) };
+  if (o?.headModes) o.headModes = await move(o.headModes as Tensor);
+  return [moved, o] as const;
+}
+
+function nativeArgs(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseOptions | undefined, async: boolean) {
+  const o = opOptions(options) as (Omit<BlockSparseOptions, 'headModes'> & { headModes?: Tensor }) | undefined;
+  if (o?.headModes !== undefined) o.headModes = headModesTensor(options!.headModes!);
+  let m: BlockIndices | null = null;
+  if (mask !== null && mask !== undefined) {
+    if (isIndices(mask)) m = { indices: Tensor.from(mask.indices, 'mask.indices'), counts: Tensor.from(mask.counts, 'mask.counts') };
+    else {
+      const t = Tensor.from(mask as TensorLike, 'mask');
+      if (t.device !== 'cpu')
+        throw new TypeError(`mask is a uint8 tensor on ${t.device}: pass its compact form (blockMaskToIndices) on that device, or a CPU mask`);
+      m = blockMaskToIndices(t);
+    }
+    if (!async && q.device !== 'cpu' && (m.indices.device !== q.device || m.counts.device !== q.device))
+      throw new TypeError(`mask must be on ${q.device} for blockSparseAttentionSync (the async call moves it)`);
+  }
+  if (!async && q.device !== 'cpu' && o?.headModes && o.headModes.device !== q.device)
+    throw new TypeError(`options.headModes must be a uint8 Tensor on ${q.device} for blockSparseAttentionSync`);
+  return [m, o] as const;
+}
+
+const wrap = (r: unknown) => outAnd(r, 'lse') as Tensor | AttentionWithLse;
+
+/**
+ * softmax(scale * q k^T, masked) v over the key blocks each query block reads (`mask`,
+ * `headModes`); everything dense attention takes (causal, window, softcap, GQA,
+ * Nq != Nk, returnLse, layouts, out) applies on top. Time scales with the blocks read.
+ * `mask` may be null when no head is 'masked'. Runs off the event loop.
+ */
+export async function blockSparseAttention<O extends BlockSparseOptions>(
+  q: TensorLike, k: TensorLike, v: TensorLike, mask: BlockMaskLike | null, options?: O,
+): Promise<Result<O>> {
+  const [qt, kt, vt] = [Tensor.from(q, 'q'), Tensor.from(k, 'k'), Tensor.from(v, 'v')];
+  const [m, o] = await nativeArgsAsync(qt, mask, options);
+  return wrap(await (native().blockSparseAttention(qt, kt, vt, m, o) as Promise<unknown>)) as Result<O>;
+}
+
+/** blockSparseAttention() on the calling thread. */
+export function blockSparseAttentionSync<O extends BlockSparseOptions>(
+  q: TensorLike, k: TensorLike, v: TensorLike, mask: BlockMaskLike | null, options?: O,
+): Result<O> {
+  const qt = Tensor.from(q, 'q');
+  const [m, o] = nativeArgs(qt, mask, options, false);
+  return wrap(native().blockSparseAttentionSync(qt, Tensor.from(k, 'k'), Tensor.from(v, 'v'), m, o)) as Result<O>;
+}
