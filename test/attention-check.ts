@@ -1,8 +1,9 @@
 // One attention case: random inputs in the requested dtype and layout, the
 // native result, and the fp64 reference with the project's tolerances.
 import type { Test } from 'tap';
-import { attention, attentionSync, Tensor, type FloatDType } from '../lib';
+import { attention, attentionSync, blockSparseAttention, blockSparseAttentionSync, blockMaskToIndices, Tensor, type FloatDType } from '../lib';
 import { attentionRef } from './reference/attention';
+import { blockKeep, type SparseSpec } from './reference/sparse';
 import { maxAbs, maxAbsDiff, randomArray, rounder, roundingFloor, roundTo } from './helpers';
 
 export interface Case {
@@ -23,6 +24,8 @@ export interface Case {
   amplitude?: number;  // of q: larger gives a peakier softmax
   seed?: number;
   async?: boolean;
+  /** Run blockSparseAttention with this mask (form: the uint8 mask or its compact form). */
+  sparse?: SparseSpec & { form?: 'mask' | 'indices' };
 }
 
 export function describe(c: Case): string {
@@ -35,6 +38,12 @@ export function describe(c: Case): string {
   if (c.scale !== undefined) parts.push(`scale${c.scale}`);
   if (c.layout === 'bnhd') parts.push('bnhd');
   if (c.amplitude) parts.push(`amp${c.amplitude}`);
+  if (c.sparse) {
+    const s = c.sparse;
+    parts.push(`block${s.block}`, s.form ?? 'mask');
+    if (s.Hm !== undefined) parts.push(`Hm${s.Hm}`);
+    if (s.headModes) parts.push(`modes[${s.headModes.map((m) => m[0]).join('')}] sink${s.sinkBlocks ?? 0} local${s.localBlocks ?? 0}`);
+  }
   return parts.join(' ');
 }
 
@@ -67,19 +76,20 @@ export async function checkCase(t: Test, c: Case): Promise<Outcome> {
   const k = toLayout(kv, [B, Hkv, c.Nk, c.D], dtype, layout);
   const v = toLayout(vv, [B, Hkv, c.Nk, Dv], dtype, layout);
   const opts = { causal: c.causal, window: c.window, softcap: c.softcap, scale: c.scale, layout, returnLse: true as const };
-  const r = c.async ? await attention(q, k, v, opts) : attentionSync(q, k, v, opts);
+  const r = c.sparse ? await runSparse(q, k, v, c, opts) : c.async ? await attention(q, k, v, opts) : attentionSync(q, k, v, opts);
 
   const name = describe(c);
   const outB = layout === 'bnhd' ? r.out.permute([0, 2, 1, 3]) : r.out;
   t.same(r.out.dtype, dtype, `${name}: output dtype`);
   const got = outB.toFloat32();
-  const ref = attentionRef(qv, kv, vv, dims, c);
+  const refOpts = c.sparse ? { ...c, keep: blockKeep(c.sparse, Hq, c.Nq, c.Nk) } : c;
+  const ref = attentionRef(qv, kv, vv, dims, refOpts);
   const scale = maxAbs(ref.out);
   const err = maxAbsDiff(got, ref.out);
   let tol: number;
   if (dtype === 'float32') tol = 1e-5 * scale + 1e-30;
   else {
-    const naive = attentionRef(qv, kv, vv, dims, { ...c, round: rounder(dtype) });
+    const naive = attentionRef(qv, kv, vv, dims, { ...refOpts, round: rounder(dtype) });
     tol = 2 * maxAbsDiff(naive.out, ref.out) + roundingFloor(dtype, scale);
   }
   t.ok(err <= tol, `${name}: max error ${err.toExponential(2)} <= ${tol.toExponential(2)}`);
@@ -94,4 +104,18 @@ export async function checkCase(t: Test, c: Case): Promise<Outcome> {
   }
   t.ok(lseErr <= 2e-5, `${name}: lse error ${lseErr.toExponential(2)}`);
   return r;
+}
+
+// blockSparseAttention on the case's mask, in the requested form.
+function runSparse(q: Tensor, k: Tensor, v: Tensor, c: Case, opts: object) {
+  const s = c.sparse!;
+  const B = c.B ?? 1;
+  const nqb = Math.ceil(c.Nq / s.block), nkb = Math.ceil(c.Nk / s.block);
+  let mask = null;
+  if (s.mask) {
+    const m = new Tensor('uint8', s.mask, [B, s.Hm ?? c.Hq ?? 1, nqb, nkb]);
+    mask = s.form === 'indices' ? blockMaskToIndices(m) : m;
+  }
+  const o = { ...opts, blockSize: s.block as 64 | 128, headModes: s.headModes, sinkBlocks: s.sinkBlocks, localBlocks: s.localBlocks, returnLse: true as const };
+  return c.async ? blockSparseAttention(q, k, v, mask, o) : Promise.resolve(blockSparseAttentionSync(q, k, v, mask, o));
 }

@@ -34,6 +34,7 @@ static void bind_mask(AttentionParams& p, const Napi::Value& mask, const Napi::O
   opt_int(opts, "blockSize", "options", &so.block);
   opt_int(opts, "sinkBlocks", "options", &so.sink_blocks);
   opt_int(opts, "localBlocks", "options", &so.local_blocks);
+  opt_int(opts, "maskKeyBlocks", "options", &so.mask_key_blocks);
   TensorView indices, counts, modes;
   const bool has_mask = !mask.IsNull() && !mask.IsUndefined();
   if (has_mask) {

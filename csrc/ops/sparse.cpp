@@ -52,6 +52,9 @@ void block_sparse_bind_mask(AttentionParams& p, const TensorView* indices, const
   m.block = opt.block;
   m.nqb = (p.Nq + m.block - 1) / m.block;
   m.nkb = (p.Nk + m.block - 1) / m.block;
+  if (opt.mask_key_blocks >= 0 && opt.mask_key_blocks != m.nkb)
+    range_error("mask.shape[3] (key blocks) must equal ceil(Nk / blockSize) = " + std::to_string(m.nkb) + ", got " +
+                std::to_string(opt.mask_key_blocks));
   check::int_range(opt.sink_blocks, "options.sinkBlocks", 0, int64_t(1) << 40);
   check::int_range(opt.local_blocks, "options.localBlocks", 0, int64_t(1) << 40);
   m.sink_blocks = std::min(opt.sink_blocks, m.nkb);

@@ -18,6 +18,7 @@ namespace subq {
 struct BlockSparseOptions {
   int64_t block = 128;
   int64_t sink_blocks = 0, local_blocks = 0;  // streaming heads
+  int64_t mask_key_blocks = -1;  // the uint8 mask's width when the caller gave that form
 };
 
 // Checks the mask pieces against prepared params and binds them into p.mask.

@@ -112,13 +112,13 @@ async function nativeArgsAsync(q: Tensor, mask: BlockMaskLike | null, options: B
   if (q.device === 'cpu') return [m, o] as const;
   const move = async (t: Tensor) => (t.device === q.device ? t : t.to(q.device));
   const moved = m && { indices: await move(m.indices), counts: await move(m.counts) };
-  if (o?.headModes) o.headModes = await move(o.headModes as Tensor);
+  if (o.headModes) o.headModes = await move(o.headModes);
   return [moved, o] as const;
 }
 
 function nativeArgs(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseOptions | undefined, async: boolean) {
-  const o = opOptions(options) as (Omit<BlockSparseOptions, 'headModes'> & { headModes?: Tensor }) | undefined;
-  if (o?.headModes !== undefined) o.headModes = headModesTensor(options!.headModes!);
+  const o = (opOptions(options) ?? {}) as Omit<BlockSparseOptions, 'headModes'> & { headModes?: Tensor; maskKeyBlocks?: number };
+  if (o.headModes !== undefined) o.headModes = headModesTensor(options!.headModes!);
   let m: BlockIndices | null = null;
   if (mask !== null && mask !== undefined) {
     if (isIndices(mask)) m = { indices: Tensor.from(mask.indices, 'mask.indices'), counts: Tensor.from(mask.counts, 'mask.counts') };
@@ -127,11 +127,13 @@ function nativeArgs(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseO
       if (t.device !== 'cpu')
         throw new TypeError(`mask is a uint8 tensor on ${t.device}: pass its compact form (blockMaskToIndices) on that device, or a CPU mask`);
       m = blockMaskToIndices(t);
+      // The compact form loses the mask's width: the addon checks it against Nk.
+      o.maskKeyBlocks = t.shape[3];
     }
     if (!async && q.device !== 'cpu' && (m.indices.device !== q.device || m.counts.device !== q.device))
       throw new TypeError(`mask must be on ${q.device} for blockSparseAttentionSync (the async call moves it)`);
   }
-  if (!async && q.device !== 'cpu' && o?.headModes && o.headModes.device !== q.device)
+  if (!async && q.device !== 'cpu' && o.headModes && o.headModes.device !== q.device)
     throw new TypeError(`options.headModes must be a uint8 Tensor on ${q.device} for blockSparseAttentionSync`);
   return [m, o] as const;
 }

@@ -1,0 +1,126 @@
+// blockSparseAttention on the CPU against the fp64 reference with the block mask expanded
+// to elements: densities, odd lengths, Nq != Nk, causal and window on top, GQA with
+// per-head, per-group and shared masks, both block sizes and mask forms, every dtype,
+// head modes; dense equivalence; bad input.
+import t from 'tap';
+import {
+  attentionSync, blockMaskToIndices, blockSparseAttention, blockSparseAttentionSync, indicesToBlockMask, Tensor,
+  type FloatDType,
+} from '../lib';
+import { checkCase, type Case } from './attention-check';
+import { maxAbsDiff, randomArray } from './helpers';
+import { randomBlockMask } from './reference/sparse';
+
+const blocks = (n: number, bs: number) => Math.ceil(n / bs);
+
+function maskCase(c: Omit<Case, 'sparse'>, block: 64 | 128, density: number, Hm: number, seed: number, form: 'mask' | 'indices' = 'mask'): Case {
+  const mask = randomBlockMask(c.B ?? 1, Hm, blocks(c.Nq, block), blocks(c.Nk, block), density, seed);
+  return { ...c, sparse: { block, mask, Hm, form } };
+}
+
+t.test('densities, odd lengths, Nq != Nk, both block sizes (fp32)', async (t) => {
+  let seed = 1;
+  for (const [Nq, Nk] of [[113, 113], [1023, 1030], [130, 1030], [1030, 300], [1, 700]] as [number, number][])
+    for (const block of [64, 128] as const)
+      for (const density of [0, 0.05, 0.3, 1])
+        await checkCase(t, maskCase({ Hq: 2, Hkv: 1, Nq, Nk, D: 32, seed }, block, density, 2, seed++));
+});
+
+t.test('causal, window and softcap on top of the mask', async (t) => {
+  let seed = 100;
+  for (const [Nq, Nk] of [[300, 300], [200, 520]] as [number, number][])
+    for (const opts of [{ causal: true }, { window: [90, 40] as [number, number] }, { causal: true, window: [150, 0] as [number, number] }, { softcap: 2.5 }])
+      await checkCase(t, maskCase({ Hq: 4, Hkv: 2, Nq, Nk, D: 48, ...opts, seed }, 64, 0.5, 4, seed++));
+});
+
+t.test('GQA: a mask per query head, per kv head, and one for all heads; both forms', async (t) => {
+  let seed = 200;
+  for (const [Hq, Hkv] of [[8, 2], [6, 3], [4, 1]] as [number, number][])
+    for (const Hm of [Hq, Hkv, 1])
+      for (const form of ['mask', 'indices'] as const)
+        await checkCase(t, maskCase({ B: 2, Hq, Hkv, Nq: 260, Nk: 333, D: 32, causal: seed % 2 === 0, seed }, 64, 0.4, Hm, seed++, form));
+});
+
+t.test('every dtype and layout, sync and async', async (t) => {
+  let seed = 300;
+  for (const dtype of ['float32', 'float16', 'bfloat16'] as FloatDType[])
+    for (const layout of ['bhnd', 'bnhd'] as const)
+      await checkCase(t, maskCase({ Hq: 4, Hkv: 2, Nq: 257, Nk: 390, D: 64, dtype, layout, causal: true, async: layout === 'bnhd', seed }, 128, 0.5, 2, seed++));
+});
+
+t.test('head modes: dense, streaming and masked heads in one call', async (t) => {
+  let seed = 400;
+  const modes = [['dense', 'streaming', 'masked', 'streaming'], ['streaming', 'streaming', 'streaming', 'streaming'], ['masked', 'dense', 'dense', 'masked']] as const;
+  for (const headModes of modes)
+    for (const [Nq, Nk] of [[700, 700], [300, 900]] as [number, number][])
+      for (const causal of [true, false]) {
+        const Hq = 4, block = 64;
+        const needsMask = headModes.includes('masked');
+        const mask = needsMask ? randomBlockMask(1, Hq, blocks(Nq, block), blocks(Nk, block), 0.3, seed) : undefined;
+        await checkCase(t, { Hq, Hkv: 2, Nq, Nk, D: 32, causal, seed: seed++, sparse: { block, mask, Hm: Hq, headModes: [...headModes], sinkBlocks: 1, localBlocks: 3 } });
+      }
+});
+
+t.test('an all-ones mask gives dense attention; an all-dense head mode too', async (t) => {
+  const [B, Hq, Hkv, Nq, Nk, D] = [1, 4, 2, 333, 517, 64];
+  const q = Tensor.fromFloat32(randomArray(B * Hq * Nq * D, 1), [B, Hq, Nq, D]);
+  const k = Tensor.fromFloat32(randomArray(B * Hkv * Nk * D, 2), [B, Hkv, Nk, D]);
+  const v = Tensor.fromFloat32(randomArray(B * Hkv * Nk * D, 3), [B, Hkv, Nk, D]);
+  for (const causal of [false, true]) {
+    const dense = attentionSync(q, k, v, { causal }).toFloat32();
+    for (const block of [64, 128] as const) {
+      const ones = new Tensor('uint8', new Uint8Array(blocks(Nq, block) * blocks(Nk, block)).fill(1), [1, 1, blocks(Nq, block), blocks(Nk, block)]);
+      const s = blockSparseAttentionSync(q, k, v, ones, { causal, blockSize: block }).toFloat32();
+      t.ok(maxAbsDiff(s, dense) <= 2e-6, `causal ${causal} block ${block}: all-ones mask matches dense (${maxAbsDiff(s, dense).toExponential(2)})`);
+      const d = blockSparseAttentionSync(q, k, v, null, { causal, blockSize: block, headModes: ['dense', 'dense', 'dense', 'dense'] }).toFloat32();
+      t.same(d, s, `causal ${causal} block ${block}: dense head modes equal the all-ones mask bit for bit`);
+    }
+  }
+});
+
+t.test('results do not depend on the mask form or the call form', async (t) => {
+  const [Hq, Nq, Nk, D] = [4, 400, 400, 32];
+  const q = Tensor.fromFloat32(randomArray(Hq * Nq * D, 5), [1, Hq, Nq, D]);
+  const k = Tensor.fromFloat32(randomArray(Hq * Nk * D, 6), [1, Hq, Nk, D]);
+  const mask = new Tensor('uint8', randomBlockMask(1, Hq, 7, 7, 0.3, 9), [1, Hq, 7, 7]);
+  const a = blockSparseAttentionSync(q, k, k, mask, { blockSize: 64 }).toFloat32();
+  const ix = blockMaskToIndices(mask);
+  const b = (await blockSparseAttention(q, k, k, ix, { blockSize: 64 })).toFloat32();
+  t.same(a, b, 'uint8 mask (sync) and compact form (async) agree bit for bit');
+  t.same(indicesToBlockMask(ix, 7).data, mask.data, 'indicesToBlockMask inverts blockMaskToIndices');
+});
+
+t.test('bad input is refused, naming the argument', async (t) => {
+  const q = Tensor.fromFloat32(randomArray(2 * 200 * 16, 1), [1, 2, 200, 16]);
+  const out = Tensor.zeros('float32', [1, 2, 200, 16]);
+  const nqb = blocks(200, 64);
+  const ones = (shape: number[]) => new Tensor('uint8', new Uint8Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape);
+  const idx = (rows: number[][], maxK: number) => {
+    const indices = new Int32Array(2 * nqb * maxK), counts = new Int32Array(2 * nqb);
+    rows.forEach((r, i) => {
+      counts[i] = r.length;
+      r.forEach((x, j) => (indices[i * maxK + j] = x));
+    });
+    return { indices: new Tensor('int32', indices, [1, 2, nqb, maxK]), counts: new Tensor('int32', counts, [1, 2, nqb]) };
+  };
+  const cases: [string, () => unknown, RegExp, ErrorConstructor][] = [
+    ['mask shape', () => blockSparseAttentionSync(q, q, q, ones([1, 2, nqb, 3]), { blockSize: 64, out }), /mask\.shape\[3\] \(key blocks\) must equal ceil\(Nk \/ blockSize\) = 4, got 3/, RangeError],
+    ['mask query blocks', () => blockSparseAttentionSync(q, q, q, ones([1, 2, 2, 4]), { blockSize: 64, out }), /mask\.indices\.shape\[2\] \(query blocks\)/, RangeError],
+    ['mask heads', () => blockSparseAttentionSync(q, q, q, ones([1, 3, nqb, 4]), { blockSize: 64, out }), /mask heads/, RangeError],
+    ['mask dtype', () => blockSparseAttentionSync(q, q, q, new Tensor('int32', new Int32Array(2 * nqb * 4), [1, 2, nqb, 4]), { blockSize: 64, out }), /mask\.dtype/, TypeError],
+    ['block size', () => blockSparseAttentionSync(q, q, q, ones([1, 2, 1, 1]), { blockSize: 32 as 64, out }), /options\.blockSize/, RangeError],
+    ['out of range', () => blockSparseAttentionSync(q, q, q, idx([[0, 4]], 2), { blockSize: 64, out }), /mask\.indices\[0, 0, 0\]\[1\] must be a key block in \[0, 4\)/, RangeError],
+    ['unsorted', () => blockSparseAttentionSync(q, q, q, idx([[2, 1]], 2), { blockSize: 64, out }), /strictly ascending/, RangeError],
+    ['count above maxK', () => { const m = idx([[0]], 1); (m.counts.data as Int32Array)[3] = 2; return blockSparseAttentionSync(q, q, q, m, { blockSize: 64, out }); }, /mask\.counts\[0, 0, 3\] must be in \[0, 1\]/, RangeError],
+    ['no mask for masked heads', () => blockSparseAttentionSync(q, q, q, null, { blockSize: 64, out }), /mask is required/, TypeError],
+    ['bad head mode', () => blockSparseAttentionSync(q, q, q, null, { headModes: ['dense', 'sparse' as 'dense'], out }), /options\.headModes\[1\]/, TypeError],
+    ['head modes length', () => blockSparseAttentionSync(q, q, q, null, { headModes: ['dense'], out }), /options\.headModes\.shape\[0\]/, RangeError],
+    ['negative sink', () => blockSparseAttentionSync(q, q, q, null, { headModes: ['streaming', 'dense'], sinkBlocks: -1, out }), /options\.sinkBlocks/, RangeError],
+  ];
+  for (const [what, f, msg, cls] of cases) {
+    out.data.fill(7);
+    t.throws(f, { name: cls.name, message: msg }, what);
+    t.ok((out.data as Float32Array).every((x) => x === 7), `${what}: nothing written`);
+  }
+  await t.rejects(blockSparseAttention(q, q, q, ones([1, 2, nqb, 3]), { blockSize: 64 }), RangeError, 'the async twin rejects');
+});
