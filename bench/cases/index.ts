@@ -2,6 +2,7 @@
 import type { Family } from '../suite';
 import { attentionFamily } from './attention';
 import { mergeFamily } from './merge';
+import { sparseFamily } from './sparse';
 import { ssmFamily } from './ssm';
 
-export const families: Family[] = [attentionFamily, mergeFamily, ssmFamily];
+export const families: Family[] = [attentionFamily, sparseFamily, mergeFamily, ssmFamily];
