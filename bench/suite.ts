@@ -1,6 +1,7 @@
 // The benchmark suite: runs cases, times them (median of >= 5 runs after a
 // warm-up, buffers reused), reports speed against this machine's peak measured
 // in the same run, accuracy against the fp64 reference, and peers.
+import * as os from 'os';
 import { backendInfo, setNumThreads } from '../lib';
 import { native } from '../lib/native';
 import { families } from './cases';
@@ -129,7 +130,7 @@ export async function runSuite(o: Options): Promise<Report> {
       row.peer = peer.backend;
     }
   }
-  const cpus = require('os').cpus() as { model: string }[];
+  const cpus = os.cpus();
   return {
     date: new Date().toISOString(),
     machine: { fmaPeakGflops: peak, copyGBs: copy, threads, simd: info.cpu.simd, cpus: `${cpus.length} x ${cpus[0]?.model ?? '?'}` },

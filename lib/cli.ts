@@ -17,6 +17,8 @@ const usage = `usage: subquadratic <command>
 function info(): void {
   const i = backendInfo();
   const f = Object.entries(i.cpu.features).filter(([, v]) => v).map(([k]) => k);
+  // package.json sits outside the compiled tree: read it at run time.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   console.log(`subquadratic ${require('../../package.json').version}`);
   console.log(`backends: ${i.backends.join(', ')}`);
   console.log(`cpu: ${i.cpu.simd} kernels, ${i.cpu.threads} threads (${i.cpu.hardwareThreads} hardware); features: ${f.join(' ')}`);
@@ -35,8 +37,9 @@ function write(file: string, text: string): void {
 }
 
 async function bench(args: string[]): Promise<void> {
-  const { runSuite, table } = require('../bench/suite') as typeof import('../bench/suite');
-  const { plotSvg } = require('../bench/plot') as typeof import('../bench/plot');
+  // Loaded on demand: `info` stays quick and never loads the benchmark cases.
+  const { runSuite, table } = await import('../bench/suite');
+  const { plotSvg } = await import('../bench/plot');
   const value = (flag: string) => {
     const i = args.indexOf(flag);
     if (i < 0) return undefined;

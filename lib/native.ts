@@ -77,13 +77,14 @@ function load(): Native {
   const explicit = process.env.SUBQ_NATIVE_PATH;
   if (explicit) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only at run time
       return require(explicit) as Native;
     } catch (e) {
       attempts.push(`SUBQ_NATIVE_PATH=${explicit}: ${(e as Error).message}`);
     }
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- node-gyp-build has no type declarations
     return require('node-gyp-build')(root) as Native;
   } catch (e) {
     attempts.push(`prebuilds/ and build/Release: ${(e as Error).message.split('\n')[0]}`);

@@ -28,7 +28,9 @@ function findNvcc() {
     try {
       fs.accessSync(c, fs.constants.X_OK);
       return c;
-    } catch {}
+    } catch {
+      // not there or not executable: try the next candidate
+    }
   }
   return null;
 }
@@ -42,7 +44,9 @@ function demangler(nvcc) {
         const out = execFileSync(tool, names, { encoding: 'utf8' }).trim().split('\n');
         return out.length === names.length ? out : names;
       };
-    } catch {}
+    } catch {
+      // this demangler is missing: try the next one
+    }
   }
   return (names) => names;
 }

@@ -71,7 +71,10 @@ t.test('short calls back to back, several in flight, thread counts changing: sam
     setNumThreads([1, 2, 3, 5, 8][round % 5]);
     for (let i = 0; i < 5; i++, calls++) same += Number(bitsEqual(attentionSync(q, k, v, { causal: true }), want));
     const outs = await Promise.all(Array.from({ length: 4 }, () => attention(q, k, v, { causal: true })));
-    for (const o of outs) calls++, (same += Number(bitsEqual(o, want)));
+    for (const o of outs) {
+      calls++;
+      same += Number(bitsEqual(o, want));
+    }
     if (round % 8 === 7) await new Promise((r) => setTimeout(r, 5));  // long enough for the workers to sleep
   }
   t.equal(same, calls, `${calls} calls`);

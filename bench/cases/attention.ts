@@ -1,7 +1,7 @@
 // Dense attention: B=1, H=8, D in {64, 128}, N in {1024, 4096, 16384}, causal and
 // not, fp32 and bf16; onnxruntime-node's MultiHeadAttention on the same fp32 shapes;
 // and decode against a long cache.
-import { attentionSync, Tensor, type FloatDType } from '../../lib';
+import { attentionSync, backendInfo, Tensor, type FloatDType } from '../../lib';
 import { attentionRef } from '../../test/reference/attention';
 import type { BenchCase, CaseRun, Family } from '../suite';
 import { random, relError } from '../data';
@@ -74,7 +74,7 @@ function onnxruntime(s: Shape): BenchCase {
       if (!ort) return { skip: 'onnxruntime-node not installed' };
       const scoresBytes = s.B * s.H * s.N * s.N * 4;
       if (scoresBytes > 2 ** 31) return { skip: `MultiHeadAttention would store ${(scoresBytes / 2 ** 30).toFixed(1)} GiB of scores` };
-      const threads = require('../../lib').backendInfo().cpu.threads as number;
+      const threads = backendInfo().cpu.threads;
       const session = await ort.InferenceSession.create(mhaModel(s.B, s.H, s.N, s.N, s.D, s.causal), {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,

@@ -9,6 +9,8 @@ let ort: Ort | null | undefined;
 export function loadOrt(): Ort | null {
   if (ort === undefined) {
     try {
+      // A run-time require: the package may be absent.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       ort = require('onnxruntime-node') as Ort;
     } catch {
       ort = null;
