@@ -1,5 +1,5 @@
 // What this build and machine offer, and the CPU backend's knobs.
-import { native, type NativeBackendInfo } from './native';
+import { native, type NativeBackendInfo, type SimdLevel } from './native';
 
 export type BackendInfo = NativeBackendInfo & { backends: ('cpu' | 'cuda')[] };
 
@@ -20,7 +20,7 @@ export function setNumThreads(n: number): void {
  * Caps the CPU SIMD level ('avx512' | 'avx2' | 'scalar'); the level actually in
  * effect (never above what the CPU has) is returned. SUBQ_SIMD sets it at start-up.
  */
-export function setSimdLevel(level: 'avx512' | 'avx2' | 'scalar'): string {
+export function setSimdLevel(level: SimdLevel): SimdLevel {
   return native().setSimdLevel(level);
 }
 

@@ -1,7 +1,11 @@
 // Loads the native addon (a prebuild, or the local build) and types its surface.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { DType, TypedArray } from './tensor';
+import type { DType, Tensor, TensorLike, TypedArray } from './tensor';
+import type { AttentionOptions } from './ops/attention';
+import type { MergeOptions } from './ops/merge';
+import type { BlockIndices, BlockSparseOptions } from './ops/sparse';
+import type { CausalConv1dOptions, CausalConv1dUpdateOptions, SelectiveScanOptions, StateUpdateOptions } from './ops/ssm';
 import { NativeLoadError } from './errors';
 
 /** A block of device memory (csrc/napi/device_buffer.h). */
@@ -22,9 +26,12 @@ export interface NativeTensor {
   deviceBuffer?: NativeDeviceBuffer;
 }
 
+/** The CPU kernels' instruction set. */
+export type SimdLevel = 'avx512' | 'avx2' | 'scalar';
+
 export interface NativeBackendInfo {
   cpu: {
-    simd: 'avx512' | 'avx2' | 'scalar';
+    simd: SimdLevel;
     vectorBits: number;
     threads: number;
     hardwareThreads: number;
@@ -46,25 +53,59 @@ export interface NativeBackendInfo {
   };
 }
 
-type Fn = (...args: unknown[]) => unknown;
+/** An op's options as the addon reads them: every tensor-valued field already a Tensor. */
+export type NativeOptions<O> = { [K in keyof O]: Exclude<O[K], undefined> extends TensorLike ? Tensor : O[K] };
+
+/** An op's output: the caller's `options.out`, or a tensor the addon allocated. */
+export type NativeOut = Tensor | NativeTensor;
+
+/** The output, or the output and the second tensor the options asked for. */
+export type NativeResult<Second extends string> = NativeOut | ({ out: NativeOut } & { [K in Second]: NativeTensor });
+
+/** blockSparseAttention's options after lib/ops/sparse.ts: head modes as codes, and the
+ *  width of a mask given in dense form (its compact form no longer shows it). */
+export type NativeSparseOptions = NativeOptions<Omit<BlockSparseOptions, 'headModes'>> & {
+  headModes?: Tensor;
+  maskKeyBlocks?: number;
+};
+
+type ScanArgs = [u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, options?: NativeOptions<SelectiveScanOptions>];
+type StateUpdateArgs = [
+  state: Tensor, x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, options?: NativeOptions<StateUpdateOptions>,
+];
+type Conv1dArgs = [x: Tensor, weight: Tensor, options?: NativeOptions<CausalConv1dOptions>];
+type Conv1dUpdateArgs = [x: Tensor, convState: Tensor, weight: Tensor, options?: NativeOptions<CausalConv1dUpdateOptions>];
+type AttentionArgs = [q: Tensor, k: Tensor, v: Tensor, options?: NativeOptions<AttentionOptions>];
+type SparseArgs = [q: Tensor, k: Tensor, v: Tensor, mask: BlockIndices | null, options: NativeSparseOptions];
+type MergeArgs = [o1: Tensor, lse1: Tensor, o2: Tensor, lse2: Tensor, options?: NativeOptions<MergeOptions>];
+
+/** The addon's exports (csrc/napi/*.cpp). Each op comes twice: `name` runs on a worker
+ *  thread and returns a Promise, `nameSync` runs on the calling thread. */
 export interface Native {
-  attention: Fn;
-  attentionSync: Fn;
-  blockSparseAttention: Fn;
-  blockSparseAttentionSync: Fn;
-  mergeAttentionStates: Fn;
-  mergeAttentionStatesSync: Fn;
+  attention(...a: AttentionArgs): Promise<NativeResult<'lse'>>;
+  attentionSync(...a: AttentionArgs): NativeResult<'lse'>;
+  blockSparseAttention(...a: SparseArgs): Promise<NativeResult<'lse'>>;
+  blockSparseAttentionSync(...a: SparseArgs): NativeResult<'lse'>;
+  mergeAttentionStates(...a: MergeArgs): Promise<{ out: NativeOut; lse: NativeTensor }>;
+  mergeAttentionStatesSync(...a: MergeArgs): { out: NativeOut; lse: NativeTensor };
+  selectiveScan(...a: ScanArgs): Promise<NativeResult<'lastState'>>;
+  selectiveScanSync(...a: ScanArgs): NativeResult<'lastState'>;
+  selectiveStateUpdate(...a: StateUpdateArgs): Promise<NativeOut>;
+  selectiveStateUpdateSync(...a: StateUpdateArgs): NativeOut;
+  causalConv1d(...a: Conv1dArgs): Promise<NativeResult<'finalStates'>>;
+  causalConv1dSync(...a: Conv1dArgs): NativeResult<'finalStates'>;
+  causalConv1dUpdate(...a: Conv1dUpdateArgs): Promise<NativeOut>;
+  causalConv1dUpdateSync(...a: Conv1dUpdateArgs): NativeOut;
   DeviceBuffer: new (device: number, bytes: number) => NativeDeviceBuffer;
   copyToDevice(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
   copyToHost(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
   cudaDeviceCount(): number;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): void;
-  setSimdLevel(level: string): string;
+  setSimdLevel(level: SimdLevel): SimdLevel;
   setVectorWidth(bits: 256 | 512 | 'auto'): number;
   fmaPeak(threads: number, seconds: number): number;
   copyBandwidth(threads: number, seconds: number): number;
-  [name: string]: unknown;
 }
 
 // The package root: lib/ when run from source, dist/lib/ when compiled.

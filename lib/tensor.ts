@@ -3,7 +3,7 @@
 // ('cuda:N') own a block of device memory: freed by dispose() / Symbol.dispose, or
 // by the native handle's finalizer when it is garbage collected (a backstop only).
 import { fromHalfBits, toHalfBits } from './half';
-import { native, type NativeDeviceBuffer } from './native';
+import { native, type NativeDeviceBuffer, type NativeTensor } from './native';
 
 export type DType = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'uint8' | 'int32';
 export type FloatDType = 'float32' | 'float16' | 'bfloat16';
@@ -186,7 +186,7 @@ export class Tensor {
    * This tensor on `device` ('cpu', 'cuda', 'cuda:N'): a copy, or this tensor
    * when it is already there. A strided CPU tensor is made contiguous on the way.
    */
-  async to(device: string): Promise<Tensor> {
+  async to(device: Device | 'cuda'): Promise<Tensor> {
     const dev = parseDevice(device);
     this.#checkLive();
     if (dev === this.device) return this;
@@ -277,14 +277,7 @@ export class Tensor {
 const bytesOf = (dtype: DType): number => arrayTypes[dtype].BYTES_PER_ELEMENT;
 
 /** Wraps a plain tensor object returned by the native addon. */
-export function fromNative(o: {
-  dtype: DType;
-  shape: number[];
-  strides: number[];
-  device?: string;
-  data?: TypedArray;
-  deviceBuffer?: NativeDeviceBuffer;
-}): Tensor {
+export function fromNative(o: NativeTensor): Tensor {
   if (o.deviceBuffer) return new Tensor(o.dtype, new DeviceStorage(o.deviceBuffer, parseDevice(o.device)), o.shape, o.strides);
   return new Tensor(o.dtype, o.data as TypedArray, o.shape, o.strides);
 }

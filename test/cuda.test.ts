@@ -28,11 +28,13 @@ t.test('backendInfo reports the CUDA build and its devices', async (t) => {
 
 t.test('bad device names are TypeErrors', async (t) => {
   const x = Tensor.zeros('float32', [2]);
+  // @ts-expect-error a name the Device type excludes: JavaScript callers reach the run-time check
   await t.rejects(x.to('gpu'), { name: 'TypeError', message: /'cpu', 'cuda' or 'cuda:N'/ });
   await t.rejects(x.to('cuda:-1'), TypeError);
   t.equal(await x.to('cpu'), x, 'to the same device is the same tensor');
   const plain = { dtype: 'float32' as const, shape: [1, 1, 2, 1], data: new Float32Array(2), device: 'cuda:0' };
   t.throws(() => attentionSync(plain, plain, plain), { name: 'TypeError', message: /q\.device is 'cuda:0'.*only a Tensor/ }, 'host data claiming a device');
+  // @ts-expect-error the addon's own check, for raw objects from JavaScript callers
   t.throws(() => native().attentionSync({ ...plain, device: 'gpu' }, plain, plain, {}), { name: 'TypeError', message: /q\.device must be 'cpu', 'cuda' or 'cuda:N', got 'gpu'/ });
 });
 

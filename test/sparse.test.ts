@@ -55,7 +55,7 @@ t.test('head modes: dense, streaming and masked heads in one call', async (t) =>
     for (const [Nq, Nk] of [[700, 700], [300, 900]] as [number, number][])
       for (const causal of [true, false]) {
         const Hq = 4, block = 64;
-        const needsMask = headModes.includes('masked');
+        const needsMask = (headModes as readonly string[]).includes('masked');
         const mask = needsMask ? randomBlockMask(1, Hq, blocks(Nq, block), blocks(Nk, block), 0.3, seed) : undefined;
         await checkCase(t, { Hq, Hkv: 2, Nq, Nk, D: 32, causal, seed: seed++, sparse: { block, mask, Hm: Hq, headModes: [...headModes], sinkBlocks: 1, localBlocks: 3 } });
       }

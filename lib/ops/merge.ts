@@ -1,14 +1,13 @@
 // mergeAttentionStates(o1, lse1, o2, lse2): combines two partial attention results
 // by their log-sum-exp (split-KV, chunked prefill, sparse + dense, sequence parallelism).
-import { native } from '../native';
+import { native, type NativeOut, type NativeTensor } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
-import { opOptions, outAnd } from './common';
+import { asTensor, opOptions, type OutOption } from './common';
 
-export interface MergeOptions {
+/** `out` may be o1 itself. */
+export interface MergeOptions extends OutOption {
   /** 'bhnd' (default): o1, o2 and out are [B, H, N, D]; 'bnhd': [B, N, H, D]. LSEs are always [B, H, N]. */
   layout?: 'bhnd' | 'bnhd';
-  /** Write the merged output here (same dtype, shape and device as o1); may be o1 itself. */
-  out?: Tensor;
 }
 
 export interface MergedState {
@@ -19,7 +18,7 @@ export interface MergedState {
 const args = (o1: TensorLike, lse1: TensorLike, o2: TensorLike, lse2: TensorLike, options: MergeOptions | undefined) =>
   [Tensor.from(o1, 'o1'), Tensor.from(lse1, 'lse1'), Tensor.from(o2, 'o2'), Tensor.from(lse2, 'lse2'), opOptions(options)] as const;
 
-const wrap = (r: unknown) => outAnd(r, 'lse') as MergedState;
+const wrap = (r: { out: NativeOut; lse: NativeTensor }): MergedState => ({ out: asTensor(r.out), lse: asTensor(r.lse) });
 
 /**
  * Merges two attention states over disjoint key sets into the state over their
@@ -36,7 +35,7 @@ export async function mergeAttentionStates(
   lse2: TensorLike,
   options?: MergeOptions,
 ): Promise<MergedState> {
-  return wrap(await (native().mergeAttentionStates(...args(o1, lse1, o2, lse2, options)) as Promise<unknown>));
+  return wrap(await native().mergeAttentionStates(...args(o1, lse1, o2, lse2, options)));
 }
 
 /** mergeAttentionStates() on the calling thread. */

@@ -1,9 +1,9 @@
 // blockSparseAttention(q, k, v, mask, options): attention restricted to a block mask
 // (Block-Sparse-Attention semantics, docs/semantics.md), and the conversions between a
 // mask's two forms.
-import { native } from '../native';
+import { native, type NativeResult, type NativeSparseOptions } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
-import type { AttentionOptions, AttentionWithLse } from './attention';
+import type { AttentionOptions, AttentionResult } from './attention';
 import { opOptions, outAnd } from './common';
 
 /** Which key blocks a query head reads. */
@@ -36,8 +36,6 @@ export interface BlockSparseOptions extends AttentionOptions {
    *  (the block of the key aligned with the query block's last row). */
   localBlocks?: number;
 }
-
-type Result<O> = O extends { returnLse: true } ? AttentionWithLse : Tensor;
 
 const isIndices = (m: unknown): m is BlockIndices =>
   typeof m === 'object' && m !== null && 'indices' in m && 'counts' in m && !('data' in m);
@@ -117,7 +115,7 @@ async function nativeArgsAsync(q: Tensor, mask: BlockMaskLike | null, options: B
 }
 
 function nativeArgs(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseOptions | undefined, async: boolean) {
-  const o = (opOptions(options) ?? {}) as Omit<BlockSparseOptions, 'headModes'> & { headModes?: Tensor; maskKeyBlocks?: number };
+  const o = (opOptions(options) ?? {}) as NativeSparseOptions;
   if (o.headModes !== undefined) o.headModes = headModesTensor(options!.headModes!);
   let m: BlockIndices | null = null;
   if (mask !== null && mask !== undefined) {
@@ -138,7 +136,7 @@ function nativeArgs(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseO
   return [m, o] as const;
 }
 
-const wrap = (r: unknown) => outAnd(r, 'lse') as Tensor | AttentionWithLse;
+const wrap = (r: NativeResult<'lse'>) => outAnd(r, 'lse');
 
 /**
  * softmax(scale * q k^T, masked) v over the key blocks each query block reads (`mask`,
@@ -146,19 +144,19 @@ const wrap = (r: unknown) => outAnd(r, 'lse') as Tensor | AttentionWithLse;
  * Nq != Nk, returnLse, layouts, out) applies on top. Time scales with the blocks read.
  * `mask` may be null when no head is 'masked'. Runs off the event loop.
  */
-export async function blockSparseAttention<O extends BlockSparseOptions>(
+export async function blockSparseAttention<O extends BlockSparseOptions | undefined = undefined>(
   q: TensorLike, k: TensorLike, v: TensorLike, mask: BlockMaskLike | null, options?: O,
-): Promise<Result<O>> {
+): Promise<AttentionResult<O>> {
   const [qt, kt, vt] = [Tensor.from(q, 'q'), Tensor.from(k, 'k'), Tensor.from(v, 'v')];
   const [m, o] = await nativeArgsAsync(qt, mask, options);
-  return wrap(await (native().blockSparseAttention(qt, kt, vt, m, o) as Promise<unknown>)) as Result<O>;
+  return wrap(await native().blockSparseAttention(qt, kt, vt, m, o)) as AttentionResult<O>;
 }
 
 /** blockSparseAttention() on the calling thread. */
-export function blockSparseAttentionSync<O extends BlockSparseOptions>(
+export function blockSparseAttentionSync<O extends BlockSparseOptions | undefined = undefined>(
   q: TensorLike, k: TensorLike, v: TensorLike, mask: BlockMaskLike | null, options?: O,
-): Result<O> {
+): AttentionResult<O> {
   const qt = Tensor.from(q, 'q');
   const [m, o] = nativeArgs(qt, mask, options, false);
-  return wrap(native().blockSparseAttentionSync(qt, Tensor.from(k, 'k'), Tensor.from(v, 'v'), m, o)) as Result<O>;
+  return wrap(native().blockSparseAttentionSync(qt, Tensor.from(k, 'k'), Tensor.from(v, 'v'), m, o)) as AttentionResult<O>;
 }
