@@ -104,7 +104,7 @@ std::string json_escape(const std::string& s) {
 }
 
 // 4*B*Hq*Nq*Nk*D multiply-adds-as-two, the visible fraction only when causal
-// (the convention of ANCHORS.md: half of the square).
+// (the convention of docs/architecture.md: half of the square).
 double attention_flops(const Case& c) { return 4.0 * c.B * c.Hq * c.Nq * c.Nk * c.D * (c.causal ? 0.5 : 1.0); }
 // Bytes an ideal kernel moves: read q, k, v once, write out.
 double attention_bytes(const Case& c) {

@@ -6,7 +6,7 @@
 // K is read as rows (row stride ks elements), V as rows of V^T staged per block (row
 // stride vts) or, where it is read in place, as rows of V (row stride vs); all fp32.
 // Phases stay separate, non-inlined calls: fused, the exp constants held registers the
-// matrix loops needed and the accumulators spilled (CPU-KERNELS.md).
+// matrix loops needed and the accumulators spilled (docs/cpu-kernels.md).
 #pragma once
 #include <cstdint>
 

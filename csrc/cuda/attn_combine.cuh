@@ -1,5 +1,5 @@
 // Split-KV combine: merges the partial results of the splits of each query row
-// by their LSE (ANCHORS.md section 6, natural log):
+// by their LSE (docs/semantics.md, mergeAttentionStates; natural log):
 //   m = max_s lse_s, w_s = exp(lse_s - m), o = sum_s w_s o_s / sum_s w_s,
 //   lse = m + log(sum_s w_s); a row no split saw gives o = 0, lse = -inf.
 #pragma once

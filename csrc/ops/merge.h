@@ -1,4 +1,4 @@
-// Merging two partial attention results by their log-sum-exp (ANCHORS.md section 6).
+// Merging two partial attention results by their log-sum-exp (docs/semantics.md).
 // For each row (b, h, n), with natural-log LSEs:
 //   m = max(lse1, lse2), w_i = exp(lse_i - m),
 //   out = (w1 o1 + w2 o2) / (w1 + w2),  lse = m + log(w1 + w2);

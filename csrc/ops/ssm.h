@@ -1,4 +1,4 @@
-// State-space family (Mamba, ANCHORS.md section 5): selective scan, its single-step
+// State-space family (Mamba semantics, docs/semantics.md): selective scan, its single-step
 // decode update, causal depthwise conv1d and its decode update. fp32 state math.
 //
 // selective scan, for each batch b, channel d, state n, step l:

@@ -1,5 +1,5 @@
 // SIMT emulation: the csrc/cuda kernel sources compiled by the host C++ compiler
-// and run on the CPU, so they are tested on machines without a GPU (SIMT.md).
+// and run on the CPU, so they are tested on machines without a GPU (docs/simt.md).
 //
 // Under nvcc (__CUDACC__) this header only defines the two portability macros
 // that plain CUDA syntax cannot give:

@@ -289,8 +289,8 @@ std::vector<AttnCase> cases() {
 
 }  // namespace
 
-// The launch plan of the decode target shape (ANCHORS.md: Nq 1, Nk 32768, B 8,
-// Hq 32, Hkv 8): packed GQA rows, the decode kernel, split keys.
+// The launch plan of the decode benchmark's shape (bench/native/attention_bench.cu:
+// Nq 1, Nk 32768, B 8, Hq 32, Hkv 8): packed GQA rows, the decode kernel, split keys.
 void decode_plan() {
   TensorView q, k, v;
   for (TensorView* t : {&q, &k, &v}) {

@@ -1,5 +1,5 @@
-// fp64 references of the state-space ops, written from the recurrences (ANCHORS.md
-// section 5), one step at a time. All arrays are contiguous row-major.
+// fp64 references of the state-space ops, written from the recurrences of
+// docs/semantics.md, one step at a time. All arrays are contiguous row-major.
 
 export interface ScanDims {
   b: number;
