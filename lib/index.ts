@@ -10,3 +10,5 @@ export type { AttentionOptions, AttentionWithLse } from './ops/attention';
 export { mergeAttentionStates, mergeAttentionStatesSync } from './ops/merge';
 export type { MergeOptions, MergedState } from './ops/merge';
 export * from './ops/ssm';
+export { xattentionScores, xattentionScoresSync, xattentionMask, streamingMask } from './ops/xattention';
+export type { XAttentionScoresOptions, XAttentionMaskOptions, BlockMaskResult, StreamingMaskOptions } from './ops/xattention';
