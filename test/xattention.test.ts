@@ -267,6 +267,17 @@ t.test('xattentionMask: long rows take the mass-guided select and still give the
   }
 });
 
+t.test('xattentionMask: a long row of equal scores keeps exactly the lowest indices that reach the threshold', async (t) => {
+  // Equal scores: the order is the index order, and half the mass is exactly the first
+  // half of the blocks, a boundary the select's first partition lands on.
+  for (const [nkb, thr, kept] of [[700, 0.5, 350], [700, 0.25, 175], [701, 1, 701], [640, 0.5 + 1 / 1280, 321]] as const) {
+    const m = xattentionMask(new Tensor('float32', new Float32Array(nkb).fill(1 / 16), [1, 1, 1, nkb]), {
+      threshold: thr, keepSink: false, keepRecent: false,
+    }).mask.data as Uint8Array;
+    t.same(Array.from(m), Array.from({ length: nkb }, (_, i) => (i < kept ? 1 : 0)), `${nkb} blocks, threshold ${thr}: the first ${kept}`);
+  }
+});
+
 t.test('xattentionMask: causal rows whose diagonal is before block 0 keep nothing', async (t) => {
   const res = xattentionMask(new Tensor('float32', new Float32Array(3 * 2).fill(1), [1, 1, 3, 2]), { threshold: 1, causal: true });
   t.same(Array.from(res.mask.data), [0, 0, 1, 0, 1, 1]);
