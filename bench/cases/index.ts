@@ -3,5 +3,6 @@ import type { Family } from '../suite';
 import { attentionFamily } from './attention';
 import { mergeFamily } from './merge';
 import { ssmFamily } from './ssm';
+import { xattentionFamily } from './xattention';
 
-export const families: Family[] = [attentionFamily, mergeFamily, ssmFamily];
+export const families: Family[] = [attentionFamily, mergeFamily, ssmFamily, xattentionFamily];
