@@ -155,6 +155,9 @@ function selectPrefix(v: Float32Array, cand: Int32Array, n: number, need: number
  * reaches it is kept, so the set is the smallest one reaching the threshold. Blocks
  * with score <= 0 never count towards it and are only kept as sink or diagonal. With
  * causal, blocks past the diagonal are never kept. Masses are summed in fp64.
+ * When Nq % blockSize != Nk % blockSize, the token-level (bottom-right) diagonal block can
+ * be one past this diagonal; OR in streamingMask(Nq, Nk, { sinkBlocks: 0, localBlocks: 1 })
+ * where every causally visible key of a kept block must be read.
  */
 export function xattentionMask(scores: TensorLike, options: XAttentionMaskOptions): BlockMaskResult {
   const s = Tensor.from(scores, 'scores');
