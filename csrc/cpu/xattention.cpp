@@ -8,7 +8,8 @@
 // Contiguous fp32 K already is its reduced rows in memory and is read in place.
 //
 // Work items are (batch, query head, chunk of query blocks); an item owns its rows of
-// the output. Within a query block, rows are added in ascending order whatever the tile
+// the output and holds its rows' scores against every visible reduced key (chunk/S x
+// Nk/S floats), so that each block of keys is read once per item. Within a query block, rows are added in ascending order whatever the tile
 // and chunk boundaries are, so neither the thread count, the chunk nor the vector width
 // changes a bit of the result.
 #include "xattention.h"
@@ -37,8 +38,10 @@ const XAttentionKernels& xattention_kernels_scalar() {
 namespace {
 
 constexpr double kLog2e = 1.4426950408889634;
-// Default work item: about this many query rows, rounded to whole tiles and blocks.
+// Default work item: about this many query rows, rounded to whole tiles and blocks, and
+// at most kItemScores floats of scores (reduced rows x reduced keys) per thread.
 constexpr int64_t kChunkTarget = 4096;
+constexpr int64_t kItemScores = int64_t(4) << 20;
 
 struct Kernels {
   const AttentionKernels& mm;
@@ -64,31 +67,27 @@ int64_t padded_stride(int64_t n) {
   return (lines % 2 ? lines : lines + 1) * 16;
 }
 
-// Reduced keys of one (batch, kv head): read in place (contiguous fp32 rows, all but a
-// partial last reduced row) or staged as fp32, filled as far as a tile needs.
+// Reduced keys of one (batch, kv head), a block of consecutive rows at a time: read in
+// place where K is contiguous fp32 (the block is already its reduced rows in memory),
+// else staged as fp32 (fp16/bf16, strided rows, or a block holding the partial last
+// reduced row).
 class ReducedKeys {
  public:
-  ReducedKeys(const XAttentionParams& p)
-      : p_(p), inner_(p.stride * p.D), n_(p.reduced_k()),
-        in_place_(p.k.dtype == DType::F32 && p.k.stride[2] == p.D),
-        ks_(in_place_ ? inner_ : padded_stride(inner_)), rows_(in_place_ ? inner_ : n_ * ks_) {}
+  explicit ReducedKeys(const XAttentionParams& p, int64_t max_rows)
+      : p_(p), inner_(p.stride * p.D), in_place_(p.k.dtype == DType::F32 && p.k.stride[2] == p.D),
+        ks_(padded_stride(inner_)), buf_(max_rows * ks_) {}
 
-  void select(int64_t b, int64_t hk) {
-    if (b == b_ && hk == hk_) return;
-    b_ = b, hk_ = hk, filled_ = 0;
-    base_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
-    // In place, only the partial last reduced row (past Nk / S) is staged.
-    if (in_place_ && n_ > p_.Nk / p_.stride) stage(n_ - 1, rows_.data());
-  }
+  void select(int64_t b, int64_t hk) { base_ = b * p_.k.stride[0] + hk * p_.k.stride[1]; }
 
-  // Rows [j0, j1) are at rows(j0) + (j - j0) * stride(), all in one piece: in place,
-  // the caller splits at full_rows().
-  int64_t stride() const { return ks_; }
-  int64_t full_rows() const { return in_place_ ? p_.Nk / p_.stride : n_; }
-  const float* rows(int64_t j0, int64_t j1) {
-    if (in_place_) return j0 < full_rows() ? p_.k.ptr<float>() + base_ + j0 * inner_ : rows_.data();
-    for (; filled_ < j1; ++filled_) stage(filled_, rows_.data() + filled_ * ks_);
-    return rows_.data() + j0 * ks_;
+  // Rows [j0, j1), row j at result + (j - j0) * *stride.
+  const float* rows(int64_t j0, int64_t j1, int64_t* stride) {
+    if (in_place_ && j1 * p_.stride <= p_.Nk) {
+      *stride = inner_;
+      return p_.k.ptr<float>() + base_ + j0 * inner_;
+    }
+    for (int64_t j = j0; j < j1; ++j) stage(j, buf_.data() + (j - j0) * ks_);
+    *stride = ks_;
+    return buf_.data();
   }
 
  private:
@@ -102,42 +101,63 @@ class ReducedKeys {
   }
 
   const XAttentionParams& p_;
-  const int64_t inner_, n_;
+  const int64_t inner_;
   const bool in_place_;
   const int64_t ks_;
-  Buf rows_;
-  int64_t b_ = -1, hk_ = -1, base_ = 0, filled_ = 0;
+  Buf buf_;
+  int64_t base_ = 0;
 };
 
+// One work item: the tiles of reduced query rows of a chunk of query blocks, each with
+// its Q^T and its scores S^T against every visible reduced key. Keys are taken a block
+// at a time for all the tiles, so a block is read (and converted) once per item and
+// stays in L2 while the tiles pass over it.
 class Worker {
  public:
-  Worker(const XAttentionParams& p, const Kernels& kern)
+  Worker(const XAttentionParams& p, const Kernels& kern, int64_t max_tiles)
       : p_(p), kern_(kern), tq_(kern.mm.tile_q), S_(p.stride), R_(p.rows_per_block()), inner_(S_ * p.D),
-        keys_(p), qrows_(tq_ * inner_), qt_(tq_ * inner_), s_(std::max<int64_t>(p.reduced_k(), 1) * tq_),
-        bs_((p.reduced_k() + R_ - 1) / R_ * tq_ + tq_) {}
+        nkr_(std::max<int64_t>(p.reduced_k(), 1)), key_block_(key_block(inner_)), keys_(p, key_block_),
+        qrows_(tq_ * inner_), qt_(max_tiles * inner_ * tq_), s_(max_tiles * nkr_ * tq_),
+        bs_((nkr_ + R_ - 1) / R_ * tq_) {}
 
   // Query blocks [qb0, qb1) of query head h in batch b.
   void run(int64_t b, int64_t h, int64_t qb0, int64_t qb1) {
     const TensorView& o = p_.scores;
     for (int64_t qb = qb0; qb < qb1; ++qb) fill(o.ptr<float>() + b * o.stride[0] + h * o.stride[1] + qb * o.stride[2], o.shape[3], 0.f);
     keys_.select(b, h / (p_.Hq / p_.Hkv));
-    const int64_t i1 = std::min(qb1 * R_, p_.reduced_q());
-    for (int64_t i0 = qb0 * R_; i0 < i1; i0 += tq_) tile(b, h, i0, std::min(tq_, i1 - i0));
+    const int64_t first = qb0 * R_, end = std::min(qb1 * R_, p_.reduced_q());
+    const int64_t tiles = (end - first + tq_ - 1) / tq_;
+    // Tile t: reduced rows [first + t*tq, + lanes(t)), visible keys [0, nk(t)).
+    auto lanes = [&](int64_t t) { return std::min(tq_, end - first - t * tq_); };
+    auto nk = [&](int64_t t) { return p_.key_end(first + t * tq_ + lanes(t) - 1); };  // the widest row's
+    int64_t keys = 0;
+    for (int64_t t = 0; t < tiles; ++t) {
+      if (nk(t) <= 0) continue;
+      load_q(b, h, first + t * tq_, lanes(t), qt_.data() + t * inner_ * tq_);
+      keys = std::max(keys, nk(t));
+    }
+    // S^T = K_reduced Q_reduced^T, key block by key block.
+    for (int64_t j0 = 0; j0 < keys; j0 += key_block_) {
+      const int64_t j1 = std::min(j0 + key_block_, keys);
+      int64_t ks;
+      const float* k = keys_.rows(j0, j1, &ks);
+      for (int64_t t = 0; t < tiles; ++t)
+        if (nk(t) > j0)
+          kern_.mm.qk(qt_.data() + t * inner_ * tq_, inner_, k, ks, std::min(nk(t), j1) - j0, s_.data() + (t * nkr_ + j0) * tq_);
+    }
+    for (int64_t t = 0; t < tiles; ++t)
+      if (nk(t) > 0) finish(b, h, first + t * tq_, lanes(t), nk(t), s_.data() + t * nkr_ * tq_);
   }
 
  private:
-  // Reduced query rows [i0, i0 + lanes).
-  void tile(int64_t b, int64_t h, int64_t i0, int64_t lanes) {
-    const int64_t nk = p_.key_end(i0 + lanes - 1);  // the widest row's visible keys
-    if (nk <= 0) return;
-    load_q(b, h, i0, lanes);
-    float* s = s_.data();
-    // S^T = K_reduced Q_reduced^T: in place, the staged partial last row separately.
-    const int64_t full = std::min(nk, keys_.full_rows());
-    if (full > 0) kern_.mm.qk(qt_.data(), inner_, keys_.rows(0, full), keys_.stride(), full, s);
-    if (nk > full) kern_.mm.qk(qt_.data(), inner_, keys_.rows(full, nk), keys_.stride(), nk - full, s + full * tq_);
-    // Causal: lane r sees keys [0, key_end(i0 + r)) only.
-    for (int64_t r = 0; r < lanes; ++r)
+  // Reduced keys per block: a block of K rows of about 256 KiB, a multiple of every
+  // micro-tile height (4, 6, 8).
+  static int64_t key_block(int64_t inner) { return std::max<int64_t>(24, (int64_t(1) << 16) / inner / 24 * 24); }
+
+  // Rows [i0, i0 + lanes) from their scores s [nk][tq]: causal mask, softmax, block sums,
+  // added to the output rows in ascending row order.
+  void finish(int64_t b, int64_t h, int64_t i0, int64_t lanes, int64_t nk, float* s) {
+    for (int64_t r = 0; r < lanes; ++r)  // lane r sees keys [0, key_end(i0 + r)) only
       for (int64_t j = std::max<int64_t>(p_.key_end(i0 + r), 0); j < nk; ++j) s[j * tq_ + r] = kMaskedScore;
     float* bs = bs_.data();
     kern_.x.softmax_block_sums(s, nk, tq_, R_, bs);
@@ -150,9 +170,9 @@ class Worker {
     }
   }
 
-  // Q_reduced^T of the tile, scaled so the logits come out in base 2: rows of S*D
-  // (query rows reversed within each group of S), then transposed.
-  void load_q(int64_t b, int64_t h, int64_t i0, int64_t lanes) {
+  // Q_reduced^T of rows [i0, i0 + lanes) into qt [S*D][tq], scaled so the logits come
+  // out in base 2: rows of S*D (query rows reversed within each group of S), transposed.
+  void load_q(int64_t b, int64_t h, int64_t i0, int64_t lanes, float* qt) {
     const TensorView& q = p_.q;
     const int64_t base = b * q.stride[0] + h * q.stride[1], D = p_.D;
     const double sc = double(p_.scale) / double(S_) * kLog2e;
@@ -169,13 +189,13 @@ class Worker {
         for (int64_t x = 0; x < D; ++x) piece[x] = float(piece[x] * sc);
       }
     }
-    if (lanes < tq_) fill(qt_.data(), inner_ * tq_, 0.f);
-    kern_.mm.transpose(qrows_.data(), inner_, lanes, inner_, qt_.data(), tq_);
+    if (lanes < tq_) fill(qt, inner_ * tq_, 0.f);
+    kern_.mm.transpose(qrows_.data(), inner_, lanes, inner_, qt, tq_);
   }
 
   const XAttentionParams& p_;
   const Kernels& kern_;
-  const int64_t tq_, S_, R_, inner_;
+  const int64_t tq_, S_, R_, inner_, nkr_, key_block_;
   ReducedKeys keys_;
   Buf qrows_, qt_, s_, bs_;
 };
@@ -189,8 +209,12 @@ void xattention_scores(const XAttentionParams& p) {
   int64_t cb = p.chunk / p.block;
   if (cb <= 0) {
     const int64_t unit = tq / gcd(tq, R);  // blocks per whole number of tiles
-    cb = unit * std::max<int64_t>(1, kChunkTarget / (unit * p.block));
+    const int64_t by_rows = kChunkTarget / (unit * p.block);
+    const int64_t by_memory = kItemScores / (std::max<int64_t>(p.reduced_k(), 1) * unit * R);
+    cb = unit * std::max<int64_t>(1, std::min(by_rows, by_memory));
   }
+  cb = std::min(cb, nqb);
+  const int64_t max_tiles = (cb * R + tq - 1) / tq;
   const int64_t chunks = (nqb + cb - 1) / cb, heads = p.B * p.Hq;
   // Static split by cost (reduced rows x visible keys, plus one per item), in (batch,
   // head, chunk) order, so each thread gets a contiguous run and heads stay warm.
@@ -208,7 +232,7 @@ void xattention_scores(const XAttentionParams& p) {
       // Owner: the thread whose share holds the item's cost midpoint.
       const int64_t mid2 = 2 * (bh * per_head + prefix[size_t(c)]) + (prefix[size_t(c) + 1] - prefix[size_t(c)]);
       if (mid2 * n / (2 * total) != t) continue;
-      if (!w) w = std::make_unique<Worker>(p, kern);
+      if (!w) w = std::make_unique<Worker>(p, kern, max_tiles);
       w->run(bh / p.Hq, bh % p.Hq, c * cb, std::min((c + 1) * cb, nqb));
     }
   });
