@@ -18,6 +18,8 @@
 // nqb = ceil(Nq / Bk), nkb = ceil(Nk / Bk). The block offset nkb - nqb is the reference
 // implementation's alignment when it pads both sequences to whole blocks at the end: with
 // Nq % Bk != Nk % Bk it can differ from the token-level (bottom-right) causal diagonal.
+// Kernels write every element of scores (zeros where nothing is visible); agreement with
+// the fp64 reference at fp32 level is the contract, not the CPU backend's bits.
 #pragma once
 #include <cstdint>
 
