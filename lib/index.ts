@@ -12,3 +12,5 @@ export type { MergeOptions, MergedState } from './ops/merge';
 export * from './ops/ssm';
 export { blockSparseAttention, blockSparseAttentionSync, blockMaskToIndices, indicesToBlockMask } from './ops/sparse';
 export type { BlockSparseOptions, BlockIndices, BlockMaskLike, HeadMode } from './ops/sparse';
+export { xattentionScores, xattentionScoresSync, xattentionMask, streamingMask } from './ops/xattention';
+export type { XAttentionScoresOptions, XAttentionMaskOptions, BlockMaskResult, StreamingMaskOptions } from './ops/xattention';
