@@ -9,17 +9,23 @@
 // four warps share the 16 rows and split each key block four ways instead, then
 // merge their (max, sum, O) through shared memory at the end, so K and V are read
 // at a rate the tensor cores keep up with.
+// Block-sparse (SPARSE): the same kernel walking the listed key blocks (mask.cuh)
+// with one m16 tile per warp, so a block's 64 rows never straddle a 64- or
+// 128-row mask block.
 // HD is the head dim padded up (32, 64, 96, 128, 256); D and Dv <= HD at run time.
 #pragma once
 #include "attn_common.cuh"
+#include "mask.cuh"
 #include "ptx.cuh"
 
 namespace subq::cuda {
 
-template <int HD, bool DEC>
+template <int HD, bool DEC, bool SPARSE>
 struct TcTile {
+  static_assert(!(DEC && SPARSE), "block-sparse calls take the tile kernel");
   static constexpr int kWarps = 4, kThreads = 128;
-  static constexpr int kMT = HD <= 128 && !DEC ? 2 : 1;  // m16 tiles per warp (registers bound it at HD 256)
+  // m16 tiles per warp: registers bound it at HD 256, the mask block (64 rows) for SPARSE
+  static constexpr int kMT = HD <= 128 && !DEC && !SPARSE ? 2 : 1;
   static constexpr int kBM = DEC ? 16 : kWarps * 16 * kMT;
   static constexpr int kBN = DEC ? (HD <= 128 ? 128 : 64) : (HD <= 128 ? 64 : 32);
   static constexpr int kBNW = DEC ? kBN / kWarps : kBN;  // keys of a block each warp takes
@@ -32,9 +38,9 @@ struct TcTile {
   static_assert(!DEC || kWarps * 16 * (HD + 2) * 4 <= kSmem);
 };
 
-template <int HD, bool BF16, bool DEC>
+template <int HD, bool BF16, bool DEC, bool SPARSE>
 __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
-  using T = TcTile<HD, DEC>;
+  using T = TcTile<HD, DEC, SPARSE>;
   constexpr int BM = T::kBM, BN = T::kBN, BNW = T::kBNW, S = T::kStride, MT = T::kMT;
   SIMT_DYNAMIC_SHARED(uint16_t, smem);
   uint16_t* sQ = smem;
@@ -75,7 +81,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     return [=](int r) -> const uint16_t* { return j0 + r < p.Nk ? base + (j0 + r) * sn : nullptr; };
   };
 
-  const KeyBlocks blocks = dense_key_blocks(p, r0, r1, BN, split);
+  const auto blocks = key_tiles<SPARSE, BN>(p, b, y, r0, r1, split);
   // This thread's rows: tile mt of the warp, rows g and g + 8 (h = 0, 1), i.e.
   // block row (rw * MT + mt) * 16 + g + 8h.
   int pos[MT][2];
@@ -243,7 +249,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
       }
       const RowMap rm = map_row(p, y, r0 + r);
       store_row_value<E>(p, b, split, rm, col, l > 0.f ? acc / l : 0.f);
-      if (col == 0) store_row_lse(p, b, split, rm, l > 0.f ? (mx + log2f(l)) * 0.69314718055994531f : -INFINITY);
+      if (col == 0) store_row_lse(p, b, split, rm, row_lse(mx, l));
     }
   } else {
 #pragma unroll
@@ -260,30 +266,30 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
           store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4, o[mt][d][2 * h] * inv);
           store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4 + 1, o[mt][d][2 * h + 1] * inv);
         }
-        if (t4 == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[mt][h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
+        if (t4 == 0) store_row_lse(p, b, split, rm, row_lse(m_run[mt][h], l));
       }
   }
 }
 
-template <bool BF16, int HD, bool DEC>
+template <bool BF16, int HD, bool DEC, bool SPARSE>
 void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
-  using T = TcTile<HD, DEC>;
-  auto kernel = attn_fwd_tc<HD, BF16, DEC>;
+  using T = TcTile<HD, DEC, SPARSE>;
+  auto kernel = attn_fwd_tc<HD, BF16, DEC, SPARSE>;
 #if !SIMT_EMULATED
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmem);
 #endif
   SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, p);
 }
 
-template <bool BF16, int HD, bool DEC>
+template <bool BF16, int HD, bool DEC, bool SPARSE>
 int fwd_tc_blocks_per_sm() {
-  using T = TcTile<HD, DEC>;
-  return resident_blocks(attn_fwd_tc<HD, BF16, DEC>, T::kThreads, T::kSmem);
+  using T = TcTile<HD, DEC, SPARSE>;
+  return resident_blocks(attn_fwd_tc<HD, BF16, DEC, SPARSE>, T::kThreads, T::kSmem);
 }
 
-template <bool BF16, int HD, bool DEC>
+template <bool BF16, int HD, bool DEC, bool SPARSE>
 FwdKernel fwd_tc_kernel() {
-  return {&launch_fwd_tc<BF16, HD, DEC>, &fwd_tc_blocks_per_sm<BF16, HD, DEC>};
+  return {&launch_fwd_tc<BF16, HD, DEC, SPARSE>, &fwd_tc_blocks_per_sm<BF16, HD, DEC, SPARSE>};
 }
 
 }  // namespace subq::cuda
