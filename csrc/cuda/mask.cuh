@@ -14,18 +14,18 @@
 
 namespace subq::cuda {
 
-// The dense rule: query position i sees keys [key_begin(i), key_end(i)), i.e.
-//   i + Nk - Nq - left <= j <= i + Nk - Nq + right  (left/right = -1: unlimited), 0 <= j < Nk.
-SUBQ_DEVICE int key_begin(const FwdParams& p, int i) {
-  const int j = p.window_left < 0 ? 0 : i + p.Nk - p.Nq - p.window_left;
-  return j > 0 ? j : 0;
-}
-SUBQ_DEVICE int key_end(const FwdParams& p, int i) {
-  const int j = p.window_right < 0 ? p.Nk : i + p.Nk - p.Nq + p.window_right + 1;
-  return j < p.Nk ? j : p.Nk;
+// The dense rule: query position i sees key j when 0 <= j < Nk and
+//   window_first(i) <= j (left >= 0),  j <= window_last(i) (right >= 0).
+SUBQ_DEVICE int window_first(const FwdParams& p, int i) { return i + p.Nk - p.Nq - p.window_left; }
+SUBQ_DEVICE int window_last(const FwdParams& p, int i) { return i + p.Nk - p.Nq + p.window_right; }
+
+SUBQ_DEVICE bool key_visible(const FwdParams& p, int i, int j) {
+  return j < p.Nk && (p.window_left < 0 || j >= window_first(p, i)) && (p.window_right < 0 || j <= window_last(p, i));
 }
 
-SUBQ_DEVICE bool key_visible(const FwdParams& p, int i, int j) { return key_begin(p, i) <= j && j < key_end(p, i); }
+// The keys [key_begin(i), key_end(i)) that position i sees.
+SUBQ_DEVICE int key_begin(const FwdParams& p, int i) { return p.window_left < 0 ? 0 : max(window_first(p, i), 0); }
+SUBQ_DEVICE int key_end(const FwdParams& p, int i) { return p.window_right < 0 ? p.Nk : min(window_last(p, i) + 1, p.Nk); }
 
 // Whether every key of [j0, j0 + bn) is visible to every position of [i_lo, i_hi]
 // (both bounds grow with i, so the extreme rows decide).
