@@ -102,14 +102,16 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     l_run[mt][0] = l_run[mt][1] = 0.f;
   }
 
+  int j0 = blocks.count > 0 ? blocks[0] * BN : 0;  // first key of tile `it`
   if (blocks.count > 0) {
     load(sQ, BM, q_row, p.D);
-    load(sK, BN, kv_rows(kp, p.k_sn, blocks[0] * BN), p.D);
+    load(sK, BN, kv_rows(kp, p.k_sn, j0), p.D);
     ptx::cp_async_commit();
   }
   const int d_steps = (p.D + 15) / 16, dv_steps = (p.Dv + 15) / 16;
   for (int it = 0; it < blocks.count; ++it) {
-    const int j0 = blocks[it] * BN;
+    // The next tile's first key, asked for now: a list read when sparse, needed by the K prefetch below.
+    const int j1 = it + 1 < blocks.count ? blocks[it + 1] * BN : 0;
     ptx::cp_async_wait<0>();
     __syncthreads();  // K[it] landed; every warp is done with V[it-1]
     load(sV, BN, kv_rows(vp, p.v_sn, j0), p.Dv);
@@ -180,7 +182,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     ptx::cp_async_wait<0>();
     __syncthreads();  // V[it] landed; every warp is done with K[it]
     if (it + 1 < blocks.count) {
-      load(sK, BN, kv_rows(kp, p.k_sn, blocks[it + 1] * BN), p.D);
+      load(sK, BN, kv_rows(kp, p.k_sn, j1), p.D);
       ptx::cp_async_commit();
     }
 
@@ -207,6 +209,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
         }
       }
     }
+    j0 = j1;
   }
 
   // Epilogue: full row sums, normalise, store.
