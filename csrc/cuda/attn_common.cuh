@@ -89,8 +89,9 @@ struct FwdKernel {
   void (*launch)(const FwdParams& p, dim3 grid, cudaStream_t stream);
   int (*blocks_per_sm)();  // blocks resident on one multiprocessor (2 under the emulator)
 };
-// SPARSE: the block-sparse variant (key tiles from FwdParams::mask, see mask.cuh).
-template <bool BF16, int HD, bool DEC, bool SPARSE> FwdKernel fwd_tc_kernel();
+// SPARSE: the block-sparse variant (key tiles from FwdParams::mask, see mask.cuh); for
+// the tensor-core kernel the mask block its rows fit (64 or 128; 0: dense).
+template <bool BF16, int HD, bool DEC, int SPARSE> FwdKernel fwd_tc_kernel();
 template <int HD, bool SPARSE> FwdKernel fwd_f32_kernel();
 template <Elem E> void launch_combine(const FwdParams& p, cudaStream_t stream);
 

@@ -9,9 +9,9 @@
 // four warps share the 16 rows and split each key block four ways instead, then
 // merge their (max, sum, O) through shared memory at the end, so K and V are read
 // at a rate the tensor cores keep up with.
-// Block-sparse (SPARSE): the same kernel walking the listed key blocks (mask.cuh)
-// with one m16 tile per warp, so a block's 64 rows never straddle a 64- or
-// 128-row mask block.
+// Block-sparse (SPARSE = the mask block, 64 or 128 rows; 0 for dense): the same
+// kernel walking the listed key blocks (mask.cuh), with one m16 tile per warp for
+// 64-row mask blocks, so a block's rows never straddle two mask blocks.
 // HD is the head dim padded up (32, 64, 96, 128, 256); D and Dv <= HD at run time.
 #pragma once
 #include "attn_common.cuh"
@@ -20,12 +20,13 @@
 
 namespace subq::cuda {
 
-template <int HD, bool DEC, bool SPARSE>
+template <int HD, bool DEC, int SPARSE>
 struct TcTile {
   static_assert(!(DEC && SPARSE), "block-sparse calls take the tile kernel");
+  static_assert(SPARSE == 0 || SPARSE == 64 || SPARSE == 128);
   static constexpr int kWarps = 4, kThreads = 128;
-  // m16 tiles per warp: registers bound it at HD 256, the mask block (64 rows) for SPARSE
-  static constexpr int kMT = HD <= 128 && !DEC && !SPARSE ? 2 : 1;
+  // m16 tiles per warp: registers bound it at HD 256, a 64-row mask block for SPARSE
+  static constexpr int kMT = HD <= 128 && !DEC && SPARSE != 64 ? 2 : 1;
   static constexpr int kBM = DEC ? 16 : kWarps * 16 * kMT;
   static constexpr int kBN = DEC ? (HD <= 128 ? 128 : 64) : (HD <= 128 ? 64 : 32);
   static constexpr int kBNW = DEC ? kBN / kWarps : kBN;  // keys of a block each warp takes
@@ -38,7 +39,7 @@ struct TcTile {
   static_assert(!DEC || kWarps * 16 * (HD + 2) * 4 <= kSmem);
 };
 
-template <int HD, bool BF16, bool DEC, bool SPARSE>
+template <int HD, bool BF16, bool DEC, int SPARSE>
 __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
   using T = TcTile<HD, DEC, SPARSE>;
   constexpr int BM = T::kBM, BN = T::kBN, BNW = T::kBNW, S = T::kStride, MT = T::kMT;
@@ -81,7 +82,8 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     return [=](int r) -> const uint16_t* { return j0 + r < p.Nk ? base + (j0 + r) * sn : nullptr; };
   };
 
-  const auto blocks = key_tiles<SPARSE, BN>(p, b, y, r0, r1, split);
+  static_assert(SPARSE % BM == 0 && SPARSE % BN == 0, "a block's rows and key tiles lie in one mask block");
+  const auto blocks = key_tiles<SPARSE != 0, BN>(p, b, y, r0, r1, split);
   // This thread's rows: tile mt of the warp, rows g and g + 8 (h = 0, 1), i.e.
   // block row (rw * MT + mt) * 16 + g + 8h.
   int pos[MT][2];
@@ -274,7 +276,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
   }
 }
 
-template <bool BF16, int HD, bool DEC, bool SPARSE>
+template <bool BF16, int HD, bool DEC, int SPARSE>
 void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
   using T = TcTile<HD, DEC, SPARSE>;
   auto kernel = attn_fwd_tc<HD, BF16, DEC, SPARSE>;
@@ -284,13 +286,13 @@ void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
   SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, p);
 }
 
-template <bool BF16, int HD, bool DEC, bool SPARSE>
+template <bool BF16, int HD, bool DEC, int SPARSE>
 int fwd_tc_blocks_per_sm() {
   using T = TcTile<HD, DEC, SPARSE>;
   return resident_blocks(attn_fwd_tc<HD, BF16, DEC, SPARSE>, T::kThreads, T::kSmem);
 }
 
-template <bool BF16, int HD, bool DEC, bool SPARSE>
+template <bool BF16, int HD, bool DEC, int SPARSE>
 FwdKernel fwd_tc_kernel() {
   return {&launch_fwd_tc<BF16, HD, DEC, SPARSE>, &fwd_tc_blocks_per_sm<BF16, HD, DEC, SPARSE>};
 }

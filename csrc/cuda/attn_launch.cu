@@ -28,7 +28,7 @@ Shape shape_of(const AttentionParams& p, bool decode) {
     const int dhd = hd <= 64 ? 64 : hd <= 128 ? 128 : 256;
     return {dhd, 16, dhd <= 128 ? 128 : 64};
   }
-  return {hd, hd <= 128 && !p.mask.active() ? 128 : 64, hd <= 128 ? 64 : 32};
+  return {hd, hd <= 128 && (!p.mask.active() || p.mask.block >= 128) ? 128 : 64, hd <= 128 ? 64 : 32};
 }
 
 int multiprocessors(const AttentionLaunchOptions& opt) {
@@ -61,13 +61,14 @@ void check_launch(const char* what) {
 #endif
 }
 
-template <bool BF16, bool SPARSE>
+// SPARSE: 0 for dense attention, else the mask block the tile's rows fit (64 or 128).
+template <bool BF16, int SPARSE>
 FwdKernel tc_kernel(int hd, bool decode) {
   if (decode && !SPARSE) {
     switch (hd) {
-      case 64: return fwd_tc_kernel<BF16, 64, true, false>();
-      case 128: return fwd_tc_kernel<BF16, 128, true, false>();
-      default: return fwd_tc_kernel<BF16, 256, true, false>();
+      case 64: return fwd_tc_kernel<BF16, 64, true, 0>();
+      case 128: return fwd_tc_kernel<BF16, 128, true, 0>();
+      default: return fwd_tc_kernel<BF16, 256, true, 0>();
     }
   }
   switch (hd) {
@@ -75,8 +76,14 @@ FwdKernel tc_kernel(int hd, bool decode) {
     case 64: return fwd_tc_kernel<BF16, 64, false, SPARSE>();
     case 96: return fwd_tc_kernel<BF16, 96, false, SPARSE>();
     case 128: return fwd_tc_kernel<BF16, 128, false, SPARSE>();
-    default: return fwd_tc_kernel<BF16, 256, false, SPARSE>();
+    default: return fwd_tc_kernel<BF16, 256, false, SPARSE ? 64 : 0>();  // one 64-row tile at HD 256
   }
+}
+
+template <bool BF16>
+FwdKernel tc_kernel(const AttentionParams& p, int hd, bool decode) {
+  if (!p.mask.active()) return tc_kernel<BF16, 0>(hd, decode);
+  return p.mask.block == 64 ? tc_kernel<BF16, 64>(hd, false) : tc_kernel<BF16, 128>(hd, false);
 }
 
 template <bool SPARSE>
@@ -90,17 +97,12 @@ FwdKernel f32_kernel(int hd) {
   }
 }
 
-template <bool SPARSE>
 FwdKernel select_kernel(const AttentionParams& p, const Shape& s, bool decode) {
   switch (p.q.dtype) {
-    case DType::F16: return tc_kernel<false, SPARSE>(s.hd, decode);
-    case DType::BF16: return tc_kernel<true, SPARSE>(s.hd, decode);
-    default: return f32_kernel<SPARSE>(s.hd);
+    case DType::F16: return tc_kernel<false>(p, s.hd, decode);
+    case DType::BF16: return tc_kernel<true>(p, s.hd, decode);
+    default: return p.mask.active() ? f32_kernel<true>(s.hd) : f32_kernel<false>(s.hd);
   }
-}
-
-FwdKernel select_kernel(const AttentionParams& p, const Shape& s, bool decode) {
-  return p.mask.active() ? select_kernel<true>(p, s, decode) : select_kernel<false>(p, s, decode);
 }
 
 // The device view of p.mask (inactive: all zero).
