@@ -12,5 +12,7 @@ export type { AttentionOptions, AttentionResult, AttentionWithLse } from './ops/
 export { mergeAttentionStates, mergeAttentionStatesSync } from './ops/merge';
 export type { MergeOptions, MergedState } from './ops/merge';
 export * from './ops/ssm';
-export { blockSparseAttention, blockSparseAttentionSync, blockMaskToIndices, indicesToBlockMask } from './ops/sparse';
-export type { BlockSparseOptions, BlockIndices, BlockMaskLike, HeadMode } from './ops/sparse';
+export { blockSparseAttention, blockSparseAttentionSync, blockMaskToIndices, indicesToBlockMask, xattention } from './ops/sparse';
+export type { BlockSparseOptions, BlockIndices, BlockMaskLike, HeadMode, XAttentionOptions, XAttentionResult } from './ops/sparse';
+export { xattentionScores, xattentionScoresSync, xattentionMask, streamingMask } from './ops/xattention';
+export type { XAttentionScoresOptions, XAttentionMaskOptions, BlockMaskResult, StreamingMaskOptions } from './ops/xattention';

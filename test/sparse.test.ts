@@ -8,7 +8,7 @@ import {
   type FloatDType,
 } from '../lib';
 import { checkCase, type Case } from './attention-check';
-import { maxAbsDiff, randomArray } from './helpers';
+import { maxAbs, maxAbsDiff, randomArray } from './helpers';
 import { randomBlockMask } from './reference/sparse';
 
 const blocks = (n: number, bs: number) => Math.ceil(n / bs);
@@ -123,4 +123,47 @@ t.test('bad input is refused, naming the argument', async (t) => {
     t.ok((out.data as Float32Array).every((x) => x === 7), `${what}: nothing written`);
   }
   await t.rejects(blockSparseAttention(q, q, q, ones([1, 2, nqb, 3]), { blockSize: 64 }), RangeError, 'the async twin rejects');
+});
+
+t.test('xattention: scores, selection and block-sparse attention in one call', async (t) => {
+  const { xattention, xattentionScoresSync, xattentionMask } = await import('../lib');
+  const { longContextQKV } = await import('../bench/data');
+  const { attentionRef } = await import('./reference/attention');
+  const { blockKeep } = await import('./reference/sparse');
+  const [B, Hq, Hkv, N, D] = [2, 4, 2, 1000, 32];
+  const { q, k, v } = longContextQKV({ B, H: Hq, Hkv, N, D, seed: 3, concentration: 2 });
+  const qt = Tensor.fromFloat32(q, [B, Hq, N, D]), kt = Tensor.fromFloat32(k, [B, Hkv, N, D]), vt = Tensor.fromFloat32(v, [B, Hkv, N, D]);
+  const dims = { B, Hq, Hkv, Nq: N, Nk: N, D, Dv: D };
+  for (const causal of [false, true]) {
+    const dense = attentionRef(q, k, v, dims, { causal });
+    const r = await xattention(qt, kt, vt, { causal, blockSize: 64, stride: 8, threshold: 0.9, returnLse: true });
+    const scores = xattentionScoresSync(qt, kt, { causal, blockSize: 64, stride: 8 });
+    const sel = xattentionMask(scores, { threshold: 0.9, causal });
+    t.same(r.mask.data, sel.mask.data, `causal ${causal}: the mask is xattentionMask's`);
+    t.equal(r.density, sel.density, `causal ${causal}: density ${r.density.toFixed(3)} reported`);
+    t.ok(r.density < 0.9, `causal ${causal}: structured inputs need fewer blocks than dense`);
+    // The same algorithm in fp64: attention under the selected mask.
+    const ref = attentionRef(q, k, v, dims, { causal, keep: blockKeep({ block: 64, mask: r.mask.data as Uint8Array, Hm: Hq }, Hq, N, N) });
+    const err = maxAbsDiff(r.out.toFloat32(), ref.out);
+    t.ok(err <= 1e-5 * maxAbs(ref.out), `causal ${causal}: output matches the fp64 reference of the same mask (${err.toExponential(2)})`);
+    let l1 = 0, l1d = 0;
+    for (let i = 0; i < ref.out.length; i++) (l1 += Math.abs(ref.out[i] - dense.out[i])), (l1d += Math.abs(dense.out[i]));
+    t.comment(`causal ${causal}: density ${r.density.toFixed(3)}, relative L1 error of the selection against dense ${(l1 / l1d).toExponential(2)}`);
+    t.equal(r.lse?.shape.join(), [B, Hq, N].join(), 'lse returned when asked');
+  }
+  const all = await xattention(qt, kt, vt, { blockSize: 64, threshold: 1 });
+  t.equal(all.density, 1, 'threshold 1 keeps every block');
+  const denseOut = attentionSync(qt, kt, vt).toFloat32();
+  t.ok(maxAbsDiff(all.out.toFloat32(), denseOut) <= 2e-6 * maxAbs(denseOut), 'and reproduces dense attention');
+
+  const pooled = await xattention(qt, kt, vt, { blockSize: 64, threshold: 0.8, poolGroups: true });
+  const single = await xattention(qt, kt, vt, { blockSize: 64, threshold: 0.8 });
+  t.same(pooled.mask.shape, [B, Hkv, blocks(N, 64), blocks(N, 64)], 'pooled: one mask per kv head');
+  const m = single.mask.data as Uint8Array, pm = pooled.mask.data as Uint8Array, n = blocks(N, 64) ** 2;
+  let union = true;
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < Hq; h++)
+      for (let x = 0; x < n; x++) union &&= pm[(b * Hkv + (h >> 1)) * n + x] === (m[(b * Hq + (h & ~1)) * n + x] | m[(b * Hq + (h | 1)) * n + x]);
+  t.ok(union, 'pooled mask is the union of its query heads');
+  t.ok(pooled.density >= single.density, 'and at least as dense');
 });

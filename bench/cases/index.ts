@@ -4,5 +4,6 @@ import { attentionFamily } from './attention';
 import { mergeFamily } from './merge';
 import { sparseFamily } from './sparse';
 import { ssmFamily } from './ssm';
+import { xattentionFamily } from './xattention';
 
-export const families: Family[] = [attentionFamily, sparseFamily, mergeFamily, ssmFamily];
+export const families: Family[] = [attentionFamily, sparseFamily, xattentionFamily, mergeFamily, ssmFamily];

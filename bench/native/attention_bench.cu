@@ -1,5 +1,6 @@
 // GPU benchmark of the CUDA ops through the package's own runtime (no Node):
-// dense attention at the GPU shapes of issue 3 and split-KV decode, plus the
+// dense attention at the GPU shapes of issue 3, split-KV decode, and block-sparse
+// attention at 10% density against dense at the same long shapes, plus the
 // device's copy bandwidth measured in the same run.
 //   subq_bench_native [--json FILE] [--quick] [--check] [--filter TEXT]
 // --check runs each op once on tiny shapes (for compute-sanitizer). Each timed case
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,6 +93,8 @@ struct Case {
   bool causal;
   DType dtype;
   bool decode;
+  int64_t block = 0;    // > 0: block-sparse, each query block reading
+  double density = 0;   // this fraction of the key blocks (random, at least one)
 };
 
 std::string json_escape(const std::string& s) {
@@ -113,6 +117,57 @@ double attention_bytes(const Case& c) {
 
 struct Timing {
   double median_ms = 0, min_ms = 0;
+  double kept = 1;  // fraction of the key blocks a block-sparse case reads
+};
+
+// Device int32 or uint8 data copied from the host, owned by the benchmark.
+struct DeviceBytes {
+  void* data = nullptr;
+  DeviceBytes(const void* host, size_t bytes) {
+    data = cuda::alloc(0, bytes);
+    ok(cudaMemcpy(data, host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy");
+  }
+  ~DeviceBytes() { cuda::release(0, data); }
+  DeviceBytes(const DeviceBytes&) = delete;
+  DeviceBytes& operator=(const DeviceBytes&) = delete;
+};
+
+// A random block mask (one mask head per query head): every list the same length,
+// round(density * key blocks) but at least one, ascending.
+struct SparseMask {
+  std::vector<int32_t> idx, cnt;
+  std::unique_ptr<DeviceBytes> d_idx, d_cnt;
+  double kept = 0;
+  void bind(const Case& c, AttentionParams& p) {
+    const int64_t nqb = (c.Nq + c.block - 1) / c.block, nkb = (c.Nk + c.block - 1) / c.block;
+    const int64_t k = std::max<int64_t>(1, std::llround(c.density * nkb)), rows = c.B * c.Hq * nqb;
+    std::vector<int32_t> ids(nkb);
+    uint64_t state = 0x243f6a8885a308d3ull;
+    idx.clear();
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t i = 0; i < nkb; ++i) ids[i] = int32_t(i);
+      for (int64_t i = 0; i < k; ++i) {  // a partial Fisher-Yates shuffle picks k distinct blocks
+        state = state * 6364136223846793005ull + 1442695040888963407ull;
+        std::swap(ids[i], ids[i + int64_t((state >> 33) % uint64_t(nkb - i))]);
+      }
+      std::sort(ids.begin(), ids.begin() + k);
+      idx.insert(idx.end(), ids.begin(), ids.begin() + k);
+    }
+    cnt.assign(rows, int32_t(k));
+    kept = double(k) / double(nkb);
+    d_idx = std::make_unique<DeviceBytes>(idx.data(), idx.size() * 4);
+    d_cnt = std::make_unique<DeviceBytes>(cnt.data(), cnt.size() * 4);
+    BlockMask& m = p.mask;
+    m.block = c.block, m.nqb = nqb, m.nkb = nkb, m.Hm = c.Hq;
+    auto view = [&](TensorView& t, void* data, std::vector<int64_t> shape) {
+      t.data = data, t.dtype = DType::I32, t.device = {DeviceKind::CUDA, 0}, t.ndim = int(shape.size());
+      int64_t n = 1;
+      for (int i = t.ndim - 1; i >= 0; --i) t.shape[i] = shape[i], t.stride[i] = n, n *= shape[i];
+      t.capacity = n;
+    };
+    view(m.indices, d_idx->data, {c.B, c.Hq, nqb, k});
+    view(m.counts, d_cnt->data, {c.B, c.Hq, nqb});
+  }
 };
 
 Timing run_attention(const Case& c, int reps, bool check) {
@@ -122,12 +177,14 @@ Timing run_attention(const Case& c, int reps, bool check) {
   opt.causal = c.causal;
   AttentionParams p = attention_prepare(q.view, k.view, v.view, opt);
   attention_bind_outputs(p, o.view, &lse.view);
+  SparseMask mask;
+  if (c.block) mask.bind(c, p);
   if (check) {
     cuda::attention(p);
     return {};
   }
   const auto [med, best] = time_ms([&] { cuda::attention_enqueue(p); }, 2, reps);
-  return {med, best};
+  return {med, best, c.block ? mask.kept : 1.0};
 }
 
 std::string run_merge(DType dtype, int64_t B, int64_t H, int64_t N, int64_t D, int reps, bool check) {
@@ -196,6 +253,20 @@ int main(int argc, char** argv) {
                         (long long)H, (long long)N, (long long)D, causal ? " causal" : "");
           cases.push_back({name, B, H, H, N, N, D, causal, dt, false});
         }
+  // Block-sparse at 10% density (128-token blocks) and dense at the same shape.
+  for (DType dt : {DType::F16, DType::BF16})
+    for (int64_t D : {64, 128})
+      for (int64_t N : check ? std::vector<int64_t>{300} : std::vector<int64_t>{16384, 32768})
+        for (bool sparse : {false, true}) {
+          const int64_t H = check ? 2 : 16, block = check ? 64 : 128;
+          char kind[64] = "attention", name[128];
+          if (sparse) std::snprintf(kind, sizeof kind, "sparse10%% block%lld", (long long)block);
+          std::snprintf(name, sizeof name, "%s %s B1 H%lld N%lld D%lld", kind, dname(dt), (long long)H, (long long)N,
+                        (long long)D);
+          Case c{name, 1, H, H, N, N, D, false, dt, false};
+          if (sparse) c.block = block, c.density = 0.1;
+          cases.push_back(c);
+        }
   for (DType dt : {DType::F16, DType::BF16}) {
     const int64_t B = check ? 1 : 8, Hq = check ? 4 : 32, Hkv = check ? 2 : 8, Nk = check ? 300 : 32768;
     char name[128];
@@ -227,16 +298,19 @@ int main(int argc, char** argv) {
     char shape[256];
     std::snprintf(shape, sizeof shape,
                   "\"op\": \"%s\", \"dtype\": \"%s\", \"B\": %lld, \"Hq\": %lld, \"Hkv\": %lld, \"Nq\": %lld, \"Nk\": %lld, "
-                  "\"D\": %lld, \"causal\": %s",
-                  c.decode ? "decode" : "attention", dname(c.dtype), (long long)c.B, (long long)c.Hq, (long long)c.Hkv,
-                  (long long)c.Nq, (long long)c.Nk, (long long)c.D, c.causal ? "true" : "false");
+                  "\"D\": %lld, \"causal\": %s, \"block\": %lld, \"density\": %.2f",
+                  c.decode ? "decode" : c.block ? "sparse" : "attention", dname(c.dtype), (long long)c.B, (long long)c.Hq,
+                  (long long)c.Hkv, (long long)c.Nq, (long long)c.Nk, (long long)c.D, c.causal ? "true" : "false",
+                  (long long)c.block, c.density);
     std::string result, error;
     try {
       const Timing t = run_attention(c, reps, check);
       const double gbs = attention_bytes(c) / (t.median_ms * 1e-3) / 1e9;
       char buf[512];
-      std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.2f, \"gbs\": %.1f, \"runs\": %d",
-                    t.median_ms, t.min_ms, attention_flops(c) / (t.median_ms * 1e-3) / 1e12, gbs, reps);
+      // Block-sparse: the flops of the kept blocks only.
+      std::snprintf(buf, sizeof buf,
+                    "\"median_ms\": %.4f, \"min_ms\": %.4f, \"tflops\": %.2f, \"gbs\": %.1f, \"runs\": %d, \"kept\": %.4f",
+                    t.median_ms, t.min_ms, attention_flops(c) * t.kept / (t.median_ms * 1e-3) / 1e12, gbs, reps, t.kept);
       result = buf;
       // Decode is bound by reading K and V: its rate as a fraction of the copy rate.
       if (c.decode && copy_gbs > 0) result += ", \"copyFraction\": " + std::to_string(gbs / copy_gbs);

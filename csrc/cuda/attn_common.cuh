@@ -1,6 +1,6 @@
 // What the attention kernels share: the device-side parameters, the mapping of a
-// block's query rows to (head, position), the visible key range and the list of
-// key blocks a query-block row visits, and the epilogue that stores a row.
+// block's query rows to (head, position), and the epilogue that stores a row.
+// Which keys a row sees (the dense rule, the block-sparse lists) is mask.cuh.
 // Semantics as in ops/attention.h.
 #pragma once
 #include <cstdint>
@@ -8,6 +8,20 @@
 #include "numeric.cuh"
 
 namespace subq::cuda {
+
+// Block-sparse attention (block > 0): BlockMask of core/attention_params.h with
+// device pointers and element strides. Calls with a mask are never packed or split.
+struct FwdMask {
+  int block, nkb;           // 64 or 128 keys and rows a block; key blocks
+  int heads_per_mask;       // Hq / Hm: query head h reads mask head h / heads_per_mask
+  const int32_t* idx;       // [B, Hm, nqb, max_k]
+  int64_t idx_sb, idx_sh, idx_sq, idx_sk;
+  const int32_t* cnt;       // [B, Hm, nqb]
+  int64_t cnt_sb, cnt_sh, cnt_sq;
+  const uint8_t* modes;     // [Hq] HeadMode, or null: every head Masked
+  int64_t modes_s;
+  int sink, local;          // Streaming heads' sink and local blocks
+};
 
 struct FwdParams {
   const void* q;
@@ -34,6 +48,7 @@ struct FwdParams {
   int splits;
   float* part_o;
   float* part_lse;
+  FwdMask mask;
 };
 
 // Row r of block row y: query head and position.
@@ -42,46 +57,10 @@ struct RowMap {
 };
 SUBQ_DEVICE RowMap map_row(const FwdParams& p, int y, int r) { return {y * p.group + r / p.Nq, r % p.Nq}; }
 
-SUBQ_DEVICE bool key_visible(const FwdParams& p, int i, int j) {
-  const int off = p.Nk - p.Nq;
-  return j < p.Nk && (p.window_left < 0 || j >= i + off - p.window_left) &&
-         (p.window_right < 0 || j <= i + off + p.window_right);
-}
-
-// The key blocks one query-block row visits: a contiguous range for dense
-// attention; `list` (when set) holds block indices for block-sparse attention.
-struct KeyBlocks {
-  const int* list;
-  int first, count;
-  SUBQ_DEVICE int operator[](int i) const { return list ? list[first + i] : first + i; }
-};
-
 // The query positions [*lo, *hi] that rows [r0, r1) of a block row cover.
 SUBQ_DEVICE void pos_range(const FwdParams& p, int r0, int r1, int* lo, int* hi) {
   *lo = r0 % p.Nq, *hi = (r1 - 1) % p.Nq;
   if (r0 / p.Nq != (r1 - 1) / p.Nq) *lo = 0, *hi = p.Nq - 1;  // rows of several heads
-}
-
-// Blocks of `bn` keys visible to rows [r0, r1) of a block row, this split's share.
-SUBQ_DEVICE KeyBlocks dense_key_blocks(const FwdParams& p, int r0, int r1, int bn, int split) {
-  int i0, i1;
-  pos_range(p, r0, r1, &i0, &i1);
-  const int off = p.Nk - p.Nq;
-  int lo = p.window_left < 0 ? 0 : i0 + off - p.window_left;
-  int hi = p.window_right < 0 ? p.Nk : i1 + off + p.window_right + 1;
-  lo = lo < 0 ? 0 : lo;
-  hi = hi > p.Nk ? p.Nk : hi;
-  if (hi <= lo) return {nullptr, 0, 0};
-  const int b0 = lo / bn, b1 = (hi + bn - 1) / bn, per = (b1 - b0 + p.splits - 1) / p.splits;
-  const int first = b0 + split * per, last = first + per < b1 ? first + per : b1;
-  return {nullptr, first, last > first ? last - first : 0};
-}
-
-// Whether every key of block [j0, j0 + bn) is visible to every row of [i_lo, i_hi].
-SUBQ_DEVICE bool block_fully_visible(const FwdParams& p, int i_lo, int i_hi, int j0, int bn) {
-  const int off = p.Nk - p.Nq;
-  return j0 + bn <= p.Nk && (p.window_left < 0 || j0 >= i_hi + off - p.window_left) &&
-         (p.window_right < 0 || j0 + bn - 1 <= i_lo + off + p.window_right);
 }
 
 // Stores one output value (already normalised) of a row, and a row's LSE (natural
@@ -95,6 +74,10 @@ SUBQ_DEVICE void store_row_value(const FwdParams& p, int b, int split, RowMap rm
     store_elem<E>(p.o, b * p.o_sb + rm.head * p.o_sh + rm.pos * p.o_sn + col, v);
 }
 
+// A row's LSE (natural log) from its running max m and sum l in the log2 domain;
+// -inf for a row that saw no key.
+SUBQ_DEVICE float row_lse(float m, float l) { return l > 0.f ? (m + log2f(l)) * 0.69314718055994531f : -INFINITY; }
+
 SUBQ_DEVICE void store_row_lse(const FwdParams& p, int b, int split, RowMap rm, float lse) {
   if (p.splits > 1) p.part_lse[(((int64_t)split * p.B + b) * p.Hq + rm.head) * p.Nq + rm.pos] = lse;
   else if (p.lse) p.lse[b * p.lse_sb + rm.head * p.lse_sh + rm.pos * p.lse_sn] = lse;
@@ -106,8 +89,10 @@ struct FwdKernel {
   void (*launch)(const FwdParams& p, dim3 grid, cudaStream_t stream);
   int (*blocks_per_sm)();  // blocks resident on one multiprocessor (2 under the emulator)
 };
-template <bool BF16, int HD, bool DEC> FwdKernel fwd_tc_kernel();
-template <int HD> FwdKernel fwd_f32_kernel();
+// SPARSE: the block-sparse variant (key tiles from FwdParams::mask, see mask.cuh); for
+// the tensor-core kernel the mask block its rows fit (64 or 128; 0: dense).
+template <bool BF16, int HD, bool DEC, int SPARSE> FwdKernel fwd_tc_kernel();
+template <int HD, bool SPARSE> FwdKernel fwd_f32_kernel();
 template <Elem E> void launch_combine(const FwdParams& p, cudaStream_t stream);
 
 // Occupancy of a kernel with `smem` bytes of dynamic shared memory per block.

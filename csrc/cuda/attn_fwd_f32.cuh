@@ -3,8 +3,11 @@
 // blocks of 32; lane j computes the scores of key j for the warp's rows, the
 // probabilities go through shared memory, and lane j accumulates output columns
 // j, j + 32, ... HD is the head dim padded up to a multiple of 32.
+// SPARSE: the block-sparse variant, the same kernel walking the listed key
+// blocks (mask.cuh); its 32 (16) rows never straddle a 64- or 128-row mask block.
 #pragma once
 #include "attn_common.cuh"
+#include "mask.cuh"
 
 namespace subq::cuda {
 
@@ -18,7 +21,7 @@ struct F32Tile {
   static_assert(HD % 32 == 0 && HD <= 256);
 };
 
-template <int HD>
+template <int HD, bool SPARSE>
 // The occupancy hint (2 blocks per SM) keeps ptxas from spilling at a register count of its own choosing.
 __global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
   using T = F32Tile<HD>;
@@ -47,7 +50,7 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
     sQ[e] = x;
   }
 
-  const KeyBlocks blocks = dense_key_blocks(p, r0, r1, BN, split);
+  const auto blocks = key_tiles<SPARSE, BN>(p, b, y, r0, r1, split);
   int i_lo, i_hi;
   pos_range(p, r0, r1, &i_lo, &i_hi);
   int pos[RW];  // query position of each row of this warp
@@ -119,27 +122,27 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
     const float l = l_run[r], inv = l > 0.f ? 1.f / l : 0.f;
 #pragma unroll
     for (int c = 0; c < C; ++c) store_row_value<Elem::F32>(p, b, split, rm, c * 32 + lane, o[r][c] * inv);
-    if (lane == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[r] + log2f(l)) * 0.69314718055994531f : -INFINITY);
+    if (lane == 0) store_row_lse(p, b, split, rm, row_lse(m_run[r], l));
   }
 }
 
-template <int HD>
+template <int HD, bool SPARSE>
 void launch_fwd_f32(const FwdParams& p, dim3 grid, cudaStream_t stream) {
-  auto kernel = attn_fwd_f32<HD>;
+  auto kernel = attn_fwd_f32<HD, SPARSE>;
 #if !SIMT_EMULATED
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, F32Tile<HD>::kSmem);
 #endif
   SIMT_LAUNCH(kernel, grid, dim3(F32Tile<HD>::kThreads), F32Tile<HD>::kSmem, stream, p);
 }
 
-template <int HD>
+template <int HD, bool SPARSE>
 int fwd_f32_blocks_per_sm() {
-  return resident_blocks(attn_fwd_f32<HD>, F32Tile<HD>::kThreads, F32Tile<HD>::kSmem);
+  return resident_blocks(attn_fwd_f32<HD, SPARSE>, F32Tile<HD>::kThreads, F32Tile<HD>::kSmem);
 }
 
-template <int HD>
+template <int HD, bool SPARSE>
 FwdKernel fwd_f32_kernel() {
-  return {&launch_fwd_f32<HD>, &fwd_f32_blocks_per_sm<HD>};
+  return {&launch_fwd_f32<HD, SPARSE>, &fwd_f32_blocks_per_sm<HD, SPARSE>};
 }
 
 }  // namespace subq::cuda

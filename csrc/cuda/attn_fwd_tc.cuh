@@ -9,17 +9,24 @@
 // four warps share the 16 rows and split each key block four ways instead, then
 // merge their (max, sum, O) through shared memory at the end, so K and V are read
 // at a rate the tensor cores keep up with.
+// Block-sparse (SPARSE = the mask block, 64 or 128 rows; 0 for dense): the same
+// kernel walking the listed key blocks (mask.cuh), with one m16 tile per warp for
+// 64-row mask blocks, so a block's rows never straddle two mask blocks.
 // HD is the head dim padded up (32, 64, 96, 128, 256); D and Dv <= HD at run time.
 #pragma once
 #include "attn_common.cuh"
+#include "mask.cuh"
 #include "ptx.cuh"
 
 namespace subq::cuda {
 
-template <int HD, bool DEC>
+template <int HD, bool DEC, int SPARSE>
 struct TcTile {
+  static_assert(!(DEC && SPARSE), "block-sparse calls take the tile kernel");
+  static_assert(SPARSE == 0 || SPARSE == 64 || SPARSE == 128);
   static constexpr int kWarps = 4, kThreads = 128;
-  static constexpr int kMT = HD <= 128 && !DEC ? 2 : 1;  // m16 tiles per warp (registers bound it at HD 256)
+  // m16 tiles per warp: registers bound it at HD 256, a 64-row mask block for SPARSE
+  static constexpr int kMT = HD <= 128 && !DEC && SPARSE != 64 ? 2 : 1;
   static constexpr int kBM = DEC ? 16 : kWarps * 16 * kMT;
   static constexpr int kBN = DEC ? (HD <= 128 ? 128 : 64) : (HD <= 128 ? 64 : 32);
   static constexpr int kBNW = DEC ? kBN / kWarps : kBN;  // keys of a block each warp takes
@@ -32,9 +39,9 @@ struct TcTile {
   static_assert(!DEC || kWarps * 16 * (HD + 2) * 4 <= kSmem);
 };
 
-template <int HD, bool BF16, bool DEC>
+template <int HD, bool BF16, bool DEC, int SPARSE>
 __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
-  using T = TcTile<HD, DEC>;
+  using T = TcTile<HD, DEC, SPARSE>;
   constexpr int BM = T::kBM, BN = T::kBN, BNW = T::kBNW, S = T::kStride, MT = T::kMT;
   SIMT_DYNAMIC_SHARED(uint16_t, smem);
   uint16_t* sQ = smem;
@@ -75,7 +82,8 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     return [=](int r) -> const uint16_t* { return j0 + r < p.Nk ? base + (j0 + r) * sn : nullptr; };
   };
 
-  const KeyBlocks blocks = dense_key_blocks(p, r0, r1, BN, split);
+  static_assert(SPARSE % BM == 0 && SPARSE % BN == 0, "a block's rows and key tiles lie in one mask block");
+  const auto blocks = key_tiles<SPARSE != 0, BN>(p, b, y, r0, r1, split);
   // This thread's rows: tile mt of the warp, rows g and g + 8 (h = 0, 1), i.e.
   // block row (rw * MT + mt) * 16 + g + 8h.
   int pos[MT][2];
@@ -96,14 +104,16 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     l_run[mt][0] = l_run[mt][1] = 0.f;
   }
 
+  int j0 = blocks.count > 0 ? blocks[0] * BN : 0;  // first key of tile `it`
   if (blocks.count > 0) {
     load(sQ, BM, q_row, p.D);
-    load(sK, BN, kv_rows(kp, p.k_sn, blocks[0] * BN), p.D);
+    load(sK, BN, kv_rows(kp, p.k_sn, j0), p.D);
     ptx::cp_async_commit();
   }
   const int d_steps = (p.D + 15) / 16, dv_steps = (p.Dv + 15) / 16;
   for (int it = 0; it < blocks.count; ++it) {
-    const int j0 = blocks[it] * BN;
+    // The next tile's first key, asked for now: a list read when sparse, needed by the K prefetch below.
+    const int j1 = it + 1 < blocks.count ? blocks[it + 1] * BN : 0;
     ptx::cp_async_wait<0>();
     __syncthreads();  // K[it] landed; every warp is done with V[it-1]
     load(sV, BN, kv_rows(vp, p.v_sn, j0), p.Dv);
@@ -174,7 +184,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     ptx::cp_async_wait<0>();
     __syncthreads();  // V[it] landed; every warp is done with K[it]
     if (it + 1 < blocks.count) {
-      load(sK, BN, kv_rows(kp, p.k_sn, blocks[it + 1] * BN), p.D);
+      load(sK, BN, kv_rows(kp, p.k_sn, j1), p.D);
       ptx::cp_async_commit();
     }
 
@@ -201,6 +211,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
         }
       }
     }
+    j0 = j1;
   }
 
   // Epilogue: full row sums, normalise, store.
@@ -243,7 +254,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
       }
       const RowMap rm = map_row(p, y, r0 + r);
       store_row_value<E>(p, b, split, rm, col, l > 0.f ? acc / l : 0.f);
-      if (col == 0) store_row_lse(p, b, split, rm, l > 0.f ? (mx + log2f(l)) * 0.69314718055994531f : -INFINITY);
+      if (col == 0) store_row_lse(p, b, split, rm, row_lse(mx, l));
     }
   } else {
 #pragma unroll
@@ -260,30 +271,30 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
           store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4, o[mt][d][2 * h] * inv);
           store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4 + 1, o[mt][d][2 * h + 1] * inv);
         }
-        if (t4 == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[mt][h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
+        if (t4 == 0) store_row_lse(p, b, split, rm, row_lse(m_run[mt][h], l));
       }
   }
 }
 
-template <bool BF16, int HD, bool DEC>
+template <bool BF16, int HD, bool DEC, int SPARSE>
 void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
-  using T = TcTile<HD, DEC>;
-  auto kernel = attn_fwd_tc<HD, BF16, DEC>;
+  using T = TcTile<HD, DEC, SPARSE>;
+  auto kernel = attn_fwd_tc<HD, BF16, DEC, SPARSE>;
 #if !SIMT_EMULATED
   cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmem);
 #endif
   SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, p);
 }
 
-template <bool BF16, int HD, bool DEC>
+template <bool BF16, int HD, bool DEC, int SPARSE>
 int fwd_tc_blocks_per_sm() {
-  using T = TcTile<HD, DEC>;
-  return resident_blocks(attn_fwd_tc<HD, BF16, DEC>, T::kThreads, T::kSmem);
+  using T = TcTile<HD, DEC, SPARSE>;
+  return resident_blocks(attn_fwd_tc<HD, BF16, DEC, SPARSE>, T::kThreads, T::kSmem);
 }
 
-template <bool BF16, int HD, bool DEC>
+template <bool BF16, int HD, bool DEC, int SPARSE>
 FwdKernel fwd_tc_kernel() {
-  return {&launch_fwd_tc<BF16, HD, DEC>, &fwd_tc_blocks_per_sm<BF16, HD, DEC>};
+  return {&launch_fwd_tc<BF16, HD, DEC, SPARSE>, &fwd_tc_blocks_per_sm<BF16, HD, DEC, SPARSE>};
 }
 
 }  // namespace subq::cuda

@@ -19,7 +19,8 @@ struct Shape {
 };
 
 // The tile of the kernel that runs p (F32Tile, TcTile); decode kernels exist for
-// head dims 64, 128 and 256.
+// head dims 64, 128 and 256. Block-sparse tiles divide the mask block (64 or 128)
+// both ways.
 Shape shape_of(const AttentionParams& p, bool decode) {
   const int hd = padded_head_dim(std::max(p.D, p.Dv));
   if (p.q.dtype == DType::F32) return {hd, hd <= 128 ? 32 : 16, 32};
@@ -27,7 +28,7 @@ Shape shape_of(const AttentionParams& p, bool decode) {
     const int dhd = hd <= 64 ? 64 : hd <= 128 ? 128 : 256;
     return {dhd, 16, dhd <= 128 ? 128 : 64};
   }
-  return {hd, hd <= 128 ? 128 : 64, hd <= 128 ? 64 : 32};
+  return {hd, hd <= 128 && (!p.mask.active() || p.mask.block >= 128) ? 128 : 64, hd <= 128 ? 64 : 32};
 }
 
 int multiprocessors(const AttentionLaunchOptions& opt) {
@@ -60,37 +61,66 @@ void check_launch(const char* what) {
 #endif
 }
 
-template <bool BF16>
+// SPARSE: 0 for dense attention, else the mask block the tile's rows fit (64 or 128).
+template <bool BF16, int SPARSE>
 FwdKernel tc_kernel(int hd, bool decode) {
-  if (decode) {
+  if (decode && !SPARSE) {
     switch (hd) {
-      case 64: return fwd_tc_kernel<BF16, 64, true>();
-      case 128: return fwd_tc_kernel<BF16, 128, true>();
-      default: return fwd_tc_kernel<BF16, 256, true>();
+      case 64: return fwd_tc_kernel<BF16, 64, true, 0>();
+      case 128: return fwd_tc_kernel<BF16, 128, true, 0>();
+      default: return fwd_tc_kernel<BF16, 256, true, 0>();
     }
   }
   switch (hd) {
-    case 32: return fwd_tc_kernel<BF16, 32, false>();
-    case 64: return fwd_tc_kernel<BF16, 64, false>();
-    case 96: return fwd_tc_kernel<BF16, 96, false>();
-    case 128: return fwd_tc_kernel<BF16, 128, false>();
-    default: return fwd_tc_kernel<BF16, 256, false>();
+    case 32: return fwd_tc_kernel<BF16, 32, false, SPARSE>();
+    case 64: return fwd_tc_kernel<BF16, 64, false, SPARSE>();
+    case 96: return fwd_tc_kernel<BF16, 96, false, SPARSE>();
+    case 128: return fwd_tc_kernel<BF16, 128, false, SPARSE>();
+    default: return fwd_tc_kernel<BF16, 256, false, SPARSE ? 64 : 0>();  // one 64-row tile at HD 256
+  }
+}
+
+template <bool BF16>
+FwdKernel tc_kernel(const AttentionParams& p, int hd, bool decode) {
+  if (!p.mask.active()) return tc_kernel<BF16, 0>(hd, decode);
+  return p.mask.block == 64 ? tc_kernel<BF16, 64>(hd, false) : tc_kernel<BF16, 128>(hd, false);
+}
+
+template <bool SPARSE>
+FwdKernel f32_kernel(int hd) {
+  switch (hd) {
+    case 32: return fwd_f32_kernel<32, SPARSE>();
+    case 64: return fwd_f32_kernel<64, SPARSE>();
+    case 96: return fwd_f32_kernel<96, SPARSE>();
+    case 128: return fwd_f32_kernel<128, SPARSE>();
+    default: return fwd_f32_kernel<256, SPARSE>();
   }
 }
 
 FwdKernel select_kernel(const AttentionParams& p, const Shape& s, bool decode) {
   switch (p.q.dtype) {
-    case DType::F16: return tc_kernel<false>(s.hd, decode);
-    case DType::BF16: return tc_kernel<true>(s.hd, decode);
-    default:
-      switch (s.hd) {
-        case 32: return fwd_f32_kernel<32>();
-        case 64: return fwd_f32_kernel<64>();
-        case 96: return fwd_f32_kernel<96>();
-        case 128: return fwd_f32_kernel<128>();
-        default: return fwd_f32_kernel<256>();
-      }
+    case DType::F16: return tc_kernel<false>(p, s.hd, decode);
+    case DType::BF16: return tc_kernel<true>(p, s.hd, decode);
+    default: return p.mask.active() ? f32_kernel<true>(s.hd) : f32_kernel<false>(s.hd);
   }
+}
+
+// The device view of p.mask (inactive: all zero).
+FwdMask mask_params(const AttentionParams& p) {
+  FwdMask m{};
+  const BlockMask& bm = p.mask;
+  if (!bm.active()) return m;
+  m.block = int(bm.block), m.nkb = int(bm.nkb);
+  m.heads_per_mask = int(p.Hq / bm.Hm);
+  m.idx = bm.indices.ptr<const int32_t>();
+  m.idx_sb = bm.indices.stride[0], m.idx_sh = bm.indices.stride[1];
+  m.idx_sq = bm.indices.stride[2], m.idx_sk = bm.indices.stride[3];
+  m.cnt = bm.counts.ptr<const int32_t>();
+  m.cnt_sb = bm.counts.stride[0], m.cnt_sh = bm.counts.stride[1], m.cnt_sq = bm.counts.stride[2];
+  m.modes = bm.head_modes.data ? bm.head_modes.ptr<const uint8_t>() : nullptr;
+  m.modes_s = bm.head_modes.data ? bm.head_modes.stride[0] : 0;
+  m.sink = int(std::min<int64_t>(bm.sink_blocks, bm.nkb)), m.local = int(std::min<int64_t>(bm.local_blocks, bm.nkb));
+  return m;
 }
 
 // FlashAttention-2's rule: the fewest splits whose last wave of blocks is nearly
@@ -124,6 +154,14 @@ AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOpti
     range_error("CUDA attention supports batch and head counts up to 65535, got B = " + std::to_string(p.B) +
                 ", Hq = " + std::to_string(p.Hq));
   AttentionPlan plan;
+  if (p.mask.active()) {
+    // Block-sparse: the tile kernel's sparse variant, one query head per block row
+    // (heads of a group may read different mask rows), keys unsplit.
+    const Shape s = shape_of(p, false);
+    if (p.mask.block % s.bm || p.mask.block % s.bn)
+      range_error("CUDA block-sparse attention supports blocks of 64 or 128, got " + std::to_string(p.mask.block));
+    return plan;
+  }
   const int64_t ratio = p.Hq / p.Hkv;
   plan.group = opt.pack_gqa == 1 || (opt.pack_gqa < 0 && p.Nq <= 16 && ratio > 1) ? int(ratio) : 1;
   plan.decode = p.q.dtype != DType::F32 && p.Nq * plan.group <= 16;
@@ -176,6 +214,7 @@ void attention_launch(const AttentionParams& p, const AttentionPlan& plan, void*
     f.part_o = static_cast<float*>(workspace);
     f.part_lse = f.part_o + int64_t(plan.splits) * p.B * p.Hq * p.Nq * p.Dv;
   }
+  f.mask = mask_params(p);
 
   const dim3 grid(unsigned((f.rows + s.bm - 1) / s.bm), unsigned(p.Hq / plan.group), unsigned(p.B * plan.splits));
   select_kernel(p, s, plan.decode).launch(f, grid, stream);

@@ -9,8 +9,9 @@
 //   - each thread of a block is a fiber (a hand-written x86-64 context switch); a
 //     round-robin scheduler on the launching thread runs it until it blocks;
 //   - blocks run one after another, so `__shared__` is `static` storage;
-//   - __syncthreads is a barrier that records each thread's call site and reports a
-//     divergent barrier; threads that return drop out of later barriers;
+//   - __syncthreads (and __syncthreads_count) is a barrier that records each thread's
+//     call site and reports a divergent barrier; threads that return drop out of
+//     later barriers;
 //   - warp collectives (shuffles, ballot, the PTX twins in csrc/cuda/ptx.cuh) publish
 //     into a per-warp exchange buffer and meet at a warp barrier;
 //   - when every live thread waits, the launch fails with each thread's line;
@@ -198,8 +199,10 @@ struct Runtime {
   Fiber* current = nullptr;
   std::function<void()> body;
   std::exception_ptr error;
-  // block barrier
-  unsigned live = 0, at_block = 0;
+  // block barrier; `votes` sums the predicates of __syncthreads_count, `tally`
+  // holds the last barrier's sum (read by each thread as it resumes, before any
+  // later barrier can complete)
+  unsigned live = 0, at_block = 0, votes = 0, tally = 0;
   std::source_location block_site;
   // per warp: arrivals at the warp barrier and the exchange buffer
   std::vector<unsigned> warp_live, warp_waiting;
@@ -297,6 +300,7 @@ inline void finish(Fiber& f) {
   // A thread that returns drops out of the barriers the others wait at.
   if (r.live && r.at_block == r.live) {
     r.at_block = 0;
+    r.tally = r.votes, r.votes = 0;
     for (unsigned t = 0; t < r.n; ++t)
       if (r.fibers[t].state == State::Block) r.fibers[t].state = State::Ready;
   }
@@ -348,7 +352,7 @@ inline void check_shared(const void* p, size_t bytes, const std::source_location
                  detail::thread_name(threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) + ")");
 }
 
-inline void block_sync(const std::source_location& at) {
+inline void block_sync(const std::source_location& at, bool vote = false) {
   auto& r = detail::rt();
   detail::Fiber& f = *r.current;
   if (r.at_block == 0) r.block_site = at;
@@ -356,8 +360,10 @@ inline void block_sync(const std::source_location& at) {
     detail::fail("divergent __syncthreads: " + detail::where(r.block_site) + " and " + detail::where(at) + " (" +
                  detail::thread_name(f.tid) + ")");
   f.at = at;
+  r.votes += vote;
   if (++r.at_block == r.live) {  // the last one releases everybody
     r.at_block = 0;
+    r.tally = r.votes, r.votes = 0;
     for (unsigned t = 0; t < r.n; ++t)
       if (r.fibers[t].state == detail::State::Block) r.fibers[t].state = detail::State::Ready;
     return;
@@ -446,7 +452,7 @@ inline void run_block(Runtime& r) {
     f.sp = top;
   }
   r.live = r.n;
-  r.at_block = 0;
+  r.at_block = r.votes = 0;
   const unsigned warps = (r.live + 31) / 32;
   r.warp_live.assign(warps, 0);
   r.warp_waiting.assign(warps, 0);
@@ -546,6 +552,10 @@ void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem_bytes, A&&.
 }  // namespace simt
 
 inline void __syncthreads(std::source_location at = std::source_location::current()) { simt::block_sync(at); }
+inline int __syncthreads_count(int pred, std::source_location at = std::source_location::current()) {
+  simt::block_sync(at, pred != 0);
+  return int(simt::detail::rt().tally);
+}
 inline void __syncwarp(unsigned mask = 0xffffffffu, std::source_location at = std::source_location::current()) {
   simt::warp_sync(mask, at);
 }

@@ -5,6 +5,7 @@ import { native, type NativeResult, type NativeSparseOptions } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
 import type { AttentionOptions, AttentionResult } from './attention';
 import { opOptions, outAnd } from './common';
+import { xattentionMask, xattentionScores } from './xattention';
 
 /** Which key blocks a query head reads. */
 export type HeadMode = 'dense' | 'streaming' | 'masked';
@@ -159,4 +160,80 @@ export function blockSparseAttentionSync<O extends BlockSparseOptions | undefine
   const qt = Tensor.from(q, 'q');
   const [m, o] = nativeArgs(qt, mask, options, false);
   return wrap(native().blockSparseAttentionSync(qt, Tensor.from(k, 'k'), Tensor.from(v, 'v'), m, o)) as AttentionResult<O>;
+}
+
+// ---------------------------------------------------------------- XAttention end to end
+
+export interface XAttentionOptions extends Omit<BlockSparseOptions, 'headModes' | 'sinkBlocks' | 'localBlocks'> {
+  /** Fraction of each query block's estimated mass to keep, in [0, 1] (default 0.9); one or one per query head. */
+  threshold?: number | readonly number[];
+  /** Antidiagonal stride S of the estimate: 4, 8 (default) or 16. */
+  stride?: 4 | 8 | 16;
+  /** Always keep key block 0 / the diagonal block (default true). */
+  keepSink?: boolean;
+  keepRecent?: boolean;
+  /** GQA: one mask per kv head, the union of its query heads' (K/V blocks are then read once per group). */
+  poolGroups?: boolean;
+}
+
+export interface XAttentionResult {
+  out: Tensor;
+  /** uint8 [B, Hq (or Hkv when pooled), nQB, nKB]: the blocks attended. */
+  mask: Tensor;
+  /** Kept blocks over the visible ones: overall and per mask head. */
+  density: number;
+  densityPerHead: number[];
+  /** With returnLse: natural-log LSE [B, Hq, Nq]. */
+  lse?: Tensor;
+}
+
+// The union of the masks of each group of `g` consecutive heads: [B, H / g, nQB, nKB].
+function poolMask(mask: Tensor, g: number): Tensor {
+  const [B, H, nqb, nkb] = mask.shape;
+  const src = mask.data as Uint8Array, n = nqb * nkb;
+  const out = new Uint8Array(B * (H / g) * n);
+  for (let bh = 0; bh < B * H; bh++) {
+    const dst = (Math.floor(bh / H) * (H / g) + Math.floor((bh % H) / g)) * n;
+    for (let x = 0; x < n; x++) out[dst + x] |= src[bh * n + x];
+  }
+  return new Tensor('uint8', out, [B, H / g, nqb, nkb]);
+}
+
+// Kept over visible blocks per mask head, visible meaning up to the scores' diagonal when causal.
+function densities(mask: Tensor, causal: boolean) {
+  const [B, H, nqb, nkb] = mask.shape;
+  const m = mask.data as Uint8Array;
+  const kept = new Float64Array(H), vis = new Float64Array(H);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let qb = 0; qb < nqb; qb++) {
+        const end = causal ? Math.min(Math.max(qb + nkb - nqb + 1, 0), nkb) : nkb;
+        const base = ((b * H + h) * nqb + qb) * nkb;
+        for (let kb = 0; kb < end; kb++) kept[h] += m[base + kb];
+        vis[h] += end;
+      }
+  const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
+  return { density: sum(vis) ? sum(kept) / sum(vis) : 0, densityPerHead: Array.from(kept, (k, h) => (vis[h] ? k / vis[h] : 0)) };
+}
+
+/**
+ * XAttention: scores key blocks by strided antidiagonal sums (xattentionScores), keeps
+ * per query block the fewest blocks reaching `threshold` of the estimated mass
+ * (xattentionMask), and attends to them (blockSparseAttention). Batch > 1 and GQA work.
+ * Returns the output, the mask and its density. Runs off the event loop.
+ */
+export async function xattention(q: TensorLike, k: TensorLike, v: TensorLike, options: XAttentionOptions = {}): Promise<XAttentionResult> {
+  const o = opOptions(options) ?? {};
+  const [qt, kt, vt] = [Tensor.from(q, 'q'), Tensor.from(k, 'k'), Tensor.from(v, 'v')];
+  const blockSize = o.blockSize ?? 128, causal = o.causal ?? false;
+  const scores = await xattentionScores(qt, kt, { stride: o.stride ?? 8, blockSize, causal, scale: o.scale, layout: o.layout });
+  const host = scores.device === 'cpu' ? scores : await scores.to('cpu');
+  const sel = xattentionMask(host, { threshold: o.threshold ?? 0.9, causal, keepSink: o.keepSink, keepRecent: o.keepRecent });
+  const hd = o.layout === 'bnhd' ? 2 : 1, g = qt.shape[hd] / kt.shape[hd];
+  const mask = o.poolGroups && g > 1 ? poolMask(sel.mask, g) : sel.mask;
+  const { threshold: _t, stride: _s, keepSink: _ks, keepRecent: _kr, poolGroups: _p, ...attn } = o;
+  const r: Tensor | AttentionWithLse = await blockSparseAttention(qt, kt, vt, mask, { ...attn, blockSize });
+  const d = mask === sel.mask ? sel : densities(mask, causal);
+  const pair = r instanceof Tensor ? { out: r } : r;
+  return { ...pair, mask, density: d.density, densityPerHead: d.densityPerHead };
 }

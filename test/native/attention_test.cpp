@@ -2,6 +2,10 @@
 // the fp64 reference and the CPU backend, over every option: dtypes, head dims
 // (including padded ones), causal, window, softcap, GQA ratios, Nq != Nk with
 // fully masked rows, LSE, layouts and unaligned views, and split-KV decode.
+// Block-sparse calls (BlockMask) against the fp64 reference with the mask expanded:
+// densities 0 to 1, empty rows, ragged last blocks, causal / window on top, mask
+// heads Hq / Hkv / 1, head modes (also against their explicit lists, bit for bit),
+// and every block listed against dense attention, bit for bit.
 // Tolerances as in the anchors: fp32 <= 1e-5 of the output scale; fp16/bf16
 // <= 2x the error of a naive computation in that dtype + one rounding step.
 #include <algorithm>
@@ -15,6 +19,7 @@
 
 #include "../../csrc/core/half.h"
 #include "../../csrc/cpu/attention.h"
+#include "../../csrc/ops/attention.h"
 #include "cuda_runner.h"
 #include "harness.h"
 #include "reference.h"
@@ -33,6 +38,14 @@ struct AttnCase {
   Layout layout = Layout::BHND;
   bool misaligned = false;  // views start one element into their buffers
   int splits = 0, pack = -1;
+  // Block-sparse when block > 0: each key block listed with probability `density`,
+  // every third list empty when `empty`; mask heads Hq, Hkv or 1 (hm 0, 1, 2); with
+  // `modes`, query heads cycle through Dense, Streaming and Masked.
+  int64_t block = 0;
+  double density = 1;
+  int hm = 0;
+  bool empty = false, modes = false;
+  int64_t sink = 1, local = 2;
 
   std::string name() const {
     std::string s = std::string("attention ") + dtype_name(dt) + " B" + std::to_string(B) + " H" + std::to_string(Hq) +
@@ -48,6 +61,12 @@ struct AttnCase {
     if (misaligned) s += " misaligned";
     if (splits) s += " splits" + std::to_string(splits);
     if (pack >= 0) s += pack ? " packed" : " unpacked";
+    if (block) {
+      s += " sparse" + std::to_string(block) + " density" + std::to_string(int(density * 100)) + "% Hm" +
+           std::to_string(hm == 0 ? Hq : hm == 1 ? Hkv : 1);
+      if (empty) s += " empty-rows";
+      if (modes) s += " modes(sink" + std::to_string(sink) + ",local" + std::to_string(local) + ")";
+    }
     return s;
   }
 };
@@ -114,11 +133,95 @@ void make_shape(Layout l, int64_t B, int64_t H, int64_t N, int64_t D, int64_t* s
   s[0] = B, s[1] = l == Layout::BHND ? H : N, s[2] = l == Layout::BHND ? N : H, s[3] = D;
 }
 
+// A block mask for the case, and its views as the kernels read them: the index
+// rows padded to a wider stride (poisoned padding, so the counts must be honoured).
+struct SparseMask {
+  RefMask ref;
+  std::vector<int32_t> idx;
+  std::vector<int32_t> cnt;
+  std::vector<uint8_t> modes;
+
+  // Writes ref's rows into the kernels' views and points p.mask at them.
+  void bind(const AttnCase& c, AttentionParams& p) {
+    const int64_t nqb = (c.Nq + ref.block - 1) / ref.block, nkb = (c.Nk + ref.block - 1) / ref.block;
+    const int64_t rows = c.B * ref.Hm * nqb, stride = ref.max_k + 3;
+    idx.assign(rows * stride, 0x7fffffff);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t n = 0; n < ref.max_k; ++n) idx[r * stride + n] = n < ref.counts[r] ? ref.indices[r * ref.max_k + n] : -5;
+    cnt = ref.counts;
+    modes = ref.modes;
+    BlockMask& m = p.mask;
+    m = BlockMask{};
+    m.block = ref.block, m.nqb = nqb, m.nkb = nkb, m.Hm = ref.Hm;
+    m.sink_blocks = ref.sink, m.local_blocks = ref.local;
+    // Row-major, rows of the last dim `row` elements apart.
+    auto view = [](TensorView& t, void* data, DType dt, std::initializer_list<int64_t> shape, int64_t row) {
+      t = TensorView{};
+      t.data = data, t.dtype = dt, t.ndim = int(shape.size());
+      int i = 0;
+      for (int64_t d : shape) t.shape[i++] = d;
+      int64_t st = 1;
+      for (i = t.ndim - 1; i >= 0; --i) t.stride[i] = st, st *= i == t.ndim - 1 ? row : t.shape[i];
+      t.capacity = st;
+    };
+    view(m.indices, idx.data(), DType::I32, {c.B, ref.Hm, nqb, ref.max_k}, stride);
+    view(m.counts, cnt.data(), DType::I32, {c.B, ref.Hm, nqb}, nqb);
+    if (!modes.empty()) view(m.head_modes, modes.data(), DType::U8, {c.Hq}, c.Hq);
+  }
+};
+
+SparseMask make_mask(const AttnCase& c, std::mt19937& rng) {
+  SparseMask s;
+  RefMask& m = s.ref;
+  m.block = c.block;
+  m.Hm = c.hm == 0 ? c.Hq : c.hm == 1 ? c.Hkv : 1;
+  const int64_t nqb = (c.Nq + m.block - 1) / m.block, nkb = (c.Nk + m.block - 1) / m.block;
+  m.max_k = nkb;
+  m.indices.assign(c.B * m.Hm * nqb * nkb, 0);
+  m.counts.assign(c.B * m.Hm * nqb, 0);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int64_t r = 0; r < c.B * m.Hm * nqb; ++r) {
+    if (c.empty && r % 3 == 1) continue;
+    for (int64_t kb = 0; kb < nkb; ++kb)
+      if (c.density >= 1 || u(rng) < c.density) m.indices[r * nkb + m.counts[r]++] = int32_t(kb);
+  }
+  if (c.modes)
+    for (int64_t h = 0; h < c.Hq; ++h) m.modes.push_back(uint8_t(h % 3));
+  m.sink = c.sink, m.local = c.local;
+  return s;
+}
+
+// The same mask with every head Masked and one mask head per query head: each
+// row lists exactly the blocks the head modes give (ref_key_blocks).
+SparseMask explicit_lists(const AttnCase& c, const RefShape& rs) {
+  SparseMask s;
+  RefMask& m = s.ref;
+  m.block = c.block, m.Hm = c.Hq;
+  const int64_t nqb = (c.Nq + m.block - 1) / m.block, nkb = (c.Nk + m.block - 1) / m.block;
+  m.max_k = nkb;
+  m.indices.assign(c.B * m.Hm * nqb * nkb, 0);
+  m.counts.assign(c.B * m.Hm * nqb, 0);
+  for (int64_t b = 0; b < c.B; ++b)
+    for (int64_t h = 0; h < c.Hq; ++h)
+      for (int64_t qb = 0; qb < nqb; ++qb) {
+        const std::vector<bool> on = ref_key_blocks(rs, b, h, qb);
+        const int64_t r = (b * m.Hm + h) * nqb + qb;
+        for (int64_t kb = 0; kb < nkb; ++kb)
+          if (on[kb]) m.indices[r * nkb + m.counts[r]++] = int32_t(kb);
+      }
+  return s;
+}
+
 void run_case(const AttnCase& c) {
   std::mt19937 rng(uint32_t(c.Nq * 131 + c.Nk * 7 + c.D + c.Hq * 3 + int(c.dt)));
   std::uniform_real_distribution<double> u(-2.0, 2.0);
   RefShape rs{c.B, c.Hq, c.Hkv, c.Nq, c.Nk, c.D, c.Dv, c.scale > 0 ? c.scale : 1.0 / std::sqrt(double(c.D)), c.softcap,
               c.left, c.causal ? 0 : c.right};
+  SparseMask mask;
+  if (c.block) {
+    mask = make_mask(c, rng);
+    rs.mask = &mask.ref;
+  }
   auto fill = [&](int64_t H, int64_t N, int64_t D, Buffer& buf, std::vector<double>& dense) {
     dense.resize(c.B * H * N * D);
     for (int64_t b = 0; b < c.B; ++b)
@@ -150,7 +253,8 @@ void run_case(const AttnCase& c) {
   opt.window_right = c.right;
   opt.return_lse = c.lse;
   opt.layout = c.layout;
-  const AttentionParams base = attention_prepare(q.view, k.view, v.view, opt);
+  AttentionParams base = attention_prepare(q.view, k.view, v.view, opt);
+  if (c.block) mask.bind(c, base);
 
   std::vector<double> ref_o, ref_l, naive_o, naive_l;
   attention_reference(rs, qd, kd, vd, ref_o, ref_l);
@@ -170,9 +274,9 @@ void run_case(const AttnCase& c) {
   struct Result {
     std::vector<double> o, l;
   };
-  auto run = [&](bool on_cuda) {
+  auto run = [&](bool on_cuda, const AttentionParams& p_in) {
     Buffer out(c.dt, 4, so, c.misaligned, true), lse(DType::F32, 3, sl, false, true);
-    AttentionParams p = base;
+    AttentionParams p = p_in;
     attention_bind_outputs(p, out.view, c.lse ? &lse.view : nullptr);
     if (on_cuda) {
       cuda::AttentionLaunchOptions lo;
@@ -218,8 +322,30 @@ void run_case(const AttnCase& c) {
             std::string(who) + ": lse error " + std::to_string(e) + " at row " + std::to_string(i));
     }
   };
-  const Result gpu = run(true), cpu = run(false);
+  const Result gpu = run(true, base);
   compare(gpu, "cuda");
+  auto same_bits = [&](const Result& a, const Result& b, const std::string& what) {
+    check(std::memcmp(a.o.data(), b.o.data(), a.o.size() * sizeof(double)) == 0, what + ": outputs differ");
+    check(a.l == b.l, what + ": lse differs");
+  };
+  if (c.block) {
+    // The CPU backend has no block-sparse path yet: the reference alone judges.
+    if (c.modes) {
+      SparseMask lists = explicit_lists(c, rs);
+      AttentionParams p = base;
+      lists.bind(c, p);
+      same_bits(gpu, run(true, p), "head modes against their explicit lists");
+    }
+    if (c.density >= 1 && !c.modes && !c.empty) {
+      AttentionParams p = base;
+      p.mask = BlockMask{};
+      // Dense calls of at most 16 rows take the decode kernel (other arithmetic).
+      if (c.dt == DType::F32 || c.Nq > 16) same_bits(gpu, run(true, p), "every block listed against dense attention");
+      else compare(run(true, p), "dense");
+    }
+    return;
+  }
+  const Result cpu = run(false, base);
   compare(cpu, "cpu");
   double diff = 0;
   for (size_t i = 0; i < gpu.o.size(); ++i) diff = std::max(diff, std::abs(gpu.o[i] - cpu.o[i]));
@@ -287,6 +413,54 @@ std::vector<AttnCase> cases() {
   return out;
 }
 
+// Block-sparse cases: both block sizes x densities 0, 0.3, 1 x dtypes, with the
+// shapes (ragged blocks, Nq != Nk, a single query row), masks, head dims and mask
+// head counts in rotation; then head modes.
+std::vector<AttnCase> sparse_cases() {
+  std::vector<AttnCase> out;
+  const DType dts[] = {DType::F16, DType::BF16, DType::F32};
+  struct S {
+    int64_t Hq, Hkv, Nq, Nk;
+  };
+  const S shapes[] = {{2, 2, 113, 113}, {4, 2, 130, 200}, {4, 1, 200, 130}, {2, 1, 1, 260}, {4, 2, 256, 256}, {2, 2, 70, 300}};
+  struct M {
+    bool causal;
+    int64_t left, right;
+  };
+  const M masks[] = {{false, -1, -1}, {true, -1, -1}, {false, 40, 3}, {true, 100, -1}};
+  const int64_t dims[] = {64, 128, 40, 256, 96};
+  int idx = 0;
+  for (DType dt : dts)
+    for (int64_t block : {64, 128})
+      for (double density : {0.0, 0.3, 1.0})
+        for (int rep = 0; rep < (density == 0.3 ? 3 : 1); ++rep) {
+          const S& s = shapes[idx % 6];
+          const M& m = masks[(idx / 2) % 4];
+          AttnCase c;
+          c.dt = dt, c.B = 1 + idx % 2, c.Hq = s.Hq, c.Hkv = s.Hkv, c.Nq = s.Nq, c.Nk = s.Nk;
+          c.D = c.Dv = dims[idx % 5];
+          c.causal = m.causal, c.left = m.left, c.right = m.right;
+          // Every block listed against dense needs the unmasked rule once per dtype.
+          if (density == 1.0 && block == 64) c.causal = false, c.left = c.right = -1;
+          c.block = block, c.density = density, c.hm = idx % 3, c.empty = density == 0.3 && rep == 1;
+          c.lse = idx % 4 != 3;
+          ++idx;
+          out.push_back(c);
+        }
+  // Head modes (Dense, Streaming, Masked heads side by side), with and without the
+  // causal rule, sinks and local windows of several widths.
+  for (DType dt : dts)
+    for (int v = 0; v < 3; ++v) {
+      AttnCase c;
+      c.dt = dt, c.Hq = 6, c.Hkv = 2, c.Nq = v == 2 ? 97 : 300, c.Nk = 300, c.D = c.Dv = 64;
+      c.block = v == 1 ? 128 : 64, c.density = 0.3, c.hm = v, c.modes = true;
+      c.causal = v != 1;
+      c.sink = v, c.local = v == 0 ? 1 : 3;
+      out.push_back(c);
+    }
+  return out;
+}
+
 }  // namespace
 
 // The launch plan of the decode benchmark's shape (bench/native/attention_bench.cu:
@@ -316,6 +490,7 @@ void decode_plan() {
 
 void register_attention_tests() {
   for (const AttnCase& c : cases()) add(c.name(), [c] { run_case(c); });
+  for (const AttnCase& c : sparse_cases()) add(c.name(), [c] { run_case(c); });
   add("attention plan: decode target shape", decode_plan);
 }
 

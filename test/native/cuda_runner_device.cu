@@ -46,6 +46,14 @@ void run_cuda_attention(const AttentionParams& p, const cuda::AttentionLaunchOpt
     lse = std::make_unique<DeviceCopy>(p.lse);
     d.lse.data = lse->ptr;
   }
+  // A block mask's index lists, counts and head modes live on the device too.
+  std::unique_ptr<DeviceCopy> mask[3];
+  TensorView* mask_views[3] = {&d.mask.indices, &d.mask.counts, &d.mask.head_modes};
+  for (int i = 0; i < 3; ++i)
+    if (mask_views[i]->data) {
+      mask[i] = std::make_unique<DeviceCopy>(*mask_views[i]);
+      mask_views[i]->data = mask[i]->ptr;
+    }
   void* ws = nullptr;
   if (plan.workspace_bytes) ok(cudaMalloc(&ws, size_t(plan.workspace_bytes)), "cudaMalloc");
   try {

@@ -48,5 +48,6 @@ void register_cuda_headers_tests();  // when the CUDA headers exist (SUBQ_HAVE_C
 void register_attention_tests();
 void register_merge_tests();
 void register_ssm_tests();
+void register_xattention_tests();  // emulated only
 
 }  // namespace subq::test

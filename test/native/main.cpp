@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
 #ifdef SUBQ_HAVE_CUDA_HEADERS
   register_cuda_headers_tests();
 #endif
+  register_xattention_tests();
 #endif
   register_attention_tests();
   register_merge_tests();

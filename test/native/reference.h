@@ -3,8 +3,12 @@
 //   key j visible to query i when i + Nk - Nq - left <= j <= i + Nk - Nq + right;
 //   o_i = sum_j softmax_j(s_ij) v_j over the visible keys; lse_i = log sum_j exp(s_ij).
 // A row with no visible key has o = 0 and lse = -inf.
+// Block-sparse (RefMask): key j is also required to lie in a key block listed for
+// query i's block (BlockMask in core/attention_params.h), expanded here from that
+// definition row by row.
 // Tensors are dense [B, H, N, D] in double.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -12,11 +16,43 @@
 
 namespace subq::test {
 
+// A block mask as plain arrays (dense, row-major). Head modes: 0 Dense (every key
+// block), 1 Streaming (sinks [0, sink) and the `local` blocks ending at the
+// diagonal block), 2 Masked (the index list).
+struct RefMask {
+  int64_t block = 0;  // 0: no mask
+  int64_t Hm = 1, max_k = 0;
+  std::vector<int32_t> indices;  // [B, Hm, nqb, max_k]
+  std::vector<int32_t> counts;   // [B, Hm, nqb]
+  std::vector<uint8_t> modes;    // [Hq], or empty: every head Masked
+  int64_t sink = 0, local = 0;
+};
+
 struct RefShape {
   int64_t B, Hq, Hkv, Nq, Nk, D, Dv;
   double scale, softcap;
   int64_t left, right;  // -1 = unlimited
+  const RefMask* mask = nullptr;
 };
+
+// Which key blocks query block qb of (batch b, query head h) may read.
+inline std::vector<bool> ref_key_blocks(const RefShape& s, int64_t b, int64_t h, int64_t qb) {
+  const RefMask& m = *s.mask;
+  const int64_t nqb = (s.Nq + m.block - 1) / m.block, nkb = (s.Nk + m.block - 1) / m.block;
+  const int mode = m.modes.empty() ? 2 : m.modes[h];
+  std::vector<bool> on(nkb, mode == 0);
+  if (mode == 1) {
+    for (int64_t kb = 0; kb < std::min(m.sink, nkb); ++kb) on[kb] = true;
+    // The diagonal block holds the key aligned (bottom-right) with the block's last row.
+    const int64_t key = std::min((qb + 1) * m.block, s.Nq) - 1 + s.Nk - s.Nq;
+    if (key >= 0)
+      for (int64_t kb = std::min(key, s.Nk - 1) / m.block, n = 0; kb >= 0 && n < m.local; --kb, ++n) on[kb] = true;
+  } else if (mode == 2) {
+    const int64_t row = (b * m.Hm + h / (s.Hq / m.Hm)) * nqb + qb;
+    for (int64_t n = 0; n < m.counts[row]; ++n) on[m.indices[row * m.max_k + n]] = true;
+  }
+  return on;
+}
 
 inline bool ref_visible(const RefShape& s, int64_t i, int64_t j) {
   const int64_t off = s.Nk - s.Nq;
@@ -37,11 +73,16 @@ void attention_naive(const RefShape& s, const std::vector<double>& q, const std:
       const int64_t hk = h / (s.Hq / s.Hkv);
       const double* K = &k[(b * s.Hkv + hk) * s.Nk * s.D];
       const double* V = &v[(b * s.Hkv + hk) * s.Nk * s.Dv];
+      std::vector<bool> blocks;
       for (int64_t i = 0; i < s.Nq; ++i) {
+        if (s.mask && i % s.mask->block == 0) blocks = ref_key_blocks(s, b, h, i / s.mask->block);
         const double* Q = &q[((b * s.Hq + h) * s.Nq + i) * s.D];
         double mx = -std::numeric_limits<double>::infinity();
         for (int64_t j = 0; j < s.Nk; ++j) {
-          if (!ref_visible(s, i, j)) { sc[j] = -std::numeric_limits<double>::infinity(); continue; }
+          if (!ref_visible(s, i, j) || (s.mask && !blocks[j / s.mask->block])) {
+            sc[j] = -std::numeric_limits<double>::infinity();
+            continue;
+          }
           double dot = 0;
           for (int64_t d = 0; d < s.D; ++d) dot += Q[d] * K[j * s.D + d];
           double x = round_s(dot) * s.scale;

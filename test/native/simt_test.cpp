@@ -63,6 +63,13 @@ int neighbour_errors(bool sync) {
   return bad;
 }
 
+// Two counting barriers in a row: the second's count must not leak into the first's.
+__global__ void count_votes(int* out) {
+  const int a = __syncthreads_count(threadIdx.x % 3 == 0);
+  const int b = __syncthreads_count(threadIdx.x < 5);
+  out[threadIdx.x] = a * 1000 + b;
+}
+
 __global__ void divergent(int* out) {
   if (threadIdx.x < 64) __syncthreads();
   else __syncthreads();
@@ -248,6 +255,14 @@ void register_all() {
     std::vector<int> out(128);
     expect_throw<simt::Error>([&] { simt::launch(divergent, dim3(1), dim3(128), 0, out.data()); }, "divergent __syncthreads");
     expect_throw<simt::Error>([&] { simt::launch(divergent, dim3(1), dim3(128), 0, out.data()); }, "simt_test.cpp:");
+  });
+  add("simt: __syncthreads_count counts the threads whose predicate holds", [] {
+    for (Schedule s : {Schedule::Normal, Schedule::Reverse, Schedule::Random})
+      with_schedule(s, 3, [&] {
+        std::vector<int> out(100, -1);
+        simt::launch(count_votes, dim3(2), dim3(100), 0, out.data());
+        for (int x : out) check(x == 34 * 1000 + 5, "count " + std::to_string(x) + ", not 34005");
+      });
   });
   add("simt: threads that return early leave the barrier", [] {
     std::vector<int> out(128, -1);

@@ -1,0 +1,75 @@
+#include "xattention.h"
+
+#include <cmath>
+#include <string>
+
+#include "../cpu/xattention.h"
+#include "../cuda/xattention.h"
+#include "check.h"
+
+namespace subq {
+
+XAttentionParams xattention_prepare(const TensorView& q, const TensorView& k, const XAttentionOptions& opt) {
+  const auto floats = {DType::F32, DType::F16, DType::BF16};
+  check::tensor(q, "q", 4, floats);
+  check::tensor(k, "k", 4, floats);
+  check::same_dtype(q, "q", k, "k");
+  check::same_device(q, "q", k, "k");
+  const int hd = opt.layout == Layout::BNHD ? 2 : 1;  // caller's head dim
+  check::dim_range(q, "q", 3, "head dim", 1, 256);
+  check::dim_equals(k, "k", 0, "batch", q.shape[0], "q.shape[0]");
+  check::dim_equals(k, "k", 3, "head dim", q.shape[3], "q.shape[3]");
+  if (q.shape[hd] % k.shape[hd] != 0)
+    range_error("q.shape[" + std::to_string(hd) + "] (query heads) = " + std::to_string(q.shape[hd]) +
+                " must be a multiple of k.shape[" + std::to_string(hd) + "] (kv heads) = " +
+                std::to_string(k.shape[hd]));
+  if (opt.block != 64 && opt.block != 128)
+    range_error("options.blockSize must be 64 or 128, got " + std::to_string(opt.block));
+  if ((opt.stride != 4 && opt.stride != 8 && opt.stride != 16) || opt.block % opt.stride != 0)
+    range_error("options.stride must be 4, 8 or 16 and divide options.blockSize = " + std::to_string(opt.block) +
+                ", got " + std::to_string(opt.stride));
+  if (opt.chunk != 0 && (opt.chunk < opt.block || opt.chunk % opt.block != 0 || opt.chunk > (int64_t(1) << 40)))
+    range_error("options.chunk must be a positive multiple of options.blockSize = " + std::to_string(opt.block) +
+                ", got " + std::to_string(opt.chunk));
+  if (opt.has_scale) check::finite(opt.scale, "options.scale");
+
+  XAttentionParams p;
+  p.layout = opt.layout;
+  p.q = as_bhnd(q, opt.layout);
+  p.k = as_bhnd(k, opt.layout);
+  p.B = p.q.shape[0];
+  p.Hq = p.q.shape[1];
+  p.Hkv = p.k.shape[1];
+  p.Nq = p.q.shape[2];
+  p.Nk = p.k.shape[2];
+  p.D = p.q.shape[3];
+  p.stride = opt.stride;
+  p.block = opt.block;
+  p.chunk = opt.chunk;
+  p.causal = opt.causal;
+  p.scale = opt.has_scale ? float(opt.scale) : float(1.0 / std::sqrt(double(p.D)));
+  return p;
+}
+
+void xattention_scores_shape(const XAttentionParams& p, int64_t s[4]) {
+  s[0] = p.B;
+  s[1] = p.Hq;
+  s[2] = p.nqb();
+  s[3] = p.nkb();
+}
+
+void xattention_bind_scores(XAttentionParams& p, const TensorView& scores) {
+  check::tensor(scores, "options.out", 4, {DType::F32});
+  check::same_device(p.q, "q", scores, "options.out");
+  int64_t s[4];
+  xattention_scores_shape(p, s);
+  for (int i = 0; i < 4; ++i) check::dim_equals(scores, "options.out", i, "scores", s[i], "the scores shape");
+  p.scores = scores;
+}
+
+void xattention_scores_run(const XAttentionParams& p) {
+  if (p.q.device.kind == DeviceKind::CPU) return cpu::xattention_scores(p);
+  cuda::xattention_scores(p);
+}
+
+}  // namespace subq
