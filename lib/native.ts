@@ -5,6 +5,7 @@ import type { DType, Tensor, TensorLike, TypedArray } from './tensor';
 import type { AttentionOptions } from './ops/attention';
 import type { MergeOptions } from './ops/merge';
 import type { BlockIndices, BlockSparseOptions } from './ops/sparse';
+import type { XAttentionScoresOptions } from './ops/xattention';
 import type { CausalConv1dOptions, CausalConv1dUpdateOptions, SelectiveScanOptions, StateUpdateOptions } from './ops/ssm';
 import { NativeLoadError } from './errors';
 
@@ -78,6 +79,7 @@ type Conv1dUpdateArgs = [x: Tensor, convState: Tensor, weight: Tensor, options?:
 type AttentionArgs = [q: Tensor, k: Tensor, v: Tensor, options?: NativeOptions<AttentionOptions>];
 type SparseArgs = [q: Tensor, k: Tensor, v: Tensor, mask: BlockIndices | null, options: NativeSparseOptions];
 type MergeArgs = [o1: Tensor, lse1: Tensor, o2: Tensor, lse2: Tensor, options?: NativeOptions<MergeOptions>];
+type XAttentionScoresArgs = [q: Tensor, k: Tensor, options?: NativeOptions<XAttentionScoresOptions>];
 
 /** The addon's exports (csrc/napi/*.cpp). Each op comes twice: `name` runs on a worker
  *  thread and returns a Promise, `nameSync` runs on the calling thread. */
@@ -96,6 +98,8 @@ export interface Native {
   causalConv1dSync(...a: Conv1dArgs): NativeResult<'finalStates'>;
   causalConv1dUpdate(...a: Conv1dUpdateArgs): Promise<NativeOut>;
   causalConv1dUpdateSync(...a: Conv1dUpdateArgs): NativeOut;
+  xattentionScores(...a: XAttentionScoresArgs): Promise<NativeOut>;
+  xattentionScoresSync(...a: XAttentionScoresArgs): NativeOut;
   DeviceBuffer: new (device: number, bytes: number) => NativeDeviceBuffer;
   copyToDevice(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
   copyToHost(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;

@@ -147,7 +147,10 @@ t.test('xattention: scores, selection and block-sparse attention in one call', a
     const err = maxAbsDiff(r.out.toFloat32(), ref.out);
     t.ok(err <= 1e-5 * maxAbs(ref.out), `causal ${causal}: output matches the fp64 reference of the same mask (${err.toExponential(2)})`);
     let l1 = 0, l1d = 0;
-    for (let i = 0; i < ref.out.length; i++) (l1 += Math.abs(ref.out[i] - dense.out[i])), (l1d += Math.abs(dense.out[i]));
+    for (let i = 0; i < ref.out.length; i++) {
+      l1 += Math.abs(ref.out[i] - dense.out[i]);
+      l1d += Math.abs(dense.out[i]);
+    }
     t.comment(`causal ${causal}: density ${r.density.toFixed(3)}, relative L1 error of the selection against dense ${(l1 / l1d).toExponential(2)}`);
     t.equal(r.lse?.shape.join(), [B, Hq, N].join(), 'lse returned when asked');
   }

@@ -3,7 +3,7 @@
 // mask's two forms.
 import { native, type NativeResult, type NativeSparseOptions } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
-import type { AttentionOptions, AttentionResult } from './attention';
+import type { AttentionOptions, AttentionResult, AttentionWithLse } from './attention';
 import { opOptions, outAnd } from './common';
 import { xattentionMask, xattentionScores } from './xattention';
 

@@ -7,11 +7,9 @@
 // is the fixed attention-sink + local-window pattern.
 import { native } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
-import { asTensor, opOptions } from './common';
+import { asTensor, opOptions, type OutOption } from './common';
 
-type NativeFn = (...args: unknown[]) => unknown;
-
-export interface XAttentionScoresOptions {
+export interface XAttentionScoresOptions extends OutOption {
   /** S: reduced rows stand for S query or key rows; 4, 8 or 16 (default 8). */
   stride?: number;
   /** Block size in tokens, 64 or 128 (default 128); stride must divide it. */
@@ -27,8 +25,6 @@ export interface XAttentionScoresOptions {
   layout?: 'bhnd' | 'bnhd';
   /** Query rows per work item (a multiple of blockSize); a memory/parallelism knob that never changes the result. */
   chunk?: number;
-  /** Write the scores here (float32, [B, Hq, nQB, nKB]). */
-  out?: Tensor;
 }
 
 const scoreArgs = (q: TensorLike, k: TensorLike, options: XAttentionScoresOptions | undefined) =>
@@ -45,13 +41,12 @@ const scoreArgs = (q: TensorLike, k: TensorLike, options: XAttentionScoresOption
  * Runs off the event loop.
  */
 export async function xattentionScores(q: TensorLike, k: TensorLike, options?: XAttentionScoresOptions): Promise<Tensor> {
-  const r = await ((native().xattentionScores as NativeFn)(...scoreArgs(q, k, options)) as Promise<unknown>);
-  return asTensor(r as Tensor);
+  return asTensor(await native().xattentionScores(...scoreArgs(q, k, options)));
 }
 
 /** xattentionScores() on the calling thread. */
 export function xattentionScoresSync(q: TensorLike, k: TensorLike, options?: XAttentionScoresOptions): Tensor {
-  return asTensor((native().xattentionScoresSync as NativeFn)(...scoreArgs(q, k, options)) as Tensor);
+  return asTensor(native().xattentionScoresSync(...scoreArgs(q, k, options)));
 }
 
 // ---------------------------------------------------------------- selection

@@ -70,7 +70,11 @@ export function selectRowRef(row: ArrayLike<number>, visible: number, forced: re
   const keep = new Uint8Array(row.length);
   let total = 0, base = 0;
   for (let kb = 0; kb < visible; kb++) total += row[kb];
-  for (const f of forced) if (f >= 0 && f < visible && !keep[f]) (keep[f] = 1), (base += row[f]);
+  for (const f of forced)
+    if (f >= 0 && f < visible && !keep[f]) {
+      keep[f] = 1;
+      base += row[f];
+    }
   const cand: number[] = [];
   for (let kb = 0; kb < visible; kb++) if (!keep[kb] && row[kb] > 0) cand.push(kb);
   const need = threshold * total;

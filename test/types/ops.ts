@@ -15,6 +15,8 @@ import {
   selectiveStateUpdateSync,
   setSimdLevel,
   Tensor,
+  xattentionScores,
+  xattentionScoresSync,
   type AttentionOptions,
   type AttentionWithLse,
   type BlockSparseOptions,
@@ -25,7 +27,7 @@ import {
   type SelectiveScanWithState,
   type SimdLevel,
 } from '../../lib';
-import { native } from '../../lib/native';
+import { native, type NativeTensor } from '../../lib/native';
 
 declare function expectType<T>(value: T): void;
 
@@ -94,8 +96,11 @@ expectType<Tensor>(selectiveStateUpdateSync(q, q, q, q, q, q, { out: plain }));
 expectType<Tensor>(causalConv1dUpdateSync(q, q, q, { out: q }));
 expectType<MergedState>(mergeAttentionStatesSync(q, q, q, q, { out: q }));
 expectType<Tensor>(attentionSync(q, q, q, { out: plain }));
+expectType<Promise<Tensor>>(xattentionScores(q, q, { stride: 8, out: q }));
 // @ts-expect-error out is a tensor
 attentionSync(q, q, q, { out: new Float32Array(4) });
+// @ts-expect-error out is a tensor
+xattentionScoresSync(q, q, { out: new Float32Array(4) });
 
 // The backend controls and Tensor.to take and return their unions.
 expectType<SimdLevel>(setSimdLevel('avx2'));
@@ -116,3 +121,4 @@ native().noSuchFunction();
 native().attentionSync(plain, q, q);
 // @ts-expect-error options after conversion hold Tensors
 native().causalConv1dSync(q, q, { bias: plain });
+expectType<Promise<Tensor | NativeTensor>>(native().xattentionScores(q, q, { out: q }));
