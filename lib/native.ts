@@ -71,9 +71,7 @@ export type NativeSparseOptions = NativeOptions<Omit<BlockSparseOptions, 'headMo
 };
 
 type ScanArgs = [u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, options?: NativeOptions<SelectiveScanOptions>];
-type StateUpdateArgs = [
-  state: Tensor, x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, options?: NativeOptions<StateUpdateOptions>,
-];
+type StateUpdateArgs = [state: Tensor, x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor, options?: NativeOptions<StateUpdateOptions>];
 type Conv1dArgs = [x: Tensor, weight: Tensor, options?: NativeOptions<CausalConv1dOptions>];
 type Conv1dUpdateArgs = [x: Tensor, convState: Tensor, weight: Tensor, options?: NativeOptions<CausalConv1dUpdateOptions>];
 type AttentionArgs = [q: Tensor, k: Tensor, v: Tensor, options?: NativeOptions<AttentionOptions>];
