@@ -28,7 +28,8 @@ namespace {
 
 // Keys per block of dense attention. The transposed-S kernels are insensitive to it
 // from 48 to 384 (docs/cpu-kernels.md); a multiple of every micro-tile height keeps full
-// blocks tail-free. Block-sparse calls use the mask's block (64 or 128, also multiples).
+// blocks tail-free. Block-sparse calls use the mask's block (64 or 128: a multiple of 8 and
+// 4, not of the ymm kernels' 6, which then run a short tail).
 constexpr int64_t kBlockK = 192;
 // K and V copied to fp32 are kept per thread up to this many bytes.
 constexpr int64_t kCopyBudget = int64_t(32) << 20;
