@@ -278,6 +278,16 @@ t.test('xattentionMask: a long row of equal scores keeps exactly the lowest indi
   }
 });
 
+t.test('xattentionMask: strided scores give the same mask as contiguous ones', async (t) => {
+  const shape = [2, 2, 3, 5], v = dyadicScores(2, 2, 3, 5, 31);
+  const wide = new Float32Array(2 * v.length);
+  for (let r = 0; r < v.length / 5; r++) wide.set(v.subarray(r * 5, r * 5 + 5), r * 10);
+  const strided = new Tensor('float32', wide, shape, [60, 30, 10, 1]);
+  const a = xattentionMask(strided, { threshold: 0.6, causal: true }), b = xattentionMask(new Tensor('float32', v, shape), { threshold: 0.6, causal: true });
+  t.same(Array.from(a.mask.data), Array.from(b.mask.data));
+  t.equal(a.density, b.density);
+});
+
 t.test('xattentionMask: causal rows whose diagonal is before block 0 keep nothing', async (t) => {
   const res = xattentionMask(new Tensor('float32', new Float32Array(3 * 2).fill(1), [1, 1, 3, 2]), { threshold: 1, causal: true });
   t.same(Array.from(res.mask.data), [0, 0, 1, 0, 1, 1]);

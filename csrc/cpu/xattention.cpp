@@ -8,8 +8,9 @@
 // Contiguous fp32 K already is its reduced rows in memory and is read in place.
 //
 // Work items are (batch, query head, chunk of query blocks); an item owns its rows of
-// the output and holds its rows' scores against every visible reduced key (chunk/S x
-// Nk/S floats), so that each block of keys is read once per item. Within a query block, rows are added in ascending order whatever the tile
+// the output. Scratch per thread: Q^T and the scores against every visible reduced key
+// (Nk/S x tile_q floats) of one tile, or of the whole item (chunk/S x Nk/S) when keys
+// are staged, and one block of staged keys. Within a query block, rows are added in ascending order whatever the tile
 // and chunk boundaries are, so neither the thread count, the chunk nor the vector width
 // changes a bit of the result.
 #include "xattention.h"
@@ -39,7 +40,8 @@ namespace {
 
 constexpr double kLog2e = 1.4426950408889634;
 // Default work item: about this many query rows, rounded to whole tiles and blocks, and
-// at most kItemScores floats of scores (reduced rows x reduced keys) per thread.
+// at most kItemScores floats of scores (reduced rows x reduced keys) per thread when
+// staged keys make the item one group.
 constexpr int64_t kChunkTarget = 4096;
 constexpr int64_t kItemScores = int64_t(4) << 20;
 
@@ -78,6 +80,8 @@ class ReducedKeys {
         ks_(padded_stride(inner_)), buf_(max_rows * ks_) {}
 
   void select(int64_t b, int64_t hk) { base_ = b * p_.k.stride[0] + hk * p_.k.stride[1]; }
+  // Whether K is read in place (all but a block holding a partial last reduced row).
+  bool in_place() const { return in_place_; }
 
   // Rows [j0, j1), row j at result + (j - j0) * *stride.
   const float* rows(int64_t j0, int64_t j1, int64_t* stride) {
@@ -108,17 +112,18 @@ class ReducedKeys {
   int64_t base_ = 0;
 };
 
-// One work item: the tiles of reduced query rows of a chunk of query blocks, each with
-// its Q^T and its scores S^T against every visible reduced key. Keys are taken a block
-// at a time for all the tiles, so a block is read (and converted) once per item and
-// stays in L2 while the tiles pass over it.
+// One work item: the tiles of reduced query rows of a chunk of query blocks, run in
+// groups, each tile with its Q^T and its scores S^T against every visible reduced key.
+// Keys stream past the group a block at a time. Keys read in place: groups of one tile,
+// whose Q^T stays in L2 (the faster order). Staged keys: the whole item is one group, so
+// each block is converted once per item instead of once per tile.
 class Worker {
  public:
   Worker(const XAttentionParams& p, const Kernels& kern, int64_t max_tiles)
       : p_(p), kern_(kern), tq_(kern.mm.tile_q), S_(p.stride), R_(p.rows_per_block()), inner_(S_ * p.D),
         nkr_(std::max<int64_t>(p.reduced_k(), 1)), key_block_(key_block(inner_)), keys_(p, key_block_),
-        qrows_(tq_ * inner_), qt_(max_tiles * inner_ * tq_), s_(max_tiles * nkr_ * tq_),
-        bs_((nkr_ + R_ - 1) / R_ * tq_) {}
+        group_(keys_.in_place() ? 1 : max_tiles), qrows_(tq_ * inner_), qt_(group_ * inner_ * tq_),
+        s_(group_ * nkr_ * tq_), bs_((nkr_ + R_ - 1) / R_ * tq_) {}
 
   // Query blocks [qb0, qb1) of query head h in batch b.
   void run(int64_t b, int64_t h, int64_t qb0, int64_t qb1) {
@@ -130,23 +135,27 @@ class Worker {
     // Tile t: reduced rows [first + t*tq, + lanes(t)), visible keys [0, nk(t)).
     auto lanes = [&](int64_t t) { return std::min(tq_, end - first - t * tq_); };
     auto nk = [&](int64_t t) { return p_.key_end(first + t * tq_ + lanes(t) - 1); };  // the widest row's
-    int64_t keys = 0;
-    for (int64_t t = 0; t < tiles; ++t) {
-      if (nk(t) <= 0) continue;
-      load_q(b, h, first + t * tq_, lanes(t), qt_.data() + t * inner_ * tq_);
-      keys = std::max(keys, nk(t));
+    for (int64_t g0 = 0; g0 < tiles; g0 += group_) {
+      const int64_t g1 = std::min(g0 + group_, tiles);
+      auto qt = [&](int64_t t) { return qt_.data() + (t - g0) * inner_ * tq_; };
+      auto s = [&](int64_t t) { return s_.data() + (t - g0) * nkr_ * tq_; };
+      int64_t keys = 0;
+      for (int64_t t = g0; t < g1; ++t) {
+        if (nk(t) <= 0) continue;
+        load_q(b, h, first + t * tq_, lanes(t), qt(t));
+        keys = std::max(keys, nk(t));
+      }
+      // S^T = K_reduced Q_reduced^T, key block by key block.
+      for (int64_t j0 = 0; j0 < keys; j0 += key_block_) {
+        const int64_t j1 = std::min(j0 + key_block_, keys);
+        int64_t ks;
+        const float* k = keys_.rows(j0, j1, &ks);
+        for (int64_t t = g0; t < g1; ++t)
+          if (nk(t) > j0) kern_.mm.qk(qt(t), inner_, k, ks, std::min(nk(t), j1) - j0, s(t) + j0 * tq_);
+      }
+      for (int64_t t = g0; t < g1; ++t)
+        if (nk(t) > 0) finish(b, h, first + t * tq_, lanes(t), nk(t), s(t));
     }
-    // S^T = K_reduced Q_reduced^T, key block by key block.
-    for (int64_t j0 = 0; j0 < keys; j0 += key_block_) {
-      const int64_t j1 = std::min(j0 + key_block_, keys);
-      int64_t ks;
-      const float* k = keys_.rows(j0, j1, &ks);
-      for (int64_t t = 0; t < tiles; ++t)
-        if (nk(t) > j0)
-          kern_.mm.qk(qt_.data() + t * inner_ * tq_, inner_, k, ks, std::min(nk(t), j1) - j0, s_.data() + (t * nkr_ + j0) * tq_);
-    }
-    for (int64_t t = 0; t < tiles; ++t)
-      if (nk(t) > 0) finish(b, h, first + t * tq_, lanes(t), nk(t), s_.data() + t * nkr_ * tq_);
   }
 
  private:
@@ -197,6 +206,7 @@ class Worker {
   const Kernels& kern_;
   const int64_t tq_, S_, R_, inner_, nkr_, key_block_;
   ReducedKeys keys_;
+  const int64_t group_;  // tiles run together
   Buf qrows_, qt_, s_, bs_;
 };
 

@@ -166,7 +166,7 @@ export function xattentionMask(scores: TensorLike, options: XAttentionMaskOption
   const th = thresholds(o.threshold, H);
   const causal = flag(o, 'causal', false), keepSink = flag(o, 'keepSink', true), keepRecent = flag(o, 'keepRecent', true);
 
-  const v = s.toFloat32();  // contiguous copy
+  const v = s.isContiguous && s.data.length === s.size ? (s.data as Float32Array) : s.toFloat32();  // read only
   const mask = new Uint8Array(v.length);
   const keptH = new Float64Array(H), visH = new Float64Array(H);
   const cand = new Int32Array(nkb);

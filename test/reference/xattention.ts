@@ -84,8 +84,12 @@ export function selectRowRef(row: ArrayLike<number>, visible: number, forced: re
     const set = cand.filter((_, i) => m & (1 << i));
     const mass = set.reduce((s, kb) => s + row[kb], base);
     if (mass < need) continue;
-    const lexFirst = () => set.findIndex((kb, i) => kb !== best![i]) >= 0 && set.find((kb, i) => kb !== best![i])! < best![set.findIndex((kb, i) => kb !== best![i])];
-    if (!best || set.length < best.length || (set.length === best.length && (mass > bestMass || (mass === bestMass && lexFirst())))) {
+    // Both lists ascending: the first differing entry decides the lexicographic order.
+    const lexFirst = (b: number[]) => {
+      const i = set.findIndex((kb, x) => kb !== b[x]);
+      return i >= 0 && set[i] < b[i];
+    };
+    if (!best || set.length < best.length || (set.length === best.length && (mass > bestMass || (mass === bestMass && lexFirst(best))))) {
       best = set;
       bestMass = mass;
     }
