@@ -170,3 +170,19 @@ t.test('xattention: scores, selection and block-sparse attention in one call', a
   t.ok(union, 'pooled mask is the union of its query heads');
   t.ok(pooled.density >= single.density, 'and at least as dense');
 });
+
+t.test('xattention keeps the token-level diagonal block when Nq and Nk differ modulo the block', async (t) => {
+  const { xattention, xattentionScoresSync, xattentionMask } = await import('../lib');
+  const [H, Nq, Nk, D] = [2, 100, 230, 32];  // 100 % 64 = 36, 230 % 64 = 38
+  const q = Tensor.fromFloat32(randomArray(H * Nq * D, 11), [1, H, Nq, D]);
+  const k = Tensor.fromFloat32(randomArray(H * Nk * D, 12), [1, H, Nk, D]);
+  const r = await xattention(q, k, k, { causal: true, blockSize: 64, threshold: 0 });
+  const sel = xattentionMask(xattentionScoresSync(q, k, { causal: true, blockSize: 64 }), { threshold: 0, causal: true });
+  const m = r.mask.data as Uint8Array, s = sel.mask.data as Uint8Array;
+  // Query block 0 ends at row 63, which sees keys up to 63 + 130 = 193: key block 3; the scores' diagonal is 0 + 4 - 2 = 2.
+  t.equal(s[3], 0, 'the selection alone stops at the scores\' diagonal');
+  t.equal(m[3], 1, 'xattention adds the block the last rows see');
+  const ref = (await import('./reference/attention')).attentionRef(q.toFloat32(), k.toFloat32(), k.toFloat32(),
+    { B: 1, Hq: H, Hkv: H, Nq, Nk, D, Dv: D }, { causal: true, keep: (await import('./reference/sparse')).blockKeep({ block: 64, mask: m, Hm: H }, H, Nq, Nk) });
+  t.ok(maxAbsDiff(r.out.toFloat32(), ref.out) <= 1e-5 * maxAbs(ref.out), 'output matches the reference of the mask it reports');
+});

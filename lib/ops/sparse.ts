@@ -199,6 +199,20 @@ function poolMask(mask: Tensor, g: number): Tensor {
   return new Tensor('uint8', out, [B, H / g, nqb, nkb]);
 }
 
+// The scores align query blocks with the last key blocks (block qb's diagonal is
+// qb + nKB - nQB); attention aligns rows bottom-right, and when Nq and Nk differ modulo the
+// block the keys a block's last rows see reach one block further. Keep that block too.
+function keepTokenDiagonal(mask: Tensor, Nq: number, Nk: number, bs: number): void {
+  const [B, H, nqb, nkb] = mask.shape;
+  const m = mask.data as Uint8Array;
+  for (let qb = 0; qb < nqb; qb++) {
+    const last = Math.min((qb + 1) * bs, Nq) - 1 + Nk - Nq;
+    if (last < 0) continue;
+    const diag = Math.floor(Math.min(last, Nk - 1) / bs);
+    for (let bh = 0; bh < B * H; bh++) m[(bh * nqb + qb) * nkb + diag] = 1;
+  }
+}
+
 // Kept over visible blocks per mask head, visible meaning up to the scores' diagonal when causal.
 function densities(mask: Tensor, causal: boolean) {
   const [B, H, nqb, nkb] = mask.shape;
@@ -229,7 +243,8 @@ export async function xattention(q: TensorLike, k: TensorLike, v: TensorLike, op
   const scores = await xattentionScores(qt, kt, { stride: o.stride ?? 8, blockSize, causal, scale: o.scale, layout: o.layout });
   const host = scores.device === 'cpu' ? scores : await scores.to('cpu');
   const sel = xattentionMask(host, { threshold: o.threshold ?? 0.9, causal, keepSink: o.keepSink, keepRecent: o.keepRecent });
-  const hd = o.layout === 'bnhd' ? 2 : 1, g = qt.shape[hd] / kt.shape[hd];
+  const hd = o.layout === 'bnhd' ? 2 : 1, nd = 3 - hd, g = qt.shape[hd] / kt.shape[hd];
+  if (o.keepRecent !== false) keepTokenDiagonal(sel.mask, qt.shape[nd], kt.shape[nd], blockSize);
   const mask = o.poolGroups && g > 1 ? poolMask(sel.mask, g) : sel.mask;
   const { threshold: _t, stride: _s, keepSink: _ks, keepRecent: _kr, poolGroups: _p, ...attn } = o;
   const r: Tensor | AttentionWithLse = await blockSparseAttention(qt, kt, vt, mask, { ...attn, blockSize });
