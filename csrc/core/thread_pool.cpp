@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -64,6 +65,9 @@ struct ThreadPool::Impl {
   // A region is published by one release store of ticket = (sequence << 16) | n, after
   // fn and pending are set; fn stays valid until the region's n - 1 workers are done.
   const std::function<void(int, int)>* fn = nullptr;
+  // The region's shares: fn(t, shares) for every t, thread k running t = k, k + n, ...
+  // (n < shares only when fewer threads than asked for could be started).
+  int shares = 0;
   std::atomic<uint64_t> ticket{0};
   std::atomic<int> pending{0};
   std::atomic<bool> stop{false};
@@ -82,7 +86,7 @@ struct ThreadPool::Impl {
       seen = ticket.load(std::memory_order_acquire);
       const int n = int(seen & 0xffff);
       if (id >= n) continue;  // not needed by this region
-      execute(*fn, id, n);
+      for (int t = id; t < shares; t += n) execute(*fn, t, shares);
       if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> g(m);  // the caller may be between its check and its wait
         done.notify_one();
@@ -133,11 +137,19 @@ void ThreadPool::run(int n, const std::function<void(int, int)>& fn) {
   }
   std::lock_guard<std::mutex> region(impl_->run_mutex);
   Impl& s = *impl_;
-  while (int(s.workers.size()) < n - 1) {
-    int id = int(s.workers.size()) + 1;
-    s.workers.emplace_back([&s, id] { s.worker(id); });
+  // Threads that cannot start (a process or container limit) leave their shares to
+  // the ones that did: the split, so the result, is the same.
+  try {
+    while (int(s.workers.size()) < n - 1) {
+      int id = int(s.workers.size()) + 1;
+      s.workers.emplace_back([&s, id] { s.worker(id); });
+    }
+  } catch (const std::system_error&) {
   }
+  const int shares = n;
+  n = std::min(n, int(s.workers.size()) + 1);
   s.fn = &fn;
+  s.shares = shares;
   s.pending.store(n - 1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> g(s.m);
@@ -146,7 +158,7 @@ void ThreadPool::run(int n, const std::function<void(int, int)>& fn) {
                    std::memory_order_release);
   }
   s.wake.notify_all();
-  s.execute(fn, 0, n);
+  for (int t = 0; t < shares; t += n) s.execute(fn, t, shares);
   auto finished = [&] { return s.pending.load(std::memory_order_acquire) == 0; };
   std::unique_lock<std::mutex> lk(s.m, std::defer_lock);
   if (spin(finished)) lk.lock();
