@@ -1,14 +1,13 @@
 // attention(q, k, v, options) and attentionSync: marshalling only.
 #include "../ops/attention.h"
 
-#include "async.h"
+#include "call.h"
 #include "registry.h"
 
 namespace subq::napi {
 
-static AttentionOptions parse_options(const Napi::Value& v) {
+static AttentionOptions parse_options(const Napi::Object& obj) {
   const std::string o = "options";
-  Napi::Object obj = as_object(v, o);
   AttentionOptions opt;
   opt.has_scale = opt_number(obj, "scale", o, &opt.scale);
   opt_number(obj, "softcap", o, &opt.softcap);
@@ -29,30 +28,27 @@ static AttentionOptions parse_options(const Napi::Value& v) {
 static Napi::Value attention(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   return guarded(env, async, [&]() -> Napi::Value {
-    TensorView q = to_view(info[0], "q"), k = to_view(info[1], "k"), v = to_view(info[2], "v");
-    AttentionOptions opt = parse_options(info[3]);
-    AttentionParams p = attention_prepare(q, k, v, opt);
-
-    OpCall call;
-    call.keep_alive = {info[0], info[1], info[2]};
+    Call c(env, async);
+    TensorView &q = c.tensor(info[0], "q"), &k = c.tensor(info[1], "k"), &v = c.tensor(info[2], "v");
     Napi::Object opts = as_object(info[3], "options");
-    int64_t s[4];
+    const AttentionOptions opt = parse_options(opts);
+    TensorView* out = c.opt_tensor(opts, "out", true);
+    c.attach();
+
+    AttentionParams p = attention_prepare(q, k, v, opt);
+    int64_t s[4], l[3];
     attention_out_shape(p, s);
-    TensorView out;
-    Napi::Value out_js = out_or_new(env, opts, p.q.device, p.q.dtype, s, 4, &out);
-    TensorView lse;
-    Napi::Value lse_js = env.Undefined();
-    if (opt.return_lse) {
-      int64_t l[3];
-      attention_lse_shape(p, l);
-      lse_js = new_tensor(env, p.q.device, DType::F32, l, 3, &lse);
-    }
-    attention_bind_outputs(p, out, opt.return_lse ? &lse : nullptr);
-    call.keep_alive.push_back(out_js);  // [3]
-    call.keep_alive.push_back(lse_js);  // [4]
-    call.work = [p] { attention_run(p); };
-    call.result = result_pair(3, 4, opt.return_lse, "out", "lse");
-    return run_op(env, async, std::move(call));
+    attention_lse_shape(p, l);
+    const size_t io = out ? c.index(out) : c.output(p.q.device, p.q.dtype, s, 4, &out);
+    TensorView* lse = nullptr;
+    const size_t il = opt.return_lse ? c.output(p.q.device, DType::F32, l, 3, &lse) : io;
+    auto bind = [&] {
+      p = attention_prepare(q, k, v, opt);
+      attention_bind_outputs(p, *out, lse);
+    };
+    bind();
+    if (c.stage()) bind();
+    return c.run([p] { attention_run(p); }, result_pair(io, il, opt.return_lse, "out", "lse"));
   });
 }
 
