@@ -119,7 +119,7 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
     const float l = l_run[r], inv = l > 0.f ? 1.f / l : 0.f;
 #pragma unroll
     for (int c = 0; c < C; ++c) store_row_value<Elem::F32>(p, b, split, rm, c * 32 + lane, o[r][c] * inv);
-    if (lane == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[r] + log2f(l)) * 0.69314718055994531f : -INFINITY);
+    if (lane == 0) store_row_lse(p, b, split, rm, l == 0.f ? -INFINITY : (m_run[r] + log2f(l)) * 0.69314718055994531f);
   }
 }
 

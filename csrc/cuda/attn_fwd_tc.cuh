@@ -243,7 +243,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
       }
       const RowMap rm = map_row(p, y, r0 + r);
       store_row_value<E>(p, b, split, rm, col, l > 0.f ? acc / l : 0.f);
-      if (col == 0) store_row_lse(p, b, split, rm, l > 0.f ? (mx + log2f(l)) * 0.69314718055994531f : -INFINITY);
+      if (col == 0) store_row_lse(p, b, split, rm, l == 0.f ? -INFINITY : (mx + log2f(l)) * 0.69314718055994531f);
     }
   } else {
 #pragma unroll
@@ -260,7 +260,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
           store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4, o[mt][d][2 * h] * inv);
           store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4 + 1, o[mt][d][2 * h + 1] * inv);
         }
-        if (t4 == 0) store_row_lse(p, b, split, rm, l > 0.f ? (m_run[mt][h] + log2f(l)) * 0.69314718055994531f : -INFINITY);
+        if (t4 == 0) store_row_lse(p, b, split, rm, l == 0.f ? -INFINITY : (m_run[mt][h] + log2f(l)) * 0.69314718055994531f);
       }
   }
 }
