@@ -14,6 +14,9 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
+#if !defined(_WIN32)
+#include <pthread.h>
+#endif
 
 namespace subq {
 
@@ -30,7 +33,25 @@ static int default_threads() {
   return hardware_threads();
 }
 
-static thread_local bool in_task = false;
+// Whether this thread is running a task (a nested run() then runs inline). A pthread
+// key, not thread_local: an addon's thread_local is allocated lazily by malloc, and
+// glibc aborts the process when that fails (a worker started as memory ran out).
+#if defined(_WIN32)
+static thread_local bool in_task_flag = false;
+static bool in_task() { return in_task_flag; }
+static void set_in_task(bool v) { in_task_flag = v; }
+#else
+static pthread_key_t task_key() {
+  static const pthread_key_t key = [] {
+    pthread_key_t k;
+    pthread_key_create(&k, nullptr);
+    return k;
+  }();
+  return key;
+}
+static bool in_task() { return pthread_getspecific(task_key()) != nullptr; }
+static void set_in_task(bool v) { pthread_setspecific(task_key(), v ? reinterpret_cast<void*>(1) : nullptr); }
+#endif
 
 // Before sleeping on a condition variable, a worker waiting for the next region and
 // the caller waiting for the workers spin this long: regions that follow each other
@@ -95,14 +116,14 @@ struct ThreadPool::Impl {
   }
 
   void execute(const std::function<void(int, int)>& f, int t, int count) {
-    in_task = true;
+    set_in_task(true);
     try {
       f(t, count);
     } catch (...) {
       std::lock_guard<std::mutex> g(m);
       if (!error) error = std::current_exception();
     }
-    in_task = false;
+    set_in_task(false);
   }
 };
 
@@ -131,7 +152,7 @@ void ThreadPool::set_num_threads(int n) { impl_->threads.store(std::clamp(n, 1, 
 
 void ThreadPool::run(int n, const std::function<void(int, int)>& fn) {
   n = std::max(n, 1);
-  if (n == 1 || in_task) {  // nested or serial: run every share here
+  if (n == 1 || in_task()) {  // nested or serial: run every share here
     for (int t = 0; t < n; ++t) fn(t, n);
     return;
   }
