@@ -3,7 +3,7 @@
 import t from 'tap';
 import {
   attentionSync, causalConv1dSync, causalConv1dUpdateSync, mergeAttentionStatesSync, selectiveScanSync,
-  selectiveStateUpdateSync, Tensor,
+  selectiveStateUpdateSync, Tensor, ErrorCodes,
 } from '../lib';
 import { native } from '../lib/native';
 import { randomArray } from './helpers';
@@ -84,6 +84,11 @@ t.test('errors carry a stable code', async (t) => {
   t.throws(() => attentionSync(q, k, k, { causal: 'yes' as unknown as boolean }), { name: 'TypeError', code: 'ERR_SUBQ_ARG' });
   t.throws(() => attentionSync(q, k, k, { window: [-2, 0] }), { name: 'RangeError', code: 'ERR_SUBQ_ARG' });
   await t.rejects(native().attention(q, k, k, { scale: 'x' }) as Promise<unknown>, { name: 'TypeError', code: 'ERR_SUBQ_ARG' });
+  // The TypeScript layer's own checks carry the same codes.
+  t.throws(() => new Tensor('float32', new Float32Array(3), [2, 2]), { name: 'RangeError', code: ErrorCodes.SHAPE });
+  t.throws(() => new Tensor('float32', new Int32Array(4), [2, 2]), { name: 'TypeError', code: ErrorCodes.DTYPE });
+  t.throws(() => attentionSync({ data: new Float32Array(3), shape: [1, 1, 1, 4] }, k, k), { name: 'RangeError', code: 'ERR_SUBQ_SHAPE', message: /^q: / });
+  t.throws(() => attentionSync(q, k, k, 5 as never), { name: 'TypeError', code: ErrorCodes.ARG });
   // A look-alike DeviceBuffer: a TypeError naming the argument, not "Invalid argument".
   const fake = { dtype: 'float32', shape: [1, 2, 8, 16], device: 'cuda', deviceBuffer: { bytes: 1024, device: 0 } };
   t.throws(() => native().attentionSync(fake, k, k), { name: 'TypeError', code: 'ERR_SUBQ_ARG', message: /^q is on cuda:0 but its deviceBuffer is not a DeviceBuffer/ });

@@ -2,12 +2,13 @@
 // (named for errors), and native results wrapped as Tensors.
 import type { NativeTensor } from '../native';
 import { Tensor, fromNative, type TensorLike } from '../tensor';
+import { typeError } from '../errors';
 
 /** A copy of `options` with the listed tensor-valued keys converted to Tensors. */
 export function opOptions<O extends object>(options: O | undefined, tensorKeys: readonly string[] = ['out']): O | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object')
-    throw new TypeError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
+    throw typeError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
   const o = { ...options } as Record<string, unknown>;
   for (const k of tensorKeys)
     if (o[k] !== undefined && o[k] !== null) o[k] = Tensor.from(o[k] as TensorLike, `options.${k}`);
