@@ -98,5 +98,10 @@ function load(): Native {
 let cached: Native | undefined;
 /** The addon, loaded on first use so that importing the package never throws. */
 export function native(): Native {
-  return (cached ??= load());
+  if (cached) return cached;
+  cached = load();
+  // process.exit() waits for running ops: cancel them at their next tile or chunk.
+  const shutdown = cached.shutdown as (() => void) | undefined;
+  if (shutdown) process.once('exit', () => shutdown());
+  return cached;
 }

@@ -21,7 +21,7 @@ export function runChild(code: string, opts: { nodeArgs?: string[]; shell?: stri
     ? ['bash', ['-c', `${opts.shell} exec "$0" "$@"`, process.execPath, ...args]]
     : [process.execPath, args];
   // Without the test runner's NODE_OPTIONS: its hooks are not part of what is tested.
-  const env = { ...process.env, NODE_OPTIONS: '' };
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NODE_OPTIONS|_?TAP)/.test(k)));
   const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', timeout: 120_000, env, ...opts.spawn });
   return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }

@@ -89,6 +89,7 @@ struct ThreadPool::Impl {
   // The region's shares: fn(t, shares) for every t, thread k running t = k, k + n, ...
   // (n < shares only when fewer threads than asked for could be started).
   int shares = 0;
+  const std::atomic<bool>* cancel = nullptr;  // the caller's cancellation flag, for its tasks
   std::atomic<uint64_t> ticket{0};
   std::atomic<int> pending{0};
   std::atomic<bool> stop{false};
@@ -107,6 +108,7 @@ struct ThreadPool::Impl {
       seen = ticket.load(std::memory_order_acquire);
       const int n = int(seen & 0xffff);
       if (id >= n) continue;  // not needed by this region
+      CancelScope scope(cancel);
       for (int t = id; t < shares; t += n) execute(*fn, t, shares);
       if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> g(m);  // the caller may be between its check and its wait
@@ -171,6 +173,7 @@ void ThreadPool::run(int n, const std::function<void(int, int)>& fn) {
   n = std::min(n, int(s.workers.size()) + 1);
   s.fn = &fn;
   s.shares = shares;
+  s.cancel = cancel_flag();
   s.pending.store(n - 1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> g(s.m);

@@ -372,6 +372,7 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
     const bool convert = p.k.dtype != DType::F32;
     Floats kc = aligned_floats(convert ? kDecodeConvert * D : 0), vc = aligned_floats(convert ? kDecodeConvert * Dv : 0);
     for (int64_t it = i0; it < i1; ++it) {
+      check_cancelled();
       const int64_t h = it / ranges, b = h / p.Hkv, hk = h % p.Hkv;
       const int64_t j0 = first + (it % ranges) * len, j1 = std::min(j0 + len, first + span);
       for (int64_t r = 0; r < rows; ++r) load_q_row(p, g, b, hk, r, q.get() + r * D);
@@ -452,6 +453,7 @@ void attention(const AttentionParams& p) {
     int64_t lane0[kGroup];
     int group = 0, group_bh = -1;
     auto flush = [&] {
+      check_cancelled();
       if (group) runner.run(group_bh / p.Hkv, group_bh % p.Hkv, lane0, group, blocks);
       group = 0;
     };

@@ -3,6 +3,7 @@
 #include <exception>
 #include <string>
 
+#include "../core/cancel.h"
 #include "device_buffer.h"
 #include "env_data.h"
 #include "staging.h"
@@ -33,6 +34,7 @@ class OpWorker : public Napi::AsyncWorker {
       return;
     }
     try {
+      CancelScope scope(closing_.get());
       call_.work();
     } catch (...) {
       error_ = std::current_exception();
@@ -92,6 +94,7 @@ class OpWorker : public Napi::AsyncWorker {
 Napi::Value run_op(Napi::Env env, bool async, OpCall call) {
   if (!async) {
     try {
+      CancelScope scope(env_data(env).closing.get());
       call.work();
     } catch (...) {
       throw to_js(env, std::current_exception());

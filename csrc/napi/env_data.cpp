@@ -1,5 +1,7 @@
 #include "env_data.h"
 
+#include "registry.h"
+
 namespace subq::napi {
 
 EnvData& env_data(Napi::Env env) {
@@ -17,6 +19,16 @@ EnvData& env_data(Napi::Env env) {
       },
       flag);
   return *d;
+}
+
+// shutdown(): cancels this environment's calls in flight. lib/native.ts calls it
+// on process 'exit', as process.exit() ends the process without running the
+// environment's cleanup hooks but waits for the libuv pool.
+SUBQ_EXPORTS(env_data) {
+  exports.Set("shutdown", Napi::Function::New(env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+    env_data(info.Env()).closing->store(true);
+    return info.Env().Undefined();
+  }));
 }
 
 }  // namespace subq::napi
