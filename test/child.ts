@@ -13,7 +13,7 @@ export interface ChildResult {
   stderr: string;
 }
 
-export function runChild(code: string, opts: { nodeArgs?: string[]; shell?: string; spawn?: SpawnSyncOptions } = {}): ChildResult {
+export function runChild(code: string, opts: { nodeArgs?: string[]; shell?: string; env?: Record<string, string>; spawn?: SpawnSyncOptions } = {}): ChildResult {
   const prelude = `const s = require(${JSON.stringify(path.join(root, 'dist', 'lib', 'index.js'))});\n`;
   const args = [...(opts.nodeArgs ?? []), '-e', prelude + code];
   // shell: a bash prefix such as 'ulimit -u 40;' run before exec'ing node.
@@ -21,7 +21,7 @@ export function runChild(code: string, opts: { nodeArgs?: string[]; shell?: stri
     ? ['bash', ['-c', `${opts.shell} exec "$0" "$@"`, process.execPath, ...args]]
     : [process.execPath, args];
   // Without the test runner's NODE_OPTIONS: its hooks are not part of what is tested.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NODE_OPTIONS|_?TAP)/.test(k)));
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(NODE_OPTIONS|_?TAP)/.test(k))), ...opts.env };
   const r = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', timeout: 120_000, env, ...opts.spawn });
   return { status: r.status, signal: r.signal, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }

@@ -7,6 +7,7 @@ import {
 } from '../lib';
 import { native } from '../lib/native';
 import { randomArray } from './helpers';
+import { describe, runChild } from './child';
 
 const f32 = (shape: number[], seed = 1) => Tensor.fromFloat32(randomArray(shape.reduce((a, b) => a * b, 1), seed), shape);
 
@@ -92,4 +93,20 @@ t.test('errors carry a stable code', async (t) => {
   // A look-alike DeviceBuffer: a TypeError naming the argument, not "Invalid argument".
   const fake = { dtype: 'float32', shape: [1, 2, 8, 16], device: 'cuda', deviceBuffer: { bytes: 1024, device: 0 } };
   t.throws(() => native().attentionSync(fake, k, k), { name: 'TypeError', code: 'ERR_SUBQ_ARG', message: /^q is on cuda:0 but its deviceBuffer is not a DeviceBuffer/ });
+});
+
+t.test('SUBQ_* settings that are not understood give one warning each, and defaults', async (t) => {
+  const r = runChild(`
+    const info = s.backendInfo().cpu;
+    console.log(JSON.stringify({ threads: info.threads, hw: info.hardwareThreads }));
+  `, { env: { SUBQ_NUM_THREADS: '4x', SUBQ_SIMD: 'avx9000', SUBQ_VECTOR_BITS: '384' } });
+  t.equal(r.status, 0, describe(r));
+  const { threads, hw } = JSON.parse(r.stdout);
+  t.equal(threads, hw, 'SUBQ_NUM_THREADS=4x is not 4');
+  t.match(r.stderr, /subquadratic: SUBQ_NUM_THREADS='4x' is ignored: expected an integer in \[1, 1024\]/);
+  t.match(r.stderr, /subquadratic: SUBQ_SIMD='avx9000' is ignored: expected scalar, avx2 or avx512/);
+  t.match(r.stderr, /subquadratic: SUBQ_VECTOR_BITS='384' is ignored: expected 256, 512 or auto/);
+  t.equal(r.stderr.match(/SUBQ_NUM_THREADS/g)?.length, 1, 'once');
+  const ok = runChild(`s.backendInfo(); console.log('ok')`, { env: { SUBQ_NUM_THREADS: '3', SUBQ_SIMD: 'avx2', SUBQ_VECTOR_BITS: 'auto' } });
+  t.equal(ok.stderr.includes('ignored'), false, 'valid values: no warning');
 });

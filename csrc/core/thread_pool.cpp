@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -18,6 +19,8 @@
 #include <pthread.h>
 #endif
 
+#include "env_warnings.h"
+
 namespace subq {
 
 int hardware_threads() {
@@ -27,8 +30,11 @@ int hardware_threads() {
 
 static int default_threads() {
   if (const char* env = std::getenv("SUBQ_NUM_THREADS")) {
-    int n = std::atoi(env);
-    if (n >= 1) return std::min(n, 1024);
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && *end == 0 && n >= 1 && n <= 1024) return int(n);
+    env_warning("SUBQ_NUM_THREADS", env,
+                "expected an integer in [1, 1024]; using " + std::to_string(hardware_threads()) + " (the hardware threads)");
   }
   return hardware_threads();
 }
