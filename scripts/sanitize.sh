@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g"
 JOBS=${JOBS:-2}
-# The slow emulated kernels (test/native.test.ts) and the benchmarks are left out;
+# The slow emulated kernels (test/native-*.test.ts) and the benchmarks are left out;
 # each of these runs under a minute unsanitized.
 FILES=${SANITIZE_FILES:-"test/reliability-memory.test.ts test/reliability-threads.test.ts test/reliability-args.test.ts
   test/fuzz.test.ts test/attention-errors.test.ts test/ssm-errors.test.ts test/merge.test.ts test/tensor.test.ts
