@@ -2,7 +2,7 @@
 // outputs that overlap inputs, scale and softcap beyond fp32, codes on every error.
 import t from 'tap';
 import {
-  attentionSync, causalConv1dSync, causalConv1dUpdateSync, mergeAttentionStatesSync, selectiveScanSync,
+  attentionSync, causalConv1dSync, causalConv1dUpdateSync, mergeAttentionStates, mergeAttentionStatesSync, selectiveScanSync,
   selectiveStateUpdateSync, Tensor, ErrorCodes,
 } from '../lib';
 import { native } from '../lib/native';
@@ -46,6 +46,10 @@ t.test('an output that overlaps an input is a RangeError (every op); merge into 
   t.throws(() => mergeAttentionStatesSync(o1, l1, o2, l2, { out: o1.permute([0, 2, 1, 3]) }), { message: /^options\.out overlaps the memory of o1 \(only the very same view/ });
   t.throws(() => mergeAttentionStatesSync(o1, l1, o2, l2, { out: o2 }), { message: /overlaps the memory of o2/ });
   const want = mergeAttentionStatesSync(o1, l1, o2, l2).out.data;
+  const o1b = new Tensor('float32', (o1.data as Float32Array).slice(), o1.shape);
+  const inPlace = await mergeAttentionStates(o1b, l1, o2, l2, { out: o1b });  // async: staged as one block
+  t.equal(inPlace.out, o1b);
+  t.same(o1b.data, want);
   t.same(mergeAttentionStatesSync(o1, l1, o2, l2, { out: o1 }).out.data, want);
 
   // scan, state update and conv update: out over an input, and a state over an input.
