@@ -1,6 +1,7 @@
 #include "marshal.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 
 #include "device_buffer.h"
@@ -267,21 +268,13 @@ static Napi::Object describe(Napi::Env env, void* data, Device device, DType dty
 }
 
 // Zeroed memory for a new output as an ArrayBuffer. V8 aborts the process when its
-// own allocation fails, so the memory comes from calloc (a failure is a RangeError)
-// and is handed to V8 as an external buffer.
+// own allocation fails, so the size is first proven allocatable with calloc (the
+// allocator Node gives V8 for zeroed buffers): a failure is a RangeError. The buffer
+// itself stays V8's, so garbage collection frees it even inside a synchronous loop.
 static Napi::ArrayBuffer new_array_buffer(Napi::Env env, size_t bytes) {
-  void* mem = std::calloc(bytes ? bytes : 1, 1);
-  if (!mem) oom_error("out of memory: a new output of " + std::to_string(bytes) + " bytes could not be allocated");
-  napi_value ab;
-  napi_status st = napi_create_external_arraybuffer(
-      env, mem, bytes, [](napi_env, void* data, void*) { std::free(data); }, nullptr, &ab);
-  if (st == napi_ok) {
-    int64_t total;
-    napi_adjust_external_memory(env, int64_t(bytes), &total);  // V8 cannot see it otherwise
-    return Napi::ArrayBuffer(env, ab);
-  }
-  // Runtimes without external buffers: the size is known to be allocatable now.
-  std::free(mem);
+  void* probe = std::calloc(bytes ? bytes : 1, 1);
+  if (!probe) oom_error("out of memory: a new output of " + std::to_string(bytes) + " bytes could not be allocated");
+  std::free(probe);
   return Napi::ArrayBuffer::New(env, bytes);
 }
 
