@@ -12,6 +12,8 @@
 
 namespace subq::napi {
 
+class DeviceBuffer;
+
 // A tensor argument as read from JavaScript. Reading runs user code (getters,
 // Proxies) that may resize, transfer or detach any ArrayBuffer, so a binding reads
 // all its arguments first and only then attach()es them: their memory is taken with
@@ -20,7 +22,7 @@ struct JsTensor {
   TensorView view;                 // data and capacity are set by attach()
   Napi::Value value;               // the tensor object
   napi_value array = nullptr;      // CPU: its data TypedArray
-  class DeviceBuffer* buffer = nullptr;  // CUDA: its device memory
+  DeviceBuffer* buffer = nullptr;  // CUDA: its device memory
   std::string name;
 };
 
