@@ -93,8 +93,9 @@ class OpWorker : public Napi::AsyncWorker {
 
 Napi::Value run_op(Napi::Env env, bool async, OpCall call) {
   if (!async) {
+    // No cancellation: nothing can set the flag while this thread runs the call (a
+    // 'exit' handler would, after it, and later Sync calls there must still work).
     try {
-      CancelScope scope(env_data(env).closing.get());
       call.work();
     } catch (...) {
       throw to_js(env, std::current_exception());
