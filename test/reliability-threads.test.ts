@@ -93,8 +93,13 @@ t.test('process.exit() with a long async call running ends the process (the call
     const q = new s.Tensor('float32', new Float32Array(16).fill(0.01), [1, 1024, 4096, 16], [0, 0, 0, 1]);
     const k = new s.Tensor('float32', new Float32Array(16).fill(0.02), [1, 1, 2 ** 16, 16], [0, 0, 0, 1]);
     s.attention(q, k, k).then(() => console.log('finished?'), (e) => console.log('rejected', e.code));
+    // A Sync call from an 'exit' handler still runs (only calls in flight are cancelled).
+    process.on('exit', () => {
+      const one = s.Tensor.fromFloat32(new Float32Array(16).fill(1), [1, 1, 1, 16]);
+      console.log('sync in exit', s.attentionSync(one, one, one).data[0]);
+    });
     setTimeout(() => { console.log('exiting'); process.exit(0); }, 100);
   `, { spawn: { timeout: 60_000 } });
   t.equal(r.status, 0, describe(r));
-  t.equal(r.stdout.trim(), 'exiting');
+  t.equal(r.stdout.trim(), 'exiting\nsync in exit 1');
 });
