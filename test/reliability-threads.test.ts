@@ -99,7 +99,7 @@ t.test('process.exit() with a long async call running ends the process (the call
       console.log('sync in exit', s.attentionSync(one, one, one).data[0]);
     });
     setTimeout(() => { console.log('exiting'); process.exit(0); }, 100);
-  `, { spawn: { timeout: 60_000 } });
+  `, { spawn: { timeout: 60_000, killSignal: 'SIGKILL' } });
   t.equal(r.status, 0, describe(r));
   t.equal(r.stdout.trim(), 'exiting\nsync in exit 1');
 });
