@@ -32,7 +32,10 @@ __global__ void __launch_bounds__(kCombineThreads) attn_combine(const FwdParams 
   if (threadIdx.x == 0 && p.lse) {
     // fmaxf drops NaN: a split whose LSE is NaN (a NaN score) makes the row's NaN.
     float lse = m == -INFINITY ? -INFINITY : m + logf(sum);
-    for (int s = 0; s < p.splits; ++s) lse = isnan(p.part_lse[s * rows + row]) ? NAN : lse;
+    for (int s = 0; s < p.splits; ++s) {
+      const float l = p.part_lse[s * rows + row];
+      lse = l != l ? l : lse;  // a NaN (l != l also under the emulator, which has no isnan)
+    }
     p.lse[b * p.lse_sb + rm.head * p.lse_sh + rm.pos * p.lse_sn] = lse;
   }
 }

@@ -15,6 +15,7 @@
 
 #include "../../csrc/core/half.h"
 #include "../../csrc/cpu/attention.h"
+#include "../../csrc/ops/attention.h"
 #include "cuda_runner.h"
 #include "harness.h"
 #include "reference.h"
