@@ -3,4 +3,4 @@
 import t from 'tap';
 import { runFamily } from './native-run';
 
-t.test('native tests under the SIMT emulator: attention bfloat16', async (t) => runFamily(t, ['--filter', 'attention bfloat16 '], 20));
+t.test('native tests under the SIMT emulator: attention bfloat16', async (t) => runFamily(t, ['--filter', 'attention bfloat16 '], 80));

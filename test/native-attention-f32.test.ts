@@ -3,4 +3,4 @@
 import t from 'tap';
 import { runFamily } from './native-run';
 
-t.test('native tests under the SIMT emulator: attention float32', async (t) => runFamily(t, ['--filter', 'attention float32 '], 20));
+t.test('native tests under the SIMT emulator: attention float32', async (t) => runFamily(t, ['--filter', 'attention float32 '], 80));

@@ -6,4 +6,4 @@ import { runFamily } from './native-run';
 
 const families = ['attention float32 ', 'attention float16 ', 'attention bfloat16 ', 'ssm '];
 t.test('native tests under the SIMT emulator: the rest', async (t) =>
-  runFamily(t, families.flatMap((f) => ['--exclude', f]), 20));
+  runFamily(t, families.flatMap((f) => ['--exclude', f]), 40));

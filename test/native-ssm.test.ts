@@ -3,4 +3,4 @@
 import t from 'tap';
 import { runFamily } from './native-run';
 
-t.test('native tests under the SIMT emulator: ssm', async (t) => runFamily(t, ['--filter', 'ssm '], 20));
+t.test('native tests under the SIMT emulator: ssm', async (t) => runFamily(t, ['--filter', 'ssm '], 90));
