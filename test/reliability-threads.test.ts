@@ -10,6 +10,8 @@ import { describe, root, runChild } from './child';
 
 const report = `const show = (e) => console.log('ERR', e.name, e.code, e.message);`;
 
+// The main thread loads the addon only at the end: each worker is its only user, so its
+// end also tests that the library is not unloaded under the pool's threads.
 t.test('terminating a worker with async calls in flight ends the worker, not the process', async (t) => {
   const r = runChild(`
     const { Worker } = require('worker_threads');
