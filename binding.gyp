@@ -26,7 +26,7 @@
       "sources": ["<!@(node scripts/sources.js portable)", "<!@(node scripts/sources.js nocuda)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS"],
-      "libraries": ["-lpthread"]
+      "libraries": ["-lpthread", "-ldl"]
     }
   ]
 }

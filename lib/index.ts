@@ -2,7 +2,8 @@
 export { Tensor, fromNative } from './tensor';
 export type { DType, FloatDType, TypedArray, TensorLike, OrtLikeTensor, Device } from './tensor';
 export { toHalfBits, fromHalfBits } from './half';
-export { NativeLoadError } from './errors';
+export { NativeLoadError, ErrorCodes } from './errors';
+export type { ErrorCode } from './errors';
 export { backendInfo, setNumThreads, setSimdLevel, setVectorWidth } from './backend';
 export type { BackendInfo } from './backend';
 export type { SimdLevel } from './native';

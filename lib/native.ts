@@ -144,5 +144,13 @@ function load(): Native {
 let cached: Native | undefined;
 /** The addon, loaded on first use so that importing the package never throws. */
 export function native(): Native {
-  return (cached ??= load());
+  if (cached) return cached;
+  cached = load();
+  // process.exit() waits for running ops: cancel them at their next tile or chunk.
+  const shutdown = cached.shutdown as (() => void) | undefined;
+  if (shutdown) process.once('exit', () => shutdown());
+  // SUBQ_SIMD / SUBQ_NUM_THREADS / SUBQ_VECTOR_BITS values that were not understood.
+  const warnings = (cached.envWarnings as (() => string[]) | undefined)?.() ?? [];
+  for (const w of warnings) process.emitWarning(`subquadratic: ${w}`, { code: 'SUBQ_ENV' });
+  return cached;
 }

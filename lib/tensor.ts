@@ -4,6 +4,7 @@
 // by the native handle's finalizer when it is garbage collected (a backstop only).
 import { fromHalfBits, toHalfBits } from './half';
 import { native, type NativeDeviceBuffer, type NativeTensor } from './native';
+import { ErrorCodes, rangeError, typeError, type ErrorCode } from './errors';
 
 export type DType = 'float32' | 'float16' | 'bfloat16' | 'int8' | 'uint8' | 'int32';
 export type FloatDType = 'float32' | 'float16' | 'bfloat16';
@@ -51,10 +52,10 @@ function contiguousStrides(shape: readonly number[]): number[] {
 }
 
 function checkShape(shape: readonly number[], name: string): void {
-  if (!Array.isArray(shape)) throw new TypeError(`${name}.shape must be an array of integers`);
+  if (!Array.isArray(shape)) throw typeError(`${name}.shape must be an array of integers`, ErrorCodes.SHAPE);
   shape.forEach((d, i) => {
     if (!Number.isSafeInteger(d) || d < 0)
-      throw new RangeError(`${name}.shape[${i}] must be a non-negative integer, got ${String(d)}`);
+      throw rangeError(`${name}.shape[${i}] must be a non-negative integer, got ${String(d)}`, ErrorCodes.SHAPE);
   });
 }
 
@@ -77,7 +78,7 @@ export function parseDevice(device: unknown, name = 'device'): Device {
   if (device === 'cpu') return 'cpu';
   if (device === 'cuda') return 'cuda:0';
   if (typeof device === 'string' && /^cuda:\d{1,4}$/.test(device)) return `cuda:${Number(device.slice(5))}`;
-  throw new TypeError(`${name} must be 'cpu', 'cuda' or 'cuda:N', got ${typeof device === 'string' ? `'${device}'` : String(device)}`);
+  throw typeError(`${name} must be 'cpu', 'cuda' or 'cuda:N', got ${typeof device === 'string' ? `'${device}'` : String(device)}`);
 }
 
 /** The device memory behind a CUDA tensor (views of one tensor share it). */
@@ -100,23 +101,23 @@ export class Tensor {
    * makes a view of device memory; use `tensor.to('cuda')` to create one.)
    */
   constructor(dtype: DType, data: TypedArray | DeviceStorage, shape: readonly number[], strides?: readonly number[]) {
-    if (!isDType(dtype)) throw new TypeError(`dtype must be one of ${Object.keys(arrayTypes).join(', ')}, got ${String(dtype)}`);
+    if (!isDType(dtype)) throw typeError(`dtype must be one of ${Object.keys(arrayTypes).join(', ')}, got ${String(dtype)}`, ErrorCodes.DTYPE);
     const want = arrayTypes[dtype];
     const onDevice = data instanceof DeviceStorage;
-    if (!onDevice && !(data instanceof want)) throw new TypeError(`data for dtype ${dtype} must be a ${want.name}`);
+    if (!onDevice && !(data instanceof want)) throw typeError(`data for dtype ${dtype} must be a ${want.name}`, ErrorCodes.DTYPE);
     const capacity = onDevice ? Math.floor(data.buffer.bytes / bytesOf(dtype)) : data.length;
     checkShape(shape, 'tensor');
     const st = strides ? [...strides] : contiguousStrides(shape);
-    if (st.length !== shape.length) throw new RangeError(`strides must have ${shape.length} entries, got ${st.length}`);
+    if (st.length !== shape.length) throw rangeError(`strides must have ${shape.length} entries, got ${st.length}`, ErrorCodes.SHAPE);
     let last = 0;
     let empty = false;
     st.forEach((s, i) => {
-      if (!Number.isSafeInteger(s) || s < 0) throw new RangeError(`strides[${i}] must be a non-negative integer, got ${String(s)}`);
+      if (!Number.isSafeInteger(s) || s < 0) throw rangeError(`strides[${i}] must be a non-negative integer, got ${String(s)}`, ErrorCodes.SHAPE);
       if (shape[i] === 0) empty = true;
       else last += (shape[i] - 1) * s;
     });
     if (!empty && last >= capacity)
-      throw new RangeError(`shape [${shape.join(', ')}] with strides [${st.join(', ')}] reaches element ${last}, but data holds ${capacity}`);
+      throw rangeError(`shape [${shape.join(', ')}] with strides [${st.join(', ')}] reaches element ${last}, but data holds ${capacity}`, ErrorCodes.SHAPE);
     this.dtype = dtype;
     this.device = onDevice ? data.device : 'cpu';
     this.#data = onDevice ? undefined : data;
@@ -128,24 +129,25 @@ export class Tensor {
   /** Accepts a Tensor, an onnxruntime-style {type, dims, data}, or {data, shape[, dtype]}. */
   static from(x: TensorLike, name = 'tensor'): Tensor {
     if (x instanceof Tensor) return x;
-    if (x === null || typeof x !== 'object') throw new TypeError(`${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+    if (x === null || typeof x !== 'object') throw typeError(`${name} must be a Tensor, got ${x === null ? 'null' : typeof x}`);
     const o = x as Partial<OrtLikeTensor> & { shape?: readonly number[]; dtype?: unknown; strides?: readonly number[]; device?: unknown };
     if (o.location !== undefined && o.location !== 'cpu')
-      throw new TypeError(`${name}.location must be 'cpu', got '${String(o.location)}'`);
+      throw typeError(`${name}.location must be 'cpu', got '${String(o.location)}'`);
     // Plain objects hold host data: one that claims a device must not run on the CPU.
     if (o.device !== undefined && o.device !== 'cpu')
-      throw new TypeError(`${name}.device is '${String(o.device)}', but only a Tensor can live on a CUDA device (use tensor.to('cuda'))`);
+      throw typeError(`${name}.device is '${String(o.device)}', but only a Tensor can live on a CUDA device (use tensor.to('cuda'))`);
     const shape = o.dims ?? o.shape;
     const dtype = o.type ?? o.dtype ?? dtypeOfArray(o.data);
-    if (!shape || !('data' in o)) throw new TypeError(`${name} must be a Tensor or an object with data and shape (or ORT-style dims and type)`);
-    if (!isDType(dtype)) throw new TypeError(`${name} has an unsupported element type ${String(dtype)}`);
+    if (!shape || !('data' in o)) throw typeError(`${name} must be a Tensor or an object with data and shape (or ORT-style dims and type)`);
+    if (!isDType(dtype)) throw typeError(`${name} has an unsupported element type ${String(dtype)}`, ErrorCodes.DTYPE);
     const data = dtype === 'float16' ? asHalfBits(o.data) ?? o.data : o.data;
     try {
       return new Tensor(dtype, data as TypedArray, shape, o.strides);
     } catch (e) {
       // Name the argument the caller passed.
-      if (e instanceof TypeError) throw new TypeError(`${name}: ${e.message}`);
-      if (e instanceof RangeError) throw new RangeError(`${name}: ${e.message}`);
+      const code = (e as { code?: ErrorCode }).code ?? ErrorCodes.ARG;
+      if (e instanceof TypeError) throw typeError(`${name}: ${e.message}`, code);
+      if (e instanceof RangeError) throw rangeError(`${name}: ${e.message}`, code);
       throw e;
     }
   }
@@ -154,7 +156,7 @@ export class Tensor {
   static zeros(dtype: DType, shape: readonly number[]): Tensor {
     checkShape(shape, 'tensor');
     const n = shape.reduce((a, b) => a * b, 1);
-    if (!Number.isSafeInteger(n)) throw new RangeError(`shape [${shape.join(', ')}] is too large`);
+    if (!Number.isSafeInteger(n)) throw rangeError(`shape [${shape.join(', ')}] is too large`, ErrorCodes.SHAPE);
     return new Tensor(dtype, new arrayTypes[dtype](n), shape);
   }
 
@@ -167,7 +169,7 @@ export class Tensor {
   /** The elements of a CPU tensor (no copy). A CUDA tensor's data live in device memory: use toArray() or to('cpu'). */
   get data(): TypedArray {
     if (this.#data) return this.#data;
-    throw new TypeError(
+    throw typeError(
       `this tensor is on ${this.device}: its data live in device memory; use \`await t.toArray()\` or \`await t.to('cpu')\``,
     );
   }
@@ -223,7 +225,7 @@ export class Tensor {
 
   #checkLive(): void {
     if (this.disposed)
-      throw new TypeError(`this tensor was disposed: its ${this.device} memory is freed and it can no longer be used`);
+      throw typeError(`this tensor was disposed: its ${this.device} memory is freed and it can no longer be used`);
   }
 
   /** Number of elements. */
@@ -239,7 +241,7 @@ export class Tensor {
   /** A view with dimensions reordered (no copy): permute([0, 2, 1, 3]) swaps N and H. */
   permute(dims: readonly number[]): Tensor {
     if (dims.length !== this.shape.length || [...dims].sort((a, b) => a - b).some((d, i) => d !== i))
-      throw new RangeError(`dims must be a permutation of 0..${this.shape.length - 1}`);
+      throw rangeError(`dims must be a permutation of 0..${this.shape.length - 1}`);
     this.#checkLive();
     return new Tensor(this.dtype, this.#storage ?? this.data, dims.map((d) => this.shape[d]), dims.map((d) => this.strides[d]));
   }

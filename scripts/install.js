@@ -3,8 +3,11 @@
 // with node-gyp (CPU only). Nothing is downloaded. When every way fails, one
 // error lists each attempt and how to fix it.
 //   --build-from-source   skip the prebuild check
+// A prebuilt binary is one from prebuilds/ that reports this package's version; a
+// build/ configured for another source directory is removed before building.
 'use strict';
 const { spawnSync } = require('child_process');
+const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
@@ -13,14 +16,41 @@ const fromSource =
   process.argv.includes('--build-from-source') ||
   /^(1|true|subquadratic)$/.test(process.env.npm_config_build_from_source || '');
 
-// Loads the addon in a child process so a broken binary cannot take this one down.
-function loads() {
-  const r = spawnSync(process.execPath, ['-e', `require('node-gyp-build')(${JSON.stringify(root)})`], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+const version = require(path.join(root, 'package.json')).version;
+
+// Loads the binary node-gyp-build picks, in a child process so a broken binary
+// cannot take this one down. `prebuiltOnly`: it must come from prebuilds/ (a
+// build/Release left by some other build is not a prebuilt binary: the source build
+// updates it) and report the package version `want`.
+function loads(dir = root, prebuiltOnly = false, want = version) {
+  const code = `
+    const path = require('path');
+    const file = require(${JSON.stringify(require.resolve('node-gyp-build'))}).path(${JSON.stringify(dir)});
+    const inPrebuilds = path.relative(path.join(${JSON.stringify(dir)}, 'prebuilds'), file).split(path.sep)[0] !== '..';
+    if (${prebuiltOnly} && !inPrebuilds) { console.error('no prebuilt binary for this platform in prebuilds/'); process.exit(2); }
+    const v = require(file).version;
+    if (${prebuiltOnly} && v !== ${JSON.stringify(want)}) { console.error(file + ' is version ' + v + ', not ' + ${JSON.stringify(want)}); process.exit(3); }`;
+  const r = spawnSync(process.execPath, ['-e', code], { cwd: dir, encoding: 'utf8' });
   return { ok: r.status === 0, why: (r.stderr || '').trim().split('\n').slice(-3).join(' ') };
 }
+
+// A build/ configured for another source directory (copied from another checkout)
+// would build that checkout: the reason, or null when build/ is this package's.
+function foreignBuild(dir = root) {
+  let cache;
+  try {
+    cache = fs.readFileSync(path.join(dir, 'build', 'CMakeCache.txt'), 'utf8');
+  } catch {
+    return null;
+  }
+  const m = cache.match(/^CMAKE_HOME_DIRECTORY:INTERNAL=(.*)$/m);
+  const real = (p) => { try { return fs.realpathSync(p); } catch { return path.resolve(p); } };
+  if (m && real(m[1].trim()) === real(dir)) return null;
+  return `build/ was configured for ${m ? m[1].trim() : 'an unknown source directory'}, not ${dir}`;
+}
+
+module.exports = { loads, foreignBuild };
+if (require.main !== module) return;
 
 function run(cmd, args, env) {
   console.log(`subquadratic: ${[cmd, ...args].join(' ')}`);
@@ -35,7 +65,7 @@ function has(cmd) {
 
 const attempts = [];
 if (!fromSource) {
-  const l = loads();
+  const l = loads(root, true);
   if (l.ok) {
     console.log('subquadratic: using a prebuilt binary');
     process.exit(0);
@@ -56,6 +86,11 @@ if (!cmakeJs) {
 } else if (!has('cmake')) {
   attempts.push(['cmake-js', 'cmake is not on PATH', 'install cmake >= 3.18 (Debian/Ubuntu: apt-get install cmake)']);
 } else {
+  const foreign = foreignBuild();
+  if (foreign) {
+    console.log(`subquadratic: ${foreign}; removing it to configure afresh`);
+    fs.rmSync(path.join(root, 'build'), { recursive: true, force: true });
+  }
   const err = run(process.execPath, [cmakeJs, 'build', '--parallel', jobs, '--log-level', 'warn']);
   if (!err && loads().ok) process.exit(0);
   attempts.push(['cmake-js build', err || 'the built addon does not load',

@@ -9,6 +9,8 @@
 #define SUBQ_X86 1
 #endif
 
+#include "env_warnings.h"
+
 namespace subq {
 
 static CpuFeatures detect() {
@@ -56,6 +58,7 @@ static SimdLevel initial_level() {
   if (!std::strcmp(env, "scalar")) want = SimdLevel::Scalar;
   else if (!std::strcmp(env, "avx2")) want = SimdLevel::AVX2;
   else if (!std::strcmp(env, "avx512")) want = SimdLevel::AVX512;
+  else env_warning("SUBQ_SIMD", env, "expected scalar, avx2 or avx512; using the best level of this CPU");
   return want < hw ? want : hw;
 }
 

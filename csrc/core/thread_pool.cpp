@@ -7,12 +7,19 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
+#if !defined(_WIN32)
+#include <pthread.h>
+#endif
+
+#include "env_warnings.h"
 
 namespace subq {
 
@@ -23,13 +30,34 @@ int hardware_threads() {
 
 static int default_threads() {
   if (const char* env = std::getenv("SUBQ_NUM_THREADS")) {
-    int n = std::atoi(env);
-    if (n >= 1) return std::min(n, 1024);
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (end != env && *end == 0 && n >= 1 && n <= 1024) return int(n);
+    env_warning("SUBQ_NUM_THREADS", env,
+                "expected an integer in [1, 1024]; using " + std::to_string(hardware_threads()) + " (the hardware threads)");
   }
   return hardware_threads();
 }
 
-static thread_local bool in_task = false;
+// Whether this thread is running a task (a nested run() then runs inline). A pthread
+// key, not thread_local: an addon's thread_local is allocated lazily by malloc, and
+// glibc aborts the process when that fails (a worker started as memory ran out).
+#if defined(_WIN32)
+static thread_local bool in_task_flag = false;
+static bool in_task() { return in_task_flag; }
+static void set_in_task(bool v) { in_task_flag = v; }
+#else
+static pthread_key_t task_key() {
+  static const pthread_key_t key = [] {
+    pthread_key_t k;
+    pthread_key_create(&k, nullptr);
+    return k;
+  }();
+  return key;
+}
+static bool in_task() { return pthread_getspecific(task_key()) != nullptr; }
+static void set_in_task(bool v) { pthread_setspecific(task_key(), v ? reinterpret_cast<void*>(1) : nullptr); }
+#endif
 
 // Before sleeping on a condition variable, a worker waiting for the next region and
 // the caller waiting for the workers spin this long: regions that follow each other
@@ -64,6 +92,10 @@ struct ThreadPool::Impl {
   // A region is published by one release store of ticket = (sequence << 16) | n, after
   // fn and pending are set; fn stays valid until the region's n - 1 workers are done.
   const std::function<void(int, int)>* fn = nullptr;
+  // The region's shares: fn(t, shares) for every t, thread k running t = k, k + n, ...
+  // (n < shares only when fewer threads than asked for could be started).
+  int shares = 0;
+  const std::atomic<bool>* cancel = nullptr;  // the caller's cancellation flag, for its tasks
   std::atomic<uint64_t> ticket{0};
   std::atomic<int> pending{0};
   std::atomic<bool> stop{false};
@@ -82,7 +114,8 @@ struct ThreadPool::Impl {
       seen = ticket.load(std::memory_order_acquire);
       const int n = int(seen & 0xffff);
       if (id >= n) continue;  // not needed by this region
-      execute(*fn, id, n);
+      CancelScope scope(cancel);
+      for (int t = id; t < shares; t += n) execute(*fn, t, shares);
       if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) {
         std::lock_guard<std::mutex> g(m);  // the caller may be between its check and its wait
         done.notify_one();
@@ -91,14 +124,14 @@ struct ThreadPool::Impl {
   }
 
   void execute(const std::function<void(int, int)>& f, int t, int count) {
-    in_task = true;
+    set_in_task(true);
     try {
       f(t, count);
     } catch (...) {
       std::lock_guard<std::mutex> g(m);
       if (!error) error = std::current_exception();
     }
-    in_task = false;
+    set_in_task(false);
   }
 };
 
@@ -127,17 +160,26 @@ void ThreadPool::set_num_threads(int n) { impl_->threads.store(std::clamp(n, 1, 
 
 void ThreadPool::run(int n, const std::function<void(int, int)>& fn) {
   n = std::max(n, 1);
-  if (n == 1 || in_task) {  // nested or serial: run every share here
+  if (n == 1 || in_task()) {  // nested or serial: run every share here
     for (int t = 0; t < n; ++t) fn(t, n);
     return;
   }
   std::lock_guard<std::mutex> region(impl_->run_mutex);
   Impl& s = *impl_;
-  while (int(s.workers.size()) < n - 1) {
-    int id = int(s.workers.size()) + 1;
-    s.workers.emplace_back([&s, id] { s.worker(id); });
+  // Threads that cannot start (a process or container limit) leave their shares to
+  // the ones that did: the split, so the result, is the same.
+  try {
+    while (int(s.workers.size()) < n - 1) {
+      int id = int(s.workers.size()) + 1;
+      s.workers.emplace_back([&s, id] { s.worker(id); });
+    }
+  } catch (const std::system_error&) {
   }
+  const int shares = n;
+  n = std::min(n, int(s.workers.size()) + 1);
   s.fn = &fn;
+  s.shares = shares;
+  s.cancel = cancel_flag();
   s.pending.store(n - 1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> g(s.m);
@@ -146,7 +188,7 @@ void ThreadPool::run(int n, const std::function<void(int, int)>& fn) {
                    std::memory_order_release);
   }
   s.wake.notify_all();
-  s.execute(fn, 0, n);
+  for (int t = 0; t < shares; t += n) s.execute(fn, t, shares);
   auto finished = [&] { return s.pending.load(std::memory_order_acquire) == 0; };
   std::unique_lock<std::mutex> lk(s.m, std::defer_lock);
   if (spin(finished)) lk.lock();

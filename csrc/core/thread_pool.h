@@ -6,6 +6,8 @@
 #pragma once
 #include <functional>
 
+#include "cancel.h"  // tasks run with their caller's cancellation flag
+
 namespace subq {
 
 class ThreadPool {

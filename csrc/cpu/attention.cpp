@@ -202,7 +202,9 @@ void store_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64
   if (out.dtype != DType::F32) f32_to_half(out.dtype, o, out.ptr<uint16_t>() + off, p.Dv);
   if (p.lse.data) {
     // sum_j e^{s_j} = 2^m * l, m in base-2 units.
-    const float lse = l > 0 ? float((double(m) + std::log2(double(l))) * kLn2) : -std::numeric_limits<float>::infinity();
+    // l = 0: no key seen (-inf); a NaN score makes l NaN, and so the LSE, so that a
+    // merge cannot mistake the row for an empty one.
+    const float lse = l == 0 ? -std::numeric_limits<float>::infinity() : float((double(m) + std::log2(double(l))) * kLn2);
     p.lse.ptr<float>()[packed_row_offset(p.lse, g, b, hk, lane)] = lse;
   }
 }
@@ -449,6 +451,7 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
     const bool convert = p.k.dtype != DType::F32;
     Floats kc = aligned_floats(convert ? kDecodeConvert * D : 0), vc = aligned_floats(convert ? kDecodeConvert * Dv : 0);
     for (int64_t it = i0; it < i1; ++it) {
+      check_cancelled();
       const int64_t h = it / ranges, b = h / p.Hkv, hk = h % p.Hkv;
       const int64_t j0 = first + (it % ranges) * len, j1 = std::min(j0 + len, first + span);
       for (int64_t r = 0; r < rows; ++r) load_q_row(p, g, b, hk, r, q.get() + r * D);
@@ -524,6 +527,7 @@ void attention(const AttentionParams& p) {
     int group = 0;
     int64_t group_b = -1, group_hk = -1;
     auto flush = [&] {
+      check_cancelled();
       if (group) runner.run(group_b, group_hk, ref, group, blocks);
       group = 0;
     };

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 
+#include "../core/cancel.h"
 #include "../ops/ssm.h"
 #include "rows.h"
 #include "vec_math.h"
@@ -48,6 +49,7 @@ struct Conv1d {
     const TapsFn f = pick(p.width);
     Buf xb(h + kChunk), out(kChunk), w(p.width);
     for (int64_t it = i0; it < i1; ++it) {
+      check_cancelled();
       const SsmSequence& sq = p.seqs[size_t(it / p.dim)];
       const int64_t c = it % p.dim;
       for (int64_t k = 0; k < p.width; ++k) w[k] = read_elem(p.weight, c * p.weight.stride[0] + k);

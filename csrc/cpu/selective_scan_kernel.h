@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 
+#include "../core/cancel.h"
 #include "../ops/ssm.h"
 #include "rows.h"
 #include "vec_math.h"
@@ -344,6 +345,7 @@ struct SelectiveScan {
     if (p.B_varying) S.Bt.reset(s.Lc * s.Np);
     if (p.C_varying) S.Ct.reset(s.Lc * s.Np);
     for (int64_t i = i0; i < i1;) {
+      check_cancelled();
       const int64_t seq = i / s.nblk, g = (i % s.nblk) / s.bpg;
       int64_t j = i + 1;
       while (j < i1 && j / s.nblk == seq && (j % s.nblk) / s.bpg == g) ++j;

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "../core/cpu_features.h"
+#include "../core/env_warnings.h"
 #include "peak_simd.h"
 
 namespace subq::cpu {
@@ -36,6 +37,7 @@ int initial_setting() {
   const char* env = std::getenv("SUBQ_VECTOR_BITS");
   if (env && !std::strcmp(env, "256")) return 256;
   if (env && !std::strcmp(env, "512")) return 512;
+  if (env && std::strcmp(env, "auto")) env_warning("SUBQ_VECTOR_BITS", env, "expected 256, 512 or auto; using auto");
   return 0;
 }
 

@@ -29,8 +29,15 @@ __global__ void __launch_bounds__(kCombineThreads) attn_combine(const FwdParams 
       }
     store_elem<E>(p.o, b * p.o_sb + rm.head * p.o_sh + rm.pos * p.o_sn + c, acc * inv);
   }
-  if (threadIdx.x == 0 && p.lse)
-    p.lse[b * p.lse_sb + rm.head * p.lse_sh + rm.pos * p.lse_sn] = m == -INFINITY ? -INFINITY : m + logf(sum);
+  if (threadIdx.x == 0 && p.lse) {
+    // fmaxf drops NaN: a split whose LSE is NaN (a NaN score) makes the row's NaN.
+    float lse = m == -INFINITY ? -INFINITY : m + logf(sum);
+    for (int s = 0; s < p.splits; ++s) {
+      const float l = p.part_lse[s * rows + row];
+      lse = l != l ? l : lse;  // a NaN (l != l also under the emulator, which has no isnan)
+    }
+    p.lse[b * p.lse_sb + rm.head * p.lse_sh + rm.pos * p.lse_sn] = lse;
+  }
 }
 
 template <Elem E>

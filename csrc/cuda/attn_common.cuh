@@ -76,7 +76,9 @@ SUBQ_DEVICE void store_row_value(const FwdParams& p, int b, int split, RowMap rm
 
 // A row's LSE (natural log) from its running max m and sum l in the log2 domain;
 // -inf for a row that saw no key.
-SUBQ_DEVICE float row_lse(float m, float l) { return l > 0.f ? (m + log2f(l)) * 0.69314718055994531f : -INFINITY; }
+// The natural-log LSE of a row from its base-2 state (m, l): -inf for a row that saw no key
+// (l == 0), NaN when its scores were NaN (l is then NaN), so a merge keeps the NaN.
+SUBQ_DEVICE float row_lse(float m, float l) { return l == 0.f ? -INFINITY : (m + log2f(l)) * 0.69314718055994531f; }
 
 SUBQ_DEVICE void store_row_lse(const FwdParams& p, int b, int split, RowMap rm, float lse) {
   if (p.splits > 1) p.part_lse[(((int64_t)split * p.B + b) * p.Hq + rm.head) * p.Nq + rm.pos] = lse;

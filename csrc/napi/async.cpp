@@ -3,7 +3,10 @@
 #include <exception>
 #include <string>
 
+#include "../core/cancel.h"
 #include "device_buffer.h"
+#include "env_data.h"
+#include "staging.h"
 
 namespace subq::napi {
 
@@ -12,71 +15,90 @@ namespace {
 class OpWorker : public Napi::AsyncWorker {
  public:
   OpWorker(Napi::Env env, OpCall call)
-      : Napi::AsyncWorker(env, "subquadratic"), deferred_(Napi::Promise::Deferred::New(env)), call_(std::move(call)) {
+      : Napi::AsyncWorker(env, "subquadratic"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        call_(std::move(call)),
+        closing_(env_data(env).closing) {
     // References hold objects only; other values (undefined) come back as undefined.
-    for (auto& v : call_.keep_alive) {
-      refs_.push_back(v.IsObject() ? Napi::Persistent(v) : Napi::Reference<Napi::Value>());
-      // Device memory the work touches stays allocated even if disposed meanwhile.
-      if (DeviceBuffer* b = DeviceBuffer::of(v)) {
-        b->acquire();
-        buffers_.push_back(b);
-      }
-    }
+    for (auto& v : call_.keep_alive) refs_.push_back(v.IsObject() ? Napi::Persistent(v) : Napi::Reference<Napi::Value>());
+    // Device memory the work touches stays allocated even if disposed meanwhile.
+    for (DeviceBuffer* b : call_.buffers) b->acquire();
+    call_.keep_alive.clear();  // handles of the queueing scope die with it
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
+    if (closing_->load()) {
+      error_ = std::make_exception_ptr(Error(ErrorKind::Runtime, "the call was cancelled: its environment is shutting down",
+                                             ErrorCode::Cancelled));
+      return;
+    }
     try {
+      CancelScope scope(closing_.get());
       call_.work();
-    } catch (const Error& e) {
-      failed_ = true;
-      kind_ = e.kind();
-      msg_ = e.what();
-    } catch (const std::bad_alloc&) {
-      failed_ = true;
-      kind_ = ErrorKind::Range;
-      msg_ = "out of memory";
-    } catch (const std::exception& e) {
-      failed_ = true;
-      kind_ = ErrorKind::Runtime;
-      msg_ = e.what();
+    } catch (...) {
+      error_ = std::current_exception();
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    call_.keep_alive.clear();  // handles from the queueing scope are dead now
-    for (DeviceBuffer* b : buffers_) b->release_use();
-    if (failed_) return deferred_.Reject(to_js(env, kind_, msg_).Value());
+  // Replaces the base class's completion, which lets a failing N-API call throw out
+  // of a libuv callback (std::terminate) when the environment is being torn down
+  // (a worker's terminate(), process.exit()). Nothing here may throw.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
     try {
-      std::vector<Napi::Value> kept;
-      for (auto& r : refs_) kept.push_back(r.IsEmpty() ? env.Undefined() : r.Value());
-      deferred_.Resolve(call_.result(env, kept));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+      Napi::HandleScope scope(env);
+      for (DeviceBuffer* b : call_.buffers) b->release_use();
+      call_.buffers.clear();
+      if (status == napi_cancelled || closing_->load()) {
+        staging_done();
+        return;  // nobody can observe the promise any more
+      }
+      settle(env);
+    } catch (...) {
     }
+    Destroy();
   }
 
  private:
+  void settle(Napi::Env env) {
+    Napi::Value result;
+    try {
+      if (error_) std::rethrow_exception(error_);
+      if (call_.staging) call_.staging->write_back(env);
+      std::vector<Napi::Value> kept;
+      for (auto& r : refs_) kept.push_back(r.IsEmpty() ? env.Undefined() : r.Value());
+      result = call_.result(env, kept);
+    } catch (const Napi::Error& e) {
+      staging_done();
+      deferred_.Reject(e.Value());
+      return;
+    } catch (...) {
+      staging_done();
+      deferred_.Reject(to_js(env, std::current_exception()).Value());
+      return;
+    }
+    staging_done();
+    deferred_.Resolve(result);
+  }
+  void staging_done() { call_.staging.reset(); }
+
   Napi::Promise::Deferred deferred_;
   OpCall call_;
+  std::shared_ptr<std::atomic<bool>> closing_;
   std::vector<Napi::Reference<Napi::Value>> refs_;
-  std::vector<DeviceBuffer*> buffers_;
-  bool failed_ = false;
-  ErrorKind kind_ = ErrorKind::Runtime;
-  std::string msg_;
+  std::exception_ptr error_;
 };
 
 }  // namespace
 
 Napi::Value run_op(Napi::Env env, bool async, OpCall call) {
   if (!async) {
+    // No cancellation: nothing can set the flag while this thread runs the call (a
+    // 'exit' handler would, after it, and later Sync calls there must still work).
     try {
       call.work();
-    } catch (const Error& e) {
-      throw_js(env, e);
-    } catch (const std::bad_alloc&) {
-      throw Napi::RangeError::New(env, "out of memory");
+    } catch (...) {
+      throw to_js(env, std::current_exception());
     }
     return call.result(env, call.keep_alive);
   }

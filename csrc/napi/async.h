@@ -4,15 +4,20 @@
 #include <napi.h>
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "marshal.h"
 
 namespace subq::napi {
 
+class Staging;
+
 struct OpCall {
   std::function<void()> work;                        // no N-API inside
   std::vector<Napi::Value> keep_alive;               // inputs and outputs
+  std::vector<DeviceBuffer*> buffers;                // device memory the work touches
+  std::shared_ptr<Staging> staging;                  // async: copies of the callers' CPU memory
   // On the JS thread after work; receives keep_alive back (same order).
   std::function<Napi::Value(Napi::Env, const std::vector<Napi::Value>&)> result;
 };
@@ -23,23 +28,25 @@ Napi::Value run_op(Napi::Env env, bool async, OpCall call);
 // when `both`.
 decltype(OpCall::result) result_pair(size_t i, size_t j, bool both, const char* first, const char* second);
 
-// Wraps a binding body so core errors become JS errors (thrown, or a rejected
-// Promise for async calls).
+// Wraps a binding body so that anything it throws (core errors, std::bad_alloc,
+// any std::exception, JS errors) becomes a JS error: thrown, or a rejected Promise
+// for async calls. No C++ exception reaches Node.
 template <class F>
 Napi::Value guarded(Napi::Env env, bool async, F&& body) {
+  Napi::Value err;
   try {
     return body();
-  } catch (const Error& e) {
-    if (!async) throw_js(env, e);
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Reject(to_js(env, e.kind(), e.what()).Value());
-    return d.Promise();
-  } catch (const Napi::Error& e) {  // from JS called inside, e.g. a device allocation
+  } catch (const Napi::Error& e) {  // from JS called inside (a getter, a device allocation)
     if (!async) throw;
-    auto d = Napi::Promise::Deferred::New(env);
-    d.Reject(e.Value());
-    return d.Promise();
+    err = e.Value();
+  } catch (...) {
+    Napi::Error e = to_js(env, std::current_exception());
+    if (!async) throw e;
+    err = e.Value();
   }
+  auto d = Napi::Promise::Deferred::New(env);
+  d.Reject(err);
+  return d.Promise();
 }
 
 }  // namespace subq::napi

@@ -3,14 +3,13 @@
 #include "../ops/attention.h"
 #include "../ops/sparse.h"
 
-#include "async.h"
+#include "call.h"
 #include "registry.h"
 
 namespace subq::napi {
 
-static AttentionOptions parse_options(const Napi::Value& v) {
+static AttentionOptions parse_options(const Napi::Object& obj) {
   const std::string o = "options";
-  Napi::Object obj = as_object(v, o);
   AttentionOptions opt;
   opt.has_scale = opt_number(obj, "scale", o, &opt.scale);
   opt_number(obj, "softcap", o, &opt.softcap);
@@ -28,61 +27,54 @@ static AttentionOptions parse_options(const Napi::Value& v) {
   return opt;
 }
 
-// blockSparseAttention's mask ({indices, counts} or null) and its options.
-static void bind_mask(AttentionParams& p, const Napi::Value& mask, const Napi::Object& opts, OpCall& call) {
-  BlockSparseOptions so;
-  opt_int(opts, "blockSize", "options", &so.block);
-  opt_int(opts, "sinkBlocks", "options", &so.sink_blocks);
-  opt_int(opts, "localBlocks", "options", &so.local_blocks);
-  opt_int(opts, "maskKeyBlocks", "options", &so.mask_key_blocks);
-  TensorView indices, counts, modes;
-  const bool has_mask = !mask.IsNull() && !mask.IsUndefined();
-  if (has_mask) {
+// blockSparseAttention's mask ({indices, counts} or null) and its options, read before
+// the call attaches memory (reading properties may run JavaScript).
+struct MaskArgs {
+  BlockSparseOptions opt;
+  TensorView *indices = nullptr, *counts = nullptr, *modes = nullptr;
+};
+
+static MaskArgs read_mask(Call& c, const Napi::Value& mask, const Napi::Object& opts) {
+  MaskArgs a;
+  opt_int(opts, "blockSize", "options", &a.opt.block);
+  opt_int(opts, "sinkBlocks", "options", &a.opt.sink_blocks);
+  opt_int(opts, "localBlocks", "options", &a.opt.local_blocks);
+  opt_int(opts, "maskKeyBlocks", "options", &a.opt.mask_key_blocks);
+  if (!mask.IsNull() && !mask.IsUndefined()) {
     Napi::Object m = as_object(mask, "mask");
-    indices = to_view(m.Get("indices"), "mask.indices");
-    counts = to_view(m.Get("counts"), "mask.counts");
-    call.keep_alive.push_back(m.Get("indices"));
-    call.keep_alive.push_back(m.Get("counts"));
+    a.indices = &c.tensor(m.Get("indices"), "mask.indices");
+    a.counts = &c.tensor(m.Get("counts"), "mask.counts");
   }
-  Napi::Value modes_js = opts.Get("headModes");
-  const bool has_modes = !modes_js.IsUndefined() && !modes_js.IsNull();
-  if (has_modes) {
-    modes = to_view(modes_js, "options.headModes");
-    call.keep_alive.push_back(modes_js);
-  }
-  block_sparse_bind_mask(p, has_mask ? &indices : nullptr, has_mask ? &counts : nullptr, has_modes ? &modes : nullptr,
-                         so);
+  a.modes = c.opt_tensor(opts, "headModes");
+  return a;
 }
 
 static Napi::Value attention(const Napi::CallbackInfo& info, bool async, bool sparse) {
   Napi::Env env = info.Env();
   return guarded(env, async, [&]() -> Napi::Value {
-    const Napi::Value opts_js = info[sparse ? 4 : 3];
-    TensorView q = to_view(info[0], "q"), k = to_view(info[1], "k"), v = to_view(info[2], "v");
-    AttentionOptions opt = parse_options(opts_js);
-    AttentionParams p = attention_prepare(q, k, v, opt);
+    Call c(env, async);
+    TensorView &q = c.tensor(info[0], "q"), &k = c.tensor(info[1], "k"), &v = c.tensor(info[2], "v");
+    Napi::Object opts = as_object(info[sparse ? 4 : 3], "options");
+    const AttentionOptions opt = parse_options(opts);
+    TensorView* out = c.opt_tensor(opts, "out", true);
+    const MaskArgs mask = sparse ? read_mask(c, info[3], opts) : MaskArgs{};
+    c.attach();
 
-    OpCall call;
-    call.keep_alive = {info[0], info[1], info[2]};
-    Napi::Object opts = as_object(opts_js, "options");
-    int64_t s[4];
+    AttentionParams p = attention_prepare(q, k, v, opt);
+    int64_t s[4], l[3];
     attention_out_shape(p, s);
-    TensorView out;
-    Napi::Value out_js = out_or_new(env, opts, p.q.device, p.q.dtype, s, 4, &out);
-    TensorView lse;
-    Napi::Value lse_js = env.Undefined();
-    if (opt.return_lse) {
-      int64_t l[3];
-      attention_lse_shape(p, l);
-      lse_js = new_tensor(env, p.q.device, DType::F32, l, 3, &lse);
-    }
-    attention_bind_outputs(p, out, opt.return_lse ? &lse : nullptr);
-    call.keep_alive.push_back(out_js);  // [3]
-    call.keep_alive.push_back(lse_js);  // [4]
-    if (sparse) bind_mask(p, info[3], opts, call);
-    call.work = [p] { attention_run(p); };
-    call.result = result_pair(3, 4, opt.return_lse, "out", "lse");
-    return run_op(env, async, std::move(call));
+    attention_lse_shape(p, l);
+    const size_t io = out ? c.index(out) : c.output(p.q.device, p.q.dtype, s, 4, &out);
+    TensorView* lse = nullptr;
+    const size_t il = opt.return_lse ? c.output(p.q.device, DType::F32, l, 3, &lse) : io;
+    auto bind = [&] {
+      p = attention_prepare(q, k, v, opt);
+      attention_bind_outputs(p, *out, lse);
+      if (sparse) block_sparse_bind_mask(p, mask.indices, mask.counts, mask.modes, mask.opt);
+    };
+    bind();
+    if (c.stage()) bind();
+    return c.run([p] { attention_run(p); }, result_pair(io, il, opt.return_lse, "out", "lse"));
   });
 }
 

@@ -3,6 +3,7 @@
 #include "../cuda/runtime.h"
 #include "async.h"
 #include "device_buffer.h"
+#include "staging.h"
 #include "registry.h"
 
 namespace subq::napi {
@@ -32,12 +33,26 @@ Napi::Value copy(const Napi::CallbackInfo& info, bool to_device) {
   Napi::Env env = info.Env();
   return guarded(env, true, [&]() -> Napi::Value {
     DeviceBuffer* b = live_buffer(info[0]);
-    const HostBytes h = host_bytes(info[1], "array");
+    HostBytes h = host_bytes(info[1], "array");
     if (h.bytes != b->bytes())
       range_error("array holds " + std::to_string(h.bytes) + " bytes but the device buffer holds " +
                   std::to_string(b->bytes()));
     OpCall call;
     call.keep_alive = {info[0], info[1]};
+    call.buffers = {b};
+    // The work runs on a private copy of the host bytes (copied back for a
+    // download): the caller may resize or transfer the array meanwhile.
+    TensorView hv;
+    hv.data = h.data;
+    hv.dtype = DType::U8;
+    hv.ndim = 1;
+    hv.shape[0] = int64_t(h.bytes);
+    hv.stride[0] = 1;
+    hv.capacity = int64_t(h.bytes);
+    if (h.bytes) {
+      call.staging = std::make_shared<Staging>(env, std::vector<Staging::Item>{{&hv, info[1], !to_device, "array"}});
+      h.data = hv.data;
+    }
     const int dev = b->device();
     void* d = b->data();
     call.work = [=] {

@@ -1,8 +1,7 @@
 #include "device_buffer.h"
 
-#include <map>
-
 #include "../cuda/runtime.h"
+#include "env_data.h"
 #include "marshal.h"
 #include "registry.h"
 
@@ -10,16 +9,16 @@ namespace subq::napi {
 
 namespace {
 
-// The class's constructor in each environment (main thread and workers).
-std::map<napi_env, Napi::FunctionReference>& constructors() {
-  static std::map<napi_env, Napi::FunctionReference> m;
-  return m;
-}
+// Marks the objects this class wraps, so of() tells them from look-alikes without
+// running JavaScript (instanceof would consult Symbol.hasInstance).
+const napi_type_tag kTag = {0x5ab9d1c3e4f60718ULL, 0x93a2b4c5d6e7f801ULL};
 
-const Napi::FunctionReference& constructor(Napi::Env env) {
-  auto it = constructors().find(env);
-  if (it == constructors().end()) runtime_error("DeviceBuffer is not registered in this environment");
-  return it->second;
+DeviceBuffer* unwrap(napi_env env, napi_value v) {
+  bool tagged = false;
+  if (napi_check_object_type_tag(env, v, &kTag, &tagged) != napi_ok || !tagged) return nullptr;
+  void* p = nullptr;
+  if (napi_unwrap(env, v, &p) != napi_ok || !p) return nullptr;
+  return static_cast<DeviceBuffer*>(static_cast<Napi::ObjectWrap<DeviceBuffer>*>(p));
 }
 
 }  // namespace
@@ -30,23 +29,19 @@ void DeviceBuffer::define(Napi::Env env, Napi::Object exports) {
       {InstanceMethod<&DeviceBuffer::dispose>("dispose"), InstanceAccessor<&DeviceBuffer::get_bytes>("bytes"),
        InstanceAccessor<&DeviceBuffer::get_device>("device"),
        InstanceAccessor<&DeviceBuffer::get_disposed>("disposed")});
-  constructors()[napi_env(env)] = Napi::Persistent(f);
-  napi_add_env_cleanup_hook(env, [](void* e) { constructors().erase(static_cast<napi_env>(e)); }, napi_env(env));
+  env_data(env).device_buffer = Napi::Persistent(f);
   exports.Set("DeviceBuffer", f);
 }
 
 Napi::Object DeviceBuffer::create(Napi::Env env, int device, size_t bytes) {
-  return constructor(env).New({Napi::Number::New(env, device), Napi::Number::New(env, double(bytes))});
+  return env_data(env).device_buffer.New({Napi::Number::New(env, device), Napi::Number::New(env, double(bytes))});
 }
 
 DeviceBuffer* DeviceBuffer::of(const Napi::Value& v) {
   if (!v.IsObject()) return nullptr;
-  Napi::Object o = v.As<Napi::Object>();
-  const Napi::FunctionReference& ctor = constructor(v.Env());
-  if (o.InstanceOf(ctor.Value())) return Unwrap(o);
-  Napi::Value inner = o.Get("deviceBuffer");
-  if (inner.IsObject() && inner.As<Napi::Object>().InstanceOf(ctor.Value())) return Unwrap(inner.As<Napi::Object>());
-  return nullptr;
+  if (DeviceBuffer* b = unwrap(v.Env(), v)) return b;
+  Napi::Value inner = v.As<Napi::Object>().Get("deviceBuffer");
+  return inner.IsObject() ? unwrap(v.Env(), inner) : nullptr;
 }
 
 DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceBuffer>(info) {
@@ -55,6 +50,7 @@ DeviceBuffer::DeviceBuffer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
     if (device < 0 || device > 1023) range_error("device must be in [0, 1023], got " + std::to_string(device));
     if (bytes < 0) range_error("bytes must be >= 0, got " + std::to_string(bytes));
     ptr_ = cuda::alloc(int(device), size_t(bytes));
+    napi_type_tag_object(info.Env(), info.This(), &kTag);
     device_ = int(device);
     bytes_ = size_t(bytes);
   } catch (const Error& e) {
@@ -67,7 +63,13 @@ void DeviceBuffer::require_live(const std::string& name) const {
     type_error(name + " was disposed: its cuda:" + std::to_string(device_) + " memory is freed and it can no longer be used");
 }
 
+void DeviceBuffer::acquire() {
+  ++uses_;
+  Ref();  // the JS object stays alive (so is not finalized) while an op uses it
+}
+
 void DeviceBuffer::release_use() {
+  Unref();
   if (--uses_ == 0 && disposed_) free();
 }
 

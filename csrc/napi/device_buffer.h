@@ -16,7 +16,8 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   static void define(Napi::Env env, Napi::Object exports);
   // Allocates `bytes` on cuda:`device`.
   static Napi::Object create(Napi::Env env, int device, size_t bytes);
-  // The buffer `v` is, or the one held by a tensor object's `deviceBuffer`; null otherwise.
+  // The buffer `v` is, or the one held by a tensor object's `deviceBuffer`; null
+  // otherwise (look-alike objects included).
   static DeviceBuffer* of(const Napi::Value& v);
 
   explicit DeviceBuffer(const Napi::CallbackInfo& info);  // new DeviceBuffer(device, bytes)
@@ -29,7 +30,9 @@ class DeviceBuffer : public Napi::ObjectWrap<DeviceBuffer> {
   // Throws a TypeError naming `name` when the buffer was disposed.
   void require_live(const std::string& name) const;
 
-  void acquire() { ++uses_; }
+  // An async op's use: the memory and the JS object outlive a dispose() or a lost
+  // reference until release_use().
+  void acquire();
   void release_use();
 
  private:

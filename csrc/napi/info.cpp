@@ -1,7 +1,9 @@
 // backendInfo(), thread and SIMD controls.
 #include <string>
+#include <vector>
 
 #include "../core/cpu_features.h"
+#include "../core/env_warnings.h"
 #include "../core/thread_pool.h"
 #include "../cpu/vector_width.h"
 #include "../cuda/backend.h"
@@ -86,7 +88,27 @@ static Napi::Value set_vector_width(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, cpu::vector_bits());
 }
 
+// envWarnings(): the SUBQ_* environment settings that were ignored (each read once).
+static Napi::Value env_warnings_js(const Napi::CallbackInfo& info) {
+  // Reading the settings parses every variable first.
+  (void)simd_level();
+  (void)ThreadPool::instance().num_threads();
+  (void)cpu::vector_bits();
+  const std::vector<std::string> w = env_warnings();
+  Napi::Array a = Napi::Array::New(info.Env(), w.size());
+  for (size_t i = 0; i < w.size(); ++i) a.Set(uint32_t(i), w[i]);
+  return a;
+}
+
+#ifndef SUBQ_VERSION
+#define SUBQ_VERSION "unknown"  // a build that did not pass the package version
+#endif
+
 SUBQ_EXPORTS(info) {
+  // Identifies the binary, so an install can tell a prebuild of this version from others.
+  exports.Set("version", Napi::String::New(env, SUBQ_VERSION));
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  exports.Set("envWarnings", Napi::Function::New(env, env_warnings_js));
   exports.Set("setVectorWidth", Napi::Function::New(env, set_vector_width));
   exports.Set("backendInfo", Napi::Function::New(env, backend_info));
   exports.Set("setNumThreads", Napi::Function::New(env, set_num_threads));

@@ -1,6 +1,8 @@
 #include "marshal.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 
 #include "device_buffer.h"
 
@@ -18,15 +20,47 @@ static const char* kind_of(const Napi::Value& v) {
   return "an object";
 }
 
-Napi::Error to_js(Napi::Env env, ErrorKind kind, const std::string& msg) {
-  switch (kind) {
-    case ErrorKind::Type: return Napi::TypeError::New(env, msg);
-    case ErrorKind::Range: return Napi::RangeError::New(env, msg);
-    default: return Napi::Error::New(env, msg);
+const char* code_name(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::Arg: return "ERR_SUBQ_ARG";
+    case ErrorCode::Shape: return "ERR_SUBQ_SHAPE";
+    case ErrorCode::DType: return "ERR_SUBQ_DTYPE";
+    case ErrorCode::OutOfMemory: return "ERR_SUBQ_OOM";
+    case ErrorCode::Device: return "ERR_SUBQ_DEVICE";
+    case ErrorCode::Cancelled: return "ERR_SUBQ_CANCELLED";
+    case ErrorCode::Internal: return "ERR_SUBQ_INTERNAL";
+  }
+  return "ERR_SUBQ_INTERNAL";
+}
+
+Napi::Error to_js(Napi::Env env, const Error& e) {
+  Napi::Error js;
+  switch (e.kind()) {
+    case ErrorKind::Type: js = Napi::TypeError::New(env, e.what()); break;
+    case ErrorKind::Range: js = Napi::RangeError::New(env, e.what()); break;
+    default: js = Napi::Error::New(env, e.what()); break;
+  }
+  // An own data property: no setter on Error.prototype can run here.
+  js.Value().DefineProperty(Napi::PropertyDescriptor::Value("code", Napi::String::New(env, code_name(e.code())),
+                                                            napi_default_jsproperty));
+  return js;
+}
+
+Napi::Error to_js(Napi::Env env, const std::exception_ptr& ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const Error& e) {
+    return to_js(env, e);
+  } catch (const std::bad_alloc&) {
+    return to_js(env, Error(ErrorKind::Range, "out of memory", ErrorCode::OutOfMemory));
+  } catch (const std::exception& e) {
+    return to_js(env, Error(ErrorKind::Runtime, std::string("internal error: ") + e.what(), ErrorCode::Internal));
+  } catch (...) {
+    return to_js(env, Error(ErrorKind::Runtime, "internal error", ErrorCode::Internal));
   }
 }
 
-void throw_js(Napi::Env env, const Error& e) { throw to_js(env, e.kind(), e.what()); }
+void throw_js(Napi::Env env, const Error& e) { throw to_js(env, e); }
 
 // v as an integer when it is a number holding a safe integer.
 static bool safe_int(const Napi::Value& v, int64_t* out) {
@@ -106,14 +140,17 @@ bool parse_device(const Napi::Value& v, Device* out) {
   return true;
 }
 
-TensorView to_view(const Napi::Value& v, const std::string& name) {
+JsTensor read_tensor(const Napi::Value& v, const std::string& name) {
   if (!v.IsObject() || v.IsArray() || v.IsTypedArray())
     type_error(name + " must be a Tensor, got " + kind_of(v));
   Napi::Object o = v.As<Napi::Object>();
-  TensorView t;
+  JsTensor j;
+  j.value = v;
+  j.name = name;
+  TensorView& t = j.view;
   Napi::Value dt = o.Get("dtype");
   if (!dt.IsString() || !dtype_from_name(dt.As<Napi::String>().Utf8Value(), &t.dtype))
-    type_error(name + ".dtype must be one of float32, float16, bfloat16, int8, uint8, int32");
+    dtype_error(name + ".dtype must be one of float32, float16, bfloat16, int8, uint8, int32");
   Napi::Value dev = o.Get("device");
   if (!parse_device(dev, &t.device)) {
     std::string got = dev.IsString() ? "'" : kind_of(dev);
@@ -124,69 +161,93 @@ TensorView to_view(const Napi::Value& v, const std::string& name) {
   if (!shape.IsArray()) type_error(name + ".shape must be an array of integers, got " + kind_of(shape));
   Napi::Array sa = shape.As<Napi::Array>();
   if (sa.Length() < 1 || sa.Length() > kMaxDims)
-    range_error(name + " must have 1 to " + std::to_string(kMaxDims) + " dimensions, got " + std::to_string(sa.Length()));
+    shape_error(name + " must have 1 to " + std::to_string(kMaxDims) + " dimensions, got " + std::to_string(sa.Length()));
   t.ndim = int(sa.Length());
   for (int i = 0; i < t.ndim; ++i) {
     t.shape[i] = to_dim(sa.Get(uint32_t(i)), name, "shape", i);
-    if (t.shape[i] < 0) range_error(name + ".shape[" + std::to_string(i) + "] must be >= 0, got " + std::to_string(t.shape[i]));
+    if (t.shape[i] < 0) shape_error(name + ".shape[" + std::to_string(i) + "] must be >= 0, got " + std::to_string(t.shape[i]));
   }
   if (strides.IsUndefined()) {
     int64_t s = 1;
     for (int i = t.ndim - 1; i >= 0; --i) {
       t.stride[i] = s;
       if (t.shape[i] > 0 && __builtin_mul_overflow(s, t.shape[i], &s))
-        range_error(name + ".shape overflows 64-bit sizes");
+        shape_error(name + ".shape overflows 64-bit sizes");
     }
   } else {
     if (!strides.IsArray()) type_error(name + ".strides must be an array of integers, got " + kind_of(strides));
     Napi::Array ta = strides.As<Napi::Array>();
     if (int(ta.Length()) != t.ndim)
-      range_error(name + ".strides must have " + std::to_string(t.ndim) + " entries, got " + std::to_string(ta.Length()));
+      shape_error(name + ".strides must have " + std::to_string(t.ndim) + " entries, got " + std::to_string(ta.Length()));
     for (int i = 0; i < t.ndim; ++i) t.stride[i] = to_dim(ta.Get(uint32_t(i)), name, "strides", i);
   }
   if (t.device.kind == DeviceKind::CUDA) {
     // Device memory: the tensor's buffer handle, never its `data`.
-    DeviceBuffer* buf = DeviceBuffer::of(o.Get("deviceBuffer"));
-    if (!buf) type_error(name + " is on " + t.device.str() + " but has no device buffer (create it with tensor.to('cuda'))");
-    buf->require_live(name);
-    if (buf->device() != t.device.index)
-      type_error(name + ".device is " + t.device.str() + " but its buffer is on cuda:" + std::to_string(buf->device()));
-    t.data = buf->data();
-    t.capacity = int64_t(buf->bytes() / dtype_size(t.dtype));
-    return t;
+    Napi::Value handle = o.Get("deviceBuffer");
+    j.buffer = DeviceBuffer::of(handle);
+    if (!j.buffer)
+      type_error(name + " is on " + t.device.str() + " but its deviceBuffer is " +
+                 (handle.IsUndefined() ? std::string("missing") : std::string("not a DeviceBuffer")) +
+                 " (create it with tensor.to('cuda'))");
+    return j;
   }
   Napi::Value data = o.Get("data");
   if (!data.IsTypedArray()) type_error(name + ".data must be a " + array_name(t.dtype) + ", got " + kind_of(data));
   Napi::TypedArray ta = data.As<Napi::TypedArray>();
   if (ta.TypedArrayType() != array_type(t.dtype))
-    type_error(name + ".data must be a " + array_name(t.dtype) + " for dtype " + dtype_name(t.dtype));
+    dtype_error(name + ".data must be a " + array_name(t.dtype) + " for dtype " + dtype_name(t.dtype));
+  j.array = data;
+  return j;
+}
+
+void attach(Napi::Env env, JsTensor& j) {
+  TensorView& t = j.view;
+  if (j.buffer) {
+    j.buffer->require_live(j.name);
+    if (j.buffer->device() != t.device.index)
+      type_error(j.name + ".device is " + t.device.str() + " but its buffer is on cuda:" + std::to_string(j.buffer->device()));
+    t.data = j.buffer->data();
+    t.capacity = int64_t(j.buffer->bytes() / dtype_size(t.dtype));
+    return;
+  }
   size_t len = 0;
   void* ptr = nullptr;
   napi_value ab;
   size_t byte_offset = 0;
   napi_typedarray_type type;
-  napi_status st = napi_get_typedarray_info(o.Env(), ta, &type, &len, &ptr, &ab, &byte_offset);
-  if (st != napi_ok) type_error(name + ".data could not be read");
-  t.data = ptr;  // already includes byteOffset
-  t.capacity = int64_t(len);
-  return t;
+  if (napi_get_typedarray_info(env, j.array, &type, &len, &ptr, &ab, &byte_offset) != napi_ok)
+    type_error(j.name + ".data could not be read");
+  t.data = ptr;  // already includes byteOffset; a detached buffer has length 0
+  t.capacity = ptr ? int64_t(len) : 0;
 }
 
 // Elements of a new contiguous tensor, checked before anything is allocated.
 static int64_t new_size(const int64_t* shape, int ndim) {
   int64_t n = 1;
   for (int i = 0; i < ndim; ++i)
-    if (__builtin_mul_overflow(n, shape[i], &n)) range_error("output size overflows");
-  if (n > (int64_t(1) << 40)) range_error("output of " + std::to_string(n) + " elements is too large to allocate");
+    if (__builtin_mul_overflow(n, shape[i], &n)) shape_error("output size overflows");
+  if (n > (int64_t(1) << 40)) shape_error("output of " + std::to_string(n) + " elements is too large to allocate");
   return n;
+}
+
+static Napi::PropertyDescriptor field(const char* key, napi_value v) {
+  return Napi::PropertyDescriptor::Value(key, v, napi_default_jsproperty);
+}
+
+// A JS array of numbers built from own data properties (no Array.prototype setter runs).
+static Napi::Array number_array(Napi::Env env, const int64_t* v, int n) {
+  Napi::Array a = Napi::Array::New(env, size_t(n));
+  for (int i = 0; i < n; ++i) {
+    const std::string key = std::to_string(i);
+    a.DefineProperty(Napi::PropertyDescriptor::Value(key, Napi::Number::New(env, double(v[i])), napi_default_jsproperty));
+  }
+  return a;
 }
 
 // The JS description {dtype, shape, strides, device} of a new contiguous tensor at
 // `data`, and its view.
 static Napi::Object describe(Napi::Env env, void* data, Device device, DType dtype, const int64_t* shape, int ndim,
                              int64_t n, TensorView* view) {
-  Napi::Object o = Napi::Object::New(env);
-  Napi::Array sh = Napi::Array::New(env, ndim), st = Napi::Array::New(env, ndim);
   view->data = data;
   view->dtype = dtype;
   view->device = device;
@@ -196,20 +257,30 @@ static Napi::Object describe(Napi::Env env, void* data, Device device, DType dty
   for (int i = ndim - 1; i >= 0; --i) {
     view->shape[i] = shape[i];
     view->stride[i] = s;
-    sh.Set(uint32_t(i), Napi::Number::New(env, double(shape[i])));
-    st.Set(uint32_t(i), Napi::Number::New(env, double(s)));
     s *= shape[i];
   }
-  o.Set("dtype", dtype_name(dtype));
-  o.Set("shape", sh);
-  o.Set("strides", st);
-  o.Set("device", device.str());
+  Napi::Object o = Napi::Object::New(env);
+  o.DefineProperties({field("dtype", Napi::String::New(env, dtype_name(dtype))),
+                      field("shape", number_array(env, view->shape, ndim)),
+                      field("strides", number_array(env, view->stride, ndim)),
+                      field("device", Napi::String::New(env, device.str()))});
   return o;
 }
 
-Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
+// Zeroed memory for a new output as an ArrayBuffer. V8 aborts the process when its
+// own allocation fails, so the size is first proven allocatable with calloc (the
+// allocator Node gives V8 for zeroed buffers): a failure is a RangeError. The buffer
+// itself stays V8's, so garbage collection frees it even inside a synchronous loop.
+static Napi::ArrayBuffer new_array_buffer(Napi::Env env, size_t bytes) {
+  void* probe = std::calloc(bytes ? bytes : 1, 1);
+  if (!probe) oom_error("out of memory: a new output of " + std::to_string(bytes) + " bytes could not be allocated");
+  std::free(probe);
+  return Napi::ArrayBuffer::New(env, bytes);
+}
+
+static Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
   const int64_t n = new_size(shape, ndim);
-  Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, size_t(n) * dtype_size(dtype));
+  Napi::ArrayBuffer buf = new_array_buffer(env, size_t(n) * dtype_size(dtype));
   Napi::TypedArray arr;
   switch (dtype) {
     case DType::F32: arr = Napi::Float32Array::New(env, size_t(n), buf, 0); break;
@@ -219,7 +290,7 @@ Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, in
     case DType::I32: arr = Napi::Int32Array::New(env, size_t(n), buf, 0); break;
   }
   Napi::Object o = describe(env, buf.Data(), Device{}, dtype, shape, ndim, n, view);
-  o.Set("data", arr);
+  o.DefineProperty(field("data", arr));
   return o;
 }
 
@@ -227,17 +298,9 @@ Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t
   if (device.kind == DeviceKind::CPU) return new_cpu_tensor(env, dtype, shape, ndim, view);
   const int64_t n = new_size(shape, ndim);
   Napi::Object buf = DeviceBuffer::create(env, device.index, size_t(n) * dtype_size(dtype));
-  Napi::Object o = describe(env, DeviceBuffer::of(buf)->data(), device, dtype, shape, ndim, n, view);
-  o.Set("deviceBuffer", buf);
+  Napi::Object o = describe(env, DeviceBuffer::Unwrap(buf)->data(), device, dtype, shape, ndim, n, view);
+  o.DefineProperty(field("deviceBuffer", buf));
   return o;
-}
-
-Napi::Value out_or_new(Napi::Env env, const Napi::Object& options, Device device, DType dtype, const int64_t* shape,
-                       int ndim, TensorView* view) {
-  Napi::Value out = options.Get("out");
-  if (out.IsUndefined() || out.IsNull()) return new_tensor(env, device, dtype, shape, ndim, view);
-  *view = to_view(out, "options.out");
-  return out;
 }
 
 Napi::Object as_object(const Napi::Value& v, const std::string& name) {

@@ -1,7 +1,7 @@
 // mergeAttentionStates(o1, lse1, o2, lse2, options) and its Sync twin: marshalling only.
 #include "../ops/merge.h"
 
-#include "async.h"
+#include "call.h"
 #include "registry.h"
 
 namespace subq::napi {
@@ -9,26 +9,29 @@ namespace subq::napi {
 static Napi::Value merge_states(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   return guarded(env, async, [&]() -> Napi::Value {
-    TensorView o1 = to_view(info[0], "o1"), lse1 = to_view(info[1], "lse1");
-    TensorView o2 = to_view(info[2], "o2"), lse2 = to_view(info[3], "lse2");
+    Call c(env, async);
+    TensorView &o1 = c.tensor(info[0], "o1"), &lse1 = c.tensor(info[1], "lse1");
+    TensorView &o2 = c.tensor(info[2], "o2"), &lse2 = c.tensor(info[3], "lse2");
     const std::string o = "options";
     Napi::Object opts = as_object(info[4], o);
-    MergeParams p = merge_prepare(o1, lse1, o2, lse2, opt_layout(opts, o));
+    const Layout layout = opt_layout(opts, o);
+    TensorView* out = c.opt_tensor(opts, "out", true);
+    c.attach();
 
-    int64_t s[4];
+    MergeParams p = merge_prepare(o1, lse1, o2, lse2, layout);
+    int64_t s[4], l[3];
     merge_out_shape(p, s);
-    TensorView out, lse;
-    Napi::Value out_js = out_or_new(env, opts, p.o1.device, p.o1.dtype, s, 4, &out);
-    int64_t l[3];
     merge_lse_shape(p, l);
-    Napi::Value lse_js = new_tensor(env, p.o1.device, DType::F32, l, 3, &lse);
-    merge_bind_outputs(p, out, lse);
-
-    OpCall call;
-    call.keep_alive = {info[0], info[1], info[2], info[3], out_js, lse_js};
-    call.work = [p] { merge_run(p); };
-    call.result = result_pair(4, 5, true, "out", "lse");
-    return run_op(env, async, std::move(call));
+    const size_t io = out ? c.index(out) : c.output(p.o1.device, p.o1.dtype, s, 4, &out);
+    TensorView* lse = nullptr;
+    const size_t il = c.output(p.o1.device, DType::F32, l, 3, &lse);
+    auto bind = [&] {
+      p = merge_prepare(o1, lse1, o2, lse2, layout);
+      merge_bind_outputs(p, *out, *lse);
+    };
+    bind();
+    if (c.stage()) bind();
+    return c.run([p] { merge_run(p); }, result_pair(io, il, true, "out", "lse"));
   });
 }
 

@@ -2,29 +2,12 @@
 // Sync twin): marshalling only.
 #include "../ops/ssm.h"
 
-#include "async.h"
+#include "call.h"
 #include "registry.h"
 
 namespace subq::napi {
 
 namespace {
-
-// An optional tensor in the options object; pins its JS value when present.
-struct OptTensor {
-  TensorView view;
-  bool present = false;
-  const TensorView* ptr() const { return present ? &view : nullptr; }
-};
-
-OptTensor opt_tensor(const Napi::Object& o, const char* key, OpCall& call) {
-  OptTensor t;
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) return t;
-  t.view = to_view(v, std::string("options.") + key);
-  t.present = true;
-  call.keep_alive.push_back(v);
-  return t;
-}
 
 // 'silu' / 'swish' or none ('none', null, false, undefined).
 bool activation(const Napi::Object& o) {
@@ -38,149 +21,151 @@ bool activation(const Napi::Object& o) {
   range_error("options.activation must be 'silu', 'swish' or 'none', got '" + s + "'");
 }
 
+// Each binding reads its arguments into a Call, attaches them, then prepares and
+// binds through `bind`, which reads the views afresh (they move when staged).
 
 Napi::Value scan(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   return guarded(env, async, [&]() -> Napi::Value {
-    OpCall call;
-    SelectiveScanInputs in;
-    in.u = to_view(info[0], "u");
-    in.delta = to_view(info[1], "delta");
-    in.A = to_view(info[2], "A");
-    in.B = to_view(info[3], "B");
-    in.C = to_view(info[4], "C");
+    Call c(env, async);
+    TensorView &u = c.tensor(info[0], "u"), &delta = c.tensor(info[1], "delta"), &A = c.tensor(info[2], "A"),
+               &B = c.tensor(info[3], "B"), &C = c.tensor(info[4], "C");
     const std::string on = "options";
     Napi::Object o = as_object(info[5], on);
-    OptTensor D = opt_tensor(o, "D", call), z = opt_tensor(o, "z", call), bias = opt_tensor(o, "deltaBias", call),
-              init = opt_tensor(o, "initialState", call), cu = opt_tensor(o, "cuSeqlens", call);
-    in.D = D.ptr();
-    in.z = z.ptr();
-    in.delta_bias = bias.ptr();
-    in.initial_state = init.ptr();
-    in.cu_seqlens = cu.ptr();
+    SelectiveScanInputs in;
+    in.D = c.opt_tensor(o, "D");
+    in.z = c.opt_tensor(o, "z");
+    in.delta_bias = c.opt_tensor(o, "deltaBias");
+    in.initial_state = c.opt_tensor(o, "initialState");
+    in.cu_seqlens = c.opt_tensor(o, "cuSeqlens");
     in.softplus = opt_bool(o, "deltaSoftplus", on, false);
     in.return_last_state = opt_bool(o, "returnLastState", on, false);
-    SelectiveScanParams p = selective_scan_prepare(in);
+    TensorView* out = c.opt_tensor(o, "out", true);
+    c.attach();
 
+    auto prepare = [&] {
+      in.u = u, in.delta = delta, in.A = A, in.B = B, in.C = C;
+      return selective_scan_prepare(in);
+    };
+    SelectiveScanParams p = prepare();
     int64_t s[3];
     selective_scan_out_shape(p, s);
-    TensorView out, last;
-    Napi::Value out_js = out_or_new(env, o, p.u.device, p.u.dtype, s, 3, &out), last_js = env.Undefined();
-    if (in.return_last_state) {
-      selective_scan_state_shape(p, s);
-      last_js = new_tensor(env, p.u.device, DType::F32, s, 3, &last);
-    }
-    selective_scan_bind_outputs(p, out, in.return_last_state ? &last : nullptr);
-    for (int i = 0; i < 5; ++i) call.keep_alive.push_back(info[i]);
-    const size_t io = call.keep_alive.size();
-    call.keep_alive.push_back(out_js);
-    call.keep_alive.push_back(last_js);
-    call.work = [p] { selective_scan_run(p); };
-    call.result = result_pair(io, io + 1, in.return_last_state, "out", "lastState");
-    return run_op(env, async, std::move(call));
+    const size_t io = out ? c.index(out) : c.output(p.u.device, p.u.dtype, s, 3, &out);
+    TensorView* last = nullptr;
+    selective_scan_state_shape(p, s);
+    const size_t il = in.return_last_state ? c.output(p.u.device, DType::F32, s, 3, &last) : io;
+    auto bind = [&] {
+      p = prepare();
+      selective_scan_bind_outputs(p, *out, last);
+    };
+    bind();
+    if (c.stage()) bind();
+    return c.run([p] { selective_scan_run(p); }, result_pair(io, il, in.return_last_state, "out", "lastState"));
   });
 }
 
 Napi::Value state_update(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   return guarded(env, async, [&]() -> Napi::Value {
-    OpCall call;
-    StateUpdateInputs in;
-    in.state = to_view(info[0], "state");
-    in.x = to_view(info[1], "x");
-    in.dt = to_view(info[2], "dt");
-    in.A = to_view(info[3], "A");
-    in.B = to_view(info[4], "B");
-    in.C = to_view(info[5], "C");
+    Call c(env, async);
+    TensorView &state = c.tensor(info[0], "state", true), &x = c.tensor(info[1], "x"), &dt = c.tensor(info[2], "dt"),
+               &A = c.tensor(info[3], "A"), &B = c.tensor(info[4], "B"), &C = c.tensor(info[5], "C");
     const std::string on = "options";
     Napi::Object o = as_object(info[6], on);
-    OptTensor D = opt_tensor(o, "D", call), z = opt_tensor(o, "z", call), bias = opt_tensor(o, "dtBias", call),
-              idx = opt_tensor(o, "stateIndices", call);
-    in.D = D.ptr();
-    in.z = z.ptr();
-    in.dt_bias = bias.ptr();
-    in.state_indices = idx.ptr();
+    StateUpdateInputs in;
+    in.D = c.opt_tensor(o, "D");
+    in.z = c.opt_tensor(o, "z");
+    in.dt_bias = c.opt_tensor(o, "dtBias");
+    in.state_indices = c.opt_tensor(o, "stateIndices");
     in.softplus = opt_bool(o, "dtSoftplus", on, false);
-    StateUpdateParams p = state_update_prepare(in);
+    TensorView* out = c.opt_tensor(o, "out", true);
+    c.attach();
 
+    auto prepare = [&] {
+      in.state = state, in.x = x, in.dt = dt, in.A = A, in.B = B, in.C = C;
+      return state_update_prepare(in);
+    };
+    StateUpdateParams p = prepare();
     int64_t s[2];
     state_update_out_shape(p, s);
-    TensorView out;
-    Napi::Value out_js = out_or_new(env, o, p.x.device, p.x.dtype, s, 2, &out);
-    state_update_bind_output(p, out);
-    for (int i = 0; i < 6; ++i) call.keep_alive.push_back(info[i]);
-    const size_t io = call.keep_alive.size();
-    call.keep_alive.push_back(out_js);
-    call.work = [p] { state_update_run(p); };
-    call.result = result_pair(io, io, false, "out", "");
-    return run_op(env, async, std::move(call));
+    const size_t io = out ? c.index(out) : c.output(p.x.device, p.x.dtype, s, 2, &out);
+    auto bind = [&] {
+      p = prepare();
+      state_update_bind_output(p, *out);
+    };
+    bind();
+    if (c.stage()) bind();
+    return c.run([p] { state_update_run(p); }, result_pair(io, io, false, "out", ""));
   });
 }
 
 Napi::Value conv1d(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   return guarded(env, async, [&]() -> Napi::Value {
-    OpCall call;
-    Conv1dInputs in;
-    in.x = to_view(info[0], "x");
-    in.weight = to_view(info[1], "weight");
+    Call c(env, async);
+    TensorView &x = c.tensor(info[0], "x"), &weight = c.tensor(info[1], "weight");
     const std::string on = "options";
     Napi::Object o = as_object(info[2], on);
-    OptTensor bias = opt_tensor(o, "bias", call), init = opt_tensor(o, "initialStates", call),
-              cu = opt_tensor(o, "cuSeqlens", call);
-    in.bias = bias.ptr();
-    in.initial_states = init.ptr();
-    in.cu_seqlens = cu.ptr();
+    Conv1dInputs in;
+    in.bias = c.opt_tensor(o, "bias");
+    in.initial_states = c.opt_tensor(o, "initialStates");
+    in.cu_seqlens = c.opt_tensor(o, "cuSeqlens");
     in.silu = activation(o);
     in.return_final_states = opt_bool(o, "returnFinalStates", on, false);
-    Conv1dParams p = conv1d_prepare(in);
+    TensorView* out = c.opt_tensor(o, "out", true);
+    c.attach();
 
+    auto prepare = [&] {
+      in.x = x, in.weight = weight;
+      return conv1d_prepare(in);
+    };
+    Conv1dParams p = prepare();
     int64_t s[3];
     conv1d_out_shape(p, s);
-    TensorView out, fin;
-    Napi::Value out_js = out_or_new(env, o, p.x.device, p.x.dtype, s, 3, &out), fin_js = env.Undefined();
-    if (in.return_final_states) {
-      conv1d_state_shape(p, s);
-      fin_js = new_tensor(env, p.x.device, p.x.dtype, s, 3, &fin);
-    }
-    conv1d_bind_outputs(p, out, in.return_final_states ? &fin : nullptr);
-    for (int i = 0; i < 2; ++i) call.keep_alive.push_back(info[i]);
-    const size_t io = call.keep_alive.size();
-    call.keep_alive.push_back(out_js);
-    call.keep_alive.push_back(fin_js);
-    call.work = [p] { conv1d_run(p); };
-    call.result = result_pair(io, io + 1, in.return_final_states, "out", "finalStates");
-    return run_op(env, async, std::move(call));
+    const size_t io = out ? c.index(out) : c.output(p.x.device, p.x.dtype, s, 3, &out);
+    TensorView* fin = nullptr;
+    conv1d_state_shape(p, s);
+    const size_t iff = in.return_final_states ? c.output(p.x.device, p.x.dtype, s, 3, &fin) : io;
+    auto bind = [&] {
+      p = prepare();
+      conv1d_bind_outputs(p, *out, fin);
+    };
+    bind();
+    if (c.stage()) bind();
+    return c.run([p] { conv1d_run(p); }, result_pair(io, iff, in.return_final_states, "out", "finalStates"));
   });
 }
 
 Napi::Value conv1d_update(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   return guarded(env, async, [&]() -> Napi::Value {
-    OpCall call;
-    Conv1dUpdateInputs in;
-    in.x = to_view(info[0], "x");
-    in.conv_state = to_view(info[1], "convState");
-    in.weight = to_view(info[2], "weight");
+    Call c(env, async);
+    TensorView &x = c.tensor(info[0], "x"), &conv_state = c.tensor(info[1], "convState", true),
+               &weight = c.tensor(info[2], "weight");
     const std::string on = "options";
     Napi::Object o = as_object(info[3], on);
-    OptTensor bias = opt_tensor(o, "bias", call), idx = opt_tensor(o, "stateIndices", call);
-    in.bias = bias.ptr();
-    in.state_indices = idx.ptr();
+    Conv1dUpdateInputs in;
+    in.bias = c.opt_tensor(o, "bias");
+    in.state_indices = c.opt_tensor(o, "stateIndices");
     in.silu = activation(o);
-    Conv1dUpdateParams p = conv1d_update_prepare(in);
+    TensorView* out = c.opt_tensor(o, "out", true);
+    c.attach();
 
+    auto prepare = [&] {
+      in.x = x, in.conv_state = conv_state, in.weight = weight;
+      return conv1d_update_prepare(in);
+    };
+    Conv1dUpdateParams p = prepare();
     int64_t s[3];
     conv1d_update_out_shape(p, s);
-    TensorView out;
-    Napi::Value out_js = out_or_new(env, o, p.x.device, p.x.dtype, s, p.x_ndim, &out);
-    conv1d_update_bind_output(p, out);
-    for (int i = 0; i < 3; ++i) call.keep_alive.push_back(info[i]);
-    const size_t io = call.keep_alive.size();
-    call.keep_alive.push_back(out_js);
-    call.work = [p] { conv1d_update_run(p); };
-    call.result = result_pair(io, io, false, "out", "");
-    return run_op(env, async, std::move(call));
+    const size_t io = out ? c.index(out) : c.output(p.x.device, p.x.dtype, s, p.x_ndim, &out);
+    auto bind = [&] {
+      p = prepare();
+      conv1d_update_bind_output(p, *out);
+    };
+    bind();
+    if (c.stage()) bind();
+    return c.run([p] { conv1d_update_run(p); }, result_pair(io, io, false, "out", ""));
   });
 }
 

@@ -48,10 +48,16 @@ AttentionParams attention_prepare(const TensorView& q_, const TensorView& k_, co
   p.D = p.q.shape[3];
   p.Dv = p.v.shape[3];
 
-  if (opt.has_scale) check::finite(opt.scale, "options.scale");
+  // Scale and softcap run in fp32 (the kernels multiply by log2(e), and with a cap
+  // divide the scale by it): beyond fp32's normal numbers they would overflow or
+  // flush to 0 and silently change the result.
+  if (opt.has_scale) check::fp32_normal_or_zero(opt.scale, "options.scale");
   p.scale = opt.has_scale ? float(opt.scale) : float(1.0 / std::sqrt(double(p.D)));
   check::finite(opt.softcap, "options.softcap");
   if (opt.softcap < 0) range_error("options.softcap must be >= 0 (0 disables it), got " + std::to_string(opt.softcap));
+  check::fp32_normal_or_zero(opt.softcap, "options.softcap");
+  if (opt.softcap > 0 && p.scale != 0)
+    check::fp32_normal_or_zero(double(p.scale) / opt.softcap, "options.scale / options.softcap");
   p.softcap = float(opt.softcap);
   const int64_t big = int64_t(1) << 53;
   check::int_range(opt.window_left, "options.window[0] (left)", -1, big);
@@ -88,6 +94,9 @@ void attention_bind_outputs(AttentionParams& p, const TensorView& out, const Ten
   int64_t s[4];
   attention_out_shape(p, s);
   for (int i = 0; i < 4; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "the output shape");
+  check::no_overlap(out, "options.out", p.q, "q");
+  check::no_overlap(out, "options.out", p.k, "k");
+  check::no_overlap(out, "options.out", p.v, "v");
   p.out = as_bhnd(out, p.layout);
   p.lse = TensorView{};
   if (lse) {

@@ -27,5 +27,22 @@ void dim_range(const TensorView& t, const char* name, int dim, const char* what,
 // Throws a RangeError naming `name` unless lo <= v <= hi.
 void int_range(int64_t v, const char* name, int64_t lo, int64_t hi);
 void finite(double v, const char* name);
+// fp32 normal numbers, by magnitude: a value beyond them changes the math in fp32
+// (overflow to inf, or a flush to 0 that would turn a feature off).
+constexpr double kMinNormal = 1.1754943508222875e-38;  // 2^-126
+constexpr double kMaxNormal = 1.7014118346046923e38;   // 2^127: times log2(e) still finite
+// Throws a RangeError naming `name` unless v is 0 or kMinNormal <= |v| <= kMaxNormal.
+void fp32_normal_or_zero(double v, const char* name);
+
+// Throws a RangeError when two elements of t (an output, or a state written in
+// place) share memory, e.g. a stride-0 broadcast: their writes would race.
+void no_self_overlap(const TensorView& t, const char* name);
+
+// Throws a RangeError when the memory w (an output, or a state written in place)
+// may address overlaps the memory `in` may address: the kernels read inputs after
+// writing outputs, so any overlap gives wrong answers. allow_same lets w be the
+// very same view as in (an op that is documented to work in place).
+void no_overlap(const TensorView& w, const char* wn, const TensorView& in, const char* in_name,
+                bool allow_same = false);
 
 }  // namespace subq::check

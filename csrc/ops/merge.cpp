@@ -61,7 +61,12 @@ void merge_bind_outputs(MergeParams& p, const TensorView& out, const TensorView&
   int64_t s[4];
   merge_out_shape(p, s);
   for (int i = 0; i < 4; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "the output shape");
+  // out = o1 itself is documented (each row is read before it is written).
   p.out = as_bhnd(out, p.layout);
+  check::no_overlap(p.out, "options.out", p.o1, "o1", true);
+  check::no_overlap(p.out, "options.out", p.o2, "o2");
+  check::no_overlap(p.out, "options.out", p.lse1, "lse1");
+  check::no_overlap(p.out, "options.out", p.lse2, "lse2");
   check::same_device(p.o1, "o1", lse, "lse");
   check_lse(lse, "lse", p.o1, "o1");
   p.lse = lse;

@@ -1,6 +1,8 @@
 #include "ssm.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 #include "../core/error.h"
 #include "../cpu/ssm.h"
@@ -62,19 +64,24 @@ std::vector<int64_t> slots(const TensorView* idx, int64_t batch, int64_t nslots,
   check::tensor(*idx, "options.stateIndices", 1, {DType::I32});
   check::dim_equals(*idx, "options.stateIndices", 0, "batch", batch, "the batch");
   std::vector<int64_t> v = read_int32(*idx);
-  std::vector<int64_t> owner(size_t(nslots), -1);
+  // (slot, row) pairs sorted by slot find a repeated slot; sized by the batch, as
+  // the slot count may be far larger than memory (a stride-0 state).
+  std::vector<std::pair<int64_t, int64_t>> used;
   for (int64_t b = 0; b < batch; ++b) {
     int64_t k = v[size_t(b)];
     if (k >= nslots)
       range_error("options.stateIndices[" + S(b) + "] = " + S(k) + " is out of range: " + sname + " has " +
                   S(nslots) + " slots");
     if (k < 0) k = -1;
-    else if (owner[size_t(k)] >= 0)
-      range_error("options.stateIndices[" + S(b) + "] = " + S(k) + " repeats options.stateIndices[" +
-                  S(owner[size_t(k)]) + "]; each slot may be updated by one batch row");
-    else owner[size_t(k)] = b;
+    else used.emplace_back(k, b);
     s[size_t(b)] = k;
   }
+  std::sort(used.begin(), used.end());
+  for (size_t i = 1; i < used.size(); ++i)
+    if (used[i].first == used[i - 1].first)
+      range_error("options.stateIndices[" + S(used[i].second) + "] = " + S(used[i].first) +
+                  " repeats options.stateIndices[" + S(used[i - 1].second) +
+                  "]; each slot may be updated by one batch row");
   return s;
 }
 
@@ -190,6 +197,10 @@ void selective_scan_bind_outputs(SelectiveScanParams& p, const TensorView& out, 
   int64_t s[3];
   selective_scan_out_shape(p, s);
   for (int i = 0; i < 3; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "u.shape[" + S(i) + "]");
+  check::no_self_overlap(out, "options.out");
+  for (auto [t, n] : {std::pair{&p.u, "u"}, {&p.delta, "delta"}, {&p.A, "A"}, {&p.B, "B"}, {&p.C, "C"}, {&p.D, "options.D"},
+                      {&p.z, "options.z"}, {&p.delta_bias, "options.deltaBias"}, {&p.initial_state, "options.initialState"}})
+    check::no_overlap(out, "options.out", *t, n);
   p.out = out;
   p.last_state = TensorView{};
   if (last) {
@@ -276,6 +287,12 @@ StateUpdateParams state_update_prepare(const StateUpdateInputs& in) {
   p.z = or_empty(in.z);
   p.dt_bias = or_empty(in.dt_bias);
   p.softplus = in.softplus;
+  // The state is written in place: its slots must not share memory with each other or an input.
+  check::no_self_overlap(p.state, "state");
+  for (auto [t, n] : {std::pair{&p.x, "x"}, {&p.dt, "dt"}, {&p.A, "A"}, {&p.B, "B"}, {&p.C, "C"}, {&p.D, "options.D"},
+                      {&p.z, "options.z"}, {&p.dt_bias, "options.dtBias"}})
+    check::no_overlap(p.state, "state", *t, n);
+  if (in.state_indices) check::no_overlap(p.state, "state", *in.state_indices, "options.stateIndices");
   p.slots = slots(in.state_indices, p.batch, in.state.shape[0], "state");
   return p;
 }
@@ -290,6 +307,10 @@ void state_update_bind_output(StateUpdateParams& p, const TensorView& out) {
   check::same_device(p.x, "x", out, "options.out");
   check::dim_equals(out, "options.out", 0, "batch", p.batch, "x.shape[0]");
   check::dim_equals(out, "options.out", 1, "channels", p.dim, "x.shape[1]");
+  check::no_self_overlap(out, "options.out");
+  for (auto [t, n] : {std::pair{&p.state, "state"}, {&p.x, "x"}, {&p.dt, "dt"}, {&p.A, "A"}, {&p.B, "B"}, {&p.C, "C"},
+                      {&p.D, "options.D"}, {&p.z, "options.z"}, {&p.dt_bias, "options.dtBias"}})
+    check::no_overlap(out, "options.out", *t, n);
   p.out = out;
 }
 
@@ -356,6 +377,10 @@ void conv1d_bind_outputs(Conv1dParams& p, const TensorView& out, const TensorVie
   int64_t s[3];
   conv1d_out_shape(p, s);
   for (int i = 0; i < 3; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "x.shape[" + S(i) + "]");
+  check::no_self_overlap(out, "options.out");
+  for (auto [t, n] : {std::pair{&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"},
+                      {&p.initial_states, "options.initialStates"}})
+    check::no_overlap(out, "options.out", *t, n);
   p.out = out;
   p.final_states = TensorView{};
   if (fin) {
@@ -406,6 +431,10 @@ Conv1dUpdateParams conv1d_update_prepare(const Conv1dUpdateInputs& in) {
   p.weight = in.weight;
   p.bias = or_empty(in.bias);
   p.silu = in.silu;
+  check::no_self_overlap(p.conv_state, "convState");
+  for (auto [t, n] : {std::pair{&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"}})
+    check::no_overlap(p.conv_state, "convState", *t, n);
+  if (in.state_indices) check::no_overlap(p.conv_state, "convState", *in.state_indices, "options.stateIndices");
   p.slots = slots(in.state_indices, p.batch, in.conv_state.shape[0], "convState");
   return p;
 }
@@ -421,6 +450,9 @@ void conv1d_update_bind_output(Conv1dUpdateParams& p, const TensorView& out) {
   check::same_device(p.x, "x", out, "options.out");
   for (int i = 0; i < p.x_ndim; ++i)
     check::dim_equals(out, "options.out", i, "output", p.x.shape[i], "x.shape[" + S(i) + "]");
+  check::no_self_overlap(out, "options.out");
+  for (auto [t, n] : {std::pair{&p.conv_state, "convState"}, {&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"}})
+    check::no_overlap(out, "options.out", *t, n);
   p.out = as_steps(out);
 }
 

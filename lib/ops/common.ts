@@ -3,6 +3,7 @@
 // an op whose options can ask for a second output.
 import type { NativeOptions, NativeOut, NativeResult } from '../native';
 import { Tensor, fromNative, type TensorLike } from '../tensor';
+import { typeError } from '../errors';
 
 /** The option every op takes. */
 export interface OutOption {
@@ -29,7 +30,7 @@ export type OpResult<O, Flag extends PropertyKey, Pair> = O extends unknown
 export function opOptions<O extends object>(options: O | undefined, tensorKeys: readonly string[] = ['out']): NativeOptions<O> | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object')
-    throw new TypeError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
+    throw typeError(`options must be an object, got ${options === null ? 'null' : typeof options}`);
   const o = { ...options } as Record<string, unknown>;
   for (const k of tensorKeys)
     if (o[k] !== undefined && o[k] !== null) o[k] = Tensor.from(o[k] as TensorLike, `options.${k}`);

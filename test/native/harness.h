@@ -1,5 +1,5 @@
 // A minimal test registry for the native tests. The runner prints one TAP line
-// per case ("ok N - name" / "not ok N - name # why"), which test/native.test.ts
+// per case ("ok N - name" / "not ok N - name # why"), which test/native-run.ts
 // turns into one assertion each.
 #pragma once
 #include <functional>

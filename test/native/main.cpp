@@ -1,23 +1,26 @@
 // Runs the registered native tests:
-//   subq_native_tests [--filter SUBSTRING] [--list]
+//   subq_native_tests [--filter SUBSTRING]... [--exclude SUBSTRING]... [--list]
+// A case runs when its name contains any --filter (or there is none) and no --exclude.
 // The SIMT thread order comes from SIMT_SCHEDULE (normal, reverse, random[:seed]).
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 
 int main(int argc, char** argv) {
   using namespace subq::test;
-  std::string filter;
+  std::vector<std::string> filters, excludes;
   bool list = false;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--filter") && i + 1 < argc) filter = argv[++i];
+    if (!std::strcmp(argv[i], "--filter") && i + 1 < argc) filters.push_back(argv[++i]);
+    else if (!std::strcmp(argv[i], "--exclude") && i + 1 < argc) excludes.push_back(argv[++i]);
     else if (!std::strcmp(argv[i], "--list")) list = true;
     else {
-      std::fprintf(stderr, "usage: %s [--filter SUBSTRING] [--list]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--filter SUBSTRING]... [--exclude SUBSTRING]... [--list]\n", argv[0]);
       return 2;
     }
   }
@@ -34,7 +37,12 @@ int main(int argc, char** argv) {
   int n = 0, failed = 0;
   const auto t0 = std::chrono::steady_clock::now();
   for (const Case& c : registry()) {
-    if (!filter.empty() && c.name.find(filter) == std::string::npos) continue;
+    auto has = [&](const std::vector<std::string>& subs) {
+      for (const std::string& f : subs)
+        if (c.name.find(f) != std::string::npos) return true;
+      return false;
+    };
+    if ((!filters.empty() && !has(filters)) || has(excludes)) continue;
     ++n;
     if (list) { std::printf("%s\n", c.name.c_str()); continue; }
     std::string why;
