@@ -106,6 +106,10 @@ export interface Native {
   setNumThreads(n: number): void;
   setSimdLevel(level: SimdLevel): SimdLevel;
   setVectorWidth(bits: 256 | 512 | 'auto'): number;
+  /** Cancels this environment's calls in flight (at their next tile or chunk). */
+  shutdown(): void;
+  /** The SUBQ_* environment settings that were not understood. */
+  envWarnings(): string[];
   fmaPeak(threads: number, seconds: number): number;
   copyBandwidth(threads: number, seconds: number): number;
 }
@@ -147,10 +151,9 @@ export function native(): Native {
   if (cached) return cached;
   cached = load();
   // process.exit() waits for running ops: cancel them at their next tile or chunk.
-  const shutdown = cached.shutdown as (() => void) | undefined;
-  if (shutdown) process.once('exit', () => shutdown());
+  const addon = cached;
+  process.once('exit', () => addon.shutdown());
   // SUBQ_SIMD / SUBQ_NUM_THREADS / SUBQ_VECTOR_BITS values that were not understood.
-  const warnings = (cached.envWarnings as (() => string[]) | undefined)?.() ?? [];
-  for (const w of warnings) process.emitWarning(`subquadratic: ${w}`, { code: 'SUBQ_ENV' });
+  for (const w of cached.envWarnings()) process.emitWarning(`subquadratic: ${w}`, { code: 'SUBQ_ENV' });
   return cached;
 }

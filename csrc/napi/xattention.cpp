@@ -1,7 +1,7 @@
 // xattentionScores(q, k, options) and xattentionScoresSync: marshalling only.
 #include "../ops/xattention.h"
 
-#include "async.h"
+#include "call.h"
 #include "registry.h"
 
 namespace subq::napi {
@@ -21,19 +21,24 @@ static XAttentionOptions parse_options(const Napi::Object& obj) {
 static Napi::Value xattention_scores(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   return guarded(env, async, [&]() -> Napi::Value {
-    TensorView q = to_view(info[0], "q"), k = to_view(info[1], "k");
+    Call c(env, async);
+    TensorView &q = c.tensor(info[0], "q"), &k = c.tensor(info[1], "k");
     Napi::Object opts = as_object(info[2], "options");
-    XAttentionParams p = xattention_prepare(q, k, parse_options(opts));
+    const XAttentionOptions opt = parse_options(opts);
+    TensorView* out = c.opt_tensor(opts, "out", true);
+    c.attach();
+
+    XAttentionParams p = xattention_prepare(q, k, opt);
     int64_t s[4];
     xattention_scores_shape(p, s);
-    TensorView out;
-    Napi::Value out_js = out_or_new(env, opts, p.q.device, DType::F32, s, 4, &out);
-    xattention_bind_scores(p, out);
-    OpCall call;
-    call.keep_alive = {info[0], info[1], out_js};
-    call.work = [p] { xattention_scores_run(p); };
-    call.result = result_pair(2, 2, false, "scores", "");
-    return run_op(env, async, std::move(call));
+    const size_t io = out ? c.index(out) : c.output(p.q.device, DType::F32, s, 4, &out);
+    auto bind = [&] {
+      p = xattention_prepare(q, k, opt);
+      xattention_bind_scores(p, *out);
+    };
+    bind();
+    if (c.stage()) bind();
+    return c.run([p] { xattention_scores_run(p); }, result_pair(io, io, false, "scores", ""));
   });
 }
 
