@@ -9,6 +9,8 @@ import * as lib from '../lib';
 import { Tensor } from '../lib';
 import { native } from '../lib/native';
 import { attentionRef } from './reference/attention';
+import { blockKeep, randomBlockMask } from './reference/sparse';
+import { xattentionScoresRef } from './reference/xattention';
 import { mergeRef } from './reference/merge';
 import { conv1dRef, selectiveScanRef, stateUpdateRef } from './reference/ssm';
 import { maxAbs, maxAbsDiff, randomArray, rng } from './helpers';
@@ -56,6 +58,7 @@ interface OpSpec {
   sync: (...a: unknown[]) => unknown;
   async: (...a: unknown[]) => Promise<unknown>;
   raw: string;                      // the addon's entry point (the Sync one; async adds nothing)
+  rawCall?: (...a: unknown[]) => unknown;  // how to call it when the positional tensors differ from the API's
   build(r: Rand): Built;
   // Options with their bad values: [key, value, error class].
   badOptions: [string, unknown, 'TypeError' | 'RangeError'][];
@@ -183,6 +186,51 @@ const ops: OpSpec[] = [
     },
     badOptions: [['activation', 'gelu', 'RangeError'], ['stateIndices', 'a', 'TypeError']],
   },
+  {
+    // The mask's compact form as two positional tensors, so each can take a defect.
+    name: 'blockSparseAttention', raw: 'blockSparseAttentionSync',
+    sync: ((q: Tensor, k: Tensor, v: Tensor, indices: Tensor, counts: Tensor, o: object) =>
+      lib.blockSparseAttentionSync(q, k, v, { indices, counts }, o)) as never,
+    async: ((q: Tensor, k: Tensor, v: Tensor, indices: Tensor, counts: Tensor, o: object) =>
+      lib.blockSparseAttention(q, k, v, { indices, counts }, o)) as never,
+    rawCall: (q, k, v, indices, counts, o) => native().blockSparseAttentionSync(q as never, k as never, v as never, { indices, counts } as never, o as never),
+    build(r) {
+      const B = int(r, 1, 2), Hkv = int(r, 1, 2), Hq = Hkv * int(r, 1, 2), Nq = int(r, 1, 150), Nk = int(r, 1, 200), D = pick(r, [4, 16, 33]);
+      const block = pick(r, [64, 128] as const), Hm = pick(r, [Hq, Hkv, 1]);
+      const nqb = Math.ceil(Nq / block), nkb = Math.ceil(Nk / block);
+      const mask = randomBlockMask(B, Hm, nqb, nkb, (r() + 1) / 2, int(r, 1, 1 << 30));
+      const ix = lib.blockMaskToIndices(new Tensor('uint8', mask, [B, Hm, nqb, nkb]));
+      const q = tensor(r, [B, Hq, Nq, D]), k = tensor(r, [B, Hkv, Nk, D]), v = tensor(r, [B, Hkv, Nk, D]);
+      const causal = r() < 0.4;
+      return {
+        names: ['q', 'k', 'v', 'mask.indices', 'mask.counts'], args: [q.t, k.t, v.t, ix.indices, ix.counts],
+        options: { causal, blockSize: block, returnLse: true },
+        check(t, res, what) {
+          const { out } = res as { out: Tensor };
+          const ref = attentionRef(q.v, k.v, v.v, { B, Hq, Hkv, Nq, Nk, D, Dv: D }, { causal, keep: blockKeep({ block, mask, Hm }, Hq, Nq, Nk) });
+          closeTo(t, out.data as Float32Array, ref.out, `${what} out`);
+        },
+      };
+    },
+    badOptions: [['blockSize', 32, 'RangeError'], ['blockSize', 'x', 'TypeError'], ['sinkBlocks', -1, 'RangeError'],
+      ['headModes', 7, 'TypeError'], ['causal', 1, 'TypeError'], ['softcap', -1, 'RangeError']],
+  },
+  {
+    name: 'xattentionScores', sync: lib.xattentionScoresSync as never, async: lib.xattentionScores as never, raw: 'xattentionScoresSync',
+    build(r) {
+      const B = int(r, 1, 2), Hkv = int(r, 1, 2), Hq = Hkv * int(r, 1, 2), Nq = int(r, 1, 150), Nk = int(r, 1, 200), D = pick(r, [4, 16, 33]);
+      const blockSize = pick(r, [64, 128]), stride = pick(r, [4, 8, 16]), causal = r() < 0.5;
+      const q = tensor(r, [B, Hq, Nq, D]), k = tensor(r, [B, Hkv, Nk, D]);
+      return {
+        names: ['q', 'k'], args: [q.t, k.t], options: { blockSize, stride, causal },
+        check(t, res, what) {
+          const ref = xattentionScoresRef(q.v, k.v, { B, Hq, Hkv, Nq, Nk, D }, { stride, blockSize, causal });
+          closeTo(t, (res as Tensor).data as Float32Array, ref, `${what} scores`, 1e-4);
+        },
+      };
+    },
+    badOptions: [['stride', 3, 'RangeError'], ['blockSize', 96, 'RangeError'], ['causal', 'yes', 'TypeError'], ['chunk', -1, 'RangeError']],
+  },
 ];
 
 // One random defect in one argument. `certain`: the call cannot be valid, so it must
@@ -202,7 +250,9 @@ function defect(r: Rand, spec: OpSpec, b: Built, raw: boolean): { args: unknown[
   let value: unknown, certain = true, cls: Defect['cls'];
   switch (kind) {
     case 0: value = pick(r, [5, 'q', null, [1, 2], true]); cls = 'TypeError'; break;
-    case 1: value = { ...plain, dtype: 'int32', data: new Int32Array(x.data.length) }; cls = 'TypeError'; break;
+    case 1: // a dtype the argument cannot take (an integer tensor gets a float one)
+      value = x.dtype === 'int32' ? { ...plain, dtype: 'float32', data: new Float32Array(x.data.length) } : { ...plain, dtype: 'int32', data: new Int32Array(x.data.length) };
+      cls = 'TypeError'; break;
     // Some ops take more than one rank (B as [b, N] or [b, G, N]): a changed rank may be valid.
     case 2: value = { ...plain, shape: [...plain.shape, 1], strides: [...plain.strides, 1] }; certain = false; break;
     case 3: value = { ...plain, shape: plain.shape.slice(1), strides: plain.strides.slice(1) }; certain = false; break;
@@ -244,7 +294,7 @@ for (const spec of ops) {
     for (let n = 0; n < INVALID; n++) {
       const b = spec.build(r), raw = n % 3 === 0, async = !raw && n % 3 === 1;
       const { args, options, d } = defect(r, spec, b, raw);
-      const fn = raw ? (native()[spec.raw] as (...a: unknown[]) => unknown) : spec.sync;
+      const fn = raw ? spec.rawCall ?? (native()[spec.raw] as (...a: unknown[]) => unknown) : spec.sync;
       let err: unknown;
       try {
         if (async) await spec.async(...args, options);

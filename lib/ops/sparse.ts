@@ -1,6 +1,7 @@
 // blockSparseAttention(q, k, v, mask, options): attention restricted to a block mask
 // (Block-Sparse-Attention semantics, docs/semantics.md), and the conversions between a
 // mask's two forms.
+import { ErrorCodes, rangeError, typeError } from '../errors';
 import { native, type NativeResult, type NativeSparseOptions } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
 import type { AttentionOptions, AttentionResult, AttentionWithLse } from './attention';
@@ -47,9 +48,9 @@ const isIndices = (m: unknown): m is BlockIndices =>
  */
 export function blockMaskToIndices(mask: TensorLike): BlockIndices {
   const m = Tensor.from(mask, 'mask');
-  if (m.dtype !== 'uint8') throw new TypeError(`mask.dtype must be uint8, got ${m.dtype}`);
-  if (m.shape.length !== 4) throw new RangeError(`mask must have 4 dimensions [B, H, nQB, nKB], got [${m.shape.join(', ')}]`);
-  if (m.device !== 'cpu') throw new TypeError(`mask is on ${m.device}: convert a CPU mask (await mask.to('cpu'))`);
+  if (m.dtype !== 'uint8') throw typeError(`mask.dtype must be uint8, got ${m.dtype}`, ErrorCodes.DTYPE);
+  if (m.shape.length !== 4) throw rangeError(`mask must have 4 dimensions [B, H, nQB, nKB], got [${m.shape.join(', ')}]`, ErrorCodes.SHAPE);
+  if (m.device !== 'cpu') throw typeError(`mask is on ${m.device}: convert a CPU mask (await mask.to('cpu'))`);
   const [B, H, nqb, nkb] = m.shape;
   const data = m.contiguous().data as Uint8Array;
   const rows = B * H * nqb;
@@ -73,19 +74,19 @@ export function blockMaskToIndices(mask: TensorLike): BlockIndices {
 export function indicesToBlockMask(mask: BlockIndices, nKeyBlocks: number): Tensor {
   const ix = Tensor.from(mask.indices, 'mask.indices');
   const ct = Tensor.from(mask.counts, 'mask.counts');
-  if (ix.dtype !== 'int32' || ct.dtype !== 'int32') throw new TypeError('mask.indices and mask.counts must be int32');
-  if (ix.device !== 'cpu' || ct.device !== 'cpu') throw new TypeError('indicesToBlockMask takes CPU tensors');
-  if (!Number.isSafeInteger(nKeyBlocks) || nKeyBlocks < 1) throw new RangeError(`nKeyBlocks must be a positive integer, got ${nKeyBlocks}`);
+  if (ix.dtype !== 'int32' || ct.dtype !== 'int32') throw typeError('mask.indices and mask.counts must be int32', ErrorCodes.DTYPE);
+  if (ix.device !== 'cpu' || ct.device !== 'cpu') throw typeError('indicesToBlockMask takes CPU tensors');
+  if (!Number.isSafeInteger(nKeyBlocks) || nKeyBlocks < 1) throw rangeError(`nKeyBlocks must be a positive integer, got ${nKeyBlocks}`);
   if (ix.shape.length !== 4 || ct.shape.length !== 3 || ct.shape.some((d, i) => d !== ix.shape[i]))
-    throw new RangeError(`mask.indices [B, H, nQB, maxK] and mask.counts [B, H, nQB] disagree: [${ix.shape.join(', ')}] vs [${ct.shape.join(', ')}]`);
+    throw rangeError(`mask.indices [B, H, nQB, maxK] and mask.counts [B, H, nQB] disagree: [${ix.shape.join(', ')}] vs [${ct.shape.join(', ')}]`, ErrorCodes.SHAPE);
   const [B, H, nqb, maxK] = ix.shape;
   const idx = ix.contiguous().data as Int32Array, cnt = ct.contiguous().data as Int32Array;
   const out = new Uint8Array(B * H * nqb * nKeyBlocks);
   for (let r = 0; r < B * H * nqb; r++) {
-    if (cnt[r] < 0 || cnt[r] > maxK) throw new RangeError(`mask.counts[${r}] must be in [0, ${maxK}], got ${cnt[r]}`);
+    if (cnt[r] < 0 || cnt[r] > maxK) throw rangeError(`mask.counts[${r}] must be in [0, ${maxK}], got ${cnt[r]}`);
     for (let x = 0; x < cnt[r]; x++) {
       const j = idx[r * maxK + x];
-      if (j < 0 || j >= nKeyBlocks) throw new RangeError(`mask.indices row ${r} lists key block ${j}, outside [0, ${nKeyBlocks})`);
+      if (j < 0 || j >= nKeyBlocks) throw rangeError(`mask.indices row ${r} lists key block ${j}, outside [0, ${nKeyBlocks})`);
       out[r * nKeyBlocks + j] = 1;
     }
   }
@@ -94,11 +95,11 @@ export function indicesToBlockMask(mask: BlockIndices, nKeyBlocks: number): Tens
 
 function headModesTensor(modes: readonly HeadMode[] | Tensor): Tensor {
   if (modes instanceof Tensor) return modes;
-  if (!Array.isArray(modes)) throw new TypeError('options.headModes must be an array of modes or a uint8 Tensor');
+  if (!Array.isArray(modes)) throw typeError('options.headModes must be an array of modes or a uint8 Tensor');
   const codes = new Uint8Array(modes.length);
   modes.forEach((m, h) => {
     const c = headModeCodes[m as HeadMode];
-    if (c === undefined) throw new TypeError(`options.headModes[${h}] must be 'dense', 'streaming' or 'masked', got ${String(m)}`);
+    if (c === undefined) throw typeError(`options.headModes[${h}] must be 'dense', 'streaming' or 'masked', got ${String(m)}`);
     codes[h] = c;
   });
   return new Tensor('uint8', codes, [modes.length]);
@@ -124,16 +125,16 @@ function nativeArgs(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseO
     else {
       const t = Tensor.from(mask as TensorLike, 'mask');
       if (t.device !== 'cpu')
-        throw new TypeError(`mask is a uint8 tensor on ${t.device}: pass its compact form (blockMaskToIndices) on that device, or a CPU mask`);
+        throw typeError(`mask is a uint8 tensor on ${t.device}: pass its compact form (blockMaskToIndices) on that device, or a CPU mask`);
       m = blockMaskToIndices(t);
       // The compact form loses the mask's width: the addon checks it against Nk.
       o.maskKeyBlocks = t.shape[3];
     }
     if (!async && q.device !== 'cpu' && (m.indices.device !== q.device || m.counts.device !== q.device))
-      throw new TypeError(`mask must be on ${q.device} for blockSparseAttentionSync (the async call moves it)`);
+      throw typeError(`mask must be on ${q.device} for blockSparseAttentionSync (the async call moves it)`);
   }
   if (!async && q.device !== 'cpu' && o.headModes && o.headModes.device !== q.device)
-    throw new TypeError(`options.headModes must be a uint8 Tensor on ${q.device} for blockSparseAttentionSync`);
+    throw typeError(`options.headModes must be a uint8 Tensor on ${q.device} for blockSparseAttentionSync`);
   return [m, o] as const;
 }
 

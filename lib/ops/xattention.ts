@@ -5,6 +5,7 @@
 // into blockSize x blockSize blocks; xattentionMask keeps, per query block, the fewest
 // highest-scoring key blocks that reach a threshold of the row's mass; streamingMask
 // is the fixed attention-sink + local-window pattern.
+import { ErrorCodes, rangeError, typeError } from '../errors';
 import { native } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
 import { asTensor, opOptions, type OutOption } from './common';
@@ -74,23 +75,23 @@ export interface BlockMaskResult {
 function flag(o: Record<string, unknown>, key: string, dflt: boolean): boolean {
   const v = o[key];
   if (v === undefined) return dflt;
-  if (typeof v !== 'boolean') throw new TypeError(`options.${key} must be a boolean, got ${typeof v}`);
+  if (typeof v !== 'boolean') throw typeError(`options.${key} must be a boolean, got ${typeof v}`);
   return v;
 }
 
 function unitNumber(v: unknown, name: string): number {
-  if (typeof v !== 'number') throw new TypeError(`${name} must be a number, got ${typeof v}`);
-  if (!(v >= 0 && v <= 1)) throw new RangeError(`${name} must be in [0, 1], got ${v}`);
+  if (typeof v !== 'number') throw typeError(`${name} must be a number, got ${typeof v}`);
+  if (!(v >= 0 && v <= 1)) throw rangeError(`${name} must be in [0, 1], got ${v}`);
   return v;
 }
 
 function thresholds(t: unknown, heads: number): number[] {
   if (Array.isArray(t)) {
     if (t.length !== heads)
-      throw new RangeError(`options.threshold has ${t.length} entries but scores.shape[1] (heads) = ${heads}`);
+      throw rangeError(`options.threshold has ${t.length} entries but scores.shape[1] (heads) = ${heads}`, ErrorCodes.SHAPE);
     return t.map((x, i) => unitNumber(x, `options.threshold[${i}]`));
   }
-  if (t === undefined) throw new TypeError('options.threshold must be a number or an array of numbers (one per head)');
+  if (t === undefined) throw typeError('options.threshold must be a number or an array of numbers (one per head)');
   return new Array<number>(heads).fill(unitNumber(t, 'options.threshold'));
 }
 
@@ -156,11 +157,11 @@ function selectPrefix(v: Float32Array, cand: Int32Array, n: number, need: number
  */
 export function xattentionMask(scores: TensorLike, options: XAttentionMaskOptions): BlockMaskResult {
   const s = Tensor.from(scores, 'scores');
-  if (s.dtype !== 'float32') throw new TypeError(`scores.dtype must be float32, got ${s.dtype}`);
-  if (s.shape.length !== 4) throw new RangeError(`scores must have 4 dimensions, got ${s.shape.length}`);
-  if (s.device !== 'cpu') throw new TypeError(`scores must be a CPU tensor, got one on ${s.device}`);
+  if (s.dtype !== 'float32') throw typeError(`scores.dtype must be float32, got ${s.dtype}`, ErrorCodes.DTYPE);
+  if (s.shape.length !== 4) throw rangeError(`scores must have 4 dimensions, got ${s.shape.length}`, ErrorCodes.SHAPE);
+  if (s.device !== 'cpu') throw typeError(`scores must be a CPU tensor, got one on ${s.device}`);
   if (options === null || typeof options !== 'object')
-    throw new TypeError(`options must be an object with a threshold, got ${options === null ? 'null' : typeof options}`);
+    throw typeError(`options must be an object with a threshold, got ${options === null ? 'null' : typeof options}`);
   const o = options as unknown as Record<string, unknown>;
   const [B, H, nqb, nkb] = s.shape;
   const th = thresholds(o.threshold, H);
@@ -223,9 +224,9 @@ export interface StreamingMaskOptions {
 function intOption(o: Record<string, unknown>, key: string, dflt: number | undefined, min: number): number {
   const v = o[key] ?? dflt;
   const name = `options.${key}`;
-  if (v === undefined) throw new TypeError(`${name} is required`);
-  if (typeof v !== 'number') throw new TypeError(`${name} must be an integer, got ${typeof v}`);
-  if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${v}`);
+  if (v === undefined) throw typeError(`${name} is required`);
+  if (typeof v !== 'number') throw typeError(`${name} must be an integer, got ${typeof v}`);
+  if (!Number.isSafeInteger(v) || v < min) throw rangeError(`${name} must be an integer >= ${min}, got ${v}`);
   return v;
 }
 
@@ -239,11 +240,11 @@ function intOption(o: Record<string, unknown>, key: string, dflt: number | undef
  */
 export function streamingMask(nq: number, nk: number, options: StreamingMaskOptions): Tensor {
   for (const [x, name] of [[nq, 'nq'], [nk, 'nk']] as const) {
-    if (typeof x !== 'number') throw new TypeError(`${name} must be an integer, got ${typeof x}`);
-    if (!Number.isSafeInteger(x) || x < 1) throw new RangeError(`${name} must be an integer >= 1, got ${x}`);
+    if (typeof x !== 'number') throw typeError(`${name} must be an integer, got ${typeof x}`);
+    if (!Number.isSafeInteger(x) || x < 1) throw rangeError(`${name} must be an integer >= 1, got ${x}`);
   }
   if (options === null || typeof options !== 'object')
-    throw new TypeError(`options must be an object with sinkBlocks and localBlocks, got ${options === null ? 'null' : typeof options}`);
+    throw typeError(`options must be an object with sinkBlocks and localBlocks, got ${options === null ? 'null' : typeof options}`);
   const o = options as unknown as Record<string, unknown>;
   const sink = intOption(o, 'sinkBlocks', undefined, 0), local = intOption(o, 'localBlocks', undefined, 0);
   const bs = intOption(o, 'blockSize', 128, 1), batch = intOption(o, 'batch', 1, 1), heads = intOption(o, 'heads', 1, 1);
