@@ -24,7 +24,10 @@ JOBS=${JOBS:-2}
 FILES=${SANITIZE_FILES:-"test/reliability-memory.test.ts test/reliability-threads.test.ts test/reliability-args.test.ts
   test/fuzz.test.ts test/attention-errors.test.ts test/ssm-errors.test.ts test/merge.test.ts test/tensor.test.ts
   test/ssm-decode.test.ts test/install.test.ts test/xattention.test.ts"}
-NATIVE_FILTER=${SANITIZE_NATIVE_FILTER:-merge}
+# Native families run sanitized (about a minute): --filter arguments of the runner.
+NATIVE_FILTERS=("merge " "ssm " "simt:" "ptx:" "attention plan")
+NATIVE_ARGS=()
+for f in "${NATIVE_FILTERS[@]}"; do NATIVE_ARGS+=(--filter "$f"); done
 
 fail() { echo "$1"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -53,13 +56,13 @@ failed=$(( total - pass ))
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 [ "$reports" -ne 0 ] && failed=$(( failed + reports ))
 
-echo "== sanitized native tests (build-native-asan, --filter $NATIVE_FILTER)"
+echo "== sanitized native tests (build-native-asan: ${NATIVE_FILTERS[*]})"
 nlog=$(mktemp)
 if cmake -S . -B build-native-asan -DSUBQ_NATIVE_TESTS=ON -DSUBQ_NO_CUDA=ON -DCMAKE_BUILD_TYPE=Release \
      -DCMAKE_CXX_FLAGS="$SAN" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >"$nlog" 2>&1 &&
    cmake --build build-native-asan --target subq_native_tests -j"$JOBS" >>"$nlog" 2>&1 &&
    ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-     build-native-asan/test/native/subq_native_tests --filter "$NATIVE_FILTER" >>"$nlog" 2>&1; then
+     build-native-asan/test/native/subq_native_tests "${NATIVE_ARGS[@]}" >>"$nlog" 2>&1; then
   nrep=$(grep -cE 'ERROR: AddressSanitizer|SUMMARY: (Address|UndefinedBehavior)Sanitizer|runtime error:' "$nlog")
   echo "$(grep -E '^# [0-9]+ passed' "$nlog" | tail -1) ; sanitizer reports: $nrep"
   if [ "$nrep" -eq 0 ]; then pass=$(( pass + 1 )); else failed=$(( failed + 1 )); fi
