@@ -229,7 +229,8 @@ const ops: OpSpec[] = [
         },
       };
     },
-    badOptions: [['stride', 3, 'RangeError'], ['blockSize', 96, 'RangeError'], ['causal', 'yes', 'TypeError'], ['chunk', -1, 'RangeError']],
+    badOptions: [['stride', 3, 'RangeError'], ['blockSize', 96, 'RangeError'], ['causal', 'yes', 'TypeError'], ['chunk', -1, 'RangeError'],
+      ['scale', 1e300, 'RangeError']],
   },
 ];
 

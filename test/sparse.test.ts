@@ -186,3 +186,24 @@ t.test('xattention keeps the token-level diagonal block when Nq and Nk differ mo
     { B: 1, Hq: H, Hkv: H, Nq, Nk, D, Dv: D }, { causal: true, keep: (await import('./reference/sparse')).blockKeep({ block: 64, mask: m, Hm: H }, H, Nq, Nk) });
   t.ok(maxAbsDiff(r.out.toFloat32(), ref.out) <= 1e-5 * maxAbs(ref.out), 'output matches the reference of the mask it reports');
 });
+
+t.test('every SIMD path (zmm 64-query tiles, ymm, AVX2, scalar) against the reference', async (t) => {
+  const { backendInfo, setSimdLevel, setVectorWidth } = await import('../lib');
+  const have = backendInfo().cpu.simd;
+  t.teardown(() => {
+    setSimdLevel('avx512');
+    setVectorWidth('auto');
+  });
+  const paths: ['avx512' | 'avx2' | 'scalar', 256 | 512 | undefined][] = [
+    ...(have === 'avx512' ? ([['avx512', 512], ['avx512', 256]] as ['avx512', 512 | 256][]) : []),
+    ...(have !== 'scalar' ? ([['avx2', undefined]] as ['avx2', undefined][]) : []),
+    ['scalar', undefined],
+  ];
+  let seed = 500;
+  for (const [level, bits] of paths) {
+    setSimdLevel(level);
+    if (bits) setVectorWidth(bits);
+    for (const block of [64, 128] as const)
+      await checkCase(t, maskCase({ Hq: 4, Hkv: 2, Nq: 300, Nk: 333, D: 40, causal: seed % 2 === 0, seed }, block, 0.4, seed % 3 === 0 ? 2 : 4, seed++));
+  }
+});

@@ -60,9 +60,12 @@ Floats aligned_floats(int64_t n) {
 }
 
 // ---- Which kernels: cpu/vector_width.h decides zmm or ymm at the AVX-512 level.
-const AttentionKernels& pick_kernels() {
+// Block-sparse calls take tiles that divide their 64- or 128-row query blocks.
+const AttentionKernels& pick_kernels(bool sparse) {
   switch (simd_level()) {
-    case SimdLevel::AVX512: return use_zmm() ? attention_kernels_avx512_zmm() : attention_kernels_avx512_ymm();
+    case SimdLevel::AVX512:
+      if (!use_zmm()) return attention_kernels_avx512_ymm();
+      return sparse ? attention_kernels_avx512_zmm64() : attention_kernels_avx512_zmm();
     case SimdLevel::AVX2: return attention_kernels_avx2();
     default: return attention_kernels_scalar();
   }
@@ -507,7 +510,7 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
 
 void attention(const AttentionParams& p) {
   if (p.B == 0 || p.Hq == 0 || p.Nq == 0) return;
-  const AttentionKernels& kern = pick_kernels();
+  const AttentionKernels& kern = pick_kernels(p.mask.active());
   if (!p.mask.active() && p.Hq / p.Hkv * p.Nq <= kDecodeRows) return decode_attention(p, kern);
   const TilePlan plan(p, kern.tile_q);
   // Static split by cost (key blocks + 1 per tile), in item order: each thread gets a

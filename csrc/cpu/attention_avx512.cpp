@@ -26,12 +26,21 @@ struct Zmm512 : VecZmm {
   }
 };
 
+// 64-query tiles (6 x 4 micro-tiles, the other 24-accumulator shape): whole tiles in the
+// 64- and 128-row query blocks of a block mask, where 48-query tiles waste a sixth of
+// their lanes. Per lane the same operations in the same order, so the same bits.
+struct Zmm512Q4 : Zmm512 {
+  static constexpr int Q = 4, KR = 6, DR = 6;
+};
+
 constexpr AttentionKernels kYmm = kernels_for<Ymm512>();
 constexpr AttentionKernels kZmm = kernels_for<Zmm512>();
+constexpr AttentionKernels kZmm64 = kernels_for<Zmm512Q4>();
 
 }  // namespace
 
 const AttentionKernels& attention_kernels_avx512_ymm() { return kYmm; }
 const AttentionKernels& attention_kernels_avx512_zmm() { return kZmm; }
+const AttentionKernels& attention_kernels_avx512_zmm64() { return kZmm64; }
 
 }  // namespace subq::cpu

@@ -63,5 +63,6 @@ const AttentionKernels& attention_kernels_scalar();
 const AttentionKernels& attention_kernels_avx2();         // ymm, 16 registers
 const AttentionKernels& attention_kernels_avx512_ymm();   // AVX-512VL on ymm, 32 registers
 const AttentionKernels& attention_kernels_avx512_zmm();
+const AttentionKernels& attention_kernels_avx512_zmm64();  // 64-query tiles, for block masks
 
 }  // namespace subq::cpu

@@ -31,7 +31,7 @@ XAttentionParams xattention_prepare(const TensorView& q, const TensorView& k, co
   if (opt.chunk != 0 && (opt.chunk < opt.block || opt.chunk % opt.block != 0 || opt.chunk > (int64_t(1) << 40)))
     range_error("options.chunk must be a positive multiple of options.blockSize = " + std::to_string(opt.block) +
                 ", got " + std::to_string(opt.chunk));
-  if (opt.has_scale) check::finite(opt.scale, "options.scale");
+  if (opt.has_scale) check::fp32_normal_or_zero(opt.scale, "options.scale");
 
   XAttentionParams p;
   p.layout = opt.layout;
