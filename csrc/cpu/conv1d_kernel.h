@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "../core/cancel.h"
-#include "../ops/ssm.h"
+#include "../core/ssm_params.h"
 #include "rows.h"
 #include "vec_math.h"
 

@@ -1,4 +1,4 @@
-// Merge of two attention states (ops/merge.h), one row at a time in fp32.
+// Merge of two attention states (core/merge_params.h), one row at a time in fp32.
 #include "merge.h"
 
 #include <cmath>

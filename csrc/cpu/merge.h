@@ -1,5 +1,5 @@
 #pragma once
-#include "../ops/merge.h"
+#include "../core/merge_params.h"
 
 namespace subq::cpu {
 void merge_states(const MergeParams& p);

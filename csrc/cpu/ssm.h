@@ -1,6 +1,6 @@
-// CPU kernels of the state-space family (see ops/ssm.h for the semantics).
+// CPU kernels of the state-space family (see core/ssm_params.h for the semantics).
 #pragma once
-#include "../ops/ssm.h"
+#include "../core/ssm_params.h"
 
 namespace subq::cpu {
 

@@ -1,7 +1,7 @@
 // One instantiation of the templated state-space kernels per vector form; the
 // *_avx512.cpp / *_avx2.cpp files provide theirs, ssm.cpp the scalar one.
 #pragma once
-#include "../ops/ssm.h"
+#include "../core/ssm_params.h"
 
 namespace subq::cpu {
 

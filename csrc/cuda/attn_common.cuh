@@ -1,7 +1,7 @@
 // What the attention kernels share: the device-side parameters, the mapping of a
 // block's query rows to (head, position), and the epilogue that stores a row.
 // Which keys a row sees (the dense rule, the block-sparse lists) is mask.cuh.
-// Semantics as in ops/attention.h.
+// Semantics as in core/attention_params.h.
 #pragma once
 #include <cstdint>
 

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "../core/attention_params.h"
-#include "../ops/merge.h"
+#include "../core/merge_params.h"
 
 namespace subq::cuda {
 

@@ -6,12 +6,10 @@
 
 namespace subq::cuda {
 
-namespace {
-[[noreturn]] void no_cuda() {
+void no_cuda() {
   runtime_error("this build of subquadratic has no CUDA backend (it was built without a CUDA compiler, or with "
                 "SUBQ_CUDA=0); rebuild with nvcc on PATH to use 'cuda' tensors");
 }
-}  // namespace
 
 Info info() { return Info{}; }
 int device_count() { return 0; }

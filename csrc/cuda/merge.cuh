@@ -1,4 +1,4 @@
-// Merge of two attention states (ops/merge.h) on the GPU: one warp per row, the
+// Merge of two attention states (core/merge_params.h) on the GPU: one warp per row, the
 // lanes striding over the row's D values; fp32 math. Plain CUDA that also runs
 // under the SIMT emulator (numeric.cuh, csrc/simt).
 #pragma once

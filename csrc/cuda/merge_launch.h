@@ -1,6 +1,6 @@
 // Host side of the merge kernel: enqueues it on `stream` (views hold device pointers).
 #pragma once
-#include "../ops/merge.h"
+#include "../core/merge_params.h"
 
 struct CUstream_st;
 

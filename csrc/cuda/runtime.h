@@ -34,4 +34,8 @@ void release(int device, void* ptr) noexcept;
 void upload(int device, void* dst, const void* src, size_t bytes);
 void download(int device, void* dst, const void* src, size_t bytes);
 
+// Builds without CUDA: every CUDA entry point (backend_none.cpp, ssm_none.cpp,
+// xattention_none.cpp) refuses with this one Error, which says why and how to fix it.
+[[noreturn]] void no_cuda();
+
 }  // namespace subq::cuda

@@ -1,4 +1,4 @@
-// CUDA kernels of the state-space family (semantics in ops/ssm.h).
+// CUDA kernels of the state-space family (semantics in core/ssm_params.h).
 //
 // Selective scan: one block per (sequence, tile of TC channels of one group), one warp
 // per channel. The sequence is walked in chunks of 32*IT steps, IT consecutive steps

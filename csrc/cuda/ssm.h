@@ -1,6 +1,6 @@
 // CUDA entry points of the state-space family; ssm_none.cpp stands in without CUDA.
 #pragma once
-#include "../ops/ssm.h"
+#include "../core/ssm_params.h"
 
 namespace subq::cuda {
 

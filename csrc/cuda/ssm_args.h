@@ -4,7 +4,7 @@
 #pragma once
 #include <vector>
 
-#include "../ops/ssm.h"
+#include "../core/ssm_params.h"
 #include "ssm.cuh"
 
 namespace subq::cuda::ssm {

@@ -1,16 +1,12 @@
 // Stand-in for the CUDA state-space kernels in builds without a CUDA compiler.
-#include "../core/error.h"
+#include "runtime.h"
 #include "ssm.h"
 
 namespace subq::cuda {
 
-[[noreturn]] static void none() {
-  runtime_error("this build of subquadratic has no CUDA backend (it was built without a CUDA compiler)");
-}
-
-void selective_scan(const SelectiveScanParams&) { none(); }
-void selective_state_update(const StateUpdateParams&) { none(); }
-void causal_conv1d(const Conv1dParams&) { none(); }
-void causal_conv1d_update(const Conv1dUpdateParams&) { none(); }
+void selective_scan(const SelectiveScanParams&) { no_cuda(); }
+void selective_state_update(const StateUpdateParams&) { no_cuda(); }
+void causal_conv1d(const Conv1dParams&) { no_cuda(); }
+void causal_conv1d_update(const Conv1dUpdateParams&) { no_cuda(); }
 
 }  // namespace subq::cuda

@@ -1,11 +1,9 @@
 // Stand-in for the CUDA XAttention kernels in builds without a CUDA compiler.
-#include "../core/error.h"
+#include "runtime.h"
 #include "xattention.h"
 
 namespace subq::cuda {
 
-void xattention_scores(const XAttentionParams&) {
-  runtime_error("this build of subquadratic has no CUDA backend (it was built without a CUDA compiler)");
-}
+void xattention_scores(const XAttentionParams&) { no_cuda(); }
 
 }  // namespace subq::cuda

@@ -9,34 +9,37 @@
 
 namespace subq {
 
-AttentionParams attention_prepare(const TensorView& q_, const TensorView& k_, const TensorView& v_,
-                                  const AttentionOptions& opt) {
+void check_query_key(const TensorView& q, const TensorView& k, Layout layout) {
   const auto floats = {DType::F32, DType::F16, DType::BF16};
-  check::tensor(q_, "q", 4, floats);
-  check::tensor(k_, "k", 4, floats);
-  check::tensor(v_, "v", 4, floats);
-  check::same_dtype(q_, "q", k_, "k");
-  check::same_dtype(q_, "q", v_, "v");
-  check::same_device(q_, "q", k_, "k");
-  check::same_device(q_, "q", v_, "v");
-
-  AttentionParams p;
-  p.layout = opt.layout;
-  const bool bnhd = opt.layout == Layout::BNHD;
-  const int hd = bnhd ? 2 : 1, nd = bnhd ? 1 : 2;  // caller's head and sequence dims
-  const TensorView &q = q_, &k = k_, &v = v_;
+  check::tensor(q, "q", 4, floats);
+  check::tensor(k, "k", 4, floats);
+  check::same_dtype(q, "q", k, "k");
+  check::same_device(q, "q", k, "k");
+  const int hd = layout == Layout::BNHD ? 2 : 1;  // caller's head dim
   check::dim_range(q, "q", 3, "head dim", 1, 256);
-  check::dim_range(v, "v", 3, "value head dim", 1, 256);
   check::dim_equals(k, "k", 0, "batch", q.shape[0], "q.shape[0]");
-  check::dim_equals(v, "v", 0, "batch", q.shape[0], "q.shape[0]");
   check::dim_equals(k, "k", 3, "head dim", q.shape[3], "q.shape[3]");
-  check::dim_equals(v, "v", hd, "kv heads", k.shape[hd], "k.shape[" + std::to_string(hd) + "]");
-  check::dim_equals(v, "v", nd, "key length", k.shape[nd], "k.shape[" + std::to_string(nd) + "]");
   if (q.shape[hd] % k.shape[hd] != 0)
     range_error("q.shape[" + std::to_string(hd) + "] (query heads) = " + std::to_string(q.shape[hd]) +
                 " must be a multiple of k.shape[" + std::to_string(hd) + "] (kv heads) = " +
                 std::to_string(k.shape[hd]));
+}
 
+AttentionParams attention_prepare(const TensorView& q, const TensorView& k, const TensorView& v,
+                                  const AttentionOptions& opt) {
+  check_query_key(q, k, opt.layout);
+  check::tensor(v, "v", 4, {DType::F32, DType::F16, DType::BF16});
+  check::same_dtype(q, "q", v, "v");
+  check::same_device(q, "q", v, "v");
+  const bool bnhd = opt.layout == Layout::BNHD;
+  const int hd = bnhd ? 2 : 1, nd = bnhd ? 1 : 2;  // caller's head and sequence dims
+  check::dim_range(v, "v", 3, "value head dim", 1, 256);
+  check::dim_equals(v, "v", 0, "batch", q.shape[0], "q.shape[0]");
+  check::dim_equals(v, "v", hd, "kv heads", k.shape[hd], "k.shape[" + std::to_string(hd) + "]");
+  check::dim_equals(v, "v", nd, "key length", k.shape[nd], "k.shape[" + std::to_string(nd) + "]");
+
+  AttentionParams p;
+  p.layout = opt.layout;
   p.q = as_bhnd(q, opt.layout);
   p.k = as_bhnd(k, opt.layout);
   p.v = as_bhnd(v, opt.layout);

@@ -24,6 +24,11 @@ struct AttentionOptions {
   Layout layout = Layout::BHND;
 };
 
+// The checks every attention-family op makes on q and k: rank 4, float dtypes, one
+// dtype and device, head dim 1..256, equal batch and head dim, query heads a multiple
+// of kv heads (GQA).
+void check_query_key(const TensorView& q, const TensorView& k, Layout layout);
+
 // Checks q, k, v and the options; fills everything but out/lse.
 AttentionParams attention_prepare(const TensorView& q, const TensorView& k, const TensorView& v,
                                   const AttentionOptions& opt);

@@ -5,24 +5,13 @@
 
 #include "../cpu/xattention.h"
 #include "../cuda/xattention.h"
+#include "attention.h"
 #include "check.h"
 
 namespace subq {
 
 XAttentionParams xattention_prepare(const TensorView& q, const TensorView& k, const XAttentionOptions& opt) {
-  const auto floats = {DType::F32, DType::F16, DType::BF16};
-  check::tensor(q, "q", 4, floats);
-  check::tensor(k, "k", 4, floats);
-  check::same_dtype(q, "q", k, "k");
-  check::same_device(q, "q", k, "k");
-  const int hd = opt.layout == Layout::BNHD ? 2 : 1;  // caller's head dim
-  check::dim_range(q, "q", 3, "head dim", 1, 256);
-  check::dim_equals(k, "k", 0, "batch", q.shape[0], "q.shape[0]");
-  check::dim_equals(k, "k", 3, "head dim", q.shape[3], "q.shape[3]");
-  if (q.shape[hd] % k.shape[hd] != 0)
-    range_error("q.shape[" + std::to_string(hd) + "] (query heads) = " + std::to_string(q.shape[hd]) +
-                " must be a multiple of k.shape[" + std::to_string(hd) + "] (kv heads) = " +
-                std::to_string(k.shape[hd]));
+  check_query_key(q, k, opt.layout);
   if (opt.block != 64 && opt.block != 128)
     range_error("options.blockSize must be 64 or 128, got " + std::to_string(opt.block));
   if ((opt.stride != 4 && opt.stride != 8 && opt.stride != 16) || opt.block % opt.stride != 0)
