@@ -15,39 +15,10 @@
 // values sharper ones. Heads weight the three patterns differently (some local, some
 // retrieval, some sink-dominated), as heads of one layer do.
 
-/** n deterministic uniform values in [lo, hi) (a 32-bit LCG: fast for large buffers). */
-export function random(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    a[i] = lo + (s / 4294967296) * (hi - lo);
-  }
-  return a;
-}
+import { gaussian, random } from '../reference/random';
 
-/** Max |got - ref| over the [got, ref] pairs, relative to the largest |ref|. */
-export function relError(pairs: Iterable<readonly [ArrayLike<number>, ArrayLike<number>]>): number {
-  let err = 0, scale = 0;
-  for (const [g, r] of pairs)
-    for (let i = 0; i < r.length; i++) {
-      scale = Math.max(scale, Math.abs(r[i]));
-      err = Math.max(err, Math.abs(g[i] - r[i]));
-    }
-  return err / scale;
-}
-
-/** n Gaussian values (Box-Muller over random()). */
-export function gaussian(n: number, seed: number): Float32Array {
-  const u = random(2 * Math.ceil(n / 2), seed, 1e-7, 1);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(u[i])), t = 2 * Math.PI * u[i + 1];
-    a[i] = r * Math.cos(t);
-    if (i + 1 < n) a[i + 1] = r * Math.sin(t);
-  }
-  return a;
-}
+export { gaussian, random } from '../reference/random';
+export { relError } from '../reference/measure';
 
 export interface LongContextOptions {
   B?: number;

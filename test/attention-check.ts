@@ -2,8 +2,8 @@
 // native result, and the fp64 reference with the project's tolerances.
 import type { Test } from 'tap';
 import { attention, attentionSync, blockSparseAttention, blockSparseAttentionSync, blockMaskToIndices, Tensor, type FloatDType } from '../lib';
-import { attentionRef } from './reference/attention';
-import { blockKeep, type SparseSpec } from './reference/sparse';
+import { attentionRef } from '../reference/attention';
+import { blockKeep, type SparseSpec } from '../reference/sparse';
 import { maxAbs, maxAbsDiff, randomArray, rounder, roundingFloor, roundTo } from './helpers';
 
 export interface Case {

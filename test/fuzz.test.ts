@@ -8,11 +8,11 @@ import t, { type Test } from 'tap';
 import * as lib from '../lib';
 import { Tensor } from '../lib';
 import { native } from '../lib/native';
-import { attentionRef } from './reference/attention';
-import { blockKeep, randomBlockMask } from './reference/sparse';
-import { xattentionScoresRef } from './reference/xattention';
-import { mergeRef } from './reference/merge';
-import { conv1dRef, selectiveScanRef, stateUpdateRef } from './reference/ssm';
+import { attentionRef } from '../reference/attention';
+import { blockKeep, randomBlockMask } from '../reference/sparse';
+import { xattentionScoresRef } from '../reference/xattention';
+import { mergeRef } from '../reference/merge';
+import { conv1dRef, selectiveScanRef, stateUpdateRef } from '../reference/ssm';
 import { maxAbs, maxAbsDiff, randomArray, rng } from './helpers';
 import { compare } from './ssm-check';
 

@@ -2,7 +2,7 @@
 // attention split over keys.
 import t, { type Test } from 'tap';
 import { attentionSync, mergeAttentionStates, mergeAttentionStatesSync, Tensor, type FloatDType } from '../lib';
-import { mergeRef } from './reference/merge';
+import { mergeRef } from '../reference/merge';
 import { maxAbs, maxAbsDiff, randomArray, rng, roundTo, roundingFloor } from './helpers';
 
 const dtypes: FloatDType[] = ['float32', 'float16', 'bfloat16'];

@@ -9,7 +9,7 @@ import {
 } from '../lib';
 import { checkCase, type Case } from './attention-check';
 import { maxAbs, maxAbsDiff, randomArray } from './helpers';
-import { randomBlockMask } from './reference/sparse';
+import { randomBlockMask } from '../reference/sparse';
 
 const blocks = (n: number, bs: number) => Math.ceil(n / bs);
 
@@ -128,8 +128,8 @@ t.test('bad input is refused, naming the argument', async (t) => {
 t.test('xattention: scores, selection and block-sparse attention in one call', async (t) => {
   const { xattention, xattentionScoresSync, xattentionMask } = await import('../lib');
   const { longContextQKV } = await import('../bench/data');
-  const { attentionRef } = await import('./reference/attention');
-  const { blockKeep } = await import('./reference/sparse');
+  const { attentionRef } = await import('../reference/attention');
+  const { blockKeep } = await import('../reference/sparse');
   const [B, Hq, Hkv, N, D] = [2, 4, 2, 1000, 32];
   const { q, k, v } = longContextQKV({ B, H: Hq, Hkv, N, D, seed: 3, concentration: 2 });
   const qt = Tensor.fromFloat32(q, [B, Hq, N, D]), kt = Tensor.fromFloat32(k, [B, Hkv, N, D]), vt = Tensor.fromFloat32(v, [B, Hkv, N, D]);
@@ -182,8 +182,8 @@ t.test('xattention keeps the token-level diagonal block when Nq and Nk differ mo
   // Query block 0 ends at row 63, which sees keys up to 63 + 130 = 193: key block 3; the scores' diagonal is 0 + 4 - 2 = 2.
   t.equal(s[3], 0, 'the selection alone stops at the scores\' diagonal');
   t.equal(m[3], 1, 'xattention adds the block the last rows see');
-  const ref = (await import('./reference/attention')).attentionRef(q.toFloat32(), k.toFloat32(), k.toFloat32(),
-    { B: 1, Hq: H, Hkv: H, Nq, Nk, D, Dv: D }, { causal: true, keep: (await import('./reference/sparse')).blockKeep({ block: 64, mask: m, Hm: H }, H, Nq, Nk) });
+  const ref = (await import('../reference/attention')).attentionRef(q.toFloat32(), k.toFloat32(), k.toFloat32(),
+    { B: 1, Hq: H, Hkv: H, Nq, Nk, D, Dv: D }, { causal: true, keep: (await import('../reference/sparse')).blockKeep({ block: 64, mask: m, Hm: H }, H, Nq, Nk) });
   t.ok(maxAbsDiff(r.out.toFloat32(), ref.out) <= 1e-5 * maxAbs(ref.out), 'output matches the reference of the mask it reports');
 });
 

@@ -2,7 +2,7 @@
 // and the fp64 reference with mamba's tolerances (rtol, atol per dtype).
 import type { Test } from 'tap';
 import { selectiveScan, selectiveScanSync, causalConv1d, causalConv1dSync, Tensor, type FloatDType } from '../lib';
-import { selectiveScanRef, conv1dRef } from './reference/ssm';
+import { selectiveScanRef, conv1dRef } from '../reference/ssm';
 import { randomArray, roundTo } from './helpers';
 
 export const tolerances: Record<FloatDType, [number, number]> = {

@@ -6,7 +6,7 @@ import {
   selectiveStateUpdate, selectiveStateUpdateSync, causalConv1dSync, causalConv1dUpdate, causalConv1dUpdateSync,
   setSimdLevel, Tensor, type FloatDType,
 } from '../lib';
-import { stateUpdateRef } from './reference/ssm';
+import { stateUpdateRef } from '../reference/ssm';
 import { randomArray, roundTo } from './helpers';
 import { convInputs, report, runScan, type ScanCase } from './ssm-check';
 

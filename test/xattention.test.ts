@@ -1,5 +1,5 @@
 // XAttention scoring, block selection and streaming masks against references written
-// from the definitions (test/reference/xattention.ts), and bad input.
+// from the definitions (reference/xattention.ts), and bad input.
 import t, { type Test } from 'tap';
 import {
   backendInfo,
@@ -16,7 +16,7 @@ import {
 } from '../lib';
 import { longContextQKV } from '../bench/data';
 import { bitsEqual, maxAbsDiff, randomArray, rng, roundTo } from './helpers';
-import { selectRowRef, xattentionScoresRef } from './reference/xattention';
+import { selectRowRef, xattentionScoresRef } from '../reference/xattention';
 
 interface ScoreCase {
   B?: number;

@@ -2,7 +2,7 @@
 // not, fp32 and bf16; onnxruntime-node's MultiHeadAttention on the same fp32 shapes;
 // and decode against a long cache.
 import { attentionSync, backendInfo, Tensor, type FloatDType } from '../../lib';
-import { attentionRef } from '../../test/reference/attention';
+import { attentionRef } from '../../reference/attention';
 import type { BenchCase, CaseRun, Family } from '../suite';
 import { random, relError } from '../data';
 import { loadOrt, mhaModel } from '../peers/onnx';

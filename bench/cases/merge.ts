@@ -2,7 +2,7 @@
 // so its rate is the compulsory traffic (read o1, o2, lse1, lse2; write out, lse)
 // against the copy bandwidth measured in the same run.
 import { mergeAttentionStatesSync, Tensor } from '../../lib';
-import { mergeRef } from '../../test/reference/merge';
+import { mergeRef } from '../../reference/merge';
 import type { BenchCase, Family } from '../suite';
 import { random, relError } from '../data';
 

@@ -1,8 +1,8 @@
 // Sub-quadratic prefill: block-sparse attention at 10% and 100% density against our dense
 // kernel on the same inputs (B=1, H=8, block 128), N from 4K up; time, density and error.
 import { attentionSync, blockMaskToIndices, blockSparseAttentionSync, Tensor, type FloatDType } from '../../lib';
-import { attentionRef } from '../../test/reference/attention';
-import { blockKeep, randomBlockMask } from '../../test/reference/sparse';
+import { attentionRef } from '../../reference/attention';
+import { blockKeep, randomBlockMask } from '../../reference/sparse';
 import type { BenchCase, CaseRun, Family } from '../suite';
 import { random, relError } from '../data';
 

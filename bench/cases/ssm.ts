@@ -5,7 +5,7 @@
 // and y += x*C; the exp is not counted), so G state-updates/s = GFLOP/s / 4. The update
 // and conv1d are memory-bound: bytes are their compulsory traffic.
 import { causalConv1dSync, selectiveScanSync, selectiveStateUpdateSync, Tensor } from '../../lib';
-import { conv1dRef, selectiveScanRef, stateUpdateRef } from '../../test/reference/ssm';
+import { conv1dRef, selectiveScanRef, stateUpdateRef } from '../../reference/ssm';
 import type { BenchCase, Family } from '../suite';
 import { random, relError } from '../data';
 

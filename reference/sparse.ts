@@ -4,6 +4,8 @@
 // tokens on both sides. Head modes: 'dense' reads every block; 'streaming' the sink
 // blocks and the `local` blocks ending at the diagonal block (the block of the key
 // aligned with the query block's last row, bottom-right); 'masked' what the mask says.
+import { random } from './random';
+
 export interface SparseSpec {
   block: number;
   /** uint8 [B, Hm, nQB, nKB], nonzero = read. */
@@ -35,11 +37,6 @@ export function blockKeep(s: SparseSpec, Hq: number, Nq: number, Nk: number) {
 
 /** A seeded random uint8 block mask [B, Hm, nQB, nKB] of about `density` ones. */
 export function randomBlockMask(B: number, Hm: number, nqb: number, nkb: number, density: number, seed: number): Uint8Array {
-  let a = seed >>> 0;
-  const m = new Uint8Array(B * Hm * nqb * nkb);
-  for (let i = 0; i < m.length; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    m[i] = (a >>> 8) / 16777216 < density ? 1 : 0;
-  }
-  return m;
+  const u = random(B * Hm * nqb * nkb, seed, 0, 1);
+  return Uint8Array.from(u, (x) => (x < density ? 1 : 0));
 }
