@@ -7,14 +7,10 @@
 //   scores[qb][kb] = sum of P[i][j], i in block qb with i < ceil(Nq/S), j in block kb.
 // Mask: the smallest set, after the forced sink/diagonal blocks, found by brute force.
 
-export interface XDims {
-  B: number;
-  Hq: number;
-  Hkv: number;
-  Nq: number;
-  Nk: number;
-  D: number;
-}
+import type { Dims } from './attention';
+
+/** Attention's dims without a value head dim: scoring reads only q and k. */
+export type XDims = Omit<Dims, 'Dv'>;
 
 export interface XRefOptions {
   stride: number;

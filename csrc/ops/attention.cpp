@@ -39,16 +39,8 @@ AttentionParams attention_prepare(const TensorView& q, const TensorView& k, cons
   check::dim_equals(v, "v", nd, "key length", k.shape[nd], "k.shape[" + std::to_string(nd) + "]");
 
   AttentionParams p;
-  p.layout = opt.layout;
-  p.q = as_bhnd(q, opt.layout);
-  p.k = as_bhnd(k, opt.layout);
+  bind_query_key(p, q, k, opt.layout);
   p.v = as_bhnd(v, opt.layout);
-  p.B = p.q.shape[0];
-  p.Hq = p.q.shape[1];
-  p.Hkv = p.k.shape[1];
-  p.Nq = p.q.shape[2];
-  p.Nk = p.k.shape[2];
-  p.D = p.q.shape[3];
   p.Dv = p.v.shape[3];
 
   // Scale and softcap run in fp32 (the kernels multiply by log2(e), and with a cap
@@ -77,13 +69,7 @@ AttentionParams attention_prepare(const TensorView& q, const TensorView& k, cons
   return p;
 }
 
-void attention_out_shape(const AttentionParams& p, int64_t s[4]) {
-  const bool bnhd = p.layout == Layout::BNHD;
-  s[0] = p.B;
-  s[1] = bnhd ? p.Nq : p.Hq;
-  s[2] = bnhd ? p.Hq : p.Nq;
-  s[3] = p.Dv;
-}
+void attention_out_shape(const AttentionParams& p, int64_t s[4]) { layout_shape(p.layout, p.B, p.Hq, p.Nq, p.Dv, s); }
 
 void attention_lse_shape(const AttentionParams& p, int64_t s[3]) {
   s[0] = p.B;

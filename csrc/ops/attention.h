@@ -29,6 +29,21 @@ struct AttentionOptions {
 // of kv heads (GQA).
 void check_query_key(const TensorView& q, const TensorView& k, Layout layout);
 
+// Views q and k as [B, H, N, D] and fills the dims every attention-family params has
+// (B, Hq, Hkv, Nq, Nk, D), after check_query_key.
+template <class Params>
+void bind_query_key(Params& p, const TensorView& q, const TensorView& k, Layout layout) {
+  p.layout = layout;
+  p.q = as_bhnd(q, layout);
+  p.k = as_bhnd(k, layout);
+  p.B = p.q.shape[0];
+  p.Hq = p.q.shape[1];
+  p.Hkv = p.k.shape[1];
+  p.Nq = p.q.shape[2];
+  p.Nk = p.k.shape[2];
+  p.D = p.q.shape[3];
+}
+
 // Checks q, k, v and the options; fills everything but out/lse.
 AttentionParams attention_prepare(const TensorView& q, const TensorView& k, const TensorView& v,
                                   const AttentionOptions& opt);

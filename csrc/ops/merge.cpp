@@ -41,13 +41,7 @@ MergeParams merge_prepare(const TensorView& o1, const TensorView& lse1, const Te
   return p;
 }
 
-void merge_out_shape(const MergeParams& p, int64_t s[4]) {
-  const bool bnhd = p.layout == Layout::BNHD;
-  s[0] = p.B;
-  s[1] = bnhd ? p.N : p.H;
-  s[2] = bnhd ? p.H : p.N;
-  s[3] = p.D;
-}
+void merge_out_shape(const MergeParams& p, int64_t s[4]) { layout_shape(p.layout, p.B, p.H, p.N, p.D, s); }
 
 void merge_lse_shape(const MergeParams& p, int64_t s[3]) {
   s[0] = p.B;

@@ -23,15 +23,7 @@ XAttentionParams xattention_prepare(const TensorView& q, const TensorView& k, co
   if (opt.has_scale) check::fp32_normal_or_zero(opt.scale, "options.scale");
 
   XAttentionParams p;
-  p.layout = opt.layout;
-  p.q = as_bhnd(q, opt.layout);
-  p.k = as_bhnd(k, opt.layout);
-  p.B = p.q.shape[0];
-  p.Hq = p.q.shape[1];
-  p.Hkv = p.k.shape[1];
-  p.Nq = p.q.shape[2];
-  p.Nk = p.k.shape[2];
-  p.D = p.q.shape[3];
+  bind_query_key(p, q, k, opt.layout);
   p.stride = opt.stride;
   p.block = opt.block;
   p.chunk = opt.chunk;
