@@ -166,3 +166,24 @@ t.test('SUBQ_BF16_DOT=0 gives the widened path at the AVX-512 level; a bad value
   t.equal(bad.stdout.trim(), 'avx512-bf16', 'a bad value keeps the default');
   t.match(bad.stderr, /subquadratic: SUBQ_BF16_DOT='yes' is ignored: expected 0 or 1/);
 });
+
+for (const p of paths)
+  t.test(`NaN keys propagate to exactly the rows that see them on the ${p.name} path`, async (t) => {
+    t.teardown(restore);
+    p.select();
+    // Key 11 is odd: its pair partner (key 10) and the rows that see only key 10 stay clean.
+    const N = 40, D = 15;
+    const kd = new Float32Array(N * D).fill(0.125);
+    kd[11 * D + 3] = NaN;
+    const qd = new Float32Array(N * D).fill(0.25), vd = new Float32Array(N * D).fill(0.5);
+    const mk = (d: Float32Array) => Tensor.fromFloat32(d, [1, 1, N, D], 'bfloat16');
+    const out = attentionSync(mk(qd), mk(kd), mk(vd), { causal: true }).toFloat32();
+    let nan = 0, clean = 0;
+    for (let i = 0; i < N; i++) {
+      const row = out.subarray(i * D, i * D + D);
+      if (i >= 11) nan += Number(row.every(Number.isNaN));
+      else clean += Number(row.every((x) => x === 0.5));
+    }
+    t.equal(nan, N - 11, 'rows 11.. see key 11: NaN');
+    t.equal(clean, 11, 'rows 0..10 do not: 0.5');
+  });
