@@ -310,7 +310,8 @@ struct TileRef {
 
 class TileRunner {
  public:
-  // bf16: the bf16 matrix phases (K and V staged by VtPairs), or null (KvRows, fp32).
+  // bf16: the bf16 matrix phases (K read in place, V staged by VtPairs), or null (fp32
+  // phases, K and V staged by KvRows).
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16, int64_t g,
              int64_t bk, int64_t tiles_per_kv_head)
       : p_(p), kern_(kern), bf16_(bf16), tq_(kern.tile_q), g_(g), bk_(bk), s_(aligned_floats(bk * tq_)),
@@ -335,8 +336,12 @@ class TileRunner {
   // Runs tiles ref[t] (t < n <= kGroup) of batch b, all reading kv head hk, each over
   // its list blocks[t].
   void run(int64_t b, int64_t hk, const TileRef* ref, int n, const std::vector<KeyBlock>* blocks) {
-    if (bf16_) vt2_->select(b, hk), kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
-    else kv_->select(b, hk);
+    if (bf16_) {
+      vt2_->select(b, hk);
+      kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
+    } else {
+      kv_->select(b, hk);
+    }
     size_t steps = 0;
     for (int t = 0; t < n; ++t) {
       Tile& tile = tiles_[t];
