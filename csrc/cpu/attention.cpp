@@ -207,7 +207,8 @@ class VtPairs {
   VtPairs(const AttentionParams& p, const AttentionBf16Kernels& kern, int64_t bk)
       : p_(p), kern_(kern), bk_(bk), vts_(padded_stride((bk + 1) / 2)), pairs_(aligned_floats((bk + 1) / 2 * p.Dv)) {
     const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
-    slots_ = std::clamp<int64_t>(kCopyBudget / (p.Dv * vts_ * int64_t(sizeof(uint32_t))), 1, std::max<int64_t>(nblocks, 1));
+    const int64_t block_bytes = p.Dv * vts_ * int64_t(sizeof(uint32_t));
+    slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
     vt_ = aligned_floats(slots_ * p.Dv * vts_);
     tag_.assign(size_t(slots_), -1);
   }
@@ -398,9 +399,10 @@ class TileRunner {
     const int64_t b0 = kb.index * bk_, end = std::min(b0 + bk_, p_.Nk);
     const int64_t e0 = b0 + (j0 - b0) / 2 * 2, e1 = std::min(b0 + (j1 - b0 + 1) / 2 * 2, end), nk = e1 - e0;
     const int64_t ks = p_.k.stride[2];
+    const uint16_t* k = p_.k.ptr<uint16_t>() + kb_ + e0 * ks;
     float* s = s_.get();
     uint32_t* p2 = reinterpret_cast<uint32_t*>(p2_.get());
-    bf16_->qk(reinterpret_cast<const uint32_t*>(t.qt.get()), p_.D, p_.k.ptr<uint16_t>() + kb_ + e0 * ks, ks, nk, qscale_, s);
+    bf16_->qk(reinterpret_cast<const uint32_t*>(t.qt.get()), p_.D, k, ks, nk, qscale_, s);
     scores_to_p(t, e0, nk, kb.masked || e0 != j0 || e1 != j1);
     bf16_->round_p(s, nk, p2);
     const uint32_t* vt2 = vt2_->block(kb.index) + (e0 - b0) / 2;
