@@ -21,8 +21,14 @@
       "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx2", "-mfma", "-mf16c"]
     },
     {
+      "target_name": "subq_avx512bf16",
+      "type": "static_library",
+      "sources": ["<!@(node scripts/sources.js avx512bf16)"],
+      "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx2", "-mfma", "-mf16c", "-mavx512bf16"]
+    },
+    {
       "target_name": "subquadratic",
-      "dependencies": ["subq_avx2", "subq_avx512"],
+      "dependencies": ["subq_avx2", "subq_avx512", "subq_avx512bf16"],
       "sources": ["<!@(node scripts/sources.js portable)", "<!@(node scripts/sources.js nocuda)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS"],

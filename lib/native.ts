@@ -36,6 +36,9 @@ export interface NativeBackendInfo {
     vectorBits: number;
     threads: number;
     hardwareThreads: number;
+    /** How bfloat16 attention runs now (prefill; decode widens): Q.K^T and P.V on
+     *  AVX512-BF16 dot products with P rounded to bf16, or converted to fp32. */
+    attentionBf16: 'avx512-bf16' | 'fp32-widen';
     features: Record<string, boolean>;
   };
   cuda: {

@@ -32,8 +32,11 @@ function sampledError(s: Shape, q: Float32Array, k: Float32Array, v: Float32Arra
   return relError(Array.from({ length: s.H }, (_, h) => rows.map((i) => [got(h, i), row(h, i)] as const)).flat());
 }
 
+// bf16 rows name the path they take (backendInfo().cpu.attentionBf16: AVX512-BF16 dot
+// products or widened to fp32).
 function label(s: Shape): string {
-  return `${s.dtype === 'float32' ? 'fp32' : 'bf16'} B${s.B} H${s.H} D${s.D} N${s.N}${s.causal ? ' causal' : ''}`;
+  const path = s.dtype === 'float32' ? '' : ` (${backendInfo().cpu.attentionBf16})`;
+  return `${s.dtype === 'float32' ? 'fp32' : 'bf16'} B${s.B} H${s.H} D${s.D} N${s.N}${s.causal ? ' causal' : ''}${path}`;
 }
 
 function ours(s: Shape): BenchCase {

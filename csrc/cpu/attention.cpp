@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #if defined(__linux__)
@@ -16,8 +18,10 @@
 #endif
 
 #include "../core/cpu_features.h"
+#include "../core/env_warnings.h"
 #include "../core/half.h"
 #include "../core/thread_pool.h"
+#include "attention_bf16_kernels.h"
 #include "attention_kernels.h"
 #include "attention_mask.h"
 #include "vector_width.h"
@@ -69,6 +73,30 @@ const AttentionKernels& pick_kernels(bool sparse) {
     case SimdLevel::AVX2: return attention_kernels_avx2();
     default: return attention_kernels_scalar();
   }
+}
+
+// ---- bf16 inputs: Q.K^T and P.V on AVX512-BF16 (attention_bf16_kernels.h) where the CPU
+// has it, the level is AVX-512 and SUBQ_BF16_DOT is not 0; else widened to fp32.
+bool bf16_dot_setting() {
+  static const bool on = [] {
+    const char* env = std::getenv("SUBQ_BF16_DOT");
+    if (!env || !std::strcmp(env, "1")) return true;
+    if (!std::strcmp(env, "0")) return false;
+    env_warning("SUBQ_BF16_DOT", env, "expected 0 or 1; using 1");
+    return true;
+  }();
+  return on;
+}
+
+bool bf16_dot() { return cpu_features().avx512bf16 && simd_level() == SimdLevel::AVX512 && bf16_dot_setting(); }
+
+// The bf16 set with the query tile of the fp32 set chosen for the call, or none.
+const AttentionBf16Kernels* pick_bf16_kernels(const AttentionParams& p, const AttentionKernels& kern) {
+  if (p.q.dtype != DType::BF16 || !bf16_dot()) return nullptr;
+  if (&kern == &attention_kernels_avx512_zmm()) return &attention_bf16_kernels_zmm();
+  if (&kern == &attention_kernels_avx512_zmm64()) return &attention_bf16_kernels_zmm64();
+  if (&kern == &attention_kernels_avx512_ymm()) return &attention_bf16_kernels_ymm();
+  return nullptr;
 }
 
 // Row stride of staged K, V^T and V rows: a whole, odd number of cache lines. With a
@@ -171,6 +199,55 @@ class KvRows {
   std::vector<int64_t> tag_;
 };
 
+// The bf16 path's staging: K is read in place, V staged per key block as V^T in pairs of
+// keys (attention_bf16_kernels.h), padded rows, once per thread and (batch, kv head) and
+// kept like KvRows' copies: the whole head when it fits kCopyBudget, else a ring.
+class VtPairs {
+ public:
+  VtPairs(const AttentionParams& p, const AttentionBf16Kernels& kern, int64_t bk)
+      : p_(p), kern_(kern), bk_(bk), vts_(padded_stride((bk + 1) / 2)), pairs_(aligned_floats((bk + 1) / 2 * p.Dv)) {
+    const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
+    const int64_t block_bytes = p.Dv * vts_ * int64_t(sizeof(uint32_t));
+    slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
+    vt_ = aligned_floats(slots_ * p.Dv * vts_);
+    tag_.assign(size_t(slots_), -1);
+  }
+
+  void select(int64_t b, int64_t hk) {
+    vb_ = b * p_.v.stride[0] + hk * p_.v.stride[1];
+    if (b != b_ || hk != hk_) std::fill(tag_.begin(), tag_.end(), -1);
+    b_ = b;
+    hk_ = hk;
+  }
+
+  // V^T pairs of block blk: row x holds the value column x, pair i keys 2i, 2i + 1 of the
+  // block (an odd last key paired with 0).
+  const uint32_t* block(int64_t blk) {
+    const int64_t slot = blk % slots_;
+    uint32_t* vt = reinterpret_cast<uint32_t*>(vt_.get()) + slot * p_.Dv * vts_;
+    if (tag_[size_t(slot)] != blk) {
+      const int64_t j0 = blk * bk_, nk = std::min(bk_, p_.Nk - j0), n2 = (nk + 1) / 2, vs = p_.v.stride[2];
+      const uint16_t* v = p_.v.ptr<uint16_t>() + vb_ + j0 * vs;
+      uint32_t* pairs = reinterpret_cast<uint32_t*>(pairs_.get());
+      for (int64_t i = 0; i < n2; ++i)
+        kern_.pair_rows(v + 2 * i * vs, 2 * i + 1 < nk ? v + (2 * i + 1) * vs : nullptr, p_.Dv, pairs + i * p_.Dv);
+      kern_.transpose(pairs, p_.Dv, n2, p_.Dv, vt, vts_);
+      tag_[size_t(slot)] = blk;
+    }
+    return vt;
+  }
+
+  int64_t stride() const { return vts_; }
+
+ private:
+  const AttentionParams& p_;
+  const AttentionBf16Kernels& kern_;
+  const int64_t bk_, vts_;
+  int64_t slots_ = 0, b_ = -1, hk_ = -1, vb_ = 0;
+  Floats pairs_, vt_;  // a block's key pairs in rows; the staged V^T pairs
+  std::vector<int64_t> tag_;
+};
+
 // ---- Rows of Q and O. The g = Hq / Hkv query heads that share a kv head are packed
 // row by row: packed row `lane` of kv head (b, hk) is query row lane / g of head
 // hk * g + lane % g (see TileRunner).
@@ -234,9 +311,18 @@ struct TileRef {
 
 class TileRunner {
  public:
-  TileRunner(const AttentionParams& p, const AttentionKernels& kern, int64_t g, int64_t bk, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), tq_(kern.tile_q), g_(g), bk_(bk), kv_(p, kern, bk, tiles_per_kv_head),
-        s_(aligned_floats(bk * tq_)), rows_(aligned_floats(tq_ * std::max(p.D, p.Dv))) {
+  // bf16: the bf16 matrix phases (K read in place, V staged by VtPairs), or null (fp32
+  // phases, K and V staged by KvRows).
+  TileRunner(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16, int64_t g,
+             int64_t bk, int64_t tiles_per_kv_head)
+      : p_(p), kern_(kern), bf16_(bf16), tq_(kern.tile_q), g_(g), bk_(bk), s_(aligned_floats(bk * tq_)),
+        rows_(aligned_floats(tq_ * std::max(p.D, p.Dv))) {
+    if (bf16_) {
+      vt2_.emplace(p, *bf16_, bk);
+      p2_ = aligned_floats((bk + 1) / 2 * tq_);
+    } else {
+      kv_.emplace(p, kern, bk, tiles_per_kv_head);
+    }
     // A group holds tiles of one kv head, so at most that many.
     for (int64_t i = 0; i < std::min<int64_t>(kGroup, tiles_per_kv_head); ++i) {
       Tile& t = tiles_[i];
@@ -251,12 +337,18 @@ class TileRunner {
   // Runs tiles ref[t] (t < n <= kGroup) of batch b, all reading kv head hk, each over
   // its list blocks[t].
   void run(int64_t b, int64_t hk, const TileRef* ref, int n, const std::vector<KeyBlock>* blocks) {
-    kv_.select(b, hk);
+    if (bf16_) {
+      vt2_->select(b, hk);
+      kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
+    } else {
+      kv_->select(b, hk);
+    }
     size_t steps = 0;
     for (int t = 0; t < n; ++t) {
       Tile& tile = tiles_[t];
       tile.ref = ref[t];
-      load_q(b, tile);
+      if (bf16_) load_q_bf16(b, tile);
+      else load_q(b, tile);
       std::fill(tile.m.get(), tile.m.get() + tq_, kInitMax);
       std::fill(tile.l.get(), tile.l.get() + tq_, 0.f);
       std::fill(tile.ot.get(), tile.ot.get() + p_.Dv * tq_, 0.f);
@@ -281,16 +373,56 @@ class TileRunner {
   void step(Tile& t, const KeyBlock& kb) {
     const int64_t j0 = std::max(kb.index * bk_, t.lo), j1 = std::min((kb.index + 1) * bk_, t.hi);
     if (j0 >= j1) return;
+    if (bf16_) return step_bf16(t, kb, j0, j1);
     const int64_t nk = j1 - j0;
-    const KvBlock kv = kv_.block(kb.index);
+    const KvBlock kv = kv_->block(kb.index);
     const int64_t skip = j0 - kb.index * bk_;  // keys trimmed off the block's start
     float* s = s_.get();
     kern_.qk(t.qt.get(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
-    if (p_.softcap > 0) kern_.softcap(s, nk * tq_, softcap_);
-    if (kb.masked) mask_block(p_, g_, t.ref.lane0, j0, nk, tq_, s);
-    kern_.softmax(s, nk, t.m.get(), t.l.get(), t.alpha.get());
+    scores_to_p(t, j0, nk, kb.masked);
     if (kv.transposed) kern_.pv(s, nk, kv.v + skip, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
     else kern_.pv_rows(s, nk, kv.v + skip * kv.vs, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
+  }
+
+  // S^T of keys j0 .. j0+nk-1 in s_ (base-2 units) to P^T, and the tile's softmax state on.
+  void scores_to_p(Tile& t, int64_t j0, int64_t nk, bool masked) {
+    float* s = s_.get();
+    if (p_.softcap > 0) kern_.softcap(s, nk * tq_, softcap_);
+    if (masked) mask_block(p_, g_, t.ref.lane0, j0, nk, tq_, s);
+    kern_.softmax(s, nk, t.m.get(), t.l.get(), t.alpha.get());
+  }
+
+  // The bf16 step: keys [j0, j1) of block kb. Pairs of keys run from the block's start, so
+  // a range starting or ending at an odd key takes that key too: it lies outside the
+  // tile's band [lo, hi), hidden from every row, and the mask hides it.
+  void step_bf16(Tile& t, const KeyBlock& kb, int64_t j0, int64_t j1) {
+    const int64_t b0 = kb.index * bk_, end = std::min(b0 + bk_, p_.Nk);
+    const int64_t e0 = b0 + (j0 - b0) / 2 * 2, e1 = std::min(b0 + (j1 - b0 + 1) / 2 * 2, end), nk = e1 - e0;
+    const int64_t ks = p_.k.stride[2];
+    const uint16_t* k = p_.k.ptr<uint16_t>() + kb_ + e0 * ks;
+    float* s = s_.get();
+    uint32_t* p2 = reinterpret_cast<uint32_t*>(p2_.get());
+    bf16_->qk(reinterpret_cast<const uint32_t*>(t.qt.get()), p_.D, k, ks, nk, qscale_, s);
+    scores_to_p(t, e0, nk, kb.masked || e0 != j0 || e1 != j1);
+    bf16_->round_p(s, nk, p2);
+    const uint32_t* vt2 = vt2_->block(kb.index) + (e0 - b0) / 2;
+    bf16_->pv(p2, nk, vt2, vt2_->stride(), p_.Dv, t.ot.get(), t.alpha.get());
+  }
+
+  // Q^T of the tile in bf16 pairs, unscaled (qk applies the scale): rows of pairs into
+  // rows_, an odd head dim padded with 0, then transposed.
+  void load_q_bf16(int64_t b, Tile& t) {
+    const int64_t d2 = (p_.D + 1) / 2;
+    uint32_t* qt2 = reinterpret_cast<uint32_t*>(t.qt.get());
+    uint32_t* rows = reinterpret_cast<uint32_t*>(rows_.get());
+    if (t.ref.lanes < tq_) std::fill(qt2, qt2 + d2 * tq_, 0u);
+    for (int64_t r = 0; r < t.ref.lanes; ++r) {
+      const uint16_t* q = p_.q.ptr<uint16_t>() + packed_row_offset(p_.q, g_, b, t.ref.rg, t.ref.lane0 + r);
+      uint32_t* row = rows + r * d2;
+      row[d2 - 1] = 0;  // the pad of an odd head dim (little-endian: the upper half)
+      std::memcpy(row, q, size_t(p_.D) * sizeof(uint16_t));
+    }
+    bf16_->transpose(rows, d2, t.ref.lanes, d2, qt2, tq_);
   }
 
   // Q^T of the tile, scaled: rows into rows_, then transposed.
@@ -310,11 +442,15 @@ class TileRunner {
 
   const AttentionParams& p_;
   const AttentionKernels& kern_;
+  const AttentionBf16Kernels* bf16_;
   const int64_t tq_, g_, bk_;
-  KvRows kv_;
+  std::optional<KvRows> kv_;    // fp32 phases
+  std::optional<VtPairs> vt2_;  // bf16 phases
+  int64_t kb_ = 0;              // bf16: offset of the kv head's K
   Tile tiles_[kGroup];
-  Floats s_, rows_;  // S^T / P^T of a block; rows of Q or O being (un)staged
+  Floats s_, rows_, p2_;  // S^T / P^T of a block; rows of Q or O being (un)staged; P^T bf16 pairs
   const float softcap_ = softcap_log2(p_);
+  const float qscale_ = float(q_scale(p_));  // bf16: Q^T is staged unscaled
 };
 
 // How a call is cut into tiles, and each tile's key-block list. Dense tiles cut each row
@@ -508,10 +644,13 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
 
 }  // namespace
 
+const char* attention_bf16_path() { return bf16_dot() ? "avx512-bf16" : "fp32-widen"; }
+
 void attention(const AttentionParams& p) {
   if (p.B == 0 || p.Hq == 0 || p.Nq == 0) return;
   const AttentionKernels& kern = pick_kernels(p.mask.active());
   if (!p.mask.active() && p.Hq / p.Hkv * p.Nq <= kDecodeRows) return decode_attention(p, kern);
+  const AttentionBf16Kernels* bf16 = pick_bf16_kernels(p, kern);
   const TilePlan plan(p, kern.tile_q);
   // Static split by cost (key blocks + 1 per tile), in item order: each thread gets a
   // contiguous run (kv heads stay warm), balanced under causal and block masks. The tiles
@@ -524,7 +663,7 @@ void attention(const AttentionParams& p) {
   }
   const int64_t total = prefix[size_t(items)];
   ThreadPool::instance().run([&](int t, int n) {
-    TileRunner runner(p, kern, plan.g(), plan.bk(), plan.tiles_per_kv_head());
+    TileRunner runner(p, kern, bf16, plan.g(), plan.bk(), plan.tiles_per_kv_head());
     std::vector<KeyBlock> blocks[kGroup];
     TileRef ref[kGroup];
     int group = 0;

@@ -4,4 +4,7 @@
 
 namespace subq::cpu {
 void attention(const AttentionParams& p);
+// How bf16 inputs run now: "avx512-bf16" (Q.K^T and P.V on vdpbf16ps, P rounded to bf16)
+// or "fp32-widen" (converted to fp32). Decode (at most 8 query rows per kv head) widens.
+const char* attention_bf16_path();
 }

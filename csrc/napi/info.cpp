@@ -5,6 +5,7 @@
 #include "../core/cpu_features.h"
 #include "../core/env_warnings.h"
 #include "../core/thread_pool.h"
+#include "../cpu/attention.h"
 #include "../cpu/vector_width.h"
 #include "../cuda/backend.h"
 #include "marshal.h"
@@ -21,6 +22,7 @@ static Napi::Value backend_info(const Napi::CallbackInfo& info) {
   cpu.Set("vectorBits", cpu::vector_bits());
   cpu.Set("threads", ThreadPool::instance().num_threads());
   cpu.Set("hardwareThreads", hardware_threads());
+  cpu.Set("attentionBf16", cpu::attention_bf16_path());
   Napi::Object feat = Napi::Object::New(env);
   feat.Set("avx2", f.avx2);
   feat.Set("fma", f.fma);
@@ -94,6 +96,7 @@ static Napi::Value env_warnings_js(const Napi::CallbackInfo& info) {
   (void)simd_level();
   (void)ThreadPool::instance().num_threads();
   (void)cpu::vector_bits();
+  (void)cpu::attention_bf16_path();
   const std::vector<std::string> w = env_warnings();
   Napi::Array a = Napi::Array::New(info.Env(), w.size());
   for (size_t i = 0; i < w.size(); ++i) a.Set(uint32_t(i), w[i]);
