@@ -198,15 +198,15 @@ t.test('pre-quantized K and V give the same result as quantizing inside the call
         const what = `Nq ${Nq} int${bits} ${granularity}`;
         t.ok(bitsEqual(a.out, b.out) && bitsEqual(a.lse, b.lse), `${what}: same bits`);
         // A quantized V cache against the reference with V dequantized.
-        const vq = quantizeSync(vt, { bits: 8, granularity: 'token' });
+        const vq = quantizeSync(vt, { bits, granularity: 'token' });
         const c = quantizedAttentionSync(qt, kq, vq, o);
-        const vref = quantizeRef(v, 1, Hkv, Nk, D, 8, 1, false);
+        const vref = quantizeRef(v, 1, Hkv, Nk, D, bits, 1, false);
         const kref = quantizeRef(k, 1, Hkv, Nk, D, bits, granularity === 'token' ? 1 : 64, true);
         const ref = quantizedAttentionRef(q, k, v, s, { ...o, kq: { q: kref, group: granularity === 'token' ? 1 : 64 }, vq: { q: vref, group: 1 } });
         let err = 0;
         const out = c.out.data as Float32Array;
         for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i] - ref.out[i]));
-        t.ok(err <= 2e-4, `${what}: int8 V cache, max err ${err.toExponential(2)}`);
+        t.ok(err <= 2e-4, `${what}: int${bits} V cache, max err ${err.toExponential(2)}`);
       }
 });
 

@@ -133,7 +133,8 @@ class KvRows {
         copy_(p.k.dtype != DType::F32 || transpose_ || quant_), ks_(padded_stride(p.D)),
         vs_(transpose_ ? padded_stride(bk) : padded_stride(p.Dv)), kqs_(padded_bytes(p.D)) {
     if (!copy_) return;
-    if (transpose_ && (p.v.dtype != DType::F32 || quant_)) vrows_ = aligned_floats(bk_ * p.Dv);
+    const bool v_in_place = p.v.dtype == DType::F32 && !(quant_ && (quant_->v.present() || quant_->pv != DType::F32));
+    if (transpose_ && !v_in_place) vrows_ = aligned_floats(bk_ * p.Dv);
     const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
     // Quantized: int8 K' rows (kqs_ bytes), a scale and a sum per key, instead of fp32 K.
     const int64_t k_floats = quant_ ? bk_ * (kqs_ / 4 + 2) : bk_ * ks_;
@@ -404,9 +405,18 @@ class TileRunner {
     const QkInt a{reinterpret_cast<const int8_t*>(t.qt.get()), (p_.D + 3) / 4, int(tq_), kv.kq + skip * kv.kqs,
                   kv.kqs, nk, kv.ksum + skip, kv.kscale + skip, t.qscale.get(), t.bias.get(), s};
     qkern_.qk(a);
-    if (const float* qm_k = p_.quant->qm_k)
+    const float* qm_k = p_.quant->qm_k;
+    if (!qm_k) return;
+    if (g_ == 1) {
+      // One head per tile: one term per key, added to every lane (unused lanes are never
+      // stored) in a loop the compiler vectorises.
+      const float* row = qm_k + t.qm_k[0] + j0;
       for (int64_t j = 0; j < nk; ++j)
-        for (int64_t r = 0; r < t.ref.lanes; ++r) s[j * tq_ + r] += qm_k[t.qm_k[size_t(r)] + j0 + j];
+        for (int64_t r = 0; r < tq_; ++r) s[j * tq_ + r] += row[j];
+      return;
+    }
+    for (int64_t j = 0; j < nk; ++j)
+      for (int64_t r = 0; r < t.ref.lanes; ++r) s[j * tq_ + r] += qm_k[t.qm_k[size_t(r)] + j0 + j];
   }
 
   // Q'^T of the tile in int8 4-channel groups, each lane's scale (times the scores'
