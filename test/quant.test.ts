@@ -139,6 +139,27 @@ t.test('quantizedAttention against the quantized reference: shapes x options', a
   check(t, shapes[4], { pv: 'bf16', seed: 9 });
 });
 
+t.test('the reference sweep on the AVX2 and scalar paths', async (t) => {
+  const have = backendInfo().cpu.simd;
+  t.teardown(() => setSimdLevel(have));
+  const shapes: Shape[] = [
+    { B: 2, Hq: 4, Hkv: 2, Nq: 31, Nk: 97, D: 40, Dv: 24 },
+    { B: 1, Hq: 3, Hkv: 3, Nq: 50, Nk: 50, D: 7, Dv: 9 },
+    { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 150, D: 36, Dv: 20 },
+  ];
+  for (const level of ['avx2', 'scalar'] as const) {
+    if (level === 'avx2' && have === 'scalar') {
+      t.comment('avx2 path skipped: this CPU has no AVX2');
+      continue;
+    }
+    setSimdLevel(level);
+    let i = 0;
+    for (const s of shapes)
+      for (const qkBits of [8, 4] as const)
+        check(t, s, { qkBits, granularity: qkBits === 4 ? 'token' : 'block', smoothQ: qkBits === 4, causal: (i++ & 1) === 1, seed: i });
+  }
+});
+
 t.test('layouts and out', async (t) => {
   const B = 1, Hq = 4, Hkv = 2, N = 37, D = 32;
   const { q, k, v } = inputs({ B, Hq, Hkv, Nq: N, Nk: N, D, Dv: D }, 11, 'float32');

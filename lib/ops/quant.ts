@@ -41,7 +41,8 @@ export interface QuantizedTensor {
   shape: readonly [number, number, number, number];
 }
 
-export interface DequantizeOptions extends OutOption {}
+/** dequantize's options: `out` only (fp32 [B, H, N, D]). */
+export type DequantizeOptions = OutOption;
 
 export interface QuantizedAttentionOptions extends AttentionOptions {
   /** Bits of Q and K (K when quantized in the call): 8 (default) or 4. */
