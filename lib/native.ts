@@ -6,7 +6,7 @@ import type { AttentionOptions } from './ops/attention';
 import type { MergeOptions } from './ops/merge';
 import type { BlockIndices, BlockSparseOptions } from './ops/sparse';
 import type { XAttentionScoresOptions } from './ops/xattention';
-import type { DequantizeOptions, NativeQuantized, QuantizedAttentionOptions, QuantizeOptions } from './ops/quant';
+import type { DequantizeOptions, NativeQuantized, NativeQuantizedAttentionOptions, QuantizeOptions } from './ops/quant';
 import type { CausalConv1dOptions, CausalConv1dUpdateOptions, SelectiveScanOptions, StateUpdateOptions } from './ops/ssm';
 import { NativeLoadError } from './errors';
 
@@ -86,7 +86,7 @@ type QuantAttentionArgs = [
   q: Tensor,
   k: Tensor | NativeQuantized,
   v: Tensor | NativeQuantized,
-  options?: NativeOptions<QuantizedAttentionOptions>,
+  options?: NativeQuantizedAttentionOptions,
 ];
 
 /** The addon's exports (csrc/napi/*.cpp). Each op comes twice: `name` runs on a worker

@@ -10,6 +10,7 @@ import {
 import { randomArray, roundTo, rounder, tensor, bitsEqual, rng } from './helpers';
 import { attentionRef } from './reference/attention';
 import { quantizeRef, packRef, dequantizeRef, quantizedAttentionRef, accuracy } from './reference/quant';
+import { blockKeep, randomBlockMask } from './reference/sparse';
 
 const f32 = (x: Tensor) => Float32Array.from(x.dtype === 'float32' ? (x.data as Float32Array) : x.toFloat32());
 
@@ -158,6 +159,30 @@ t.test('the reference sweep on the AVX2 and scalar paths', async (t) => {
       for (const qkBits of [8, 4] as const)
         check(t, s, { qkBits, granularity: qkBits === 4 ? 'token' : 'block', smoothQ: qkBits === 4, causal: (i++ & 1) === 1, seed: i });
   }
+});
+
+t.test('block masks (the sparse family\'s mask option)', async (t) => {
+  const cases: [Shape, number, number][] = [  // shape, mask heads, block
+    [{ B: 1, Hq: 4, Hkv: 2, Nq: 200, Nk: 300, D: 32, Dv: 32 }, 4, 64],  // per query head: one head per tile
+    [{ B: 2, Hq: 4, Hkv: 2, Nq: 130, Nk: 130, D: 24, Dv: 16 }, 2, 64],  // per kv head: packed GQA tiles
+    [{ B: 1, Hq: 2, Hkv: 1, Nq: 256, Nk: 256, D: 64, Dv: 64 }, 1, 128],
+  ];
+  let seed = 50;
+  for (const [s, Hm, block] of cases)
+    for (const qkBits of [8, 4] as const) {
+      const nqb = Math.ceil(s.Nq / block), nkb = Math.ceil(s.Nk / block);
+      const mask = randomBlockMask(s.B, Hm, nqb, nkb, 0.5, seed++);
+      const { q, k, v } = inputs(s, seed, 'float32', 30);
+      const o = { qkBits, granularity: 'token', smoothQ: qkBits === 4, causal: qkBits === 4, blockSize: block as 64 | 128 } as const;
+      const r = quantizedAttentionSync(tensor(q, [s.B, s.Hq, s.Nq, s.D], 'float32'), tensor(k, [s.B, s.Hkv, s.Nk, s.D], 'float32'),
+        tensor(v, [s.B, s.Hkv, s.Nk, s.Dv], 'float32'), { ...o, mask: new Tensor('uint8', mask, [s.B, Hm, nqb, nkb]), returnLse: true });
+      const ref = quantizedAttentionRef(q, k, v, s, { ...o, keep: blockKeep({ block, mask, Hm }, s.Hq, s.Nq, s.Nk) });
+      let err = 0, lerr = 0;
+      const out = r.out.data as Float32Array, lse = r.lse.data as Float32Array;
+      for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i] - ref.out[i]));
+      for (let i = 0; i < lse.length; i++) lerr = Math.max(lerr, lse[i] === ref.lse[i] ? 0 : Math.abs(lse[i] - ref.lse[i]));
+      t.ok(err <= 2e-4 && lerr <= 1e-3, `Hm ${Hm} block ${block} int${qkBits}: max err ${err.toExponential(2)}, lse ${lerr.toExponential(2)}`);
+    }
 });
 
 t.test('layouts and out', async (t) => {

@@ -3,6 +3,7 @@
 #include "../ops/quant.h"
 
 #include "call.h"
+#include "mask_args.h"
 #include "registry.h"
 
 namespace subq::napi {
@@ -158,6 +159,9 @@ Napi::Value quantized_attention(const Napi::CallbackInfo& info, bool async) {
     Napi::Object opts = as_object(info[3], "options");
     const QuantAttentionOptions opt = parse_quant_options(opts);
     TensorView* out = c.opt_tensor(opts, "out", true);
+    // options.mask: blockSparseAttention's mask ({indices, counts}; lib/ops/quant.ts
+    // converts the dense form) with its blockSize, headModes, sinkBlocks, localBlocks.
+    const MaskArgs mask = read_mask(c, opts.Get("mask"), opts);
     c.attach();
 
     auto prepare = [&] {
@@ -176,6 +180,7 @@ Napi::Value quantized_attention(const Napi::CallbackInfo& info, bool async) {
     auto bind = [&] {
       p = prepare();
       attention_bind_outputs(p.attn, *out, lse);
+      if (mask.active()) block_sparse_bind_mask(p.attn, mask.indices, mask.counts, mask.modes, mask.opt);
     };
     bind();
     if (c.stage()) bind();

@@ -1,10 +1,11 @@
 // quantize / dequantize and quantizedAttention: SageAttention-style INT8/INT4 attention
 // with quantized K/V caches (docs/semantics.md, "Quantized attention"). CPU only for now.
-import { native, type NativeResult, type NativeTensor } from '../native';
+import { native, type NativeOptions, type NativeResult, type NativeTensor } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
 import { typeError } from '../errors';
 import { asTensor, opOptions, outAnd, type OutOption } from './common';
 import type { AttentionOptions, AttentionResult } from './attention';
+import { headModesTensor, nativeMask, type BlockIndices, type BlockMaskLike, type BlockSparseOptions } from './sparse';
 
 export type QuantBits = 8 | 4;
 /** 'block': one scale per block of tokens of a head; 'token': one scale per row. */
@@ -44,7 +45,12 @@ export interface QuantizedTensor {
 /** dequantize's options: `out` only (fp32 [B, H, N, D]). */
 export type DequantizeOptions = OutOption;
 
-export interface QuantizedAttentionOptions extends AttentionOptions {
+export interface QuantizedAttentionOptions
+  extends AttentionOptions, Pick<BlockSparseOptions, 'blockSize' | 'headModes' | 'sinkBlocks' | 'localBlocks'> {
+  /** A block mask as blockSparseAttention takes it (uint8 [B, Hm, nQB, nKB] or its compact form; CPU):
+   *  only the listed key blocks are read (PAROAttention's sparse + quantized combination).
+   *  blockSize, headModes, sinkBlocks and localBlocks as in blockSparseAttention. */
+  mask?: BlockMaskLike;
   /** Bits of Q and K (K when quantized in the call): 8 (default) or 4. */
   qkBits?: QuantBits;
   /** Scales of Q and K: 'block' (default: 128 query, 64 key tokens of one head) or 'token' (one per row). */
@@ -131,6 +137,25 @@ export function dequantizeSync(x: QuantizedTensor, options?: DequantizeOptions):
   return asTensor(native().dequantizeSync(toNativeQuantized(x, 'x'), opOptions(options)));
 }
 
+/** quantizedAttention's options as the addon takes them: the mask in compact form. */
+export type NativeQuantizedAttentionOptions = NativeOptions<Omit<QuantizedAttentionOptions, 'mask' | 'headModes'>> & {
+  mask?: BlockIndices;
+  headModes?: Tensor;
+  maskKeyBlocks?: number;
+};
+
+function nativeOptions(options: QuantizedAttentionOptions | undefined): NativeQuantizedAttentionOptions | undefined {
+  const o = opOptions(options) as NativeQuantizedAttentionOptions | undefined;
+  if (!o || !options) return o;
+  if (options.mask !== undefined && options.mask !== null) {
+    const m = nativeMask(options.mask, 'options.mask');
+    o.mask = m.mask;
+    if (m.maskKeyBlocks !== undefined) o.maskKeyBlocks = m.maskKeyBlocks;
+  }
+  if (options.headModes !== undefined) o.headModes = headModesTensor(options.headModes);
+  return o;
+}
+
 const wrap = (r: NativeResult<'lse'>) => outAnd(r, 'lse');
 
 /**
@@ -144,7 +169,7 @@ const wrap = (r: NativeResult<'lse'>) => outAnd(r, 'lse');
 export async function quantizedAttention<O extends QuantizedAttentionOptions | undefined = undefined>(
   q: TensorLike, k: TensorLike | QuantizedTensor, v: TensorLike | QuantizedTensor, options?: O,
 ): Promise<AttentionResult<O>> {
-  const r = await native().quantizedAttention(Tensor.from(q, 'q'), kvArg(k, 'k'), kvArg(v, 'v'), opOptions(options));
+  const r = await native().quantizedAttention(Tensor.from(q, 'q'), kvArg(k, 'k'), kvArg(v, 'v'), nativeOptions(options));
   return wrap(r) as AttentionResult<O>;
 }
 
@@ -152,7 +177,7 @@ export async function quantizedAttention<O extends QuantizedAttentionOptions | u
 export function quantizedAttentionSync<O extends QuantizedAttentionOptions | undefined = undefined>(
   q: TensorLike, k: TensorLike | QuantizedTensor, v: TensorLike | QuantizedTensor, options?: O,
 ): AttentionResult<O> {
-  return wrap(native().quantizedAttentionSync(Tensor.from(q, 'q'), kvArg(k, 'k'), kvArg(v, 'v'), opOptions(options))) as AttentionResult<O>;
+  return wrap(native().quantizedAttentionSync(Tensor.from(q, 'q'), kvArg(k, 'k'), kvArg(v, 'v'), nativeOptions(options))) as AttentionResult<O>;
 }
 
 
