@@ -59,6 +59,10 @@ t.test('INT4 packing order, rounding at .5, all-zero groups, extremes', async (t
   const y = Float32Array.from([127, 0.5, -0.5, 1.5, -126.5]);
   const q8 = quantizeSync(tensor(y, [1, 1, 1, 5], 'float32'), { bits: 8, granularity: 'token' });
   t.same(Array.from(q8.data.data), [127, 1, -1, 2, -127]);
+  // A huge block is one group per head; NaN quantizes to 0 (its group's scale ignores it).
+  const qh = quantizeSync(tensor(Float32Array.from([1, NaN, -2.5, 127]), [1, 1, 2, 2], 'float32'), { blockSize: 2 ** 40 });
+  t.same(Array.from(qh.scales.data), [1]);
+  t.same(Array.from(qh.data.data), [1, 0, -3, 127]);
   // All-zero groups: scale 0 and zeros back, never NaN.
   const z = new Float32Array(2 * 6);
   z.set([0, 0, 0, 1, 2, 3], 6);
@@ -243,6 +247,8 @@ t.test('pre-quantized K and V give the same result as quantizing inside the call
         const b = quantizedAttentionSync(qt, kq, vt, o);
         const what = `Nq ${Nq} int${bits} ${granularity}`;
         t.ok(bitsEqual(a.out, b.out) && bitsEqual(a.lse, b.lse), `${what}: same bits`);
+        const b2 = await quantizedAttention(qt, kq, vt, o);
+        t.ok(bitsEqual(a.out, b2.out), `${what}: async with a quantized k, same bits`);
         // A quantized V cache against the reference with V dequantized.
         const vq = quantizeSync(vt, { bits, granularity: 'token' });
         const c = quantizedAttentionSync(qt, kq, vq, o);

@@ -36,7 +36,10 @@ const float* row_f32(const TensorView& x, int64_t b, int64_t h, int64_t n, float
 // Round half away from zero, clamped to the symmetric range. |v| <= qmax (up to a rounding
 // of max|x| / scale), so truncation to int is exact and the fraction v - i too: the
 // integer form vectorises where std::round would be a libm call per value.
+// A NaN (x was NaN) quantizes to 0.
 inline int quantize_value(float v, int qmax) {
+  const float q = float(qmax);
+  v = v != v ? 0.f : std::clamp(v, -q, q);
   int i = int(v);
   const float f = v - float(i);
   i += int(f >= 0.5f) - int(f <= -0.5f);
@@ -47,7 +50,7 @@ inline int quantize_value(float v, int qmax) {
 void quantize_head(const TensorView& x, bool smooth, const QuantView& out, int64_t b, int64_t h) {
   const int64_t N = out.N, D = out.D;
   const int qmax = out.bits == 8 ? 127 : 7;
-  std::vector<float> buf(static_cast<size_t>(D)), mean(static_cast<size_t>(D), 0.f), y(static_cast<size_t>(out.group * D));
+  std::vector<float> buf(static_cast<size_t>(D)), mean(static_cast<size_t>(D), 0.f), y(static_cast<size_t>(std::min(out.group, N) * D));
   if (smooth) {
     std::vector<double> sum(size_t(D), 0.0);
     for (int64_t n = 0; n < N; ++n) {
