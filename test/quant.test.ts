@@ -4,7 +4,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import {
-  Tensor, backendInfo, setSimdLevel, setVectorWidth, quantizeSync, quantize, dequantizeSync, quantizedAttentionSync,
+  Tensor, backendInfo, setNumThreads, setSimdLevel, setVectorWidth, quantizeSync, quantize, dequantizeSync, quantizedAttentionSync,
   quantizedAttention, attentionSync, type FloatDType, type QuantizedTensor,
 } from '../lib';
 import { randomArray, roundTo, rounder, tensor, bitsEqual, rng } from './helpers';
@@ -300,6 +300,23 @@ t.test('SIMD paths agree', async (t) => {
       const r = run(o);
       t.ok(maxDiff(base.out, r.out) <= 1e-6 && maxDiff(base.lse, r.lse) <= 1e-5,
         `${level} within an ulp or so of ${have}: ${maxDiff(base.out, r.out).toExponential(2)} (${JSON.stringify(o)})`);
+    }
+  }
+});
+
+t.test('the same bits at any thread count', async (t) => {
+  const threads = backendInfo().cpu.threads;
+  t.teardown(() => setNumThreads(threads));
+  for (const s of [{ B: 2, Hq: 4, Hkv: 2, Nq: 150, Nk: 230, D: 48, Dv: 32 }, { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 3000, D: 64, Dv: 64 }]) {
+    const { q, k, v } = inputs(s, 61, 'float32', 30);
+    const run = () => quantizedAttentionSync(tensor(q, [s.B, s.Hq, s.Nq, s.D], 'float32'), tensor(k, [s.B, s.Hkv, s.Nk, s.D], 'float32'),
+      tensor(v, [s.B, s.Hkv, s.Nk, s.Dv], 'float32'), { qkBits: 4, smoothQ: true, causal: true, returnLse: true });
+    setNumThreads(threads);
+    const a = run();
+    for (const n of [1, 3]) {
+      setNumThreads(n);
+      const b = run();
+      t.ok(bitsEqual(a.out, b.out) && bitsEqual(a.lse, b.lse), `Nq ${s.Nq}: ${n} thread(s) = ${threads}`);
     }
   }
 });
