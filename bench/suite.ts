@@ -16,6 +16,8 @@ export interface CaseRun {
   work: { flops?: number; bytes?: number; items?: number; unit?: string };
   /** After the runs: max error against the fp64 reference, relative to the output scale. */
   error?: () => number;
+  /** After the runs: a note for the report (e.g. accuracy measures beside the speed). */
+  note?: () => string;
 }
 
 export interface BenchCase {
@@ -50,6 +52,7 @@ export interface Row {
   error?: number;
   speedupVsPeer?: number;
   peer?: string;
+  note?: string;
 }
 
 export interface Report {
@@ -111,6 +114,7 @@ export async function runSuite(o: Options): Promise<Report> {
       if (run.work.bytes) row.gbs = run.work.bytes / sec / 1e9;
       if (run.work.items) row.rate = `${(run.work.items / sec / 1e9).toFixed(2)} G ${run.work.unit ?? 'items'}/s`;
       if (run.error) row.error = run.error();
+      if (run.note) row.note = run.note();
     }
     rows.push(row);
     (c as { row?: Row }).row = row;
@@ -141,7 +145,7 @@ export async function runSuite(o: Options): Promise<Report> {
 const fmt = (x: number | undefined, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
 
 export function table(r: Report): string {
-  const head = ['family', 'case', 'backend', 'median ms', 'GFLOP/s', 'GB/s', 'rate', '% peak', 'max err', 'vs peer'];
+  const head = ['family', 'case', 'backend', 'median ms', 'GFLOP/s', 'GB/s', 'rate', '% peak', 'max err', 'vs peer', 'note'];
   const body = r.rows.map((x) => [
     x.family,
     x.label,
@@ -153,6 +157,7 @@ export function table(r: Report): string {
     x.fractionOfPeak === undefined ? '' : `${(x.fractionOfPeak * 100).toFixed(1)}%`,
     x.error === undefined ? '' : x.error.toExponential(1),
     x.speedupVsPeer === undefined ? '' : `${x.speedupVsPeer.toFixed(2)}x`,
+    x.note ?? '',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i].startsWith('skipped') ? 0 : b[i].length))));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 3 && !c.startsWith('skipped') ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();

@@ -17,3 +17,5 @@ export { blockSparseAttention, blockSparseAttentionSync, blockMaskToIndices, ind
 export type { BlockSparseOptions, BlockIndices, BlockMaskLike, HeadMode, XAttentionOptions, XAttentionResult } from './ops/sparse';
 export { xattentionScores, xattentionScoresSync, xattentionMask, streamingMask } from './ops/xattention';
 export type { XAttentionScoresOptions, XAttentionMaskOptions, BlockMaskResult, StreamingMaskOptions } from './ops/xattention';
+export { quantize, quantizeSync, dequantize, dequantizeSync, quantizedAttention, quantizedAttentionSync } from './ops/quant';
+export type { QuantBits, QuantGranularity, QuantizeOptions, QuantizedTensor, DequantizeOptions, QuantizedAttentionOptions } from './ops/quant';

@@ -6,6 +6,7 @@ import type { AttentionOptions } from './ops/attention';
 import type { MergeOptions } from './ops/merge';
 import type { BlockIndices, BlockSparseOptions } from './ops/sparse';
 import type { XAttentionScoresOptions } from './ops/xattention';
+import type { DequantizeOptions, NativeQuantized, NativeQuantizedAttentionOptions, QuantizeOptions } from './ops/quant';
 import type { CausalConv1dOptions, CausalConv1dUpdateOptions, SelectiveScanOptions, StateUpdateOptions } from './ops/ssm';
 import { NativeLoadError } from './errors';
 
@@ -81,6 +82,15 @@ type AttentionArgs = [q: Tensor, k: Tensor, v: Tensor, options?: NativeOptions<A
 type SparseArgs = [q: Tensor, k: Tensor, v: Tensor, mask: BlockIndices | null, options: NativeSparseOptions];
 type MergeArgs = [o1: Tensor, lse1: Tensor, o2: Tensor, lse2: Tensor, options?: NativeOptions<MergeOptions>];
 type XAttentionScoresArgs = [q: Tensor, k: Tensor, options?: NativeOptions<XAttentionScoresOptions>];
+type QuantizeArgs = [x: Tensor, options?: NativeOptions<QuantizeOptions>];
+type NativeQuantizedOut = { data: NativeTensor; scales: NativeTensor; mean?: NativeTensor };
+type DequantizeArgs = [x: NativeQuantized, options?: NativeOptions<DequantizeOptions>];
+type QuantAttentionArgs = [
+  q: Tensor,
+  k: Tensor | NativeQuantized,
+  v: Tensor | NativeQuantized,
+  options?: NativeQuantizedAttentionOptions,
+];
 
 /** The addon's exports (csrc/napi/*.cpp). Each op comes twice: `name` runs on a worker
  *  thread and returns a Promise, `nameSync` runs on the calling thread. */
@@ -101,6 +111,12 @@ export interface Native {
   causalConv1dUpdateSync(...a: Conv1dUpdateArgs): NativeOut;
   xattentionScores(...a: XAttentionScoresArgs): Promise<NativeOut>;
   xattentionScoresSync(...a: XAttentionScoresArgs): NativeOut;
+  quantize(...a: QuantizeArgs): Promise<NativeQuantizedOut>;
+  quantizeSync(...a: QuantizeArgs): NativeQuantizedOut;
+  dequantize(...a: DequantizeArgs): Promise<NativeOut>;
+  dequantizeSync(...a: DequantizeArgs): NativeOut;
+  quantizedAttention(...a: QuantAttentionArgs): Promise<NativeResult<'lse'>>;
+  quantizedAttentionSync(...a: QuantAttentionArgs): NativeResult<'lse'>;
   DeviceBuffer: new (device: number, bytes: number) => NativeDeviceBuffer;
   copyToDevice(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
   copyToHost(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;

@@ -8,7 +8,7 @@ import { attentionSync, backendInfo, blockSparseAttentionSync, setNumThreads, se
 import { checkCase, type Case } from './attention-check';
 import { runChild, describe as describeChild } from './child';
 import { bitsEqual, randomArray } from './helpers';
-import { randomBlockMask } from './reference/sparse';
+import { randomBlockMask } from '../reference/sparse';
 
 const start = backendInfo().cpu;
 // Why the AVX512-BF16 path cannot run in this process, or false when it can.

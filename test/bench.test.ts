@@ -45,15 +45,15 @@ t.test('the table formats every column', async (t) => {
     date: '',
     machine: { fmaPeakGflops: 450.7, copyGBs: 30.2, threads: 2, simd: 'avx512', cpus: '2 x cpu' },
     rows: [
-      row({ medianMs: 6.7234, gflops: 319.8, fractionOfPeak: 0.7096, error: 2.4e-6, speedupVsPeer: 1.341, peer: 'ort' }),
+      row({ medianMs: 6.7234, gflops: 319.8, fractionOfPeak: 0.7096, error: 2.4e-6, speedupVsPeer: 1.341, peer: 'ort', note: 'cos 0.99990' }),
       row({ backend: 'onnxruntime-node', label: 'fp32 D64 N16384', skipped: 'too big' }),
       row({ family: 'ssm', label: 'update', medianMs: 25.5, gbs: 24.1, rate: '1.2 G updates/s', fractionOfPeak: 0.798 }),
     ],
   };
   const lines = table(report).split('\n');
   t.match(lines[0], /fp32 FMA peak 450\.7 GFLOP\/s, copy 30\.2 GB\/s/);
-  t.match(lines[2], /^family +case +backend +median ms +GFLOP\/s +GB\/s +rate +% peak +max err +vs peer$/);
-  t.match(lines[4], /6\.723 +319\.8 +71\.0% +2\.4e-6 +1\.34x$/);
+  t.match(lines[2], /^family +case +backend +median ms +GFLOP\/s +GB\/s +rate +% peak +max err +vs peer +note$/);
+  t.match(lines[4], /6\.723 +319\.8 +71\.0% +2\.4e-6 +1\.34x +cos 0\.99990$/);
   t.match(lines[5], /onnxruntime-node +skipped: too big$/);
   t.match(lines[6], /25\.5 +24\.1 +1\.2 G updates\/s +79\.8%$/);
 });

@@ -44,6 +44,8 @@ struct BlockMask {
   }
 };
 
+struct QuantQK;  // core/quant_params.h
+
 // Views are normalised to [B, H, N, D] order (strides permuted, no copy).
 struct AttentionParams {
   TensorView q, k, v, out, lse;  // lse.data == nullptr unless requested
@@ -52,6 +54,7 @@ struct AttentionParams {
   int64_t window_left = -1, window_right = -1;  // causal already folded into right = 0
   Layout layout = Layout::BHND;
   BlockMask mask;  // inactive for dense attention
+  const QuantQK* quant = nullptr;  // quantizedAttention: integer Q.K^T (CPU driver only)
 };
 
 // Visible key range [lo, hi) for query rows [i0, i1): the union over the rows of the

@@ -32,6 +32,7 @@ static CpuFeatures detect() {
   f.avx512dq = zmm_os && (b & (1u << 17));
   f.avx512bw = zmm_os && (b & (1u << 30));
   f.avx512vl = zmm_os && (b & (1u << 31));
+  f.avx512vnni = zmm_os && (c & (1u << 11));
   if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) f.avx512bf16 = zmm_os && (a & (1u << 5));
   if (!ymm_os) f.fma = f.f16c = false;
 #endif

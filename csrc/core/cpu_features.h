@@ -9,6 +9,7 @@ enum class SimdLevel { Scalar = 0, AVX2 = 1, AVX512 = 2 };
 struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false, avx512bf16 = false;
+  bool avx512vnni = false;  // vpdpbusd (quantized attention's Q.K^T)
 };
 
 const CpuFeatures& cpu_features();

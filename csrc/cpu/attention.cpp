@@ -20,10 +20,12 @@
 #include "../core/cpu_features.h"
 #include "../core/env_warnings.h"
 #include "../core/half.h"
+#include "../core/quant_params.h"
 #include "../core/thread_pool.h"
 #include "attention_bf16_kernels.h"
 #include "attention_kernels.h"
 #include "attention_mask.h"
+#include "quant_kernels.h"
 #include "vector_width.h"
 
 namespace subq::cpu {
@@ -92,11 +94,37 @@ bool bf16_dot() { return cpu_features().avx512bf16 && simd_level() == SimdLevel:
 
 // The bf16 set with the query tile of the fp32 set chosen for the call, or none.
 const AttentionBf16Kernels* pick_bf16_kernels(const AttentionParams& p, const AttentionKernels& kern) {
-  if (p.q.dtype != DType::BF16 || !bf16_dot()) return nullptr;
+  if (p.q.dtype != DType::BF16 || p.quant || !bf16_dot()) return nullptr;
   if (&kern == &attention_kernels_avx512_zmm()) return &attention_bf16_kernels_zmm();
   if (&kern == &attention_kernels_avx512_zmm64()) return &attention_bf16_kernels_zmm64();
   if (&kern == &attention_kernels_avx512_ymm()) return &attention_bf16_kernels_ymm();
   return nullptr;
+}
+
+// ---- Quantized calls (p.quant): the integer Q.K^T of the ISA, for tiles of tq lanes.
+const QuantKernels& pick_quant_kernels(int64_t tq) {
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::AVX512 && cpu_features().avx512vnni && tq % 16 == 0) return quant_kernels_avx512_vnni();
+  if (level != SimdLevel::Scalar && tq % 8 == 0) return quant_kernels_avx2();
+  return quant_kernels_scalar();
+}
+
+// x rounded to fp16 or bf16 in place (quantizedAttention's pv type), through the SIMD
+// converters a chunk at a time.
+void round_to(DType t, float* x, int64_t n) {
+  uint16_t h[512];
+  for (int64_t i = 0; i < n; i += 512) {
+    const int64_t c = std::min<int64_t>(512, n - i);
+    f32_to_half(t, x + i, h, c);
+    half_to_f32(t, h, x + i, c);
+  }
+}
+
+// Bytes per staged int8 K row: the head dim in whole 4-channel groups, padded to an odd
+// number of cache lines as padded_stride does for fp32 rows.
+int64_t padded_bytes(int64_t d) {
+  const int64_t lines = (d + 63) / 64;
+  return (lines % 2 ? lines : lines + 1) * 64;
 }
 
 // Row stride of staged K, V^T and V rows: a whole, odd number of cache lines. With a
@@ -114,6 +142,11 @@ struct KvBlock {
   const float* v;
   int64_t vs;
   bool transposed;
+  // Quantized calls: K' rows in int8 (stride kqs bytes), each key's scale and value sum.
+  const int8_t* kq = nullptr;
+  int64_t kqs = 0;
+  const float* kscale = nullptr;
+  const int32_t* ksum = nullptr;
 };
 
 // Blocks are staged (fp16/bf16: converted) once per thread and (batch, kv head), K as
@@ -124,14 +157,18 @@ struct KvBlock {
 class KvRows {
  public:
   KvRows(const AttentionParams& p, const AttentionKernels& kern, int64_t bk, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), bk_(bk), transpose_(tiles_per_kv_head >= 4), copy_(p.k.dtype != DType::F32 || transpose_),
-        ks_(padded_stride(p.D)), vs_(transpose_ ? padded_stride(bk) : padded_stride(p.Dv)) {
+      : p_(p), kern_(kern), bk_(bk), quant_(p.quant), transpose_(tiles_per_kv_head >= 4),
+        copy_(p.k.dtype != DType::F32 || transpose_ || quant_), ks_(padded_stride(p.D)),
+        vs_(transpose_ ? padded_stride(bk) : padded_stride(p.Dv)), kqs_(padded_bytes(p.D)) {
     if (!copy_) return;
-    if (transpose_ && p.v.dtype != DType::F32) vrows_ = aligned_floats(bk_ * p.Dv);
+    const bool v_in_place = p.v.dtype == DType::F32 && !(quant_ && (quant_->v.present() || quant_->pv != DType::F32));
+    if (transpose_ && !v_in_place) vrows_ = aligned_floats(bk_ * p.Dv);
     const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
-    const int64_t block_bytes = (bk_ * ks_ + v_floats()) * int64_t(sizeof(float));
+    // Quantized: int8 K' rows (kqs_ bytes), a scale and a sum per key, instead of fp32 K.
+    const int64_t k_floats = quant_ ? bk_ * (kqs_ / 4 + 2) : bk_ * ks_;
+    const int64_t block_bytes = (k_floats + v_floats()) * int64_t(sizeof(float));
     slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
-    k_ = aligned_floats(slots_ * bk_ * ks_);
+    k_ = aligned_floats(slots_ * k_floats);
     v_ = aligned_floats(slots_ * v_floats());
     tag_.assign(size_t(slots_), -1);
   }
@@ -149,20 +186,31 @@ class KvRows {
     const int64_t ksrc = p_.k.stride[2], vsrc = p_.v.stride[2];
     if (!copy_) return {p_.k.ptr<float>() + kb_ + j0 * ksrc, ksrc, p_.v.ptr<float>() + vb_ + j0 * vsrc, vsrc, false};
     const int64_t slot = blk % slots_;
-    float* kd = k_.get() + slot * bk_ * ks_;
+    float* kd = k_.get() + slot * (quant_ ? bk_ * (kqs_ / 4 + 2) : bk_ * ks_);
     float* vd = v_.get() + slot * v_floats();
+    int8_t* kq = reinterpret_cast<int8_t*>(kd);
+    float* kscale = kd + bk_ * kqs_ / 4;
+    int32_t* ksum = reinterpret_cast<int32_t*>(kscale + bk_);
     if (tag_[size_t(slot)] != blk) {
-      for (int64_t r = 0; r < nk; ++r) {
-        float* kr = kd + r * ks_;
-        const float* k = row_f32(p_.k, kb_ + (j0 + r) * ksrc, p_.D, kr);
-        if (k != kr) std::copy_n(k, p_.D, kr);
+      if (quant_) {
+        stage_quant_k(j0, nk, kq, kscale, ksum);
+      } else {
+        for (int64_t r = 0; r < nk; ++r) {
+          float* kr = kd + r * ks_;
+          const float* k = row_f32(p_.k, kb_ + (j0 + r) * ksrc, p_.D, kr);
+          if (k != kr) std::copy_n(k, p_.D, kr);
+        }
       }
       if (transpose_) {
         // fp32 rows in place, or converted into vrows_, then transposed.
         const float* v = p_.v.ptr<float>() + vb_ + j0 * vsrc;
         int64_t vs = vsrc;
         if (vrows_) {
-          for (int64_t r = 0; r < nk; ++r) row_f32(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, vrows_.get() + r * p_.Dv);
+          for (int64_t r = 0; r < nk; ++r) {
+            float* vr = vrows_.get() + r * p_.Dv;
+            const float* src = v_row(j0 + r, vr);
+            if (src != vr) std::copy_n(src, p_.Dv, vr);
+          }
           v = vrows_.get();
           vs = p_.Dv;
         }
@@ -170,18 +218,53 @@ class KvRows {
       } else {
         for (int64_t r = 0; r < nk; ++r) {
           float* vr = vd + r * vs_;
-          const float* v = row_f32(p_.v, vb_ + (j0 + r) * vsrc, p_.Dv, vr);
+          const float* v = v_row(j0 + r, vr);
           if (v != vr) std::copy_n(v, p_.Dv, vr);
         }
       }
       tag_[size_t(slot)] = blk;
     }
+    if (quant_) return {nullptr, 0, vd, vs_, transpose_, kq, kqs_, kscale, ksum};
     return {kd, ks_, vd, vs_, transpose_};
   }
 
  private:
   // Floats of V per block: V^T rows of a block's keys, or a block's V rows.
   int64_t v_floats() const { return transpose_ ? p_.Dv * vs_ : bk_ * vs_; }
+
+  // Quantized calls: keys [j0, j0 + nk) of K' as zero-padded int8 rows, their scales and
+  // value sums.
+  void stage_quant_k(int64_t j0, int64_t nk, int8_t* kq, float* kscale, int32_t* ksum) const {
+    const QuantView& k = quant_->k;
+    for (int64_t r = 0; r < nk; ++r) {
+      const uint8_t* src = k.row(b_, hk_, j0 + r);
+      int8_t* dst = kq + r * kqs_;
+      int32_t sum = 0;
+      for (int64_t x = 0; x < p_.D; ++x) sum += dst[x] = int8_t(quant_value(src, k.bits, x));
+      std::fill(dst + p_.D, dst + (p_.D + 3) / 4 * 4, int8_t(0));
+      kscale[r] = k.scale(b_, hk_, j0 + r);
+      ksum[r] = sum;
+    }
+  }
+
+  // Value row j of the current head in fp32: in place, or written to buf (converted,
+  // dequantized, or rounded to a quantized call's pv type).
+  const float* v_row(int64_t j, float* buf) const {
+    const float* v;
+    if (quant_ && quant_->v.present()) {
+      const QuantView& qv = quant_->v;
+      for (int64_t x = 0; x < p_.Dv; ++x) buf[x] = float(quant_value(qv.row(b_, hk_, j), qv.bits, x)) * qv.scale(b_, hk_, j);
+      v = buf;
+    } else {
+      v = row_f32(p_.v, vb_ + j * p_.v.stride[2], p_.Dv, buf);
+    }
+    if (quant_ && quant_->pv != DType::F32) {
+      if (v != buf) std::copy_n(v, p_.Dv, buf);
+      round_to(quant_->pv, buf, p_.Dv);
+      v = buf;
+    }
+    return v;
+  }
 
   // Row `off` of t in fp32: in place, or converted into buf.
   static const float* row_f32(const TensorView& t, int64_t off, int64_t n, float* buf) {
@@ -193,8 +276,9 @@ class KvRows {
   const AttentionParams& p_;
   const AttentionKernels& kern_;
   const int64_t bk_;
+  const QuantQK* quant_;
   bool transpose_, copy_;
-  int64_t ks_, vs_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
+  int64_t ks_, vs_, kqs_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
   Floats k_, v_, vrows_;
   std::vector<int64_t> tag_;
 };
@@ -312,11 +396,11 @@ struct TileRef {
 class TileRunner {
  public:
   // bf16: the bf16 matrix phases (K read in place, V staged by VtPairs), or null (fp32
-  // phases, K and V staged by KvRows).
+  // phases, K and V staged by KvRows; quantized calls stage integer K rows there too).
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16, int64_t g,
              int64_t bk, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), bf16_(bf16), tq_(kern.tile_q), g_(g), bk_(bk), s_(aligned_floats(bk * tq_)),
-        rows_(aligned_floats(tq_ * std::max(p.D, p.Dv))) {
+      : p_(p), kern_(kern), bf16_(bf16), qkern_(pick_quant_kernels(kern.tile_q)), tq_(kern.tile_q), g_(g), bk_(bk),
+        s_(aligned_floats(bk * tq_)), rows_(aligned_floats(tq_ * std::max(p.D, p.Dv))) {
     if (bf16_) {
       vt2_.emplace(p, *bf16_, bk);
       p2_ = aligned_floats((bk + 1) / 2 * tq_);
@@ -326,7 +410,13 @@ class TileRunner {
     // A group holds tiles of one kv head, so at most that many.
     for (int64_t i = 0; i < std::min<int64_t>(kGroup, tiles_per_kv_head); ++i) {
       Tile& t = tiles_[i];
-      t.qt = aligned_floats(p.D * tq_);
+      // Quantized: qt holds int8 Q' in 4-channel groups (quant_kernels.h), d4 * tq * 4 bytes.
+      t.qt = aligned_floats(p.quant ? (p.D + 3) / 4 * tq_ : p.D * tq_);
+      if (p.quant) {
+        t.qscale = aligned_floats(tq_);
+        t.bias = aligned_floats(tq_);
+        t.qm_k.assign(size_t(tq_), 0);
+      }
       t.ot = aligned_floats(p.Dv * tq_);
       t.m = aligned_floats(tq_);
       t.l = aligned_floats(tq_);
@@ -348,6 +438,7 @@ class TileRunner {
       Tile& tile = tiles_[t];
       tile.ref = ref[t];
       if (bf16_) load_q_bf16(b, tile);
+      else if (p_.quant) load_q_quant(b, tile);
       else load_q(b, tile);
       std::fill(tile.m.get(), tile.m.get() + tq_, kInitMax);
       std::fill(tile.l.get(), tile.l.get() + tq_, 0.f);
@@ -366,6 +457,8 @@ class TileRunner {
  private:
   struct Tile {
     Floats qt, ot, m, l, alpha;
+    Floats qscale, bias;         // quantized: per lane, Q' scale x unit and unit * q.km
+    std::vector<int64_t> qm_k;   // quantized with smoothQ: each lane's row of QuantQK::qm_k
     TileRef ref{};
     int64_t lo = 0, hi = 0;
   };
@@ -378,8 +471,12 @@ class TileRunner {
     const KvBlock kv = kv_->block(kb.index);
     const int64_t skip = j0 - kb.index * bk_;  // keys trimmed off the block's start
     float* s = s_.get();
-    kern_.qk(t.qt.get(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
+    if (p_.quant) qk_quant(t, kv, skip, j0, nk, s);
+    else kern_.qk(t.qt.get(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
     scores_to_p(t, j0, nk, kb.masked);
+    // P rounded to the pv type; V was rounded when staged. The fp32 P.V of the rounded
+    // operands is exactly the rounding semantics (the bf16 phases' P.V could serve pv bf16).
+    if (p_.quant && p_.quant->pv != DType::F32) round_to(p_.quant->pv, s, nk * tq_);
     if (kv.transposed) kern_.pv(s, nk, kv.v + skip, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
     else kern_.pv_rows(s, nk, kv.v + skip * kv.vs, kv.vs, p_.Dv, t.ot.get(), t.alpha.get());
   }
@@ -433,6 +530,47 @@ class TileRunner {
     kern_.transpose(rows_.get(), p_.D, t.ref.lanes, p_.D, qt, tq_);
   }
 
+  // Quantized: scores of keys [j0, j0 + nk) from the integer Q.K^T, plus smoothQ's
+  // qm . K' term per lane.
+  void qk_quant(const Tile& t, const KvBlock& kv, int64_t skip, int64_t j0, int64_t nk, float* s) const {
+    const QkInt a{reinterpret_cast<const int8_t*>(t.qt.get()), (p_.D + 3) / 4, int(tq_), kv.kq + skip * kv.kqs,
+                  kv.kqs, nk, kv.ksum + skip, kv.kscale + skip, t.qscale.get(), t.bias.get(), s};
+    qkern_.qk(a);
+    const float* qm_k = p_.quant->qm_k;
+    if (!qm_k) return;
+    if (g_ == 1) {
+      // One head per tile: one term per key, added to every lane (unused lanes are never
+      // stored) in a loop the compiler vectorises.
+      const float* row = qm_k + t.qm_k[0] + j0;
+      for (int64_t j = 0; j < nk; ++j)
+        for (int64_t r = 0; r < tq_; ++r) s[j * tq_ + r] += row[j];
+      return;
+    }
+    for (int64_t j = 0; j < nk; ++j)
+      for (int64_t r = 0; r < t.ref.lanes; ++r) s[j * tq_ + r] += qm_k[t.qm_k[size_t(r)] + j0 + j];
+  }
+
+  // Q'^T of the tile in int8 4-channel groups, each lane's scale (times the scores'
+  // unit) and bias; unused lanes and channels are 0.
+  void load_q_quant(int64_t b, Tile& t) {
+    const QuantQK& qq = *p_.quant;
+    const QuantView& qv = qq.q;
+    int8_t* qt = reinterpret_cast<int8_t*>(t.qt.get());
+    std::fill(qt, qt + (p_.D + 3) / 4 * 4 * tq_, int8_t(0));
+    std::fill(t.qscale.get(), t.qscale.get() + tq_, 0.f);
+    std::fill(t.bias.get(), t.bias.get() + tq_, 0.f);
+    const double unit = q_scale(p_);
+    for (int64_t r = 0; r < t.ref.lanes; ++r) {
+      const int64_t lane = t.ref.lane0 + r, h = t.ref.rg * g_ + lane % g_, n = lane / g_;
+      const uint8_t* row = qv.row(b, h, n);
+      for (int64_t x = 0; x < p_.D; ++x) qt[((x / 4) * tq_ + r) * 4 + x % 4] = int8_t(quant_value(row, qv.bits, x));
+      t.qscale[r] = float(double(qv.scale(b, h, n)) * unit);
+      const int64_t row_index = (b * p_.Hq + h) * p_.Nq + n;
+      if (qq.q_bias) t.bias[r] = qq.q_bias[row_index];
+      t.qm_k[size_t(r)] = (b * p_.Hq + h) * p_.Nk;
+    }
+  }
+
   // O = O^T transposed, over l.
   void store(int64_t b, const Tile& t) {
     kern_.transpose(t.ot.get(), tq_, p_.Dv, t.ref.lanes, rows_.get(), p_.Dv);
@@ -443,6 +581,7 @@ class TileRunner {
   const AttentionParams& p_;
   const AttentionKernels& kern_;
   const AttentionBf16Kernels* bf16_;
+  const QuantKernels& qkern_;
   const int64_t tq_, g_, bk_;
   std::optional<KvRows> kv_;    // fp32 phases
   std::optional<VtPairs> vt2_;  // bf16 phases
@@ -569,7 +708,43 @@ constexpr int64_t kDecodeMinRange = 512;   // keys: shorter ranges do not pay th
 constexpr int64_t kDecodeItems = 64;       // ranges in all, when heads are few
 constexpr int64_t kDecodeConvert = 64;     // fp16/bf16 keys converted to fp32 at a time
 
+// Quantized decode. Packed row r of kv head (b, hk) as an index into [B, Hq, Nq].
+int64_t quant_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64_t r) {
+  return (b * p.Hq + hk * g + r % g) * p.Nq + r / g;
+}
+
+// Decode's query row: deq(Q') + qm (Q' . K' plus smoothQ's qm . K'), times the unit.
+void load_q_row_quant(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64_t r, float* dst) {
+  const QuantView& qv = p.quant->q;
+  const int64_t h = hk * g + r % g, n = r / g;
+  const uint8_t* row = qv.row(b, h, n);
+  const float s = qv.scale(b, h, n);
+  const float* qm = qv.mean_row(b, h);
+  const double unit = q_scale(p);
+  for (int64_t x = 0; x < p.D; ++x) {
+    const float y = float(quant_value(row, qv.bits, x)) * s + (qm ? qm[x] : 0.f);
+    dst[x] = float(y * unit);
+  }
+}
+
+// Key j of kv head (b, hk): K' dequantized into k, V (dequantized or converted, rounded
+// to the pv type) into v.
+void dequant_kv_row(const AttentionParams& p, const QuantKernels& qkern, int64_t b, int64_t hk, int64_t j, float* k,
+                    float* v) {
+  const QuantQK& qq = *p.quant;
+  qkern.dequant(qq.k.row(b, hk, j), qq.k.bits, p.D, qq.k.scale(b, hk, j), k);
+  if (qq.v.present()) {
+    qkern.dequant(qq.v.row(b, hk, j), qq.v.bits, p.Dv, qq.v.scale(b, hk, j), v);
+  } else {
+    const int64_t off = b * p.v.stride[0] + hk * p.v.stride[1] + j * p.v.stride[2];
+    if (p.v.dtype == DType::F32) std::copy_n(p.v.ptr<float>() + off, p.Dv, v);
+    else half_to_f32(p.v.dtype, p.v.ptr<uint16_t>() + off, v, p.Dv);
+  }
+  if (qq.pv != DType::F32) round_to(qq.pv, v, p.Dv);
+}
+
 void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
+  const QuantKernels& qkern = pick_quant_kernels(kern.tile_q);
   const int64_t g = p.Hq / p.Hkv, rows = g * p.Nq, heads = p.B * p.Hkv, D = p.D, Dv = p.Dv;
   int64_t lo[kDecodeRows], hi[kDecodeRows], first = p.Nk, last = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -587,13 +762,16 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
     const int64_t i0 = items * t / n, i1 = items * (t + 1) / n;
     if (i0 >= i1) return;
     Floats q = aligned_floats(rows * D), m = aligned_floats(rows), l = aligned_floats(rows);
-    const bool convert = p.k.dtype != DType::F32;
+    const bool convert = p.k.dtype != DType::F32 || p.quant;
     Floats kc = aligned_floats(convert ? kDecodeConvert * D : 0), vc = aligned_floats(convert ? kDecodeConvert * Dv : 0);
     for (int64_t it = i0; it < i1; ++it) {
       check_cancelled();
       const int64_t h = it / ranges, b = h / p.Hkv, hk = h % p.Hkv;
       const int64_t j0 = first + (it % ranges) * len, j1 = std::min(j0 + len, first + span);
-      for (int64_t r = 0; r < rows; ++r) load_q_row(p, g, b, hk, r, q.get() + r * D);
+      for (int64_t r = 0; r < rows; ++r) {
+        if (p.quant) load_q_row_quant(p, g, b, hk, r, q.get() + r * D);
+        else load_q_row(p, g, b, hk, r, q.get() + r * D);
+      }
       float* st = state.get() + it * item_floats;
       float* o = st + 2 * rows;  // rows x Dv; m and l are the first 2 * rows floats
       std::fill(m.get(), m.get() + rows, kInitMax);
@@ -606,7 +784,11 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
       for (int64_t j = j0; j < j1; j += convert ? kDecodeConvert : j1 - j0) {
         dr.j0 = j;
         dr.nk = convert ? std::min(kDecodeConvert, j1 - j) : j1 - j0;
-        if (convert) {
+        if (p.quant) {
+          // The int8/int4 cache read as it is, a chunk of rows dequantized at a time.
+          for (int64_t x = 0; x < dr.nk; ++x) dequant_kv_row(p, qkern, b, hk, j + x, kc.get() + x * D, vc.get() + x * Dv);
+          dr.k = kc.get(), dr.ks = D, dr.v = vc.get(), dr.vs = Dv;
+        } else if (convert) {
           for (int64_t x = 0; x < dr.nk; ++x) {
             half_to_f32(p.k.dtype, p.k.ptr<uint16_t>() + kb + (j + x) * ks, kc.get() + x * D, D);
             half_to_f32(p.v.dtype, p.v.ptr<uint16_t>() + vb + (j + x) * vs, vc.get() + x * Dv, Dv);
@@ -637,7 +819,9 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
           sum += double(st[rows + r]) * w;
           for (int64_t x = 0; x < Dv; ++x) o[size_t(x)] += st[2 * rows + r * Dv + x] * w;
         }
-        store_row(p, g, h / p.Hkv, h % p.Hkv, r, o.data(), mx, float(sum));
+        // A quantized call's q . km shifts the LSE only (decode runs without a softcap then).
+        const float bias = p.quant && p.quant->q_bias ? p.quant->q_bias[quant_row(p, g, h / p.Hkv, h % p.Hkv, r)] : 0.f;
+        store_row(p, g, h / p.Hkv, h % p.Hkv, r, o.data(), mx + bias, float(sum));
       }
   });
 }
@@ -645,11 +829,14 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
 }  // namespace
 
 const char* attention_bf16_path() { return bf16_dot() ? "avx512-bf16" : "fp32-widen"; }
+double score_unit(const AttentionParams& p) { return q_scale(p); }
 
 void attention(const AttentionParams& p) {
   if (p.B == 0 || p.Hq == 0 || p.Nq == 0) return;
   const AttentionKernels& kern = pick_kernels(p.mask.active());
-  if (!p.mask.active() && p.Hq / p.Hkv * p.Nq <= kDecodeRows) return decode_attention(p, kern);
+  // Quantized decode adds q . km to the LSE alone, which a softcap would not allow.
+  const bool shifted_cap = p.quant && p.quant->q_bias && p.softcap > 0;
+  if (!p.mask.active() && p.Hq / p.Hkv * p.Nq <= kDecodeRows && !shifted_cap) return decode_attention(p, kern);
   const AttentionBf16Kernels* bf16 = pick_bf16_kernels(p, kern);
   const TilePlan plan(p, kern.tile_q);
   // Static split by cost (key blocks + 1 per tile), in item order: each thread gets a

@@ -4,6 +4,7 @@
 #include "../ops/sparse.h"
 
 #include "call.h"
+#include "mask_args.h"
 #include "registry.h"
 
 namespace subq::napi {
@@ -27,14 +28,7 @@ static AttentionOptions parse_options(const Napi::Object& obj) {
   return opt;
 }
 
-// blockSparseAttention's mask ({indices, counts} or null) and its options, read before
-// the call attaches memory (reading properties may run JavaScript).
-struct MaskArgs {
-  BlockSparseOptions opt;
-  TensorView *indices = nullptr, *counts = nullptr, *modes = nullptr;
-};
-
-static MaskArgs read_mask(Call& c, const Napi::Value& mask, const Napi::Object& opts) {
+MaskArgs read_mask(Call& c, const Napi::Value& mask, const Napi::Object& opts) {
   MaskArgs a;
   opt_int(opts, "blockSize", "options", &a.opt.block);
   opt_int(opts, "sinkBlocks", "options", &a.opt.sink_blocks);

@@ -32,6 +32,7 @@ static Napi::Value backend_info(const Napi::CallbackInfo& info) {
   feat.Set("avx512vl", f.avx512vl);
   feat.Set("avx512dq", f.avx512dq);
   feat.Set("avx512bf16", f.avx512bf16);
+  feat.Set("avx512vnni", f.avx512vnni);
   cpu.Set("features", feat);
   r.Set("cpu", cpu);
 

@@ -93,7 +93,8 @@ export function indicesToBlockMask(mask: BlockIndices, nKeyBlocks: number): Tens
   return new Tensor('uint8', out, [B, H, nqb, nKeyBlocks]);
 }
 
-function headModesTensor(modes: readonly HeadMode[] | Tensor): Tensor {
+/** options.headModes as the addon takes it: a uint8 Tensor [Hq] of mode codes. */
+export function headModesTensor(modes: readonly HeadMode[] | Tensor): Tensor {
   if (modes instanceof Tensor) return modes;
   if (!Array.isArray(modes)) throw typeError('options.headModes must be an array of modes or a uint8 Tensor');
   const codes = new Uint8Array(modes.length);
@@ -116,20 +117,24 @@ async function nativeArgsAsync(q: Tensor, mask: BlockMaskLike | null, options: B
   return [moved, o] as const;
 }
 
+/** A mask in the addon's compact form and, for a dense uint8 mask (CPU only), its width in
+ *  key blocks: the compact form loses it, and the addon checks it against Nk. */
+export function nativeMask(mask: BlockMaskLike, name = 'mask'): { mask: BlockIndices; maskKeyBlocks?: number } {
+  if (isIndices(mask)) return { mask: { indices: Tensor.from(mask.indices, `${name}.indices`), counts: Tensor.from(mask.counts, `${name}.counts`) } };
+  const t = Tensor.from(mask as TensorLike, name);
+  if (t.device !== 'cpu')
+    throw typeError(`${name} is a uint8 tensor on ${t.device}: pass its compact form (blockMaskToIndices) on that device, or a CPU mask`);
+  return { mask: blockMaskToIndices(t), maskKeyBlocks: t.shape[3] };
+}
+
 function nativeArgs(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseOptions | undefined, async: boolean) {
   const o = (opOptions(options) ?? {}) as NativeSparseOptions;
   if (o.headModes !== undefined) o.headModes = headModesTensor(options!.headModes!);
   let m: BlockIndices | null = null;
   if (mask !== null && mask !== undefined) {
-    if (isIndices(mask)) m = { indices: Tensor.from(mask.indices, 'mask.indices'), counts: Tensor.from(mask.counts, 'mask.counts') };
-    else {
-      const t = Tensor.from(mask as TensorLike, 'mask');
-      if (t.device !== 'cpu')
-        throw typeError(`mask is a uint8 tensor on ${t.device}: pass its compact form (blockMaskToIndices) on that device, or a CPU mask`);
-      m = blockMaskToIndices(t);
-      // The compact form loses the mask's width: the addon checks it against Nk.
-      o.maskKeyBlocks = t.shape[3];
-    }
+    const n = nativeMask(mask);
+    m = n.mask;
+    if (n.maskKeyBlocks !== undefined) o.maskKeyBlocks = n.maskKeyBlocks;
     if (!async && q.device !== 'cpu' && (m.indices.device !== q.device || m.counts.device !== q.device))
       throw typeError(`mask must be on ${q.device} for blockSparseAttentionSync (the async call moves it)`);
   }

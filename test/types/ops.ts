@@ -17,6 +17,12 @@ import {
   Tensor,
   xattentionScores,
   xattentionScoresSync,
+  quantize,
+  quantizeSync,
+  dequantizeSync,
+  quantizedAttention,
+  quantizedAttentionSync,
+  type QuantizedTensor,
   type AttentionOptions,
   type AttentionWithLse,
   type BlockSparseOptions,
@@ -122,3 +128,18 @@ native().attentionSync(plain, q, q);
 // @ts-expect-error options after conversion hold Tensors
 native().causalConv1dSync(q, q, { bias: plain });
 expectType<Promise<Tensor | NativeTensor>>(native().xattentionScores(q, q, { out: q }));
+
+// Quantized attention: k and v are tensors or quantized tensors; returnLse as attention's.
+declare const kq: QuantizedTensor;
+expectType<QuantizedTensor>(quantizeSync(q, { bits: 4, granularity: 'token', smooth: true }));
+expectType<Promise<QuantizedTensor>>(quantize(q));
+expectType<Tensor>(dequantizeSync(kq));
+expectType<AttentionWithLse>(quantizedAttentionSync(q, kq, q, { returnLse: true, qkBits: 4 }));
+expectType<Tensor>(quantizedAttentionSync(q, q, kq, { smoothQ: true, pv: 'bf16' }));
+expectType<Promise<Tensor>>(quantizedAttention(q, kq, kq));
+// @ts-expect-error bits are 8 or 4
+quantizeSync(q, { bits: 2 });
+// @ts-expect-error pv is 'bf16', 'fp16' or 'fp32'
+quantizedAttentionSync(q, q, q, { pv: 'fp8' });
+// @ts-expect-error a quantized q is not accepted
+quantizedAttentionSync(kq, q, q);

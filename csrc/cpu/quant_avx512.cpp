@@ -1,0 +1,75 @@
+// The integer Q.K^T with AVX512-VNNI: vpdpbusd adds four u8 x s8 products per int32 lane
+// without saturation. Q' is signed, so it goes in as q + 128 (an xor of the sign bit) and
+// 128 * sum(k) comes off the accumulator. Called only where the CPU has VNNI
+// (core/cpu_features).
+#pragma GCC target("avx512vnni")
+#include <immintrin.h>
+
+#include "quant_simd.h"
+#include "vec_avx512.h"
+
+namespace subq::cpu {
+namespace {
+
+struct ZmmI {
+  using T = __m512i;
+  using F = VecZmm;
+  static constexpr int W = 16;
+  static T zero() { return _mm512_setzero_si512(); }
+  static T set1(int32_t v) { return _mm512_set1_epi32(v); }
+  static T load(const int8_t* p) { return _mm512_loadu_si512(p); }
+  static T prepare(T q) { return _mm512_xor_si512(q, _mm512_set1_epi8(int8_t(0x80))); }
+  // In asm: GCC 12 copies the accumulator of the intrinsic through a scratch register and
+  // the stack on every call (24 accumulators), which halved the kernel's rate.
+  static T dot4(T acc, T q, T k) {
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(q), "v"(k));
+    return acc;
+  }
+  static T fix(T acc, int32_t ksum) { return _mm512_sub_epi32(acc, _mm512_set1_epi32(128 * ksum)); }
+  static __m512 to_float(T x) { return _mm512_cvtepi32_ps(x); }
+};
+
+// 32 registers: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query
+// tiles, 6 x 4 for 64), 2 x 12 for the 32-query ymm tile.
+void qk(const QkInt& a) {
+  switch (a.tq / 16) {
+    case 2: return qk_rows<ZmmI, 2, 10>(a);
+    case 3: return qk_rows<ZmmI, 3, 8>(a);
+    default: return qk_rows<ZmmI, 4, 6>(a);
+  }
+}
+
+// quant_simd.h's dequant, 16 values a step: the same products, so the same bits.
+void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst) {
+  const __m512 s = _mm512_set1_ps(scale);
+  int64_t x = 0;
+  if (bits == 8) {
+    for (; x + 16 <= n; x += 16) {
+      __m512i v = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x)));
+      v = _mm512_max_epi32(v, _mm512_set1_epi32(-127));
+      _mm512_storeu_ps(dst + x, _mm512_mul_ps(_mm512_cvtepi32_ps(v), s));
+    }
+  } else {
+    const __m128i low = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (; x + 16 <= n; x += 16) {
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + x / 2));
+      const __m128i lo = _mm_and_si128(b, low), hi = _mm_and_si128(_mm_srli_epi16(b, 4), low);
+      // Nibbles in element order, sign-extended ((v ^ 8) - 8), -8 read as -7.
+      __m128i v = _mm_sub_epi8(_mm_xor_si128(_mm_unpacklo_epi8(lo, hi), eight), eight);
+      v = _mm_max_epi8(v, _mm_set1_epi8(-7));
+      _mm512_storeu_ps(dst + x, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v)), s));
+    }
+  }
+  if (x < n) {
+    // The tail: whole bytes from x on (x is even for INT4).
+    dequant(row + (bits == 8 ? x : x / 2), bits, n - x, scale, dst + x);
+  }
+}
+
+constexpr QuantKernels kVnni{qk, 16, dequant16};
+
+}  // namespace
+
+const QuantKernels& quant_kernels_avx512_vnni() { return kVnni; }
+
+}  // namespace subq::cpu

@@ -1,0 +1,39 @@
+// The integer phases of quantized attention, one table per ISA. The driver
+// (cpu/attention.cpp) swaps its fp32 Q.K^T phase for `qk` when a call is quantized.
+// A query tile is kept transposed as in attention_kernels.h, queries in the lanes, but in
+// groups of four channels so that one 32-bit lane holds four int8 values:
+//   qt [d4][tq][4]  int8 Q', channel 4i + c of lane l at qt[(i * tq + l) * 4 + c]
+// K' rows are int8, zero-padded to 4 * d4 channels, values in [-127, 127].
+#pragma once
+#include <cstdint>
+
+namespace subq::cpu {
+
+struct QkInt {
+  const int8_t* qt;
+  int64_t d4;
+  int tq;
+  const int8_t* k;        // row j at k + j * ks
+  int64_t ks, nk;
+  const int32_t* ksum;    // per key: the sum of its values (undoes VNNI's +128 on Q)
+  const float* kscale;    // per key
+  const float* qscale;    // [tq]: Q' scale times the scores' unit
+  const float* bias;      // [tq]: added to every score of the lane
+  float* s;               // [nk][tq]
+};
+
+struct QuantKernels {
+  // s[j][l] = fma(float(sum_x qt(l, x) * k[j][x]), qscale[l] * kscale[j], bias[l]): the
+  // integer dot product is exact, the two roundings after it the same everywhere, so every
+  // ISA gives the same bits. tq must be a multiple of the table's lane step.
+  void (*qk)(const QkInt& a);
+  int lane_step;
+  // dst[x] = float(value x of a quantized row) * scale for x < n (core/quant_params.h).
+  void (*dequant)(const uint8_t* row, int bits, int64_t n, float scale, float* dst);
+};
+
+const QuantKernels& quant_kernels_scalar();
+const QuantKernels& quant_kernels_avx2();         // vpmaddubsw on |q| and sign(k, q)
+const QuantKernels& quant_kernels_avx512_vnni();  // vpdpbusd on zmm
+
+}  // namespace subq::cpu
