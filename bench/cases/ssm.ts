@@ -5,7 +5,7 @@
 // Scan work is counted as 4 FLOPs per state update (its two multiply-adds: x*dA + dt*u*B
 // and y += x*C; the exp is not counted), so G state-updates/s = GFLOP/s / 4. The update
 // and conv1d are memory-bound: bytes are their compulsory traffic.
-import { causalConv1dSync, selectiveScanSync, selectiveStateUpdateSync, Tensor } from '../../lib';
+import { causalConv1dSync, selectiveScan, selectiveScanSync, selectiveStateUpdateSync, Tensor } from '../../lib';
 import { conv1dRef, selectiveScanRef, stateUpdateRef } from '../../test/reference/ssm';
 import type { BenchCase, Family } from '../suite';
 import { random, relError } from '../data';
@@ -17,7 +17,8 @@ const relErr = (got: (c: number) => ArrayLike<number>, ref: (c: number) => Array
   relError(channels.map((c) => [got(c), ref(c)] as const));
 
 // `full`: with D, z and deltaBias (a Mamba block's call); `fresh`: the default call,
-// as users write it, without options.out (a new output each time).
+// as users write it, `await selectiveScan(...)` (a new output each time, and the async
+// call's copy of its inputs).
 function scanCase(b: number, L: number, N = 16, o: { full?: boolean; fresh?: boolean } = {}): BenchCase {
   const d = 1536;
   const call = o.fresh ? ' default call' : '';
@@ -47,7 +48,7 @@ function scanCase(b: number, L: number, N = 16, o: { full?: boolean; fresh?: boo
           D: D?.subarray(c, c + 1), z: z?.subarray(c * L, (c + 1) * L), deltaBias: deltaBias?.subarray(c, c + 1),
         }, { b: 1, d: 1, L, N, G: 1 }).out;
       return {
-        run: o.fresh ? () => (out = selectiveScanSync(...args, opts)) : () => selectiveScanSync(...args, { ...opts, out }),
+        run: o.fresh ? async () => (out = await selectiveScan(...args, opts)) : () => selectiveScanSync(...args, { ...opts, out }),
         work: { flops: 4 * b * d * L * N, items: b * d * L * N, unit: 'updates' },
         error: () => relErr((c) => (out.data as Float32Array).subarray(c * L, (c + 1) * L), ref, channels),
       };
