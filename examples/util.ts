@@ -53,3 +53,13 @@ export function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** `--small`: the smoke-test size (CI runs every example so). */
 export const small = process.argv.includes('--small');
+
+/** ||a - b|| / ||b|| over all elements. */
+export function relRms(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0, m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    m += b[i] ** 2;
+  }
+  return Math.sqrt(d / (m || 1));
+}
