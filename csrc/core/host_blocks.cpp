@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #if !defined(_WIN32)
