@@ -188,7 +188,12 @@ function load(): Native {
       continue;
     }
     const why = mismatch(addon, want, Number(process.versions.napi));
-    if (!why) return addon;
+    if (!why) {
+      // A binary passed over is worth a word: a stale build, or an explicit path ignored.
+      if (attempts.length)
+        process.emitWarning(`subquadratic: using ${file}; passed over: ${attempts.join('; ')}`, { code: 'SUBQ_NATIVE_FALLBACK' });
+      return addon;
+    }
     attempts.push(`${what}: refused ${file}: ${why}`);
   }
   throw new NativeLoadError(
