@@ -31,7 +31,8 @@
       "dependencies": ["subq_avx2", "subq_avx512", "subq_avx512bf16"],
       "sources": ["<!@(node scripts/sources.js portable)", "<!@(node scripts/sources.js nocuda)"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS",
+                  "SUBQ_VERSION=<!(node -p \"JSON.stringify(require('./package.json').version)\")"],
       "libraries": ["-lpthread", "-ldl"]
     }
   ]

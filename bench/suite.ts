@@ -128,7 +128,7 @@ export async function runSuite(o: Options): Promise<Report> {
   for (const c of cases) {
     const row = (c as { row?: Row }).row!;
     if (!c.peerKey || c.backend !== 'subquadratic' || row.medianMs === undefined) continue;
-    const peer = cases.find((p) => p !== c && p.peerKey === c.peerKey && (p as { row?: Row }).row?.medianMs !== undefined);
+    const peer = cases.find((p) => p.backend !== 'subquadratic' && p.peerKey === c.peerKey && (p as { row?: Row }).row?.medianMs !== undefined);
     if (peer) {
       row.speedupVsPeer = (peer as { row?: Row }).row!.medianMs! / row.medianMs;
       row.peer = peer.backend;

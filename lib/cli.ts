@@ -9,7 +9,7 @@ const usage = `usage: subquadratic <command>
   bench [options]            every kernel family on the default workload
     --quick                  smaller shapes (about a minute)
     --json FILE              write the report as JSON ('-' for stdout)
-    --plot FILE.svg          write time against sequence length as SVG
+    --plot FILE.svg          write time and throughput against sequence length as SVG
     --filter REGEX           only cases whose "family backend label" matches
     --threads N              CPU threads (default: all)
     --min-runs N             timed runs per case after a warm-up (default 5)`;

@@ -129,6 +129,10 @@ export interface Native {
   shutdown(): void;
   /** The SUBQ_* environment settings that were not understood. */
   envWarnings(): string[];
+  /** The package version the binary was built for (package.json, compiled in). */
+  version: string;
+  /** The N-API version it was compiled against. */
+  napiVersion: number;
   fmaPeak(threads: number, seconds: number): number;
   copyBandwidth(threads: number, seconds: number): number;
 }
@@ -138,22 +142,78 @@ const root = [path.join(__dirname, '..'), path.join(__dirname, '..', '..')].find
   fs.existsSync(path.join(d, 'binding.gyp')),
 ) ?? path.join(__dirname, '..', '..');
 
+interface NodeGypBuild {
+  parseTuple(name: string): { name: string; platform: string; architectures: string[] } | undefined;
+  matchTuple(platform: string, arch: string): (t: unknown) => boolean;
+  compareTuples(a: unknown, b: unknown): number;
+  parseTags(file: string): { file: string } | undefined;
+  matchTags(runtime: string, abi: string): (t: unknown) => boolean;
+  compareTags(runtime: string): (a: unknown, b: unknown) => number;
+}
+
+const readdir = (dir: string) => { try { return fs.readdirSync(dir); } catch { return []; } };
+
+/** The prebuilt binary node-gyp-build would choose for this platform and ABI, if any. */
+function prebuildPath(): string | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- node-gyp-build has no type declarations
+  const ngb = require('node-gyp-build') as NodeGypBuild;
+  const tuple = readdir(path.join(root, 'prebuilds')).map(ngb.parseTuple)
+    .filter(ngb.matchTuple(process.platform, process.arch)).sort(ngb.compareTuples)[0];
+  if (!tuple) return undefined;
+  const dir = path.join(root, 'prebuilds', tuple.name);
+  const winner = readdir(dir).map(ngb.parseTags).filter(ngb.matchTags('node', process.versions.modules))
+    .sort(ngb.compareTags('node'))[0];
+  return winner && path.join(dir, winner.file);
+}
+
+/** The binaries to try, in order: SUBQ_NATIVE_PATH, a local build (build/Release, then
+ *  build/Debug), then the prebuild for this platform. */
+function candidates(): [what: string, file: string][] {
+  const out: [string, string][] = [];
+  if (process.env.SUBQ_NATIVE_PATH) out.push([`SUBQ_NATIVE_PATH=${process.env.SUBQ_NATIVE_PATH}`, process.env.SUBQ_NATIVE_PATH]);
+  for (const dir of ['build/Release', 'build/Debug']) {
+    const file = readdir(path.join(root, dir)).find((f) => f.endsWith('.node'));
+    if (file) out.push([dir, path.join(root, dir, file)]);
+  }
+  const prebuild = prebuildPath();
+  out.push(['prebuilds/', prebuild ?? '']);
+  return out;
+}
+
+/** Why a loaded binary is not this package's, or null when it is: it must report this
+ *  package's version (compiled in from package.json) and an N-API version this Node has. */
+export function mismatch(addon: { version?: unknown; napiVersion?: unknown }, want: string, napi: number): string | null {
+  if (addon.version !== want)
+    return `it was built for subquadratic ${String(addon.version ?? 'unknown')}, not ${want} (rebuild it: npm rebuild subquadratic)`;
+  if (typeof addon.napiVersion !== 'number' || addon.napiVersion > napi)
+    return `it needs N-API ${String(addon.napiVersion)}, this Node has ${napi}`;
+  return null;
+}
+
 function load(): Native {
   const attempts: string[] = [];
-  const explicit = process.env.SUBQ_NATIVE_PATH;
-  if (explicit) {
+  const want = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  for (const [what, file] of candidates()) {
+    if (!file) {
+      attempts.push(`${what}: no binary for ${process.platform}-${process.arch}`);
+      continue;
+    }
+    let addon: Native;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only at run time
-      return require(explicit) as Native;
+      addon = require(file) as Native;
     } catch (e) {
-      attempts.push(`SUBQ_NATIVE_PATH=${explicit}: ${(e as Error).message}`);
+      attempts.push(`${what}: ${(e as Error).message.split('\n')[0]}`);
+      continue;
     }
-  }
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- node-gyp-build has no type declarations
-    return require('node-gyp-build')(root) as Native;
-  } catch (e) {
-    attempts.push(`prebuilds/ and build/Release: ${(e as Error).message.split('\n')[0]}`);
+    const why = mismatch(addon, want, Number(process.versions.napi));
+    if (!why) {
+      // A binary passed over is worth a word: a stale build, or an explicit path ignored.
+      if (attempts.length)
+        process.emitWarning(`subquadratic: using ${file}; passed over: ${attempts.join('; ')}`, { code: 'SUBQ_NATIVE_FALLBACK' });
+      return addon;
+    }
+    attempts.push(`${what}: refused ${file}: ${why}`);
   }
   throw new NativeLoadError(
     'subquadratic: no native addon could be loaded.\n' +

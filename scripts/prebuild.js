@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run prebuild: prebuilds/<platform>-<arch>/ through prebuildify, which runs
-// cmake-js (via --node-gyp) instead of node-gyp.
+// npm run release:prebuild: prebuilds/<platform>-<arch>/ through prebuildify, which
+// runs cmake-js (via --node-gyp) instead of node-gyp. Not named `prebuild`: npm runs
+// a script of that name before every `npm run build`.
 'use strict';
 const { spawnSync } = require('child_process');
 const fs = require('fs');

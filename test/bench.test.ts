@@ -58,24 +58,28 @@ t.test('the table formats every column', async (t) => {
   t.match(lines[6], /25\.5 +24\.1 +1\.2 G updates\/s +79\.8%$/);
 });
 
-t.test('the plot draws one line per series, peers dashed, one panel per family', async (t) => {
-  const pts = (series: string, backend: string, ms: number[]) =>
-    [1024, 4096].map((x, i) => row({ series, backend, x, medianMs: ms[i] }));
+t.test('the plot: per family, time and (beside it) throughput with the in-run peak; one line per series, peers dashed', async (t) => {
+  const pts = (series: string, backend: string, ms: number[], gflops: number[]) =>
+    [1024, 4096].map((x, i) => row({ series, backend, x, medianMs: ms[i], gflops: gflops[i] }));
   const report: Report = {
     date: '',
-    machine: { fmaPeakGflops: 1, copyGBs: 1, threads: 1, simd: 'scalar', cpus: '' },
+    machine: { fmaPeakGflops: 400, copyGBs: 60, threads: 1, simd: 'scalar', cpus: '' },
     rows: [
-      ...pts('ours <fp32>', 'subquadratic', [6, 98]),
-      ...pts('peer', 'onnxruntime-node', [9, 140]),
-      row({ family: 'ssm', series: 'scan', x: 2048, medianMs: 3 }),
-      row({ family: 'ssm', series: 'update', medianMs: 1 }),  // no x: not plotted
+      ...pts('ours <fp32>', 'subquadratic', [6, 98], [200, 310]),
+      ...pts('peer', 'onnxruntime-node', [9, 140], [130, 220]),
+      row({ family: 'ssm', series: 'scan', x: 2048, medianMs: 3, gflops: 50 }),
+      row({ family: 'ssm', series: 'conv', x: 2048, medianMs: 2, gbs: 40 }),
+      row({ family: 'ssm', series: 'update', medianMs: 1, gbs: 30 }),  // no x: not plotted
       row({ family: 'merge', series: 'skipped', x: 1024, skipped: 'n/a' }),  // no time: not plotted
     ],
   };
   const svg = plotSvg(report);
-  t.match(svg, /^<svg [^>]*height="840"/, 'two panels');
-  t.equal(svg.match(/<polyline /g)?.length, 3);
-  t.equal(svg.match(/<polyline [^>]*stroke-dasharray/g)?.length, 1, 'the peer is dashed');
+  t.match(svg, /^<svg [^>]*width="1520" height="1260"/, 'attention: time | GFLOP/s; ssm: time | GFLOP/s, then GB/s');
+  t.equal(svg.match(/<polyline /g)?.length, 4 + 4, 'time: 4 series; throughput: the same 4');
+  t.equal(svg.match(/<polyline [^>]*stroke-dasharray/g)?.length, 2, 'the peer is dashed in both panels');
+  t.equal(svg.match(/fp32 FMA peak 400 GFLOP\/s \(this run\)/g)?.length, 2, 'the FMA peak line in both GFLOP/s panels');
+  t.match(svg, /copy 60 GB\/s \(this run\)/, 'the copy bandwidth line in the GB/s panel');
+  t.match(svg, /attention: GFLOP\/s vs sequence length/);
   t.match(svg, />ours &lt;fp32>/, 'labels escaped');
   t.notMatch(svg, /update|skipped/);
 });

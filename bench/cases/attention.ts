@@ -1,7 +1,8 @@
 // Dense attention: B=1, H=8, D in {64, 128}, N in {1024, 4096, 16384}, causal and
-// not, fp32 and bf16; onnxruntime-node's MultiHeadAttention on the same fp32 shapes;
-// and decode against a long cache.
-import { attentionSync, backendInfo, Tensor, type FloatDType } from '../../lib';
+// not, fp32 and bf16; fp32 D64 also as a default call (a new output each time);
+// onnxruntime-node's MultiHeadAttention on the same fp32 shapes; and decode against a
+// long cache.
+import { attention, attentionSync, backendInfo, Tensor, type FloatDType } from '../../lib';
 import { attentionRef } from '../../reference/attention';
 import type { BenchCase, CaseRun, Family } from '../suite';
 import { random, relError } from '../data';
@@ -39,21 +40,25 @@ function label(s: Shape): string {
   return `${s.dtype === 'float32' ? 'fp32' : 'bf16'} B${s.B} H${s.H} D${s.D} N${s.N}${s.causal ? ' causal' : ''}${path}`;
 }
 
-function ours(s: Shape): BenchCase {
+// `fresh`: the default call, as users write it: `await attention(q, k, v)`, a new
+// output each time and the async call's copy of its inputs (what both cost shows
+// against the reused-buffer row).
+function ours(s: Shape, fresh = false): BenchCase {
+  const call = fresh ? ' default call' : '';
   return {
     family: 'attention',
     backend: 'subquadratic',
-    label: label(s),
-    series: `subquadratic ${s.dtype === 'float32' ? 'fp32' : 'bf16'} D${s.D}${s.causal ? ' causal' : ''}`,
+    label: label(s) + call,
+    series: `subquadratic ${s.dtype === 'float32' ? 'fp32' : 'bf16'} D${s.D}${s.causal ? ' causal' : ''}${call}`,
     x: s.N,
     peerKey: s.dtype === 'float32' ? `attention ${label(s)}` : undefined,
     async setup(): Promise<CaseRun> {
       const shape = [s.B, s.H, s.N, s.D];
       const n = s.B * s.H * s.N * s.D;
       const [q, k, v] = [1, 2, 3].map((seed) => Tensor.fromFloat32(random(n, seed), shape, s.dtype));
-      const out = Tensor.zeros(s.dtype, shape);
+      let out = Tensor.zeros(s.dtype, shape);
       return {
-        run: () => attentionSync(q, k, v, { causal: s.causal, out }),
+        run: fresh ? async () => (out = await attention(q, k, v, { causal: s.causal })) : () => attentionSync(q, k, v, { causal: s.causal, out }),
         work: { flops: flops(s) },
         error: () => {
           const o = out.toFloat32();
@@ -148,6 +153,7 @@ export const attentionFamily: Family = {
         for (const N of quick ? [1024, 4096] : [1024, 4096, 16384]) {
           const s: Shape = { B: 1, H: 8, N, D, causal, dtype: 'float32' };
           out.push(ours(s), ours({ ...s, dtype: 'bfloat16' }), onnxruntime(s));
+          if (D === 64) out.push(ours(s, true));
         }
     out.push(decode('float32'), decode('bfloat16'));
     return out;

@@ -1,10 +1,11 @@
 // State-space ops: selective scan (fp32, varying B/C, softplus; b in {1, 8}, d=1536,
-// N=16, L in {2048, 16384}; and N=64 at b=1, L=2048), the decode update at b=64, causal conv1d at d=3072,
+// N=16, L in {2048, 16384}; N=64 at b=1, L=2048; with D, z and deltaBias at b=1, with
+// buffers reused and as a default call), the decode update at b=64, causal conv1d at d=3072,
 // L=16384, w=4.
 // Scan work is counted as 4 FLOPs per state update (its two multiply-adds: x*dA + dt*u*B
 // and y += x*C; the exp is not counted), so G state-updates/s = GFLOP/s / 4. The update
 // and conv1d are memory-bound: bytes are their compulsory traffic.
-import { causalConv1dSync, selectiveScanSync, selectiveStateUpdateSync, Tensor } from '../../lib';
+import { causalConv1dSync, selectiveScan, selectiveScanSync, selectiveStateUpdateSync, Tensor } from '../../lib';
 import { conv1dRef, selectiveScanRef, stateUpdateRef } from '../../reference/ssm';
 import type { BenchCase, Family } from '../suite';
 import { random, relError } from '../data';
@@ -15,28 +16,39 @@ const f32 = (v: Float32Array, shape: number[]) => new Tensor('float32', v, shape
 const relErr = (got: (c: number) => ArrayLike<number>, ref: (c: number) => ArrayLike<number>, channels: number[]) =>
   relError(channels.map((c) => [got(c), ref(c)] as const));
 
-function scanCase(b: number, L: number, N = 16): BenchCase {
+// `full`: with D, z and deltaBias (a Mamba block's call); `fresh`: the default call,
+// as users write it, `await selectiveScan(...)` (a new output each time, and the async
+// call's copy of its inputs).
+function scanCase(b: number, L: number, N = 16, o: { full?: boolean; fresh?: boolean } = {}): BenchCase {
   const d = 1536;
+  const call = o.fresh ? ' default call' : '';
   return {
     family: 'ssm',
     backend: 'subquadratic',
-    label: `selectiveScan fp32 b${b} d${d} N${N} L${L} softplus`,
-    series: `selectiveScan b${b} N${N}`,
+    label: `selectiveScan fp32 b${b} d${d} N${N} L${L} softplus${o.full ? ' D z deltaBias' : ''}${call}`,
+    series: `selectiveScan b${b} N${N}${o.full ? ' D z deltaBias' : ''}${call}`,
     x: L,
     async setup() {
       const u = random(b * d * L, 1), delta = random(b * d * L, 2, -4, 0), A = random(d * N, 3, -1, -0.1);
       const B = random(b * N * L, 4), C = random(b * N * L, 5);
-      const out = Tensor.zeros('float32', [b, d, L]);
+      const D = o.full ? random(d, 6) : undefined, z = o.full ? random(b * d * L, 7) : undefined;
+      const deltaBias = o.full ? random(d, 8, -1, 1) : undefined;
+      let out = Tensor.zeros('float32', [b, d, L]);
       const args = [f32(u, [b, d, L]), f32(delta, [b, d, L]), f32(A, [d, N]), f32(B, [b, 1, N, L]), f32(C, [b, 1, N, L])] as const;
+      const opts = {
+        deltaSoftplus: true,
+        ...(o.full ? { D: f32(D!, [d]), z: f32(z!, [b, d, L]), deltaBias: f32(deltaBias!, [d]) } : {}),
+      };
       const channels = [0, 777, d - 1];
       // One channel of batch 0 through the fp64 recurrence.
       const ref = (c: number) =>
         selectiveScanRef({
           u: u.subarray(c * L, (c + 1) * L), delta: delta.subarray(c * L, (c + 1) * L), A: A.subarray(c * N, (c + 1) * N),
           B: B.subarray(0, N * L), C: C.subarray(0, N * L), BVarying: true, CVarying: true, softplus: true,
+          D: D?.subarray(c, c + 1), z: z?.subarray(c * L, (c + 1) * L), deltaBias: deltaBias?.subarray(c, c + 1),
         }, { b: 1, d: 1, L, N, G: 1 }).out;
       return {
-        run: () => selectiveScanSync(...args, { deltaSoftplus: true, out }),
+        run: o.fresh ? async () => (out = await selectiveScan(...args, opts)) : () => selectiveScanSync(...args, { ...opts, out }),
         work: { flops: 4 * b * d * L * N, items: b * d * L * N, unit: 'updates' },
         error: () => relErr((c) => (out.data as Float32Array).subarray(c * L, (c + 1) * L), ref, channels),
       };
@@ -105,6 +117,9 @@ export const ssmFamily: Family = {
     for (const b of quick ? [1] : [1, 8])
       for (const L of quick ? [2048] : [2048, 16384]) out.push(scanCase(b, L));
     out.push(scanCase(1, 2048, 64));  // the larger state of the issue's CPU target
+    // What a Mamba block's call costs, with buffers reused and as a default call.
+    for (const L of quick ? [2048] : [2048, 16384])
+      out.push(scanCase(1, L, 16, { full: true }), scanCase(1, L, 16, { full: true, fresh: true }));
     out.push(updateCase(), convCase());
     return out;
   },

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "device_buffer.h"
+#include "host_alloc.h"
 
 namespace subq::napi {
 
@@ -267,20 +268,9 @@ static Napi::Object describe(Napi::Env env, void* data, Device device, DType dty
   return o;
 }
 
-// Zeroed memory for a new output as an ArrayBuffer. V8 aborts the process when its
-// own allocation fails, so the size is first proven allocatable with calloc (the
-// allocator Node gives V8 for zeroed buffers): a failure is a RangeError. The buffer
-// itself stays V8's, so garbage collection frees it even inside a synchronous loop.
-static Napi::ArrayBuffer new_array_buffer(Napi::Env env, size_t bytes) {
-  void* probe = std::calloc(bytes ? bytes : 1, 1);
-  if (!probe) oom_error("out of memory: a new output of " + std::to_string(bytes) + " bytes could not be allocated");
-  std::free(probe);
-  return Napi::ArrayBuffer::New(env, bytes);
-}
-
 static Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* shape, int ndim, TensorView* view) {
   const int64_t n = new_size(shape, ndim);
-  Napi::ArrayBuffer buf = new_array_buffer(env, size_t(n) * dtype_size(dtype));
+  Napi::ArrayBuffer buf = new_host_buffer(env, size_t(n) * dtype_size(dtype));
   Napi::TypedArray arr;
   switch (dtype) {
     case DType::F32: arr = Napi::Float32Array::New(env, size_t(n), buf, 0); break;

@@ -36,6 +36,15 @@ void copy_rows(const TensorView& from, const TensorView& to) {
   }
 }
 
+// Memory for a copy (a reused huge-page block when large); out of memory is ERR_SUBQ_OOM.
+HostMemory copy_memory(size_t bytes) {
+  try {
+    return HostMemory(bytes);
+  } catch (const std::bad_alloc&) {
+    oom_error("out of memory: an async call could not copy " + std::to_string(bytes) + " bytes of its inputs");
+  }
+}
+
 }  // namespace
 
 Staging::Staging(Napi::Env env, const std::vector<Item>& items) {
@@ -58,16 +67,15 @@ Staging::Staging(Napi::Env env, const std::vector<Item>& items) {
     uint8_t* hi = spans[s].hi;
     while (e < spans.size() && spans[e].lo < hi) hi = std::max(hi, spans[e++].hi);
     const size_t bytes = size_t(hi - spans[s].lo);
-    std::unique_ptr<uint8_t[]> block(new (std::nothrow) uint8_t[bytes ? bytes : 1]);
-    if (!block) oom_error("out of memory: an async call could not copy " + std::to_string(bytes) + " bytes of its inputs");
-    std::memcpy(block.get(), spans[s].lo, bytes);
+    blocks_.push_back(copy_memory(bytes));
+    uint8_t* block = blocks_.back().data();
+    std::memcpy(block, spans[s].lo, bytes);
     for (size_t k = s; k < e; ++k) {
       TensorView& t = *items[spans[k].item].view;
       const size_t at = size_t(static_cast<uint8_t*>(t.data) - spans[s].lo);
-      t.data = block.get() + at;
+      t.data = block + at;
       t.capacity = int64_t((bytes - at) / dtype_size(t.dtype));
     }
-    blocks_.push_back(std::move(block));
     s = e;
   }
   for (size_t i = 0; i < items.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/host_blocks.h"
 #include "../core/tensor.h"
 
 namespace subq::napi {
@@ -37,7 +38,7 @@ class Staging {
     TensorView staged;   // the same elements in the copy
     std::string name;
   };
-  std::vector<std::unique_ptr<uint8_t[]>> blocks_;
+  std::vector<HostMemory> blocks_;
   std::vector<Back> back_;
 };
 

@@ -1,0 +1,58 @@
+// Large host memory blocks for new CPU outputs and async staging copies, so that a
+// fresh output costs what a reused one does. First-touch page faults are the cost:
+// on a VM a 4 KiB fault takes tens of microseconds, so a 12 MB output takes ~3,000 of
+// them. A block is 2 MiB-aligned and asks for transparent huge pages, and a released
+// block goes to a small process-wide cache whose pages are already faulted in, for
+// the next block of that size. Thread-safe: blocks are released from any
+// environment's thread (workers included). The cache lives for the process and is
+// never destroyed, so a release during process or worker teardown is always safe.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace subq {
+
+struct HostBlock {
+  void* data = nullptr;
+  size_t capacity = 0;  // bytes mapped (a multiple of 2 MiB)
+};
+
+// Blocks are for sizes from this up; smaller ones are the ordinary allocator's.
+constexpr size_t kHostBlockMin = size_t(1) << 20;
+
+// A cached block of at least `bytes` (its first `bytes` zeroed when `zero`), or
+// {nullptr, 0} when the cache has none of that size.
+HostBlock take_cached_host_block(size_t bytes, bool zero);
+// A newly mapped block of at least `bytes` (zero-filled), or {nullptr, 0}.
+HostBlock map_host_block(size_t bytes);
+// The cached block, else a new one.
+inline HostBlock acquire_host_block(size_t bytes, bool zero) {
+  HostBlock b = take_cached_host_block(bytes, zero);
+  return b.data ? b : map_host_block(bytes);
+}
+// Gives a block back: cached when the cache has room, else unmapped.
+void release_host_block(HostBlock b);
+// Asks for huge pages on the 2 MiB-aligned pages inside [p, p + bytes), memory
+// not yet touched that another allocator owns (advice only; nothing else changes).
+void advise_huge_pages(void* p, size_t bytes);
+// Bytes the cache holds (for tests).
+size_t host_block_cache_bytes();
+
+// Scratch host memory owned by C++ (not zeroed): a block for a large size, the heap
+// for a small one. Throws std::bad_alloc when none can be had.
+class HostMemory {
+ public:
+  explicit HostMemory(size_t bytes);
+  ~HostMemory();
+  HostMemory(HostMemory&& o) noexcept : block_(o.block_), small_(o.small_) { o.block_ = {}, o.small_ = nullptr; }
+  HostMemory(const HostMemory&) = delete;
+  HostMemory& operator=(const HostMemory&) = delete;
+  HostMemory& operator=(HostMemory&&) = delete;
+  uint8_t* data() const { return static_cast<uint8_t*>(block_.data ? block_.data : small_); }
+
+ private:
+  HostBlock block_;
+  void* small_ = nullptr;
+};
+
+}  // namespace subq
