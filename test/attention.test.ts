@@ -66,6 +66,7 @@ t.test('decode (at most 8 query rows per kv head): long keys split into ranges a
     { Hq: 2, Hkv: 1, Nq: 1, Nk: 4096, D: 64, amplitude: 4, lse: true },
     { Hq: 2, Hkv: 1, Nq: 3, Nk: 2, D: 16, causal: true, lse: true },  // row 0 of each head sees no key
     { Hq: 8, Hkv: 8, Nq: 1, Nk: 77, D: 256, window: [10, 0] },
+    { B: 2, Hq: 4, Hkv: 2, Nq: 1, Nk: 1500, D: 72, layout: 'bnhd' },  // rows of K and V strided by the heads
   ];
   for (const [level, bits] of paths) {
     setSimdLevel(level);

@@ -40,6 +40,17 @@ t.test('SIMD paths', async (t) => {
   }
 });
 
+t.test('fp32 outputs over 8 MB (without silu: streaming stores from each row\'s first 64-byte line) on every SIMD path', async (t) => {
+  t.teardown(() => void setSimdLevel('avx512'));
+  const levels = ['avx512', 'avx2', 'scalar'] as const;
+  for (const [i, level] of levels.entries()) {
+    setSimdLevel(level);
+    // Odd lengths: rows start at every offset within a line.
+    await checkConv(t, { b: 1, d: 67, L: 31337, w: 2 + 2 * i, bias: i !== 1, silu: i === 2, init: i === 0 });
+  }
+  await checkConv(t, { d: 33, L: 70001, w: 4, cuSeqlens: [0, 3, 40003, 70001], bias: true, init: true });
+});
+
 t.test('results do not depend on the thread count', async (t) => {
   t.teardown(() => setNumThreads(backendInfo().cpu.hardwareThreads));
   setNumThreads(1);

@@ -706,7 +706,7 @@ class TilePlan {
 // parallel and every row's partial states are merged in order.
 constexpr int64_t kDecodeMinRange = 512;   // keys: shorter ranges do not pay their merge
 constexpr int64_t kDecodeItems = 64;       // ranges in all, when heads are few
-constexpr int64_t kDecodeConvert = 64;     // fp16/bf16 keys converted to fp32 at a time
+constexpr int64_t kQuantDecodeRows = 64;   // int8/int4 cache rows dequantized at a time
 
 // Quantized decode. Packed row r of kv head (b, hk) as an index into [B, Hq, Nq].
 int64_t quant_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64_t r) {
@@ -757,13 +757,14 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
   // Per (head, range): for each row, m, l and o [Dv].
   const int64_t row_floats = Dv + 2, item_floats = rows * row_floats, items = heads * ranges;
   Floats state = aligned_floats(items * item_floats);
+  const int64_t esize = int64_t(dtype_size(p.k.dtype));
 
   ThreadPool::instance().run([&](int t, int n) {
     const int64_t i0 = items * t / n, i1 = items * (t + 1) / n;
     if (i0 >= i1) return;
     Floats q = aligned_floats(rows * D), m = aligned_floats(rows), l = aligned_floats(rows);
-    const bool convert = p.k.dtype != DType::F32 || p.quant;
-    Floats kc = aligned_floats(convert ? kDecodeConvert * D : 0), vc = aligned_floats(convert ? kDecodeConvert * Dv : 0);
+    // Quantized caches are dequantized kQuantDecodeRows rows at a time into fp32 rows.
+    Floats kc = aligned_floats(p.quant ? kQuantDecodeRows * D : 0), vc = aligned_floats(p.quant ? kQuantDecodeRows * Dv : 0);
     for (int64_t it = i0; it < i1; ++it) {
       check_cancelled();
       const int64_t h = it / ranges, b = h / p.Hkv, hk = h % p.Hkv;
@@ -779,24 +780,21 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
       std::fill(o, o + rows * Dv, 0.f);
       const int64_t kb = b * p.k.stride[0] + hk * p.k.stride[1], vb = b * p.v.stride[0] + hk * p.v.stride[1];
       const int64_t ks = p.k.stride[2], vs = p.v.stride[2];
-      DecodeRange dr{q.get(), int(rows), D, Dv, nullptr, nullptr, 0, 0, 0, 0, lo, hi, softcap_log2(p),
-                     kern.softcap, m.get(), l.get(), o};
-      for (int64_t j = j0; j < j1; j += convert ? kDecodeConvert : j1 - j0) {
-        dr.j0 = j;
-        dr.nk = convert ? std::min(kDecodeConvert, j1 - j) : j1 - j0;
-        if (p.quant) {
-          // The int8/int4 cache read as it is, a chunk of rows dequantized at a time.
+      if (p.quant) {
+        // The int8/int4 cache read as it is, a chunk of rows dequantized at a time.
+        DecodeRange dr{q.get(), int(rows), D, Dv, DType::F32, kc.get(), vc.get(), D, Dv, 0, 0, lo, hi,
+                       softcap_log2(p), kern.softcap, m.get(), l.get(), o};
+        for (int64_t j = j0; j < j1; j += kQuantDecodeRows) {
+          dr.j0 = j;
+          dr.nk = std::min(kQuantDecodeRows, j1 - j);
           for (int64_t x = 0; x < dr.nk; ++x) dequant_kv_row(p, qkern, b, hk, j + x, kc.get() + x * D, vc.get() + x * Dv);
-          dr.k = kc.get(), dr.ks = D, dr.v = vc.get(), dr.vs = Dv;
-        } else if (convert) {
-          for (int64_t x = 0; x < dr.nk; ++x) {
-            half_to_f32(p.k.dtype, p.k.ptr<uint16_t>() + kb + (j + x) * ks, kc.get() + x * D, D);
-            half_to_f32(p.v.dtype, p.v.ptr<uint16_t>() + vb + (j + x) * vs, vc.get() + x * Dv, Dv);
-          }
-          dr.k = kc.get(), dr.ks = D, dr.v = vc.get(), dr.vs = Dv;
-        } else {
-          dr.k = p.k.ptr<float>() + kb + j * ks, dr.ks = ks, dr.v = p.v.ptr<float>() + vb + j * vs, dr.vs = vs;
+          kern.decode(dr);
         }
+      } else if (j1 > j0) {
+        const DecodeRange dr{q.get(), int(rows), D, Dv, p.k.dtype,
+                             static_cast<const char*>(p.k.data) + (kb + j0 * ks) * esize,
+                             static_cast<const char*>(p.v.data) + (vb + j0 * vs) * esize,
+                             ks, vs, j0, j1 - j0, lo, hi, softcap_log2(p), kern.softcap, m.get(), l.get(), o};
         kern.decode(dr);
       }
       std::copy_n(m.get(), rows, st);

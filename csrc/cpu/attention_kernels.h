@@ -10,6 +10,8 @@
 #pragma once
 #include <cstdint>
 
+#include "../core/dtype.h"
+
 namespace subq::cpu {
 
 // Masked scores are a large finite negative, below the running max's start value, so
@@ -22,14 +24,16 @@ constexpr float kInitMax = -1e38f;
 constexpr int kDecodeRows = 8;
 
 // One key range of decode rows r < rows: q [rows][d] fp32, pre-scaled as Q^T is; keys
-// j0 .. j0+nk-1 as fp32 rows of k (row stride ks) and v (vs), from key j0's row; row r
-// sees keys [lo[r], hi[r]). Updates the online-softmax state of each row: m, l and the
-// unnormalised o [rows][dv]. cap > 0: the scores go through softcap(s, n, cap) first.
+// j0 .. j0+nk-1 as rows of k (row stride ks elements) and v (vs), from key j0's row,
+// their elements of type dtype (fp32, fp16 or bf16); row r sees keys [lo[r], hi[r]).
+// Updates the online-softmax state of each row: m, l and the unnormalised o [rows][dv].
+// cap > 0: the scores go through softcap(s, n, cap) first.
 struct DecodeRange {
   const float* q;
   int rows;
   int64_t d, dv;
-  const float *k, *v;
+  DType dtype;
+  const void *k, *v;
   int64_t ks, vs, j0, nk;
   const int64_t *lo, *hi;
   float cap;

@@ -3,6 +3,8 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "transpose8.h"
 
 namespace subq::cpu {
@@ -26,6 +28,17 @@ struct VecAvx2 {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
   static T load_n(const float* p, int n) { return _mm256_maskload_ps(p, tail(n)); }
+  // fp16 / bf16 bits widened to fp32 on load (exact; load_*_n: the first n lanes).
+  static T load_bf16(const uint16_t* p) { return bf16_bits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static T load_bf16_n(const uint16_t* p, int n) { return bf16_bits(first_n(p, n)); }
+  static T load_f16(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static T load_f16_n(const uint16_t* p, int n) { return _mm256_cvtph_ps(first_n(p, n)); }
+  static T bf16_bits(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+  static __m128i first_n(const uint16_t* p, int n) {  // no 16-bit masked load in AVX2
+    alignas(16) uint16_t b[8] = {};
+    for (int i = 0; i < n; ++i) b[i] = p[i];
+    return _mm_load_si128(reinterpret_cast<const __m128i*>(b));
+  }
   static void store_n(float* p, T v, int n) { _mm256_maskstore_ps(p, tail(n), v); }
   static T add(T a, T b) { return _mm256_add_ps(a, b); }
   static T sub(T a, T b) { return _mm256_sub_ps(a, b); }

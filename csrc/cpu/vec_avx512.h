@@ -6,6 +6,8 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstdint>
+
 // GCC 12's AVX-512 intrinsic headers trip -Wuninitialized on their own _mm*_undefined_*.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
@@ -91,6 +93,12 @@ struct VecZmm {
   static void stream_fence() { _mm_sfence(); }
   static __mmask16 tail(int n) { return __mmask16((1u << n) - 1); }
   static T load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(tail(n), p); }
+  // fp16 / bf16 bits widened to fp32 on load (exact; load_*_n: the first n lanes).
+  static T load_bf16(const uint16_t* p) { return bf16_bits(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static T load_bf16_n(const uint16_t* p, int n) { return bf16_bits(_mm256_maskz_loadu_epi16(tail(n), p)); }
+  static T load_f16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static T load_f16_n(const uint16_t* p, int n) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(tail(n), p)); }
+  static T bf16_bits(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
   static void store_n(float* p, T v, int n) { _mm512_mask_storeu_ps(p, tail(n), v); }
   static T add(T a, T b) { return _mm512_add_ps(a, b); }
   static T sub(T a, T b) { return _mm512_sub_ps(a, b); }
@@ -134,6 +142,11 @@ struct VecYmm {
   static void stream_fence() { _mm_sfence(); }
   static __mmask8 tail(int n) { return __mmask8((1u << n) - 1); }
   static T load_n(const float* p, int n) { return _mm256_maskz_loadu_ps(tail(n), p); }
+  static T load_bf16(const uint16_t* p) { return bf16_bits(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static T load_bf16_n(const uint16_t* p, int n) { return bf16_bits(_mm_maskz_loadu_epi16(tail(n), p)); }
+  static T load_f16(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static T load_f16_n(const uint16_t* p, int n) { return _mm256_cvtph_ps(_mm_maskz_loadu_epi16(tail(n), p)); }
+  static T bf16_bits(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
   static void store_n(float* p, T v, int n) { _mm256_mask_storeu_ps(p, tail(n), v); }
   static T add(T a, T b) { return _mm256_add_ps(a, b); }
   static T sub(T a, T b) { return _mm256_sub_ps(a, b); }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "../core/half.h"
+
 namespace subq::cpu {
 
 struct VecScalar {
@@ -23,6 +25,10 @@ struct VecScalar {
   static void stream(float* p, T v) { *p = v; }  // p aligned to the vector
   static void stream_fence() {}
   static T load_n(const float* p, int n) { return n > 0 ? *p : 0.f; }
+  static T load_bf16(const uint16_t* p) { return bf16_to_f32(*p); }
+  static T load_bf16_n(const uint16_t* p, int n) { return n > 0 ? bf16_to_f32(*p) : 0.f; }
+  static T load_f16(const uint16_t* p) { return f16_to_f32(*p); }
+  static T load_f16_n(const uint16_t* p, int n) { return n > 0 ? f16_to_f32(*p) : 0.f; }
   static void store_n(float* p, T v, int n) { if (n > 0) *p = v; }
   static T add(T a, T b) { return a + b; }
   static T sub(T a, T b) { return a - b; }
