@@ -183,7 +183,7 @@ Timing run_attention(const Case& c, int reps, bool check) {
     cuda::attention(p);
     return {};
   }
-  const auto [med, best] = time_ms([&] { cuda::attention_enqueue(p); }, 2, reps);
+  const auto [med, best] = time_ms([&] { cuda::attention(p); }, 2, reps);
   return {med, best, c.block ? mask.kept : 1.0};
 }
 
@@ -196,7 +196,7 @@ std::string run_merge(DType dtype, int64_t B, int64_t H, int64_t N, int64_t D, i
     cuda::merge_states(p);
     return "";
   }
-  const auto [med, best] = time_ms([&] { cuda::merge_states_enqueue(p); }, 2, reps);
+  const auto [med, best] = time_ms([&] { cuda::merge_states(p); }, 2, reps);
   const double bytes = double(B * H * N) * (3.0 * D * dtype_size(dtype) + 12.0);
   char buf[256];
   std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"gbs\": %.1f, \"runs\": %d", med, best,
