@@ -77,7 +77,9 @@ mkdir -p "$OUT" || { echo "cannot create $OUT" >&2; exit 2; }
 OUT=$(cd "$OUT" && pwd)
 WORK=${SUBQ_GPU_WORK:-/tmp/subq-gpu-quick}
 case "$WORK/" in "$OUT"/*) echo "SUBQ_GPU_WORK must lie outside OUTDIR" >&2; exit 2 ;; esac
-rm -rf "$WORK" && mkdir -p "$WORK/logs" || { echo "cannot create $WORK" >&2; exit 2; }
+# What an earlier run left is cleared, except its build (reused when the sources match).
+mkdir -p "$WORK/logs" || { echo "cannot create $WORK" >&2; exit 2; }
+rm -f "$WORK"/logs/* "$WORK"/*.json "$WORK"/*.ncu-rep
 LOGS="$WORK/logs"
 LOGNAME_=gpu-quick
 cd "$ROOT" || exit 2

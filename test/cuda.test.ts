@@ -6,6 +6,8 @@ import {
   attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, ErrorCodes, mergeAttentionStates, mergeAttentionStatesSync,
   sync, syncSync, Tensor, type FloatDType,
 } from '../lib';
+import * as fs from 'fs';
+import * as path from 'path';
 import { native } from '../lib/native';
 import { DeviceStorage } from '../lib/tensor';
 import { maxAbs, maxAbsDiff, randomArray, roundingFloor } from './helpers';
@@ -58,6 +60,14 @@ if (gpus === 0) {
     t.equal(syncSync('cpu'), undefined);
   });
 }
+
+// The addon's codes (csrc/napi/marshal.cpp, from csrc/core/error.h) are the ones lib/errors.ts exports.
+t.test('the native error codes and ErrorCodes agree, ERR_SUBQ_DEVICE_LOST included', async (t) => {
+  const src = fs.readFileSync(path.join(__dirname, '..', 'csrc', 'napi', 'marshal.cpp'), 'utf8');
+  const nativeCodes = new Set(src.match(/"ERR_SUBQ_[A-Z_]+"/g)!.map((c) => c.slice(1, -1)));
+  t.same([...nativeCodes].sort(), Object.values(ErrorCodes).sort());
+  t.equal(ErrorCodes.DEVICE_LOST, 'ERR_SUBQ_DEVICE_LOST');
+});
 
 t.test('sync() checks its device argument', async (t) => {
   // @ts-expect-error a name the Device type excludes

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../../csrc/core/error.h"
 #include "../../csrc/core/half.h"
 #include "../../csrc/cpu/ssm.h"
 #include "harness.h"
