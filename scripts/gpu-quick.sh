@@ -55,7 +55,7 @@ if [ "${1:-}" = "--prebuild" ]; then
     cp "$f" "$DEST/$e" && strip "$DEST/$e" 2>/dev/null
   done
   rm -rf "$DEST/cmake"  # only the executables travel (cudart is linked statically)
-  (cd "$ROOT" && git rev-parse HEAD 2>/dev/null; git -C "$ROOT" status --porcelain 2>/dev/null | grep -c .) > "$DEST/stamp"
+  (cd "$ROOT" && git rev-parse HEAD 2>/dev/null; git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | grep -c .) > "$DEST/stamp"
   du -sh "$DEST"
   exit 0
 fi
