@@ -1,5 +1,6 @@
 // What this build and machine offer, and the CPU backend's knobs.
 import { native, type NativeBackendInfo, type SimdLevel } from './native';
+import { parseDevice, type Device } from './tensor';
 
 export type BackendInfo = NativeBackendInfo & { backends: ('cpu' | 'cuda')[] };
 
@@ -31,4 +32,24 @@ export function setSimdLevel(level: SimdLevel): SimdLevel {
  */
 export function setVectorWidth(bits: 256 | 512 | 'auto'): number {
   return native().setVectorWidth(bits);
+}
+
+/**
+ * Waits for the work enqueued on `device` so far (default 'cuda', i.e. 'cuda:0').
+ * Ops on CUDA tensors return (and their Promises resolve) once the work is enqueued
+ * on the device's stream, as PyTorch's do: stream order makes their outputs usable
+ * at once as inputs of the next op, and copies to the host (toArray, to('cpu'))
+ * wait by themselves. sync() is for timing, and for surfacing the errors of work in
+ * flight; a kernel fault rejects with ERR_SUBQ_DEVICE_LOST. CPU work is done when
+ * its call settles, so sync('cpu') resolves at once.
+ */
+export async function sync(device: Device | 'cuda' = 'cuda'): Promise<void> {
+  const dev = parseDevice(device);
+  if (dev !== 'cpu') await native().cudaSync(Number(dev.slice(5)));
+}
+
+/** sync() on the calling thread: blocks it until the device's work so far is done. */
+export function syncSync(device: Device | 'cuda' = 'cuda'): void {
+  const dev = parseDevice(device);
+  if (dev !== 'cpu') native().cudaSyncSync(Number(dev.slice(5)));
 }

@@ -14,6 +14,12 @@ export const ErrorCodes = {
   OOM: 'ERR_SUBQ_OOM',
   /** The CUDA runtime failed, or this build or machine has no usable device (Error). */
   DEVICE: 'ERR_SUBQ_DEVICE',
+  /**
+   * A kernel fault (illegal address, trap, ...) lost the CUDA context of the device
+   * (Error): its tensors are gone, and every later call on that device fails fast
+   * with this code. Only a new process can use the device again.
+   */
+  DEVICE_LOST: 'ERR_SUBQ_DEVICE_LOST',
   /** The environment (process or worker) was shutting down, so the call did not run (Error). */
   CANCELLED: 'ERR_SUBQ_CANCELLED',
   /** An unexpected failure inside the addon (Error); please report it. */

@@ -4,7 +4,7 @@ export type { DType, FloatDType, TypedArray, TensorLike, OrtLikeTensor, Device }
 export { toHalfBits, fromHalfBits } from './half';
 export { NativeLoadError, ErrorCodes } from './errors';
 export type { ErrorCode } from './errors';
-export { backendInfo, setNumThreads, setSimdLevel, setVectorWidth } from './backend';
+export { backendInfo, setNumThreads, setSimdLevel, setVectorWidth, sync, syncSync } from './backend';
 export type { BackendInfo } from './backend';
 export type { SimdLevel } from './native';
 export type { OpResult, OutOption } from './ops/common';

@@ -93,7 +93,8 @@ type QuantAttentionArgs = [
 ];
 
 /** The addon's exports (csrc/napi/*.cpp). Each op comes twice: `name` runs on a worker
- *  thread and returns a Promise, `nameSync` runs on the calling thread. */
+ *  thread and returns a Promise, `nameSync` runs on the calling thread. On CUDA tensors
+ *  both only enqueue the work on the device's stream (the Promise resolves then). */
 export interface Native {
   attention(...a: AttentionArgs): Promise<NativeResult<'lse'>>;
   attentionSync(...a: AttentionArgs): NativeResult<'lse'>;
@@ -118,8 +119,14 @@ export interface Native {
   quantizedAttention(...a: QuantAttentionArgs): Promise<NativeResult<'lse'>>;
   quantizedAttentionSync(...a: QuantAttentionArgs): NativeResult<'lse'>;
   DeviceBuffer: new (device: number, bytes: number) => NativeDeviceBuffer;
+  /** Enqueues the upload of `array` (same byte length) into a new buffer; resolves once enqueued. */
   copyToDevice(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
+  /** Resolves once the buffer's bytes (as of this call, in stream order) are in `array`. */
   copyToHost(buffer: NativeDeviceBuffer, array: TypedArray): Promise<void>;
+  /** Resolves once the work enqueued on cuda:`device` so far is done. */
+  cudaSync(device: number): Promise<void>;
+  /** Returns once the work enqueued on cuda:`device` so far is done. */
+  cudaSyncSync(device: number): void;
   cudaDeviceCount(): number;
   backendInfo(): NativeBackendInfo;
   setNumThreads(n: number): void;

@@ -35,22 +35,10 @@ BUDGET=${SUBQ_GPU_CHECK_BUDGET:-470}
 STEPS=()        # JSON objects, one per step
 FAILED=0
 
-json_str() {  # JSON string literal of $1
-  local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\r'/}
-  s=${s//$'\t'/ }
-  printf '"%s"' "$s"
-}
-
-log() { printf '[gpu-check %3ds] %s\n' "$(( $(date +%s) - START ))" "$*" | tee -a "$OUT/logs/gpu-check.log"; }
-
-record() {  # name status rc seconds detail
-  STEPS+=("{\"name\": $(json_str "$1"), \"status\": \"$2\", \"rc\": $3, \"seconds\": $4, \"log\": $(json_str "logs/$1.log"), \"detail\": $(json_str "$5")}")
-  [ "$2" = failed ] || [ "$2" = timeout ] && FAILED=1
-  log "$1: $2${5:+ ($5)}"
-}
+LOGS="$OUT/logs"
+LOGNAME_=gpu-check
+# shellcheck source=scripts/gpu-common.sh
+. "$ROOT/scripts/gpu-common.sh"
 
 GPU_NAME=""; GPU_CC=""; ARCH=""; NVCC=""; SANITIZER=""; NODE=""; DRIVER=""; NO_GPU=""
 write_summary() {
@@ -77,60 +65,12 @@ EOF
 }
 trap write_summary EXIT
 
-# step NAME LIMIT_SECONDS COMMAND...: runs COMMAND with its output in logs/NAME.log,
-# under min(LIMIT, what is left of the budget); records the outcome. Returns its rc.
-step() {
-  local name=$1 limit=$2; shift 2
-  local left=$(( BUDGET - ($(date +%s) - START) ))
-  if [ $DRY -eq 1 ]; then
-    record "$name" skipped 0 0 "dry run: would run (limit ${limit}s): $*"
-    return 0
-  fi
-  if [ "$left" -lt 15 ]; then
-    record "$name" skipped 0 0 "out of time: ${left}s of the ${BUDGET}s budget left"
-    return 125
-  fi
-  [ "$limit" -gt "$left" ] && limit=$left
-  log "$name: start (limit ${limit}s): $*"
-  local t0=$(date +%s)
-  timeout --kill-after=5 "$limit" "$@" > "$OUT/logs/$name.log" 2>&1
-  local rc=$?
-  local dt=$(( $(date +%s) - t0 ))
-  local detail
-  detail=$(tail -n 3 "$OUT/logs/$name.log" | tr -s ' ' | cut -c1-400)
-  if [ $rc -eq 0 ]; then record "$name" ok 0 $dt "$detail"
-  elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then record "$name" timeout $rc $dt "killed after ${limit}s; $detail"
-  else record "$name" failed $rc $dt "$detail"
-  fi
-  return $rc
-}
-
 # --- the machine -------------------------------------------------------------
-find_tool() {  # name: on PATH, else next to nvcc, else in /usr/local/cuda/bin
-  command -v "$1" 2>/dev/null && return 0
-  local d
-  for d in "${NVCC:+$(dirname "$NVCC")}" /usr/local/cuda/bin /opt/cuda/bin; do
-    [ -n "$d" ] && [ -x "$d/$1" ] && { echo "$d/$1"; return 0; }
-  done
-  return 1
-}
 NVCC=$(find_tool nvcc || true)
 SANITIZER=$(find_tool compute-sanitizer || true)
 NODE=$(command -v node || true)
 CMAKE=$(command -v cmake || true)
-if ! command -v nvidia-smi >/dev/null 2>&1; then
-  NO_GPU="no GPU: nvidia-smi is not installed"
-elif ! GPU_CC=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>"$OUT/logs/nvidia-smi.log" | head -n1 | tr -d ' '); then
-  NO_GPU="no GPU: nvidia-smi failed: $(head -c 300 "$OUT/logs/nvidia-smi.log")"
-elif ! [[ "$GPU_CC" =~ ^[0-9]+\.[0-9]+$ ]]; then
-  NO_GPU="no GPU: nvidia-smi reported no compute capability ('$GPU_CC')"
-  GPU_CC=""
-else
-  GPU_NAME=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n1)
-  DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n1)
-  ARCH=${GPU_CC/./}
-  nvidia-smi > "$OUT/logs/nvidia-smi.log" 2>&1
-fi
+detect_gpu
 if [ -n "$NO_GPU" ]; then log "$NO_GPU"; exit 3; fi
 log "GPU: $GPU_NAME (compute capability $GPU_CC, sm_$ARCH), driver $DRIVER"
 if [ -z "$NVCC" ] || [ -z "$CMAKE" ]; then

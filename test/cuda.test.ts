@@ -3,9 +3,11 @@
 // error; with a GPU they run the ops on CUDA tensors against the CPU backend.
 import t from 'tap';
 import {
-  attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, mergeAttentionStates, mergeAttentionStatesSync, Tensor,
-  type FloatDType,
+  attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, ErrorCodes, mergeAttentionStates, mergeAttentionStatesSync,
+  sync, syncSync, Tensor, type FloatDType,
 } from '../lib';
+import * as fs from 'fs';
+import * as path from 'path';
 import { native } from '../lib/native';
 import { DeviceStorage } from '../lib/tensor';
 import { maxAbs, maxAbsDiff, randomArray, roundingFloor } from './helpers';
@@ -48,7 +50,35 @@ if (gpus === 0) {
     t.throws(() => new (native().DeviceBuffer)(0, 16), { message: why }, 'allocation');
     t.same([...(await x.toArray())], [1, 2, 3], 'the process is still usable');
   });
+
+  t.test('without a GPU, sync() on a CUDA device is refused and sync on the CPU is a no-op', async (t) => {
+    const why = info.cuda.compiled ? /no usable CUDA device/ : /no CUDA backend/;
+    await t.rejects(sync(), { message: why, code: ErrorCodes.DEVICE });
+    await t.rejects(sync('cuda:1'), { message: why, code: ErrorCodes.DEVICE });
+    t.throws(() => syncSync('cuda'), { message: why, code: ErrorCodes.DEVICE });
+    t.equal(await sync('cpu'), undefined);
+    t.equal(syncSync('cpu'), undefined);
+  });
 }
+
+// The addon's codes (csrc/napi/marshal.cpp, from csrc/core/error.h) are the ones lib/errors.ts exports.
+t.test('the native error codes and ErrorCodes agree, ERR_SUBQ_DEVICE_LOST included', async (t) => {
+  const src = fs.readFileSync(path.join(__dirname, '..', 'csrc', 'napi', 'marshal.cpp'), 'utf8');
+  const nativeCodes = new Set(src.match(/"ERR_SUBQ_[A-Z_]+"/g)!.map((c) => c.slice(1, -1)));
+  t.same([...nativeCodes].sort(), Object.values(ErrorCodes).sort());
+  t.equal(ErrorCodes.DEVICE_LOST, 'ERR_SUBQ_DEVICE_LOST');
+});
+
+t.test('sync() checks its device argument', async (t) => {
+  // @ts-expect-error a name the Device type excludes
+  await t.rejects(sync('gpu'), { name: 'TypeError', message: /'cpu', 'cuda' or 'cuda:N'/ });
+  // @ts-expect-error likewise
+  t.throws(() => syncSync(0), { name: 'TypeError', message: /'cpu', 'cuda' or 'cuda:N'/ });
+  await t.rejects(native().cudaSync(-1), { name: 'RangeError', message: /device must be in \[0, 1023\], got -1/ });
+  t.throws(() => native().cudaSyncSync(1024), { name: 'RangeError', message: /device must be in \[0, 1023\]/ });
+  // @ts-expect-error the addon takes an index
+  await t.rejects(native().cudaSync('cuda:0'), { name: 'TypeError', code: ErrorCodes.ARG });
+});
 
 // A tensor claiming CUDA memory it does not have: the native layer refuses it
 // before anything touches memory, and the JS layer's disposed checks apply.
@@ -202,5 +232,47 @@ if (gpus > 0) {
           }
           g.forEach((x) => x.dispose());
         }
+  });
+
+  // Ops on CUDA tensors are enqueued (docs/architecture.md): outputs feed the next
+  // op at once, stream order keeps the chain correct, and only host reads wait.
+  t.test('chained ops on the device are enqueued without host waits and stay correct', async (t) => {
+    const B = 1, H = 2, N = 40, D = 64;
+    const o = Tensor.fromFloat32(randomArray(B * H * N * D, 11), [B, H, N, D]);
+    const l = new Tensor('float32', randomArray(B * H * N, 12, 4), [B, H, N]);
+    let want = mergeAttentionStatesSync(o, l, o, l);
+    for (let i = 0; i < 9; i++) want = mergeAttentionStatesSync(want.out, want.lse, o, l);
+    const [go, gl] = await Promise.all([o.to('cuda'), l.to('cuda')]);
+    const made: Tensor[] = [];
+    let got = mergeAttentionStatesSync(go, gl, go, gl);
+    made.push(got.out, got.lse);
+    for (let i = 0; i < 9; i++) {
+      // Alternate the twins: both return once enqueued.
+      got = i % 2 ? mergeAttentionStatesSync(got.out, got.lse, go, gl) : await mergeAttentionStates(got.out, got.lse, go, gl);
+      made.push(got.out, got.lse);
+    }
+    await sync('cuda:0');
+    syncSync('cuda:0');
+    t.ok(maxAbsDiff(await got.out.toArray(), want.out.data) <= 1e-5, 'out of the tenth merge');
+    t.ok(maxAbsDiff(await got.lse.toArray(), want.lse.data) <= 1e-5, 'lse of the tenth merge');
+    // A write enqueued after toArray() does not change what it reads.
+    const before = got.out.toArray();
+    mergeAttentionStatesSync(go, gl, go, gl, { out: got.out });
+    t.ok(maxAbsDiff(await before, want.out.data) <= 1e-5, 'toArray reads the buffer as of its call');
+    [go, gl, ...made].forEach((x) => x.dispose());
+  });
+
+  t.test('a loop of decode-sized attention calls into one output ends with the right result', async (t) => {
+    const qs = [1, 2, 3].map((seed) => Tensor.fromFloat32(randomArray(4 * 8 * 64, seed), [4, 8, 1, 64], 'float16'));
+    const k = Tensor.fromFloat32(randomArray(4 * 2 * 700 * 64, 5), [4, 2, 700, 64], 'float16');
+    const v = Tensor.fromFloat32(randomArray(4 * 2 * 700 * 64, 6), [4, 2, 700, 64], 'float16');
+    const want = attentionSync(qs[2], k, v);
+    const [gk, gv, ...gq] = await Promise.all([k, v, ...qs].map((x) => x.to('cuda')));
+    const out = attentionSync(gq[0], gk, gv);
+    for (let i = 0; i < 200; i++) attentionSync(gq[i % 3], gk, gv, { out });
+    attentionSync(gq[2], gk, gv, { out });
+    const tol = 4 * roundingFloor('float16', maxAbs(want.toFloat32()));
+    t.ok(maxAbsDiff((await out.to('cpu')).toFloat32(), want.toFloat32()) <= tol, 'the last call wins, in stream order');
+    [gk, gv, ...gq, out].forEach((x) => x.dispose());
   });
 }

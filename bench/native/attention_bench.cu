@@ -1,11 +1,13 @@
 // GPU benchmark of the CUDA ops through the package's own runtime (no Node):
-// dense attention at the GPU shapes of issue 3, split-KV decode, and block-sparse
-// attention at 10% density against dense at the same long shapes, plus the
-// device's copy bandwidth measured in the same run.
+// dense attention at the GPU shapes of issue 3, split-KV decode, block-sparse
+// attention at 10% density against dense at the same long shapes, the selective
+// scan and state update, plus the device's copy bandwidth measured in the same run.
 //   subq_bench_native [--json FILE] [--quick] [--check] [--filter TEXT]
-// --check runs each op once on tiny shapes (for compute-sanitizer). Each timed case
-// reports the median of >= 5 runs (cudaEvent pairs on the op's stream, after a
-// warm-up); a case that fails records its error and the rest still run.
+// --quick: the rows of scripts/gpu-quick.sh (dense at N 4096 and 16384, decode,
+// scan, update; no block-sparse), 5 runs each. --check runs each op once on tiny
+// shapes (for compute-sanitizer). Each timed case reports the median of >= 5 runs
+// (cudaEvent pairs on the op's stream, after a warm-up); a case that fails records
+// its error and the rest still run.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -23,6 +25,8 @@
 #include "../../csrc/cuda/runtime.h"
 #include "../../csrc/ops/attention.h"
 #include "../../csrc/ops/merge.h"
+#include "../../csrc/ops/ssm.h"
+#include "../../csrc/cuda/ssm.h"
 
 using namespace subq;
 
@@ -183,7 +187,7 @@ Timing run_attention(const Case& c, int reps, bool check) {
     cuda::attention(p);
     return {};
   }
-  const auto [med, best] = time_ms([&] { cuda::attention_enqueue(p); }, 2, reps);
+  const auto [med, best] = time_ms([&] { cuda::attention(p); }, 2, reps);
   return {med, best, c.block ? mask.kept : 1.0};
 }
 
@@ -196,11 +200,62 @@ std::string run_merge(DType dtype, int64_t B, int64_t H, int64_t N, int64_t D, i
     cuda::merge_states(p);
     return "";
   }
-  const auto [med, best] = time_ms([&] { cuda::merge_states_enqueue(p); }, 2, reps);
+  const auto [med, best] = time_ms([&] { cuda::merge_states(p); }, 2, reps);
   const double bytes = double(B * H * N) * (3.0 * D * dtype_size(dtype) + 12.0);
   char buf[256];
   std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"gbs\": %.1f, \"runs\": %d", med, best,
                 bytes / (med * 1e-3) / 1e9, reps);
+  return buf;
+}
+
+// Selective scan, fp32, B and C varying (one group), softplus, as bench/cases/ssm.ts:
+// compulsory bytes are u, delta and out (b d L each), B and C (b N L each), A.
+std::string run_scan(int64_t b, int64_t d, int64_t N, int64_t L, int reps, bool check, double* gbs) {
+  DeviceTensor u(DType::F32, {b, d, L}, 1), dl(DType::F32, {b, d, L}, 2), A(DType::F32, {d, N}, 3),
+      Bt(DType::F32, {b, 1, N, L}, 4), Ct(DType::F32, {b, 1, N, L}, 5), out(DType::F32, {b, d, L}, 6);
+  SelectiveScanInputs in;
+  in.u = u.view, in.delta = dl.view, in.A = A.view, in.B = Bt.view, in.C = Ct.view, in.softplus = true;
+  SelectiveScanParams p = selective_scan_prepare(in);
+  selective_scan_bind_outputs(p, out.view, nullptr);
+  if (check) {
+    cuda::selective_scan(p);
+    return "";
+  }
+  const auto [med, best] = time_ms([&] { cuda::selective_scan(p); }, 2, reps);
+  const double bytes = 4.0 * (3.0 * b * d * L + 2.0 * b * N * L + d * N);
+  *gbs = bytes / (med * 1e-3) / 1e9;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"gbs\": %.1f, \"gupdates\": %.1f, \"runs\": %d", med,
+                best, *gbs, double(b * d * L * N) / (med * 1e-3) / 1e9, reps);
+  return buf;
+}
+
+// The decode-step state update, fp32, states in place: 16 state sets in turn, so they
+// come from memory rather than the L2 (as bench/cases/ssm.ts). Bytes: the state read
+// and written, x / dt / out per channel, A once.
+std::string run_update(int64_t b, int64_t d, int64_t N, int reps, bool check, double* gbs) {
+  const int sets = check ? 1 : 16;
+  std::vector<std::unique_ptr<DeviceTensor>> states;
+  for (int i = 0; i < sets; ++i) states.push_back(std::make_unique<DeviceTensor>(DType::F32, std::vector<int64_t>{b, d, N}, 10 + i));
+  DeviceTensor x(DType::F32, {b, d}, 1), dt(DType::F32, {b, d}, 2), A(DType::F32, {d, N}, 3), Bt(DType::F32, {b, 1, N}, 4),
+      Ct(DType::F32, {b, 1, N}, 5), out(DType::F32, {b, d}, 6);
+  std::vector<StateUpdateParams> ps;
+  for (auto& st : states) {
+    StateUpdateInputs in;
+    in.state = st->view, in.x = x.view, in.dt = dt.view, in.A = A.view, in.B = Bt.view, in.C = Ct.view, in.softplus = true;
+    ps.push_back(state_update_prepare(in));
+    state_update_bind_output(ps.back(), out.view);
+  }
+  if (check) {
+    cuda::selective_state_update(ps[0]);
+    return "";
+  }
+  size_t next = 0;
+  const auto [med, best] = time_ms([&] { cuda::selective_state_update(ps[next++ % ps.size()]); }, 2, reps);
+  const double bytes = 4.0 * (2.0 * b * d * N + 3.0 * b * d + d * N);
+  *gbs = bytes / (med * 1e-3) / 1e9;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"gbs\": %.1f, \"runs\": %d", med, best, *gbs, reps);
   return buf;
 }
 
@@ -242,7 +297,9 @@ int main(int argc, char** argv) {
   const int reps = quick ? 5 : 10;
 
   std::vector<Case> cases;
-  const std::vector<int64_t> lengths = check ? std::vector<int64_t>{67, 128} : std::vector<int64_t>{1024, 4096, 16384};
+  const std::vector<int64_t> lengths = check   ? std::vector<int64_t>{67, 128}
+                                       : quick ? std::vector<int64_t>{4096, 16384}
+                                               : std::vector<int64_t>{1024, 4096, 16384};
   for (DType dt : {DType::F16, DType::BF16})
     for (int64_t D : {64, 128})
       for (int64_t N : lengths)
@@ -256,7 +313,7 @@ int main(int argc, char** argv) {
   // Block-sparse at 10% density (128-token blocks) and dense at the same shape.
   for (DType dt : {DType::F16, DType::BF16})
     for (int64_t D : {64, 128})
-      for (int64_t N : check ? std::vector<int64_t>{300} : std::vector<int64_t>{16384, 32768})
+      for (int64_t N : check ? std::vector<int64_t>{300} : quick ? std::vector<int64_t>{} : std::vector<int64_t>{16384, 32768})
         for (bool sparse : {false, true}) {
           const int64_t H = check ? 2 : 16, block = check ? 64 : 128;
           char kind[64] = "attention", name[128];
@@ -339,6 +396,27 @@ int main(int argc, char** argv) {
     if (!check) add_row(name, std::string("\"op\": \"merge\", \"dtype\": \"") + dname(dt) + "\"", result, error);
   }
 
+  // The state-space rows, memory-bound: their rate as a fraction of the copy rate.
+  for (int which = 0; which < 2; ++which) {
+    const std::string name = which == 0 ? (check ? "scan fp32 b1 d8 N4 L67" : "scan fp32 b8 d1536 N16 L2048")
+                                         : (check ? "update fp32 b2 d8 N4" : "update fp32 b64 d1536 N16");
+    if (!filter.empty() && name.find(filter) == std::string::npos) continue;
+    std::string result, error;
+    double gbs = 0;
+    try {
+      if (which == 0) result = check ? run_scan(1, 8, 4, 67, reps, true, &gbs) : run_scan(8, 1536, 16, 2048, reps, false, &gbs);
+      else result = check ? run_update(2, 8, 4, reps, true, &gbs) : run_update(64, 1536, 16, reps, false, &gbs);
+      if (!check && copy_gbs > 0) result += ", \"copyFraction\": " + std::to_string(gbs / copy_gbs);
+    } catch (const std::exception& e) {
+      error = e.what();
+      cudaGetLastError();
+      ++failed;
+    }
+    std::printf("%-48s %s\n", name.c_str(), error.empty() ? (check ? "ok" : result.c_str()) : ("FAILED " + error).c_str());
+    std::fflush(stdout);
+    if (!check) add_row(name, std::string("\"op\": \"") + (which == 0 ? "scan" : "update") + "\", \"dtype\": \"fp32\"", result, error);
+  }
+
   if (!json.empty() && !check) {
     FILE* f = std::fopen(json.c_str(), "w");
     if (!f) {
@@ -353,6 +431,13 @@ int main(int argc, char** argv) {
                  info.runtime_version, info.driver_version, copy_gbs,
                  copy_error.empty() ? "" : (" \"copyError\": \"" + json_escape(copy_error) + "\",").c_str(), rows.c_str());
     std::fclose(f);
+  }
+  // The ops only enqueue: wait for the last of them, so a fault is reported here.
+  try {
+    cuda::wait(0);
+  } catch (const std::exception& e) {
+    std::printf("the device's work: FAILED %s\n", e.what());
+    ++failed;
   }
   std::printf("%d case(s) failed\n", failed);
   return failed ? 1 : 0;

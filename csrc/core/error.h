@@ -8,7 +8,9 @@
 namespace subq {
 
 enum class ErrorKind { Type, Range, Runtime };
-enum class ErrorCode { Arg, Shape, DType, OutOfMemory, Device, Cancelled, Internal };
+// DeviceLost: a kernel fault (illegal address, trap, ...) left the CUDA context of
+// a device unusable; every later call on that device fails with it.
+enum class ErrorCode { Arg, Shape, DType, OutOfMemory, Device, DeviceLost, Cancelled, Internal };
 
 class Error : public std::runtime_error {
  public:
@@ -34,6 +36,9 @@ class Error : public std::runtime_error {
 [[noreturn]] inline void shape_error(const std::string& msg) { throw Error(ErrorKind::Range, msg, ErrorCode::Shape); }
 [[noreturn]] inline void oom_error(const std::string& msg) {
   throw Error(ErrorKind::Range, msg, ErrorCode::OutOfMemory);
+}
+[[noreturn]] inline void device_lost_error(const std::string& msg) {
+  throw Error(ErrorKind::Runtime, msg, ErrorCode::DeviceLost);
 }
 [[noreturn]] inline void cancelled_error(const std::string& msg) {
   throw Error(ErrorKind::Runtime, msg, ErrorCode::Cancelled);

@@ -2,6 +2,7 @@
 #include "attn_launch.h"
 
 #include <algorithm>
+#include <climits>
 #include <string>
 
 #include "../core/error.h"
@@ -181,6 +182,9 @@ AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOpti
     }
   }
   splits = std::clamp<int64_t>(splits, 1, std::min<int64_t>({k_blocks, 128, 65535 / p.B}));
+  // The combine runs one block per (batch, head, query) row, in grid.x (< 2^31
+  // blocks): past that the keys stay unsplit.
+  if (p.B * p.Hq * p.Nq > int64_t(INT32_MAX)) splits = 1;
   plan.splits = int(splits);
   if (plan.splits > 1) plan.workspace_bytes = splits * p.B * p.Hq * p.Nq * (p.Dv + 1) * int64_t(sizeof(float));
   return plan;

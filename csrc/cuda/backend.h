@@ -28,13 +28,9 @@ struct Info {
 
 Info info();
 
-// Run on the device of the params' views and return when the GPU work is done
-// (the calling thread waits; async ops call these from a libuv worker).
+// Enqueue on the device of the params' views and return: the work runs in the
+// order of the device's stream (runtime.h); the host waits only where it reads.
 void attention(const AttentionParams& p);
 void merge_states(const MergeParams& p);
-// The same, returning once the work is enqueued on the device's stream
-// (runtime.h); for callers that time or batch GPU work themselves.
-void attention_enqueue(const AttentionParams& p);
-void merge_states_enqueue(const MergeParams& p);
 
 }  // namespace subq::cuda

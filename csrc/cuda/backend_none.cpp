@@ -15,14 +15,25 @@ Info info() { return Info{}; }
 int device_count() { return 0; }
 void use_device(int) { no_cuda(); }
 CUstream_st* stream(int) { no_cuda(); }
+Fence& Fence::operator=(Fence&& o) noexcept {
+  device_ = o.device_;
+  event_ = o.event_;
+  o.event_ = nullptr;
+  return *this;
+}
+Fence::~Fence() = default;
+bool Fence::done() const { return true; }
+void Fence::wait() const {}
+Fence fence(int) { no_cuda(); }
 void wait(int) { no_cuda(); }
+void keep_until_done(int, std::shared_ptr<const void>) { no_cuda(); }
 void* alloc(int, size_t) { no_cuda(); }
 void release(int, void*) noexcept {}
-void upload(int, void*, const void*, size_t) { no_cuda(); }
-void download(int, void*, const void*, size_t) { no_cuda(); }
+void upload(int, void*, const void*, size_t, std::shared_ptr<const void>) { no_cuda(); }
+void download(int, void*, const void*, size_t, std::shared_ptr<const void>) { no_cuda(); }
+void copy(int, void*, const void*, size_t) { no_cuda(); }
+void read_back(int, void*, const void*, size_t) { no_cuda(); }
 void attention(const AttentionParams&) { no_cuda(); }
 void merge_states(const MergeParams&) { no_cuda(); }
-void attention_enqueue(const AttentionParams&) { no_cuda(); }
-void merge_states_enqueue(const MergeParams&) { no_cuda(); }
 
 }  // namespace subq::cuda

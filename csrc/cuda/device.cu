@@ -55,7 +55,8 @@ void use_device(int device) {
   if (device < 0 || device >= n)
     range_error("device cuda:" + std::to_string(device) + " does not exist: there " +
                 (n == 1 ? std::string("is 1 (cuda:0)") : "are " + std::to_string(n) + " (cuda:0 to cuda:" + std::to_string(n - 1) + ")"));
-  check(cudaSetDevice(device), "cudaSetDevice");
+  check_not_lost(device);
+  check(cudaSetDevice(device), "cudaSetDevice", device);
 }
 
 }  // namespace subq::cuda

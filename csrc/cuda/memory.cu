@@ -1,7 +1,10 @@
-// Device memory from each device's default memory pool, allocated and freed in
-// the order of the device's stream. The pool keeps freed memory for reuse (no
-// release threshold); when an allocation fails, the cached memory is returned to
-// the driver once and the allocation retried before reporting out-of-memory.
+// Device memory from a memory pool of this package's own on each device,
+// allocated and freed in the order of the device's stream. The device's default
+// pool is shared with every other library in the process (PyTorch, cuDNN, ...),
+// so its settings are left alone; our pool keeps freed memory for reuse (release
+// threshold: never), and when an allocation fails the memory it caches is
+// returned to the driver once and the allocation retried before reporting
+// out-of-memory.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -17,17 +20,28 @@ namespace subq::cuda {
 
 namespace {
 
-void configure_pool(int device) {
+// Created on first use and kept for the process (leaked on purpose: frees from
+// finalizers may come during static destruction).
+cudaMemPool_t pool(int device) {
   static std::mutex mu;
-  static std::vector<bool> done;
+  static auto* pools = new std::vector<cudaMemPool_t>();
   std::lock_guard<std::mutex> lock(mu);
-  if (done.size() <= size_t(device)) done.resize(device + 1, false);
-  if (done[device]) return;
-  cudaMemPool_t pool;
-  check(cudaDeviceGetDefaultMemPool(&pool, device), "cudaDeviceGetDefaultMemPool");
+  if (pools->size() <= size_t(device)) pools->resize(size_t(device) + 1, nullptr);
+  cudaMemPool_t& p = (*pools)[size_t(device)];
+  if (p) return p;
+  cudaMemPoolProps props{};
+  props.allocType = cudaMemAllocationTypePinned;
+  props.handleTypes = cudaMemHandleTypeNone;
+  props.location.type = cudaMemLocationTypeDevice;
+  props.location.id = device;
+  cudaMemPool_t created;
+  check(cudaMemPoolCreate(&created, &props), "cudaMemPoolCreate", device);
   uint64_t keep = UINT64_MAX;
-  check(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep), "cudaMemPoolSetAttribute");
-  done[device] = true;
+  const cudaError_t e = cudaMemPoolSetAttribute(created, cudaMemPoolAttrReleaseThreshold, &keep);
+  if (e != cudaSuccess) cudaMemPoolDestroy(created);
+  check(e, "cudaMemPoolSetAttribute", device);
+  p = created;
+  return p;
 }
 
 std::string mib(size_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >> 20) + " MiB"; }
@@ -36,25 +50,25 @@ std::string mib(size_t bytes) { return std::to_string((bytes + (1 << 20) - 1) >>
 
 void* alloc(int device, size_t bytes) {
   cudaStream_t s = stream(device);
-  configure_pool(device);
+  cudaMemPool_t mp = pool(device);
   void* p = nullptr;
-  cudaError_t e = cudaMallocAsync(&p, bytes ? bytes : 1, s);
+  cudaError_t e = cudaMallocFromPoolAsync(&p, bytes ? bytes : 1, mp, s);
   if (e == cudaErrorMemoryAllocation) {
     cudaGetLastError();
-    cudaMemPool_t pool;
-    if (cudaStreamSynchronize(s) == cudaSuccess && cudaDeviceGetDefaultMemPool(&pool, device) == cudaSuccess &&
-        cudaMemPoolTrimTo(pool, 0) == cudaSuccess)
-      e = cudaMallocAsync(&p, bytes ? bytes : 1, s);
+    // Memory freed in stream order returns to the pool once the work before the
+    // free is done: wait for it, give what the pool caches back, and retry.
+    if (cudaStreamSynchronize(s) == cudaSuccess && cudaMemPoolTrimTo(mp, 0) == cudaSuccess)
+      e = cudaMallocFromPoolAsync(&p, bytes ? bytes : 1, mp, s);
   }
   if (e == cudaErrorMemoryAllocation) {
     cudaGetLastError();
     size_t free = 0, total = 0;
     cudaMemGetInfo(&free, &total);
     cudaGetLastError();
-    range_error("CUDA out of memory on cuda:" + std::to_string(device) + ": could not allocate " + mib(bytes) +
-                " (" + mib(free) + " free of " + mib(total) + "); dispose() tensors that are no longer needed");
+    oom_error("CUDA out of memory on cuda:" + std::to_string(device) + ": could not allocate " + mib(bytes) + " (" +
+              mib(free) + " free of " + mib(total) + "); dispose() tensors that are no longer needed");
   }
-  check(e, "cudaMallocAsync");
+  check(e, "cudaMallocFromPoolAsync", device);
   return p;
 }
 

@@ -1,8 +1,8 @@
-// The ops' entry points on CUDA: select the views' device, enqueue on its stream,
-// and return when the work is done (async ops call these from a libuv worker, so
-// waiting there never blocks the event loop).
+// The ops' entry points on CUDA: select the views' device and enqueue on its
+// stream; the call returns once the work is enqueued (runtime.h).
 #include "attn_launch.h"
 #include "backend.h"
+#include "error.cuh"
 #include "merge_launch.h"
 #include "runtime.h"
 
@@ -10,30 +10,31 @@ namespace subq::cuda {
 
 // A split-KV call's workspace comes from the pool in stream order, so it is
 // released right after the launch and reused only once the kernels are done.
-void attention_enqueue(const AttentionParams& p) {
+void attention(const AttentionParams& p) {
   const int dev = p.q.device.index;
   CUstream_st* s = stream(dev);
   const AttentionPlan plan = attention_plan(p);
   void* workspace = plan.workspace_bytes > 0 ? alloc(dev, size_t(plan.workspace_bytes)) : nullptr;
   try {
     attention_launch(p, plan, workspace, s);
+    check_launch(dev, "attention");
   } catch (...) {
     release(dev, workspace);
+    check_launch(dev, "attention");  // a fault an earlier kernel left: ERR_SUBQ_DEVICE_LOST
     throw;
   }
   release(dev, workspace);
 }
 
-void attention(const AttentionParams& p) {
-  attention_enqueue(p);
-  wait(p.q.device.index);
-}
-
-void merge_states_enqueue(const MergeParams& p) { merge_states_launch(p, stream(p.o1.device.index)); }
-
 void merge_states(const MergeParams& p) {
-  merge_states_enqueue(p);
-  wait(p.o1.device.index);
+  const int dev = p.o1.device.index;
+  try {
+    merge_states_launch(p, stream(dev));
+  } catch (...) {
+    check_launch(dev, "mergeAttentionStates");
+    throw;
+  }
+  check_launch(dev, "mergeAttentionStates");
 }
 
 }  // namespace subq::cuda

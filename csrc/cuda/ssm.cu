@@ -1,10 +1,13 @@
 // Launches of the state-space kernels (ssm.cuh): one instantiation per element type.
 #include <cuda_runtime.h>
 
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../core/error.h"
+#include "error.cuh"
 #include "runtime.h"
 #include "ssm.h"
 #include "ssm_args.h"
@@ -13,21 +16,21 @@ namespace subq::cuda {
 
 namespace {
 
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-}
-
 // A host table copied to the device for the duration of one call, in the order of
-// the device's stream (the kernels that read it run there too).
+// the device's stream (the kernels that read it run there too): the host copy is
+// kept until the upload is done, the device copy freed in stream order after the
+// kernel.
 class DeviceTable {
  public:
-  DeviceTable(int device, const std::vector<int64_t>& v) : device_(device) {
-    const size_t bytes = v.size() * sizeof(int64_t);
+  DeviceTable(int device, std::vector<int64_t> v) : device_(device) {
+    auto host = std::make_shared<const std::vector<int64_t>>(std::move(v));
+    const size_t bytes = host->size() * sizeof(int64_t);
     p_ = alloc(device, bytes);
-    if (bytes) {
-      const cudaError_t e = cudaMemcpyAsync(p_, v.data(), bytes, cudaMemcpyHostToDevice, stream(device));
-      if (e != cudaSuccess) release(device, p_);
-      check(e, "cudaMemcpyAsync");
+    try {
+      upload(device, p_, host->data(), bytes, host);
+    } catch (...) {
+      release(device, p_);
+      throw;
     }
   }
   ~DeviceTable() { release(device_, p_); }
@@ -49,11 +52,8 @@ void by_dtype(DType t, F&& f) {
 }
 
 // Kernels run on the device's stream (runtime.h), ordered with the tensors'
-// allocations and frees; the call returns when they are done.
-void finish(int device, const char* what) {
-  check(cudaGetLastError(), what);
-  wait(device);
-}
+// allocations and frees; the call returns once they are enqueued.
+void finish(int device, const char* what) { check_launch(device, what); }
 
 }  // namespace
 

@@ -1,5 +1,6 @@
-// XAttention scoring on CUDA: enqueue the scoring kernel on the device's stream and wait,
-// as the other ops do (semantics: core/xattention_params.h).
+// XAttention scoring on CUDA: enqueue the scoring kernel on the device's stream and
+// return, as the other ops do (semantics: core/xattention_params.h).
+#include "error.cuh"
 #include "runtime.h"
 #include "xattention.h"
 #include "xattn_launch.h"
@@ -7,9 +8,14 @@
 namespace subq::cuda {
 
 void xattention_scores(const XAttentionParams& p) {
-  use_device(p.q.device.index);
-  xattention_scores_launch(p, stream(p.q.device.index));
-  wait(p.q.device.index);
+  const int dev = p.q.device.index;
+  try {
+    xattention_scores_launch(p, stream(dev));
+  } catch (...) {
+    check_launch(dev, "xattentionScores");
+    throw;
+  }
+  check_launch(dev, "xattentionScores");
 }
 
 }  // namespace subq::cuda

@@ -92,15 +92,22 @@ class OpWorker : public Napi::AsyncWorker {
 }  // namespace
 
 Napi::Value run_op(Napi::Env env, bool async, OpCall call) {
-  if (!async) {
+  if (!async || call.on_device) {
     // No cancellation: nothing can set the flag while this thread runs the call (a
     // 'exit' handler would, after it, and later Sync calls there must still work).
+    // Device work enqueued inline needs no pinning: frees are stream-ordered too.
     try {
       call.work();
     } catch (...) {
       throw to_js(env, std::current_exception());
     }
-    return call.result(env, call.keep_alive);
+    Napi::Value result = call.result(env, call.keep_alive);
+    if (!async) return result;
+    // Enqueued: the Promise resolves now. Stream order makes the outputs usable as
+    // inputs of the next op; the host waits only where it reads them.
+    auto d = Napi::Promise::Deferred::New(env);
+    d.Resolve(result);
+    return d.Promise();
   }
   auto* w = new OpWorker(env, std::move(call));
   Napi::Promise p = w->promise();

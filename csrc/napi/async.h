@@ -1,5 +1,7 @@
 // Runs an op either inline (Sync twin) or on the libuv pool behind a Promise.
 // The JS objects whose memory the work touches are pinned until it settles.
+// Work on CUDA tensors only enqueues on the device's stream (cuda/runtime.h): it
+// runs inline for both twins, and the Promise settles at once.
 #pragma once
 #include <napi.h>
 
@@ -18,6 +20,7 @@ struct OpCall {
   std::vector<Napi::Value> keep_alive;               // inputs and outputs
   std::vector<DeviceBuffer*> buffers;                // device memory the work touches
   std::shared_ptr<Staging> staging;                  // async: copies of the callers' CPU memory
+  bool on_device = false;                            // work only enqueues on a CUDA stream
   // On the JS thread after work; receives keep_alive back (same order).
   std::function<Napi::Value(Napi::Env, const std::vector<Napi::Value>&)> result;
 };

@@ -36,8 +36,16 @@ size_t Call::index(const TensorView* view) const {
   return 0;
 }
 
+bool Call::on_device() const {
+  for (const Arg& a : args_)
+    if (a.js.buffer) return true;
+  return false;
+}
+
 bool Call::stage() {
-  if (!async_) return false;
+  // Device work is enqueued on this thread before the call returns: the CPU
+  // memory it reads (index tables) is read now, so nothing needs a copy.
+  if (!async_ || on_device()) return false;
   std::vector<Staging::Item> items;
   for (Arg& a : args_)
     if (!a.owned && a.js.array) items.push_back({&a.js.view, a.js.array, a.written, a.js.name});
@@ -51,6 +59,7 @@ Napi::Value Call::run(std::function<void()> work, decltype(OpCall::result) resul
   call.work = std::move(work);
   call.result = std::move(result);
   call.staging = staging_;
+  call.on_device = on_device();
   for (Arg& a : args_) {
     call.keep_alive.push_back(a.js.value);
     if (a.js.buffer) call.buffers.push_back(a.js.buffer);

@@ -8,7 +8,9 @@
 //   5. run().
 // An async call works on private copies of the callers' CPU memory, because the
 // caller may resize or transfer a buffer while the work runs; tensors the op
-// writes are copied back when it settles, if their buffer is still the same.
+// writes are copied back when it settles, if their buffer is still the same. An op
+// on CUDA tensors is only enqueued, on the calling thread (async.h), so it needs
+// no copies.
 #pragma once
 #include <napi.h>
 
@@ -41,6 +43,8 @@ class Call {
   Napi::Value run(std::function<void()> work, decltype(OpCall::result) result);
 
  private:
+  // Whether the op runs on a CUDA device (validation refuses mixed devices).
+  bool on_device() const;
   struct Arg {
     JsTensor js;
     bool written = false;

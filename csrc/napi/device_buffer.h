@@ -1,7 +1,9 @@
 // A JavaScript handle to one block of device memory (marshalling only: memory
 // comes from cuda/runtime.h). It frees the memory on dispose(), or on garbage
-// collection as a backstop. Async ops hold a use while they run, so disposing a
-// buffer an op still reads defers the free until the op has finished.
+// collection as a backstop. Frees are stream-ordered, so disposing a buffer that
+// enqueued work still reads is safe; calls that enqueue from a worker thread (an
+// upload) hold a use until they settle, so a dispose() meanwhile defers the free
+// until their work is enqueued.
 #pragma once
 #include <napi.h>
 

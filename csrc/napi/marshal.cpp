@@ -28,6 +28,7 @@ const char* code_name(ErrorCode c) {
     case ErrorCode::DType: return "ERR_SUBQ_DTYPE";
     case ErrorCode::OutOfMemory: return "ERR_SUBQ_OOM";
     case ErrorCode::Device: return "ERR_SUBQ_DEVICE";
+    case ErrorCode::DeviceLost: return "ERR_SUBQ_DEVICE_LOST";
     case ErrorCode::Cancelled: return "ERR_SUBQ_CANCELLED";
     case ErrorCode::Internal: return "ERR_SUBQ_INTERNAL";
   }

@@ -12,7 +12,7 @@ namespace subq {
 namespace {
 
 // The elements of an int32 or uint8 view on the host, in row-major order of its shape:
-// read in place on the CPU, copied back from a CUDA device (one download of its span).
+// read in place on the CPU, copied back from a CUDA device (one download of its span, waited for).
 template <class T>
 std::vector<T> host_elements(const TensorView& t) {
   int64_t span = 1;
@@ -21,7 +21,7 @@ std::vector<T> host_elements(const TensorView& t) {
   const T* base = t.ptr<T>();
   if (t.device.kind == DeviceKind::CUDA) {
     raw.resize(size_t(span));
-    cuda::download(t.device.index, raw.data(), t.data, size_t(span) * sizeof(T));
+    cuda::read_back(t.device.index, raw.data(), t.data, size_t(span) * sizeof(T));
     base = raw.data();
   }
   std::vector<T> out(size_t(t.numel()));

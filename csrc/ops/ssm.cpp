@@ -85,6 +85,15 @@ std::vector<int64_t> slots(const TensorView* idx, int64_t batch, int64_t nslots,
   return s;
 }
 
+// The CUDA launches (cuda/ssm_args.h) put sequences, channels (conv) and batch rows
+// (the update kernels) in grid.y / grid.z, which hold at most 65535 blocks; checked
+// here, before anything is allocated or enqueued on the device.
+constexpr int64_t kCudaGridYZ = 65535;
+void cuda_grid(const TensorView& t, int64_t n, const std::string& what) {
+  if (t.device.kind == DeviceKind::CUDA && n > kCudaGridYZ)
+    range_error("on CUDA, " + what + " must be at most " + S(kCudaGridYZ) + " (a grid dimension of the launch), got " + S(n));
+}
+
 void per_channel(const TensorView* t, const char* name, int64_t dim, const TensorView& ref) {
   if (!t) return;
   check::tensor(*t, name, 1, {DType::F32});
@@ -167,6 +176,7 @@ SelectiveScanParams selective_scan_prepare(const SelectiveScanInputs& in) {
   p.z = or_empty(in.z);
   p.softplus = in.softplus;
   p.seqs = sequences(in.cu_seqlens, p.batch, p.len, "u");
+  cuda_grid(in.u, int64_t(p.seqs.size()), "the number of sequences (u.shape[0], or those of options.cuSeqlens)");
   if (in.initial_state) {
     check::tensor(*in.initial_state, "options.initialState", 3, {DType::F32});
     check::same_device(in.u, "u", *in.initial_state, "options.initialState");
@@ -208,6 +218,12 @@ void selective_scan_bind_outputs(SelectiveScanParams& p, const TensorView& out, 
     check::same_device(p.u, "u", *last, "lastState");
     selective_scan_state_shape(p, s);
     state_shape_check(*last, "lastState", s, "the state shape");
+    // Written while the initial state is read: not in place, and shared with nothing.
+    check::no_self_overlap(*last, "lastState");
+    for (auto [t, n] : {std::pair{&p.u, "u"}, {&p.delta, "delta"}, {&p.A, "A"}, {&p.B, "B"}, {&p.C, "C"}, {&p.D, "options.D"},
+                        {&p.z, "options.z"}, {&p.delta_bias, "options.deltaBias"}, {&p.initial_state, "options.initialState"},
+                        {&p.out, "options.out"}})
+      check::no_overlap(*last, "lastState", *t, n);
     p.last_state = *last;
   }
 }
@@ -294,6 +310,7 @@ StateUpdateParams state_update_prepare(const StateUpdateInputs& in) {
     check::no_overlap(p.state, "state", *t, n);
   if (in.state_indices) check::no_overlap(p.state, "state", *in.state_indices, "options.stateIndices");
   p.slots = slots(in.state_indices, p.batch, in.state.shape[0], "state");
+  cuda_grid(in.x, p.batch, "x.shape[0] (batch)");
   return p;
 }
 
@@ -346,6 +363,8 @@ Conv1dParams conv1d_prepare(const Conv1dInputs& in) {
   p.bias = or_empty(in.bias);
   p.silu = in.silu;
   p.seqs = sequences(in.cu_seqlens, p.batch, p.len, "x");
+  cuda_grid(in.x, p.dim, "x.shape[1] (channels)");
+  cuda_grid(in.x, int64_t(p.seqs.size()), "the number of sequences (x.shape[0], or those of options.cuSeqlens)");
   if (in.initial_states) {
     check::tensor(*in.initial_states, "options.initialStates", 3, {in.x.dtype});
     check::same_device(in.x, "x", *in.initial_states, "options.initialStates");
@@ -387,6 +406,12 @@ void conv1d_bind_outputs(Conv1dParams& p, const TensorView& out, const TensorVie
     check::tensor(*fin, "finalStates", 3, {p.x.dtype});
     conv1d_state_shape(p, s);
     for (int i = 0; i < 3; ++i) check::dim_equals(*fin, "finalStates", i, "state", s[i], "the state shape");
+    // The kernels read the initial states while other blocks write the final ones:
+    // the final states may not be updated in place (nor share memory with anything).
+    check::no_self_overlap(*fin, "finalStates");
+    for (auto [t, n] : {std::pair{&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"},
+                        {&p.initial_states, "options.initialStates"}, {&p.out, "options.out"}})
+      check::no_overlap(*fin, "finalStates", *t, n);
     p.final_states = *fin;
   }
 }
@@ -436,6 +461,7 @@ Conv1dUpdateParams conv1d_update_prepare(const Conv1dUpdateInputs& in) {
     check::no_overlap(p.conv_state, "convState", *t, n);
   if (in.state_indices) check::no_overlap(p.conv_state, "convState", *in.state_indices, "options.stateIndices");
   p.slots = slots(in.state_indices, p.batch, in.conv_state.shape[0], "convState");
+  cuda_grid(in.x, p.batch, "x.shape[0] (batch)");
   return p;
 }
 

@@ -463,35 +463,51 @@ std::vector<AttnCase> sparse_cases() {
 
 }  // namespace
 
-// The launch plan of the decode benchmark's shape (bench/native/attention_bench.cu:
-// Nq 1, Nk 32768, B 8, Hq 32, Hkv 8): packed GQA rows, the decode kernel, split keys.
-void decode_plan() {
+// The launch plan of fp16 views of shapes qs and ks (never dereferenced).
+cuda::AttentionPlan plan_of(const int64_t (&qs)[4], const int64_t (&ks)[4], const cuda::AttentionLaunchOptions& opt) {
   TensorView q, k, v;
   for (TensorView* t : {&q, &k, &v}) {
     t->dtype = DType::F16, t->ndim = 4;
-    t->data = reinterpret_cast<void*>(uintptr_t(256));  // never dereferenced
+    t->data = reinterpret_cast<void*>(uintptr_t(256));
   }
-  const int64_t qs[4] = {8, 32, 1, 128}, ks[4] = {8, 8, 32768, 128};
   for (int i = 0; i < 4; ++i) q.shape[i] = qs[i], k.shape[i] = v.shape[i] = ks[i];
   for (TensorView* t : {&q, &k, &v}) {
     int64_t st = 1;
     for (int i = 3; i >= 0; --i) t->stride[i] = st, st *= t->shape[i];
     t->capacity = st;
   }
-  const AttentionParams p = attention_prepare(q, k, v, AttentionOptions{});
+  return cuda::attention_plan(attention_prepare(q, k, v, AttentionOptions{}), opt);
+}
+
+// The launch plan of the decode benchmark's shape (bench/native/attention_bench.cu:
+// Nq 1, Nk 32768, B 8, Hq 32, Hkv 8): packed GQA rows, the decode kernel, split keys.
+void decode_plan() {
   cuda::AttentionLaunchOptions opt;
   opt.multiprocessors = 132;
-  const cuda::AttentionPlan plan = cuda::attention_plan(p, opt);
+  const cuda::AttentionPlan plan = plan_of({8, 32, 1, 128}, {8, 8, 32768, 128}, opt);
   check(plan.group == 4, "query heads not packed: group " + std::to_string(plan.group));
   check(plan.decode, "the decode kernel was not chosen");
   check(plan.splits > 1 && plan.splits <= 64, "splits " + std::to_string(plan.splits));
   check(plan.workspace_bytes == int64_t(plan.splits) * 8 * 32 * (128 + 1) * 4, "workspace size");
 }
 
+// The split-KV combine runs one block per (batch, head, query) row in a 1-D grid
+// (< 2^31 blocks): more rows than that keep the keys unsplit.
+void combine_grid_limit() {
+  cuda::AttentionLaunchOptions opt;
+  opt.multiprocessors = 132;
+  opt.splits = 4;
+  const cuda::AttentionPlan small = plan_of({1, 65535, 16, 64}, {1, 65535, 32768, 64}, opt);
+  check(small.splits == 4, "a forced split within the limit: splits " + std::to_string(small.splits));
+  const cuda::AttentionPlan big = plan_of({4096, 65535, 16, 64}, {4096, 65535, 32768, 64}, opt);  // 4.3e9 rows
+  check(big.splits == 1 && big.workspace_bytes == 0, "rows past 2^31 were split: splits " + std::to_string(big.splits));
+}
+
 void register_attention_tests() {
   for (const AttnCase& c : cases()) add(c.name(), [c] { run_case(c); });
   for (const AttnCase& c : sparse_cases()) add(c.name(), [c] { run_case(c); });
   add("attention plan: decode target shape", decode_plan);
+  add("attention plan: the combine grid stays under 2^31 blocks", combine_grid_limit);
 }
 
 }  // namespace subq::test

@@ -1,10 +1,12 @@
 // Device twin of ssm_runner_emulated.cpp: copies the views to the GPU, runs the
-// launches of csrc/cuda/ssm.cu, and copies the outputs (and updated states) back.
+// launches of csrc/cuda/ssm.cu, and copies the outputs (and updated states) back
+// once the device's stream has run them (the launches only enqueue).
 #include <cuda_runtime.h>
 
 #include <stdexcept>
 #include <string>
 
+#include "../../csrc/cuda/runtime.h"
 #include "../../csrc/cuda/ssm.h"
 #include "ssm_runner.h"
 
@@ -42,6 +44,7 @@ void run_cuda_selective_scan(const SelectiveScanParams& p) {
   DeviceCopy u(d.u), dl(d.delta), A(d.A), B(d.B), C(d.C), D(d.D), z(d.z), bias(d.delta_bias), init(d.initial_state),
       out(d.out), last(d.last_state);
   cuda::selective_scan(d);
+  cuda::wait(0);
   out.back();
   last.back();
 }
@@ -50,6 +53,7 @@ void run_cuda_state_update(const StateUpdateParams& p) {
   StateUpdateParams d = p;
   DeviceCopy st(d.state), x(d.x), dt(d.dt), A(d.A), B(d.B), C(d.C), D(d.D), z(d.z), bias(d.dt_bias), out(d.out);
   cuda::selective_state_update(d);
+  cuda::wait(0);
   out.back();
   st.back();
 }
@@ -58,6 +62,7 @@ void run_cuda_conv1d(const Conv1dParams& p) {
   Conv1dParams d = p;
   DeviceCopy x(d.x), w(d.weight), bias(d.bias), init(d.initial_states), out(d.out), fin(d.final_states);
   cuda::causal_conv1d(d);
+  cuda::wait(0);
   out.back();
   fin.back();
 }
@@ -66,6 +71,7 @@ void run_cuda_conv1d_update(const Conv1dUpdateParams& p) {
   Conv1dUpdateParams d = p;
   DeviceCopy x(d.x), st(d.conv_state), w(d.weight), bias(d.bias), out(d.out);
   cuda::causal_conv1d_update(d);
+  cuda::wait(0);
   out.back();
   st.back();
 }

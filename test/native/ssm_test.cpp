@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "../../csrc/core/error.h"
 #include "../../csrc/core/half.h"
 #include "../../csrc/cpu/ssm.h"
 #include "harness.h"
@@ -197,9 +198,81 @@ void run_conv_update(DType dt, int64_t b, int64_t d, int64_t T, int64_t w, int64
   compare(st2, st, "conv state");
 }
 
+// A view of `b` placed on cuda:0 (only metadata: validation never reads it).
+TensorView on_cuda(TensorView t) {
+  t.device = Device{DeviceKind::CUDA, 0};
+  return t;
+}
+
+// The CUDA launch grids hold at most 65535 blocks in y and z: the ops refuse more
+// sequences, channels (conv) or batch rows (updates) before touching the device,
+// and take them on the CPU.
+void grid_limits() {
+  std::mt19937 rng(7);
+  const int64_t n = 65536;
+  Buffer big(DType::F32, n, rng, -1, 1), one(DType::F32, 1, rng, -1, 1), w2(DType::F32, 2, rng, -1, 1),
+      wn(DType::F32, 2 * n, rng, -1, 1);
+  for (bool cuda : {false, true}) {
+    auto dev = [&](TensorView t) { return cuda ? on_cuda(t) : t; };
+    auto expect = [&](auto&& f, const std::string& needle) {
+      if (cuda) expect_throw<Error>(f, needle);
+      else f();  // the CPU backend has no such limit
+    };
+    SelectiveScanInputs si;
+    si.u = dev(big.view({n, 1, 1})), si.delta = dev(big.view({n, 1, 1}));
+    si.A = dev(one.view({1, 1})), si.B = dev(one.view({1, 1})), si.C = dev(one.view({1, 1}));
+    expect([&] { selective_scan_prepare(si); }, "the number of sequences (u.shape[0], or those of options.cuSeqlens) must be at most 65535");
+
+    StateUpdateInputs ui;
+    ui.A = dev(one.view({1, 1}));
+    Buffer st(DType::F32, n, rng, -1, 1), xs(DType::F32, n, rng, -1, 1), dts(DType::F32, n, rng, -1, 1),
+        bs(DType::F32, n, rng, -1, 1), cs(DType::F32, n, rng, -1, 1);
+    ui.state = dev(st.view({n, 1, 1})), ui.x = dev(xs.view({n, 1})), ui.dt = dev(dts.view({n, 1}));
+    ui.B = dev(bs.view({n, 1})), ui.C = dev(cs.view({n, 1}));
+    expect([&] { state_update_prepare(ui); }, "x.shape[0] (batch) must be at most 65535");
+
+    Conv1dInputs ci;
+    ci.x = dev(big.view({1, n, 1})), ci.weight = dev(wn.view({n, 2}));
+    expect([&] { conv1d_prepare(ci); }, "x.shape[1] (channels) must be at most 65535");
+    ci.x = dev(big.view({n, 1, 1})), ci.weight = dev(w2.view({1, 2}));
+    expect([&] { conv1d_prepare(ci); }, "the number of sequences (x.shape[0], or those of options.cuSeqlens) must be at most 65535");
+
+    Conv1dUpdateInputs cu;
+    cu.x = dev(xs.view({n, 1})), cu.conv_state = dev(st.view({n, 1, 1})), cu.weight = dev(w2.view({1, 2}));
+    expect([&] { conv1d_update_prepare(cu); }, "x.shape[0] (batch) must be at most 65535");
+  }
+}
+
+// The final states (conv) and the last state (scan) are written while the initial
+// ones are read, by other blocks: in place they would race, so they are refused.
+void state_aliasing() {
+  std::mt19937 rng(8);
+  Buffer x(DType::F32, 2 * 3 * 10, rng, -1, 1), w(DType::F32, 3 * 4, rng, -1, 1), init(DType::F32, 2 * 3 * 3, rng, -1, 1),
+      out(DType::F32, 2 * 3 * 10, rng, 0, 0);
+  Conv1dInputs ci;
+  ci.x = x.view({2, 3, 10}), ci.weight = w.view({3, 4});
+  TensorView iv = init.view({2, 3, 3});
+  ci.initial_states = &iv;
+  Conv1dParams cp = conv1d_prepare(ci);
+  expect_throw<Error>([&] { conv1d_bind_outputs(cp, out.view({2, 3, 10}), &iv); },
+                      "finalStates overlaps the memory of options.initialStates");
+
+  Buffer u(DType::F32, 2 * 3 * 10, rng, -1, 1), dl(DType::F32, 2 * 3 * 10, rng, -1, 1), A(DType::F32, 3 * 4, rng, -1, 0),
+      B(DType::F32, 3 * 4, rng, -1, 1), st(DType::F32, 2 * 3 * 4, rng, -1, 1), so(DType::F32, 2 * 3 * 10, rng, 0, 0);
+  SelectiveScanInputs si;
+  si.u = u.view({2, 3, 10}), si.delta = dl.view({2, 3, 10}), si.A = A.view({3, 4}), si.B = B.view({3, 4}), si.C = B.view({3, 4});
+  TensorView sv = st.view({2, 3, 4});
+  si.initial_state = &sv;
+  SelectiveScanParams sp = selective_scan_prepare(si);
+  expect_throw<Error>([&] { selective_scan_bind_outputs(sp, so.view({2, 3, 10}), &sv); },
+                      "lastState overlaps the memory of options.initialState");
+}
+
 }  // namespace
 
 void register_ssm_tests() {
+  add("ssm limits: CUDA grid dimensions are checked before the device is used", grid_limits);
+  add("ssm limits: final and last states may not alias the initial ones", state_aliasing);
   const DType dts[] = {DType::F32, DType::F16, DType::BF16};
   std::vector<ScanCase> cases;
   for (DType dt : dts) {
