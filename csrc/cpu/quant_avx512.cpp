@@ -5,6 +5,7 @@
 #pragma GCC target("avx512vnni")
 #include <immintrin.h>
 
+#include "quant_decode.h"
 #include "quant_simd.h"
 #include "vec_avx512.h"
 
@@ -27,6 +28,36 @@ struct ZmmI {
   }
   static T fix(T acc, int32_t ksum) { return _mm512_sub_epi32(acc, _mm512_set1_epi32(128 * ksum)); }
   static __m512 to_float(T x) { return _mm512_cvtepi32_ps(x); }
+  // Decode (quant_decode.h): K' goes in as the unsigned operand (k + 128, prepare), so
+  // fix takes off 128 * sum(q'), one term per query row.
+  static T load32(const int32_t* p) { return _mm512_loadu_si512(p); }
+  static void store(int32_t* p, T v) { _mm512_storeu_si512(p, v); }
+  static T add(T a, T b) { return _mm512_add_epi32(a, b); }
+  static __m512 as_float(T x) { return _mm512_castsi512_ps(x); }
+  static T as_int(__m512 x) { return _mm512_castps_si512(x); }
+  // 64 values of a K' row (INT4: 32 bytes, low nibble first), -128 / -8 read as -127 / -7.
+  static T load_k(const uint8_t* p, int bits) {
+    if (bits == 8) return _mm512_max_epi8(_mm512_loadu_si512(p), _mm512_set1_epi8(-127));
+    // Each byte widened to 16 bits, its high nibble moved up a byte: nibbles in element order.
+    const __m512i w = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512i n = _mm512_or_si512(_mm512_and_si512(w, _mm512_set1_epi16(0x000f)),
+                                      _mm512_and_si512(_mm512_slli_epi16(w, 4), _mm512_set1_epi16(0x0f00)));
+    const __m512i eight = _mm512_set1_epi8(8);
+    return _mm512_max_epi8(_mm512_sub_epi8(_mm512_xor_si512(n, eight), eight), _mm512_set1_epi8(-7));
+  }
+  // 16 values of a V' row from column x (even) as fp32.
+  static __m512 load_v(const uint8_t* row, int bits, int64_t x) {
+    const uint8_t* p = row + (bits == 8 ? x : x / 2);
+    __m128i v;
+    if (bits == 8) {
+      v = _mm_max_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8(-127));
+    } else {
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), low = _mm_set1_epi8(0x0f);
+      const __m128i lo = _mm_and_si128(b, low), hi = _mm_and_si128(_mm_srli_epi16(b, 4), low), eight = _mm_set1_epi8(8);
+      v = _mm_max_epi8(_mm_sub_epi8(_mm_xor_si128(_mm_unpacklo_epi8(lo, hi), eight), eight), _mm_set1_epi8(-7));
+    }
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v));
+  }
 };
 
 // 32 registers: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query
@@ -66,7 +97,7 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
   }
 }
 
-constexpr QuantKernels kVnni{qk, 16, dequant16};
+constexpr QuantKernels kVnni{qk, 16, dequant16, qdecode<ZmmI>};
 
 }  // namespace
 

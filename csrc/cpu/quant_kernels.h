@@ -22,6 +22,28 @@ struct QkInt {
   float* s;               // [nk][tq]
 };
 
+// One key range of quantized decode (cpu/quant_decode.h): a few query rows against the
+// int8/int4 K' and V' caches of one kv head, read in place. Key j (absolute) is the row
+// k + j * kb (V': v + j * vb), with scales ksc[j / kgroup] and vsc[j / vgroup]. The
+// state m, l, o [rows][dv] is the fp32 decode's (attention_kernels.h's DecodeRange).
+struct QDecode {
+  const int8_t* q;        // rows x dq: Q' values, zero from d to dq (a multiple of 64)
+  const int32_t* qsum;    // rows: the sum of each Q' row (undoes VNNI's +128 on K')
+  const float* qs;        // rows: Q' scale times the scores' unit
+  const float* const* qm; // rows: smoothQ's unit * qm . deq(K'_j) by absolute key, or null
+  int rows;
+  int64_t d, dq, dv;
+  const uint8_t *k, *v;
+  int64_t kb, vb;
+  int kbits, vbits;
+  const float *ksc, *vsc;
+  int64_t kgroup, vgroup, j0, nk;
+  const int64_t *lo, *hi;  // row r sees keys [lo[r], hi[r])
+  float cap;               // softcap in the scores' unit, 0 for none
+  void (*softcap)(float* s, int64_t n, float cap);
+  float *m, *l, *o;
+};
+
 struct QuantKernels {
   // s[j][l] = fma(float(sum_x qt(l, x) * k[j][x]), qscale[l] * kscale[j], bias[l]): the
   // integer dot product is exact, the two roundings after it the same everywhere, so every
@@ -30,6 +52,8 @@ struct QuantKernels {
   int lane_step;
   // dst[x] = float(value x of a quantized row) * scale for x < n (core/quant_params.h).
   void (*dequant)(const uint8_t* row, int bits, int64_t n, float scale, float* dst);
+  // Online softmax over one QDecode range: integer scores, P.V from the quantized V'.
+  void (*decode)(const QDecode& a);
 };
 
 const QuantKernels& quant_kernels_scalar();

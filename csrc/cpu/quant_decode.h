@@ -1,0 +1,179 @@
+// Quantized decode over an integer vector type I (quant_simd.h's, plus load_k, load_v,
+// add and the float casts) and its float type I::F: a few query rows against a long
+// int8/int4 cache, read in place. As attention_decode.h, the head dim is in the lanes:
+// per key and row one integer dot product (dot4 over 4 * W values a step), whose W
+// partial sums per key are transposed and added so that lane j holds key j's score.
+// The integer sum is exact; it becomes a score as float(sum) * (qs * ks) (+ smoothQ's
+// term), then softcap, masking and the online softmax step of the fp32 decode. P.V folds
+// each key's V' scale into p and converts V' to fp32 in registers. The kernel reads
+// 1 (INT8) or 1/2 (INT4) byte per K and V value: the memory traffic of the call.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+#include "attention_kernels.h"
+#include "quant_kernels.h"
+
+namespace subq::cpu {
+namespace {
+
+// 4 * W K' values from column x of a row: in place, or (the row's last partial step)
+// through a zero-padded copy.
+template <class I>
+inline typename I::T qd_k(const uint8_t* row, int bits, int64_t d, int64_t x) {
+  constexpr int64_t n = 4 * I::W;
+  const int64_t off = bits == 8 ? x : x / 2;
+  if (x + n <= d) return I::load_k(row + off, bits);
+  alignas(64) uint8_t buf[n] = {};
+  std::memcpy(buf, row + off, size_t(bits == 8 ? d - x : (d - x + 1) / 2));
+  return I::load_k(buf, bits);
+}
+
+// W V' values (as fp32) from column x of a row, c of them valid.
+template <class I>
+inline typename I::F::T qd_v(const uint8_t* row, int bits, int64_t x, int c) {
+  if (c == I::W) return I::load_v(row, bits, x);
+  const int64_t off = bits == 8 ? x : x / 2;  // x is a multiple of W: even
+  alignas(64) uint8_t buf[I::W] = {};
+  std::memcpy(buf, row + off, size_t(bits == 8 ? c : (c + 1) / 2));
+  return I::load_v(buf, bits, 0);
+}
+
+// part[r][j + i] = lane partial sums of Q'_r . K'_(j + i) for i < K keys.
+template <class I, int R, int K>
+inline void qd_dots(const QDecode& a, const uint8_t* k, int32_t (*part)[I::W][I::W], int j) {
+  using T = typename I::T;
+  constexpr int W = I::W;
+  T acc[K][R];
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) acc[i][r] = I::zero();
+  for (int64_t x = 0; x < a.d; x += 4 * W) {
+    T kv[K];
+    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x));
+    for (int r = 0; r < R; ++r) {
+      const T qv = I::load(a.q + r * a.dq + x);
+      for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
+    }
+  }
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) I::store(part[r][j + i], acc[i][r]);
+}
+
+// s[r][j] for the nk <= W keys from k on (key index j0 of lane 0): integer sums, scaled.
+template <class I, int R>
+inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, const float* ks, float (*s)[I::W]) {
+  using T = typename I::T;
+  using F = typename I::F;
+  constexpr int W = I::W;
+  alignas(64) int32_t part[R][W][W];
+  constexpr int K = W == 16 ? (R <= 4 ? 4 : 2) : (R <= 4 ? 2 : 1);  // K x R sums in registers
+  int j = 0;
+  for (; j + K <= nk; j += K) qd_dots<I, R, K>(a, k, part, j);
+  for (; j < nk; ++j) qd_dots<I, R, 1>(a, k, part, j);
+  const typename F::T kv = F::load(ks);
+  for (int r = 0; r < R; ++r) {
+    typename F::T t[W];
+    for (int i = 0; i < W; ++i) t[i] = i < nk ? I::as_float(I::load32(part[r][i])) : F::zero();
+    F::transpose(t);  // bits moved, not converted: the int32 sums ride in float lanes
+    T sum = I::as_int(t[0]);
+    for (int i = 1; i < W; ++i) sum = I::add(sum, I::as_int(t[i]));
+    const typename F::T x = I::to_float(I::fix(sum, a.qsum[r]));
+    typename F::T v = F::mul(x, F::mul(F::set1(a.qs[r]), kv));
+    if (a.qm) v = F::add(v, F::load_n(a.qm[r] + j0, nk));
+    F::store(s[r], v);
+  }
+}
+
+// o[r][:] = o[r][:] * alpha[r] + sum_{j < nk} p[r][j] * V'_j (p already times V' scales),
+// C vectors of columns from x at a time (c valid lanes in the last).
+template <class I, int R, int C>
+inline void qd_axpy_cols(const QDecode& a, const float (*p)[I::W], const float* alpha, int nk, const uint8_t* v,
+                         int64_t x, int c) {
+  using F = typename I::F;
+  using T = typename F::T;
+  constexpr int W = I::W;
+  auto lanes = [&](int i) { return i + 1 < C ? W : c; };
+  T acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i) {
+      const T o = lanes(i) == W ? F::load(a.o + r * a.dv + x + i * W) : F::load_n(a.o + r * a.dv + x + i * W, c);
+      acc[r][i] = F::mul(o, F::set1(alpha[r]));
+    }
+  for (int j = 0; j < nk; ++j) {
+    const uint8_t* row = v + j * a.vb;
+    T vv[C];
+    for (int i = 0; i < C; ++i)
+      vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+    for (int r = 0; r < R; ++r) {
+      const T pj = F::set1(p[r][j]);
+      for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i)
+      if (lanes(i) == W) F::store(a.o + r * a.dv + x + i * W, acc[r][i]);
+      else F::store_n(a.o + r * a.dv + x + i * W, acc[r][i], c);
+}
+
+template <class I, int R>
+inline void qd_axpy(const QDecode& a, const float (*p)[I::W], const float* alpha, int nk, const uint8_t* v) {
+  constexpr int W = I::W;
+  constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
+  int64_t x = 0;
+  for (; x + C * W <= a.dv; x += C * W) qd_axpy_cols<I, R, C>(a, p, alpha, nk, v, x, W);
+  for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1>(a, p, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W);
+}
+
+// One key range for R rows, W keys at a time (decode_rows in attention_decode.h, with
+// the integer scores and V' read in place).
+template <class I, int R>
+void qdecode_rows(const QDecode& a) {
+  using F = typename I::F;
+  constexpr int W = I::W;
+  constexpr int64_t kAhead = 128;
+  alignas(64) float s[R][W], ks[W], vs[W];
+  float alpha[R];
+  for (int64_t b0 = 0; b0 < a.nk; b0 += W) {
+    const int n = a.nk - b0 < W ? int(a.nk - b0) : W;
+    const int64_t j0 = a.j0 + b0;  // key index of lane 0
+    // Rows kAhead keys on are asked for now (as the fp32 decode).
+    for (int64_t j = j0 + kAhead; j < j0 + kAhead + W && j < a.j0 + a.nk; ++j) {
+      for (int64_t x = 0; x < a.kb; x += 64) __builtin_prefetch(a.k + j * a.kb + x);
+      for (int64_t x = 0; x < a.vb; x += 64) __builtin_prefetch(a.v + j * a.vb + x);
+    }
+    for (int j = 0; j < W; ++j) {
+      ks[j] = j < n ? a.ksc[(j0 + j) / a.kgroup] : 0.f;
+      vs[j] = j < n ? a.vsc[(j0 + j) / a.vgroup] : 0.f;
+    }
+    qd_scores<I, R>(a, a.k + j0 * a.kb, n, j0, ks, s);
+    if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * W, a.cap);
+    for (int r = 0; r < R; ++r) {
+      const int64_t first = a.lo[r] - j0 < 0 ? 0 : a.lo[r] - j0 > n ? n : a.lo[r] - j0;
+      const int64_t end = a.hi[r] - j0 < first ? first : a.hi[r] - j0 > n ? n : a.hi[r] - j0;
+      if (first > 0 || end < W)
+        for (int j = 0; j < W; ++j)
+          if (j < first || j >= end) s[r][j] = kMaskedScore;
+      const typename F::T sv = F::load(s[r]);
+      const float bm = F::reduce_max(sv);
+      const float mx = bm > a.m[r] || bm != bm ? bm : a.m[r];  // NaN wins, as in softmax<V>
+      const typename F::T p = F::exp2_mul(F::sub(sv, F::set1(mx)), F::set1(1.f));
+      alignas(64) float e[W];
+      F::store(e, F::exp2_mul(F::set1(a.m[r] - mx), F::set1(1.f)));
+      alpha[r] = e[0];
+      a.l[r] = a.l[r] * alpha[r] + F::reduce_add(p);
+      a.m[r] = mx;
+      F::store(s[r], F::mul(p, F::load(vs)));  // V' scales folded into P
+    }
+    qd_axpy<I, R>(a, s, alpha, n, a.v + j0 * a.vb);
+  }
+}
+
+template <class I, int R = kDecodeRows>
+void qdecode(const QDecode& a) {
+  if constexpr (R > 1)
+    if (a.rows < R) return qdecode<I, R - 1>(a);
+  qdecode_rows<I, R>(a);
+}
+
+}  // namespace
+}  // namespace subq::cpu
