@@ -55,6 +55,15 @@ struct Avx2I {
     }
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
   }
+  // 32 values from column x (even): unpacked and clamped as K' rows, then widened.
+  static void load_v4(const uint8_t* row, int bits, int64_t x, __m256 v[4]) {
+    const __m256i b = load_k(row + (bits == 8 ? x : x / 2), bits);
+    const __m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
+    v[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
+    v[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
+    v[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
+    v[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
+  }
 };
 
 // 16 registers: 3 x 4 accumulators, 24-query tiles (the AVX2 attention tile); the other

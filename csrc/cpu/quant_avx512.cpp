@@ -58,6 +58,14 @@ struct ZmmI {
     }
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v));
   }
+  // 64 values from column x (even): unpacked and clamped as K' rows, then widened.
+  static void load_v4(const uint8_t* row, int bits, int64_t x, __m512 v[4]) {
+    const __m512i b = load_k(row + (bits == 8 ? x : x / 2), bits);
+    v[0] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(b)));
+    v[1] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 1)));
+    v[2] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 2)));
+    v[3] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 3)));
+  }
 };
 
 // 32 registers: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query

@@ -39,6 +39,17 @@ inline typename I::F::T qd_v(const uint8_t* row, int bits, int64_t x, int c) {
   return I::load_v(buf, bits, 0);
 }
 
+// dst[j] = the scale of key j0 + j for j < n (groups of `group` keys), 0 beyond: one
+// division per W keys, not one per key.
+template <int W>
+inline void qd_scales(const float* sc, int64_t group, int64_t j0, int n, float* dst) {
+  int64_t g = j0 / group, left = group - j0 % group;  // keys left in group g
+  for (int j = 0; j < W; ++j) {
+    dst[j] = j < n ? sc[g] : 0.f;
+    if (--left == 0) ++g, left = group;
+  }
+}
+
 // part[r][j + i] = lane partial sums of Q'_r . K'_(j + i) for i < K keys.
 template <class I, int R, int K>
 inline void qd_dots(const QDecode& a, const uint8_t* k, int32_t (*part)[I::W][I::W], int j) {
@@ -102,8 +113,14 @@ inline void qd_axpy_cols(const QDecode& a, const float (*p)[I::W], const float* 
   for (int j = 0; j < nk; ++j) {
     const uint8_t* row = v + j * a.vb;
     T vv[C];
-    for (int i = 0; i < C; ++i)
-      vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+    if constexpr (C == 4) {
+      if (c == W) I::load_v4(row, a.vbits, x, vv);  // 4 * W values unpacked at once
+      else
+        for (int i = 0; i < C; ++i) vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+    } else {
+      for (int i = 0; i < C; ++i)
+        vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+    }
     for (int r = 0; r < R; ++r) {
       const T pj = F::set1(p[r][j]);
       for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
@@ -141,10 +158,8 @@ void qdecode_rows(const QDecode& a) {
       for (int64_t x = 0; x < a.kb; x += 64) __builtin_prefetch(a.k + j * a.kb + x);
       for (int64_t x = 0; x < a.vb; x += 64) __builtin_prefetch(a.v + j * a.vb + x);
     }
-    for (int j = 0; j < W; ++j) {
-      ks[j] = j < n ? a.ksc[(j0 + j) / a.kgroup] : 0.f;
-      vs[j] = j < n ? a.vsc[(j0 + j) / a.vgroup] : 0.f;
-    }
+    qd_scales<W>(a.ksc, a.kgroup, j0, n, ks);
+    qd_scales<W>(a.vsc, a.vgroup, j0, n, vs);
     qd_scores<I, R>(a, a.k + j0 * a.kb, n, j0, ks, s);
     if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * W, a.cap);
     for (int r = 0; r < R; ++r) {

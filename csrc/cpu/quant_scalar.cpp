@@ -68,6 +68,9 @@ struct ScalarI {
     return pack(v);
   }
   static float load_v(const uint8_t* row, int bits, int64_t x) { return float(quant_value(row, bits, x)); }
+  static void load_v4(const uint8_t* row, int bits, int64_t x, float v[4]) {
+    for (int i = 0; i < 4; ++i) v[i] = load_v(row, bits, x + i);
+  }
 };
 
 constexpr QuantKernels kScalar{qk, 1, dequant, qdecode<ScalarI>};
