@@ -28,9 +28,15 @@ struct Avx2I {
   // Decode (quant_decode.h): dot4 is symmetric in its operands here, K' needs no offset.
   static T load32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static void store(int32_t* p, T v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
-  static T add(T a, T b) { return _mm256_add_epi32(a, b); }
-  static __m256 as_float(T x) { return _mm256_castsi256_ps(x); }
-  static T as_int(__m256 x) { return _mm256_castps_si256(x); }
+  // Lane l = the sum of v[l]'s lanes: pairs of vectors interleaved and added.
+  static T fold(T v[8]) {
+    T a[4], b[2];
+    for (int i = 0; i < 4; ++i)
+      a[i] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+    for (int i = 0; i < 2; ++i)
+      b[i] = _mm256_add_epi32(_mm256_unpacklo_epi64(a[2 * i], a[2 * i + 1]), _mm256_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
+    return _mm256_add_epi32(_mm256_permute2x128_si256(b[0], b[1], 0x20), _mm256_permute2x128_si256(b[0], b[1], 0x31));
+  }
   // 32 values of a K' row (INT4: 16 bytes, low nibble first), -128 / -8 read as -127 / -7.
   static T load_k(const uint8_t* p, int bits) {
     if (bits == 8) return _mm256_max_epi8(load(reinterpret_cast<const int8_t*>(p)), _mm256_set1_epi8(-127));

@@ -1,8 +1,8 @@
 // Quantized decode over an integer vector type I (quant_simd.h's, plus load_k, load_v,
-// add and the float casts) and its float type I::F: a few query rows against a long
+// load_v4, load32, store and fold) and its float type I::F: a few query rows against a long
 // int8/int4 cache, read in place. As attention_decode.h, the head dim is in the lanes:
 // per key and row one integer dot product (dot4 over 4 * W values a step), whose W
-// partial sums per key are transposed and added so that lane j holds key j's score.
+// partial sums per key are folded (I::fold) so that lane j holds key j's score.
 // The integer sum is exact; it becomes a score as float(sum) * (qs * ks) (+ smoothQ's
 // term), then softcap, masking and the online softmax step of the fp32 decode. P.V folds
 // each key's V' scale into p and converts V' to fp32 in registers. The kernel reads
@@ -83,12 +83,9 @@ inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, co
   for (; j < nk; ++j) qd_dots<I, R, 1>(a, k, part, j);
   const typename F::T kv = F::load(ks);
   for (int r = 0; r < R; ++r) {
-    typename F::T t[W];
-    for (int i = 0; i < W; ++i) t[i] = i < nk ? I::as_float(I::load32(part[r][i])) : F::zero();
-    F::transpose(t);  // bits moved, not converted: the int32 sums ride in float lanes
-    T sum = I::as_int(t[0]);
-    for (int i = 1; i < W; ++i) sum = I::add(sum, I::as_int(t[i]));
-    const typename F::T x = I::to_float(I::fix(sum, a.qsum[r]));
+    T t[W];
+    for (int i = 0; i < W; ++i) t[i] = i < nk ? I::load32(part[r][i]) : I::zero();
+    const typename F::T x = I::to_float(I::fix(I::fold(t), a.qsum[r]));
     typename F::T v = F::mul(x, F::mul(F::set1(a.qs[r]), kv));
     if (a.qm) v = F::add(v, F::load_n(a.qm[r] + j0, nk));
     F::store(s[r], v);

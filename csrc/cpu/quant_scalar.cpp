@@ -51,17 +51,7 @@ struct ScalarI {
   static float to_float(T x) { return float(x); }
   static T load32(const int32_t* p) { return *p; }
   static void store(int32_t* p, T v) { *p = v; }
-  static T add(T a, T b) { return a + b; }
-  static float as_float(T x) {
-    float f;
-    std::memcpy(&f, &x, 4);
-    return f;
-  }
-  static T as_int(float x) {
-    T t;
-    std::memcpy(&t, &x, 4);
-    return t;
-  }
+  static T fold(T v[1]) { return v[0]; }
   static T load_k(const uint8_t* p, int bits) {
     int8_t v[4];
     for (int c = 0; c < 4; ++c) v[c] = int8_t(quant_value(p, bits, c));
