@@ -72,7 +72,7 @@ inline void qd_dots(const QDecode& a, const uint8_t* k, int32_t (*part)[I::W][I:
 
 // s[r][j] for the nk <= W keys from k on (key index j0 of lane 0): integer sums, scaled.
 template <class I, int R>
-inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, const float* ks, float (*s)[I::W]) {
+inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, const float* ks, float* s, int64_t ss) {
   using T = typename I::T;
   using F = typename I::F;
   constexpr int W = I::W;
@@ -88,14 +88,14 @@ inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, co
     const typename F::T x = I::to_float(I::fix(I::fold(t), a.qsum[r]));
     typename F::T v = F::mul(x, F::mul(F::set1(a.qs[r]), kv));
     if (a.qm) v = F::add(v, F::load_n(a.qm[r] + j0, nk));
-    F::store(s[r], v);
+    F::store(s + r * ss, v);
   }
 }
 
 // o[r][:] = o[r][:] * alpha[r] + sum_{j < nk} p[r][j] * V'_j (p already times V' scales),
 // C vectors of columns from x at a time (c valid lanes in the last).
 template <class I, int R, int C>
-inline void qd_axpy_cols(const QDecode& a, const float (*p)[I::W], const float* alpha, int nk, const uint8_t* v,
+inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v,
                          int64_t x, int c) {
   using F = typename I::F;
   using T = typename F::T;
@@ -119,7 +119,7 @@ inline void qd_axpy_cols(const QDecode& a, const float (*p)[I::W], const float* 
         vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
     }
     for (int r = 0; r < R; ++r) {
-      const T pj = F::set1(p[r][j]);
+      const T pj = F::set1(p[r * ps + j]);
       for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
     }
   }
@@ -130,53 +130,65 @@ inline void qd_axpy_cols(const QDecode& a, const float (*p)[I::W], const float* 
 }
 
 template <class I, int R>
-inline void qd_axpy(const QDecode& a, const float (*p)[I::W], const float* alpha, int nk, const uint8_t* v) {
+inline void qd_axpy(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v) {
   constexpr int W = I::W;
   constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
   int64_t x = 0;
-  for (; x + C * W <= a.dv; x += C * W) qd_axpy_cols<I, R, C>(a, p, alpha, nk, v, x, W);
-  for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1>(a, p, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W);
+  for (; x + C * W <= a.dv; x += C * W) qd_axpy_cols<I, R, C>(a, p, ps, alpha, nk, v, x, W);
+  for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1>(a, p, ps, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W);
 }
 
-// One key range for R rows, W keys at a time (decode_rows in attention_decode.h, with
-// the integer scores and V' read in place).
+// One key range for R rows, NB * W keys a step (decode_rows in attention_decode.h, with
+// the integer scores and V' read in place): one softmax rescale and one pass over the
+// rows' outputs per NB vectors of keys.
 template <class I, int R>
 void qdecode_rows(const QDecode& a) {
   using F = typename I::F;
-  constexpr int W = I::W;
+  using T = typename F::T;
+  constexpr int W = I::W, NB = 4, B = NB * W;
   constexpr int64_t kAhead = 128;
-  alignas(64) float s[R][W], ks[W], vs[W];
+  alignas(64) float s[R][B], ks[B], vs[B];
   float alpha[R];
-  for (int64_t b0 = 0; b0 < a.nk; b0 += W) {
-    const int n = a.nk - b0 < W ? int(a.nk - b0) : W;
+  for (int64_t b0 = 0; b0 < a.nk; b0 += B) {
+    const int n = a.nk - b0 < B ? int(a.nk - b0) : B;
     const int64_t j0 = a.j0 + b0;  // key index of lane 0
     // Rows kAhead keys on are asked for now (as the fp32 decode).
-    for (int64_t j = j0 + kAhead; j < j0 + kAhead + W && j < a.j0 + a.nk; ++j) {
+    for (int64_t j = j0 + kAhead; j < j0 + kAhead + B && j < a.j0 + a.nk; ++j) {
       for (int64_t x = 0; x < a.kb; x += 64) __builtin_prefetch(a.k + j * a.kb + x);
       for (int64_t x = 0; x < a.vb; x += 64) __builtin_prefetch(a.v + j * a.vb + x);
     }
-    qd_scales<W>(a.ksc, a.kgroup, j0, n, ks);
-    qd_scales<W>(a.vsc, a.vgroup, j0, n, vs);
-    qd_scores<I, R>(a, a.k + j0 * a.kb, n, j0, ks, s);
-    if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * W, a.cap);
+    qd_scales<B>(a.ksc, a.kgroup, j0, n, ks);
+    qd_scales<B>(a.vsc, a.vgroup, j0, n, vs);
+    for (int v = 0; v < NB; ++v)
+      if (v * W < n) qd_scores<I, R>(a, a.k + (j0 + v * W) * a.kb, n - v * W < W ? n - v * W : W, j0 + v * W, ks + v * W, &s[0][v * W], B);
+      else
+        for (int r = 0; r < R; ++r) F::store(s[r] + v * W, F::zero());  // masked below
+    if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * B, a.cap);
     for (int r = 0; r < R; ++r) {
+      // Lanes [first, end) are keys row r sees.
       const int64_t first = a.lo[r] - j0 < 0 ? 0 : a.lo[r] - j0 > n ? n : a.lo[r] - j0;
       const int64_t end = a.hi[r] - j0 < first ? first : a.hi[r] - j0 > n ? n : a.hi[r] - j0;
-      if (first > 0 || end < W)
-        for (int j = 0; j < W; ++j)
+      if (first > 0 || end < B)
+        for (int j = 0; j < B; ++j)
           if (j < first || j >= end) s[r][j] = kMaskedScore;
-      const typename F::T sv = F::load(s[r]);
-      const float bm = F::reduce_max(sv);
-      const float mx = bm > a.m[r] || bm != bm ? bm : a.m[r];  // NaN wins, as in softmax<V>
-      const typename F::T p = F::exp2_mul(F::sub(sv, F::set1(mx)), F::set1(1.f));
+      float mx = a.m[r];
+      for (int v = 0; v < NB; ++v) {
+        const float bm = F::reduce_max(F::load(s[r] + v * W));
+        if (mx == mx && (bm > mx || bm != bm)) mx = bm;  // NaN wins, as in softmax<V>
+      }
+      T sum = F::zero();
+      for (int v = 0; v < NB; ++v) {
+        const T p = F::exp2_mul(F::sub(F::load(s[r] + v * W), F::set1(mx)), F::set1(1.f));
+        sum = F::add(sum, p);
+        F::store(s[r] + v * W, F::mul(p, F::load(vs + v * W)));  // V' scales folded into P
+      }
       alignas(64) float e[W];
       F::store(e, F::exp2_mul(F::set1(a.m[r] - mx), F::set1(1.f)));
       alpha[r] = e[0];
-      a.l[r] = a.l[r] * alpha[r] + F::reduce_add(p);
+      a.l[r] = a.l[r] * alpha[r] + F::reduce_add(sum);
       a.m[r] = mx;
-      F::store(s[r], F::mul(p, F::load(vs)));  // V' scales folded into P
     }
-    qd_axpy<I, R>(a, s, alpha, n, a.v + j0 * a.vb);
+    qd_axpy<I, R>(a, &s[0][0], B, alpha, n, a.v + j0 * a.vb);
   }
 }
 
