@@ -8,6 +8,7 @@
 // each key's V' scale into p and converts V' to fp32 in registers. The kernel reads
 // 1 (INT8) or 1/2 (INT4) byte per K and V value: the memory traffic of the call.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -152,10 +153,12 @@ void qdecode_rows(const QDecode& a) {
   for (int64_t b0 = 0; b0 < a.nk; b0 += B) {
     const int n = a.nk - b0 < B ? int(a.nk - b0) : B;
     const int64_t j0 = a.j0 + b0;  // key index of lane 0
-    // Rows kAhead keys on are asked for now (as the fp32 decode).
-    for (int64_t j = j0 + kAhead; j < j0 + kAhead + B && j < a.j0 + a.nk; ++j) {
-      for (int64_t x = 0; x < a.kb; x += 64) __builtin_prefetch(a.k + j * a.kb + x);
-      for (int64_t x = 0; x < a.vb; x += 64) __builtin_prefetch(a.v + j * a.vb + x);
+    // Rows kAhead keys on are asked for now (as the fp32 decode): a head's rows are
+    // contiguous, so one run of lines each for K' and V'.
+    {
+      const int64_t ja = j0 + kAhead, jb = std::min(ja + B, a.j0 + a.nk);
+      for (int64_t x = ja * a.kb; x < jb * a.kb; x += 64) __builtin_prefetch(a.k + x);
+      for (int64_t x = ja * a.vb; x < jb * a.vb; x += 64) __builtin_prefetch(a.v + x);
     }
     qd_scales<B>(a.ksc, a.kgroup, j0, n, ks);
     qd_scales<B>(a.vsc, a.vgroup, j0, n, vs);
