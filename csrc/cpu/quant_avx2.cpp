@@ -32,9 +32,11 @@ struct Avx2I {
   static T fold(T v[8]) {
     T a[4], b[2];
     for (int i = 0; i < 4; ++i)
-      a[i] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+      a[i] = _mm256_add_epi32(_mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]),
+                              _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
     for (int i = 0; i < 2; ++i)
-      b[i] = _mm256_add_epi32(_mm256_unpacklo_epi64(a[2 * i], a[2 * i + 1]), _mm256_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
+      b[i] = _mm256_add_epi32(_mm256_unpacklo_epi64(a[2 * i], a[2 * i + 1]),
+                              _mm256_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
     return _mm256_add_epi32(_mm256_permute2x128_si256(b[0], b[1], 0x20), _mm256_permute2x128_si256(b[0], b[1], 0x31));
   }
   // 32 values of a K' row (INT4: 16 bytes, low nibble first), -128 / -8 read as -127 / -7.

@@ -37,12 +37,15 @@ struct ZmmI {
   static T fold(T v[16]) {
     T a[8], b[4], c[2];
     for (int i = 0; i < 8; ++i)
-      a[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]), _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+      a[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]),
+                              _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
     for (int i = 0; i < 4; ++i)
-      b[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[2 * i], a[2 * i + 1]), _mm512_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
+      b[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[2 * i], a[2 * i + 1]),
+                              _mm512_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
     // Each 128-bit segment now holds 4 vectors' partial sums; segments are combined next.
     for (int i = 0; i < 2; ++i)
-      c[i] = _mm512_add_epi32(_mm512_shuffle_i32x4(b[2 * i], b[2 * i + 1], 0x88), _mm512_shuffle_i32x4(b[2 * i], b[2 * i + 1], 0xdd));
+      c[i] = _mm512_add_epi32(_mm512_shuffle_i32x4(b[2 * i], b[2 * i + 1], 0x88),
+                              _mm512_shuffle_i32x4(b[2 * i], b[2 * i + 1], 0xdd));
     return _mm512_add_epi32(_mm512_shuffle_i32x4(c[0], c[1], 0x88), _mm512_shuffle_i32x4(c[0], c[1], 0xdd));
   }
   // 64 values of a K' row (INT4: 32 bytes, low nibble first), -128 / -8 read as -127 / -7.

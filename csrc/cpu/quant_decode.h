@@ -114,7 +114,8 @@ inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const flo
     if constexpr (C == 4) {
       if (c == W) I::load_v4(row, a.vbits, x, vv);  // 4 * W values unpacked at once
       else
-        for (int i = 0; i < C; ++i) vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+        for (int i = 0; i < C; ++i)
+          vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
     } else {
       for (int i = 0; i < C; ++i)
         vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
@@ -163,7 +164,9 @@ void qdecode_rows(const QDecode& a) {
     qd_scales<B>(a.ksc, a.kgroup, j0, n, ks);
     qd_scales<B>(a.vsc, a.vgroup, j0, n, vs);
     for (int v = 0; v < NB; ++v)
-      if (v * W < n) qd_scores<I, R>(a, a.k + (j0 + v * W) * a.kb, n - v * W < W ? n - v * W : W, j0 + v * W, ks + v * W, &s[0][v * W], B);
+      if (v * W < n)
+        qd_scores<I, R>(a, a.k + (j0 + v * W) * a.kb, n - v * W < W ? n - v * W : W, j0 + v * W, ks + v * W,
+                        &s[0][v * W], B);
       else
         for (int r = 0; r < R; ++r) F::store(s[r] + v * W, F::zero());  // masked below
     if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * B, a.cap);
