@@ -48,6 +48,20 @@ struct ZmmI {
                               _mm512_shuffle_i32x4(b[2 * i], b[2 * i + 1], 0xdd));
     return _mm512_add_epi32(_mm512_shuffle_i32x4(c[0], c[1], 0x88), _mm512_shuffle_i32x4(c[0], c[1], 0xdd));
   }
+  // f[g] lane 4i + r = the sum of key 4g + i, row r (qd_dots_folded); out[r] lane j = key
+  // j's sum of row r: each vector's lanes grouped by row (vpermd), then 128-bit segments
+  // transposed.
+  static void rows4(const T f[4], T out[4]) {
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    T g[4];
+    for (int i = 0; i < 4; ++i) g[i] = _mm512_permutexvar_epi32(idx, f[i]);
+    const T t0 = _mm512_shuffle_i32x4(g[0], g[1], 0x44), t1 = _mm512_shuffle_i32x4(g[0], g[1], 0xee);
+    const T t2 = _mm512_shuffle_i32x4(g[2], g[3], 0x44), t3 = _mm512_shuffle_i32x4(g[2], g[3], 0xee);
+    out[0] = _mm512_shuffle_i32x4(t0, t2, 0x88);
+    out[1] = _mm512_shuffle_i32x4(t0, t2, 0xdd);
+    out[2] = _mm512_shuffle_i32x4(t1, t3, 0x88);
+    out[3] = _mm512_shuffle_i32x4(t1, t3, 0xdd);
+  }
   // 64 values of a K' row (INT4: 32 bytes, low nibble first), -128 / -8 read as -127 / -7.
   static T load_k(const uint8_t* p, int bits) {
     if (bits == 8) return _mm512_max_epi8(_mm512_loadu_si512(p), _mm512_set1_epi8(-127));

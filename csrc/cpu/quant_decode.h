@@ -71,22 +71,59 @@ inline void qd_dots(const QDecode& a, const uint8_t* k, int32_t (*part)[I::W][I:
     for (int r = 0; r < R; ++r) I::store(part[r][j + i], acc[i][r]);
 }
 
+// The same sums for keys j..j + K - 1 and R rows with K * R == W, folded at once: lane
+// i * R + r holds Q'_r . K'_(j + i).
+template <class I, int R, int K>
+inline typename I::T qd_dots_folded(const QDecode& a, const uint8_t* k, int j) {
+  using T = typename I::T;
+  T acc[K][R];
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) acc[i][r] = I::zero();
+  for (int64_t x = 0; x < a.d; x += 4 * I::W) {
+    T kv[K];
+    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x));
+    for (int r = 0; r < R; ++r) {
+      const T qv = I::load(a.q + r * a.dq + x);
+      for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
+    }
+  }
+  T v[I::W];
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) v[i * R + r] = acc[i][r];
+  return I::fold(v);
+}
+
 // s[r][j] for the nk <= W keys from k on (key index j0 of lane 0): integer sums, scaled.
 template <class I, int R>
 inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, const float* ks, float* s, int64_t ss) {
   using T = typename I::T;
   using F = typename I::F;
   constexpr int W = I::W;
-  alignas(64) int32_t part[R][W][W];
   constexpr int K = W == 16 ? (R <= 4 ? 4 : 2) : (R <= 4 ? 2 : 1);  // K x R sums in registers
-  int j = 0;
-  for (; j + K <= nk; j += K) qd_dots<I, R, K>(a, k, part, j);
-  for (; j < nk; ++j) qd_dots<I, R, 1>(a, k, part, j);
   const typename F::T kv = F::load(ks);
+  T sums[R];
+  // Four keys x four rows folded per pass, then regrouped by row (I::rows4, where the ISA
+  // has it): no round trip of the partial sums through memory.
+  constexpr bool kRows4 = R == 4 && K * R == W && requires(T * t) { I::rows4(t, t); };
+  if (kRows4 && nk == W) {
+    if constexpr (kRows4) {
+      T f[4];
+      for (int g = 0; g < 4; ++g) f[g] = qd_dots_folded<I, R, K>(a, k, g * K);
+      I::rows4(f, sums);
+    }
+  } else {
+    alignas(64) int32_t part[R][W][W];
+    int j = 0;
+    for (; j + K <= nk; j += K) qd_dots<I, R, K>(a, k, part, j);
+    for (; j < nk; ++j) qd_dots<I, R, 1>(a, k, part, j);
+    for (int r = 0; r < R; ++r) {
+      T t[W];
+      for (int i = 0; i < W; ++i) t[i] = i < nk ? I::load32(part[r][i]) : I::zero();
+      sums[r] = I::fold(t);
+    }
+  }
   for (int r = 0; r < R; ++r) {
-    T t[W];
-    for (int i = 0; i < W; ++i) t[i] = i < nk ? I::load32(part[r][i]) : I::zero();
-    const typename F::T x = I::to_float(I::fix(I::fold(t), a.qsum[r]));
+    const typename F::T x = I::to_float(I::fix(sums[r], a.qsum[r]));
     typename F::T v = F::mul(x, F::mul(F::set1(a.qs[r]), kv));
     if (a.qm) v = F::add(v, F::load_n(a.qm[r] + j0, nk));
     F::store(s + r * ss, v);
