@@ -55,4 +55,11 @@ for (const D of [64, 128]) {
   ], Math.max(reps, 9));
   console.log(`decode H32/8 Nk32768 D128: bf16 cache ${m[0].toFixed(2)} ms, int8 ${m[1].toFixed(2)} ms ` +
     `(${(m[1] / m[0]).toFixed(2)} of bf16), int4 ${m[2].toFixed(2)} ms (${(m[2] / m[0]).toFixed(2)} of bf16)`);
+  // The bytes each call reads (K and V rows, plus the per-token scales), against the copy
+  // bandwidth (bytes read + written) measured now.
+  const copy = native().copyBandwidth(threads, 0.5);
+  const bytes = [2 * kv * 2, 2 * kv + 2 * Hkv * Nk * 4, kv + 2 * Hkv * Nk * 4];
+  const rate = bytes.map((b, j) => b / (m[j] * 1e6));
+  console.log(`  read rate: bf16 ${rate[0].toFixed(1)}, int8 ${rate[1].toFixed(1)}, int4 ${rate[2].toFixed(1)} GB/s; ` +
+    `copy ${copy.toFixed(1)} GB/s (${rate.map((r) => ((100 * r) / copy).toFixed(0) + '%').join(', ')} of it)`);
 }

@@ -353,3 +353,66 @@ t.test('quantizedAttention matches attention closely on smooth inputs', async (t
   const acc = accuracy(b.data as Float32Array, a.data as Float32Array);
   t.ok(acc.cosine > 0.9995, `cos ${acc.cosine}`);
 });
+
+t.test('decode from int8/int4 K and V caches (read in place) on every SIMD path', async (t) => {
+  const have = backendInfo().cpu.simd;
+  const threads = backendInfo().cpu.threads;
+  t.teardown(() => {
+    setSimdLevel(have);
+    setVectorWidth('auto');
+    setNumThreads(threads);
+  });
+  type Case = [Shape, QOpts & { smoothK?: boolean }];
+  const cases: Case[] = [
+    [{ B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 333, D: 128, Dv: 128 }, {}],                         // GQA 4, Nk not a block multiple
+    [{ B: 2, Hq: 4, Hkv: 1, Nq: 2, Nk: 150, D: 33, Dv: 20 }, { causal: true }],             // 8 rows, odd head dims
+    [{ B: 1, Hq: 4, Hkv: 2, Nq: 3, Nk: 200, D: 64, Dv: 48 }, { window: [40, 0], smoothQ: true }],
+    [{ B: 1, Hq: 3, Hkv: 1, Nq: 1, Nk: 70, D: 7, Dv: 9 }, { softcap: 2.5, smoothK: false }],  // softcap: no q . km shift
+    [{ B: 1, Hq: 4, Hkv: 1, Nq: 1, Nk: 1100, D: 96, Dv: 64 }, { window: [500, 5], scale: 0.2 }],
+  ];
+  const levels = (['avx512', 'avx2', 'scalar'] as const).filter((l) => l === 'scalar' || (l === 'avx2' ? have !== 'scalar' : have === 'avx512'));
+  if (have !== 'avx512') t.comment(`avx512 path skipped: this CPU's SIMD level is ${have}`);
+  let seed = 70;
+  for (const [s, o] of cases)
+    for (const bits of [8, 4] as const)
+      for (const granularity of ['block', 'token'] as const) {
+        const { q, k, v } = inputs(s, seed++, 'float32', 30);
+        const smooth = o.smoothK ?? true, group = granularity === 'token' ? 1 : 64;
+        const qt = tensor(q, [s.B, s.Hq, s.Nq, s.D], 'float32');
+        const kq = quantizeSync(tensor(k, [s.B, s.Hkv, s.Nk, s.D], 'float32'), { bits, granularity, blockSize: 64, smooth });
+        const vq = quantizeSync(tensor(v, [s.B, s.Hkv, s.Nk, s.Dv], 'float32'), { bits, granularity, blockSize: 64 });
+        const opts = { ...o, qkBits: bits, granularity, returnLse: true } as const;
+        const ref = quantizedAttentionRef(q, k, v, s, {
+          ...opts,
+          kq: { q: quantizeRef(k, s.B, s.Hkv, s.Nk, s.D, bits, group, smooth), group },
+          vq: { q: quantizeRef(v, s.B, s.Hkv, s.Nk, s.Dv, bits, group, false), group },
+        });
+        const what = `${JSON.stringify({ ...s, ...o })} int${bits} ${granularity}`;
+        let first: ReturnType<typeof quantizedAttentionSync> | undefined;
+        for (const level of levels) {
+          setSimdLevel(level);
+          setVectorWidth(512);
+          const r = quantizedAttentionSync(qt, kq, vq, opts);
+          let err = 0, lerr = 0;
+          const out = r.out.data as Float32Array, lse = r.lse.data as Float32Array;
+          for (let i = 0; i < out.length; i++) err = Math.max(err, Math.abs(out[i] - ref.out[i]));
+          for (let i = 0; i < lse.length; i++)
+            lerr = Math.max(lerr, lse[i] === ref.lse[i] ? 0 : Math.abs(lse[i] - ref.lse[i]) / Math.max(1, Math.abs(ref.lse[i])));
+          t.ok(err <= 2e-4 && lerr <= 1e-4, `${level} ${what}: max err ${err.toExponential(2)}, lse ${lerr.toExponential(2)}`);
+          if (level === have && !first) {
+            first = r;
+            if (level === 'avx512') {
+              setVectorWidth(256);
+              const y = quantizedAttentionSync(qt, kq, vq, opts);
+              t.ok(bitsEqual(r.out, y.out) && bitsEqual(r.lse, y.lse), `${what}: ymm = zmm`);
+            }
+            for (const n of [1, 3]) {
+              setNumThreads(n);
+              const b = quantizedAttentionSync(qt, kq, vq, opts);
+              t.ok(bitsEqual(r.out, b.out) && bitsEqual(r.lse, b.lse), `${what}: ${n} thread(s) = ${threads}`);
+            }
+            setNumThreads(threads);
+          }
+        }
+      }
+});

@@ -743,8 +743,25 @@ void dequant_kv_row(const AttentionParams& p, const QuantKernels& qkern, int64_t
   if (qq.pv != DType::F32) round_to(qq.pv, v, p.Dv);
 }
 
+// Integer decode (quant_decode.h) of packed row r: Q' values zero-padded to dq, their sum,
+// scale times the unit, and smoothQ's per-key term.
+void load_q_row_int(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64_t r, int64_t dq, int8_t* q,
+                    int32_t* qsum, float* qs, const float** qm) {
+  const QuantQK& qq = *p.quant;
+  const QuantView& qv = qq.q;
+  const int64_t h = hk * g + r % g, n = r / g;
+  const uint8_t* row = qv.row(b, h, n);
+  int32_t sum = 0;
+  for (int64_t x = 0; x < dq; ++x) sum += q[x] = x < p.D ? int8_t(quant_value(row, qv.bits, x)) : int8_t(0);
+  *qsum = sum;
+  *qs = float(double(qv.scale(b, h, n)) * q_scale(p));
+  *qm = qq.qm_k ? qq.qm_k + (b * p.Hq + h) * p.Nk : nullptr;
+}
+
 void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
   const QuantKernels& qkern = pick_quant_kernels(kern.tile_q);
+  // K' and V' quantized, P.V in fp32: the integer kernel reads both caches in place.
+  const bool int_path = p.quant && p.quant->v.present() && p.quant->pv == DType::F32;
   const int64_t g = p.Hq / p.Hkv, rows = g * p.Nq, heads = p.B * p.Hkv, D = p.D, Dv = p.Dv;
   int64_t lo[kDecodeRows], hi[kDecodeRows], first = p.Nk, last = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -763,21 +780,41 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
     const int64_t i0 = items * t / n, i1 = items * (t + 1) / n;
     if (i0 >= i1) return;
     Floats q = aligned_floats(rows * D), m = aligned_floats(rows), l = aligned_floats(rows);
-    // Quantized caches are dequantized kQuantDecodeRows rows at a time into fp32 rows.
-    Floats kc = aligned_floats(p.quant ? kQuantDecodeRows * D : 0), vc = aligned_floats(p.quant ? kQuantDecodeRows * Dv : 0);
+    // Quantized caches the integer kernel does not take are dequantized kQuantDecodeRows
+    // rows at a time into fp32 rows.
+    const bool dequant = p.quant && !int_path;
+    Floats kc = aligned_floats(dequant ? kQuantDecodeRows * D : 0), vc = aligned_floats(dequant ? kQuantDecodeRows * Dv : 0);
+    const int64_t dq = (D + 63) / 64 * 64;
+    std::vector<int8_t> qi(static_cast<size_t>(int_path ? rows * dq : 0));
+    int32_t qsum[kDecodeRows];
+    float qs[kDecodeRows];
+    const float* qm[kDecodeRows];
     for (int64_t it = i0; it < i1; ++it) {
       check_cancelled();
       const int64_t h = it / ranges, b = h / p.Hkv, hk = h % p.Hkv;
       const int64_t j0 = first + (it % ranges) * len, j1 = std::min(j0 + len, first + span);
-      for (int64_t r = 0; r < rows; ++r) {
-        if (p.quant) load_q_row_quant(p, g, b, hk, r, q.get() + r * D);
-        else load_q_row(p, g, b, hk, r, q.get() + r * D);
-      }
       float* st = state.get() + it * item_floats;
       float* o = st + 2 * rows;  // rows x Dv; m and l are the first 2 * rows floats
       std::fill(m.get(), m.get() + rows, kInitMax);
       std::fill(l.get(), l.get() + rows, 0.f);
       std::fill(o, o + rows * Dv, 0.f);
+      if (int_path) {
+        const QuantQK& qq = *p.quant;
+        for (int64_t r = 0; r < rows; ++r) load_q_row_int(p, g, b, hk, r, dq, qi.data() + r * dq, &qsum[r], &qs[r], &qm[r]);
+        const float* ksc = static_cast<const float*>(qq.k.scales.data) + (b * p.Hkv + hk) * qq.k.groups();
+        const float* vsc = static_cast<const float*>(qq.v.scales.data) + (b * p.Hkv + hk) * qq.v.groups();
+        const QDecode qd{qi.data(), qsum, qs, qq.qm_k ? qm : nullptr, int(rows), D, dq, Dv, qq.k.row(b, hk, 0),
+                         qq.v.row(b, hk, 0), qq.k.row_bytes(), qq.v.row_bytes(), qq.k.bits, qq.v.bits, ksc, vsc,
+                         qq.k.group, qq.v.group, j0, j1 - j0, lo, hi, softcap_log2(p), kern.softcap, m.get(), l.get(), o};
+        if (j1 > j0) qkern.decode(qd);
+        std::copy_n(m.get(), rows, st);
+        std::copy_n(l.get(), rows, st + rows);
+        continue;
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        if (p.quant) load_q_row_quant(p, g, b, hk, r, q.get() + r * D);
+        else load_q_row(p, g, b, hk, r, q.get() + r * D);
+      }
       const int64_t kb = b * p.k.stride[0] + hk * p.k.stride[1], vb = b * p.v.stride[0] + hk * p.v.stride[1];
       const int64_t ks = p.k.stride[2], vs = p.v.stride[2];
       if (p.quant) {

@@ -5,6 +5,7 @@
 #pragma GCC target("avx512vnni")
 #include <immintrin.h>
 
+#include "quant_decode.h"
 #include "quant_simd.h"
 #include "vec_avx512.h"
 
@@ -27,6 +28,71 @@ struct ZmmI {
   }
   static T fix(T acc, int32_t ksum) { return _mm512_sub_epi32(acc, _mm512_set1_epi32(128 * ksum)); }
   static __m512 to_float(T x) { return _mm512_cvtepi32_ps(x); }
+  // Decode (quant_decode.h): K' goes in as the unsigned operand (k + 128, prepare), so
+  // fix takes off 128 * sum(q'), one term per query row.
+  static T load32(const int32_t* p) { return _mm512_loadu_si512(p); }
+  static void store(int32_t* p, T v) { _mm512_storeu_si512(p, v); }
+  // Lane l = the sum of v[l]'s lanes: pairs of vectors interleaved and added, four times
+  // (45 operations, where a transpose and 15 adds take 79).
+  static T fold(T v[16]) {
+    T a[8], b[4], c[2];
+    for (int i = 0; i < 8; ++i)
+      a[i] = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]),
+                              _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]));
+    for (int i = 0; i < 4; ++i)
+      b[i] = _mm512_add_epi32(_mm512_unpacklo_epi64(a[2 * i], a[2 * i + 1]),
+                              _mm512_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
+    // Each 128-bit segment now holds 4 vectors' partial sums; segments are combined next.
+    for (int i = 0; i < 2; ++i)
+      c[i] = _mm512_add_epi32(_mm512_shuffle_i32x4(b[2 * i], b[2 * i + 1], 0x88),
+                              _mm512_shuffle_i32x4(b[2 * i], b[2 * i + 1], 0xdd));
+    return _mm512_add_epi32(_mm512_shuffle_i32x4(c[0], c[1], 0x88), _mm512_shuffle_i32x4(c[0], c[1], 0xdd));
+  }
+  // f[g] lane 4i + r = the sum of key 4g + i, row r (qd_dots_folded); out[r] lane j = key
+  // j's sum of row r: each vector's lanes grouped by row (vpermd), then 128-bit segments
+  // transposed.
+  static void rows4(const T f[4], T out[4]) {
+    const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    T g[4];
+    for (int i = 0; i < 4; ++i) g[i] = _mm512_permutexvar_epi32(idx, f[i]);
+    const T t0 = _mm512_shuffle_i32x4(g[0], g[1], 0x44), t1 = _mm512_shuffle_i32x4(g[0], g[1], 0xee);
+    const T t2 = _mm512_shuffle_i32x4(g[2], g[3], 0x44), t3 = _mm512_shuffle_i32x4(g[2], g[3], 0xee);
+    out[0] = _mm512_shuffle_i32x4(t0, t2, 0x88);
+    out[1] = _mm512_shuffle_i32x4(t0, t2, 0xdd);
+    out[2] = _mm512_shuffle_i32x4(t1, t3, 0x88);
+    out[3] = _mm512_shuffle_i32x4(t1, t3, 0xdd);
+  }
+  // 64 values of a K' row (INT4: 32 bytes, low nibble first), -128 / -8 read as -127 / -7.
+  static T load_k(const uint8_t* p, int bits) {
+    if (bits == 8) return _mm512_max_epi8(_mm512_loadu_si512(p), _mm512_set1_epi8(-127));
+    // Each byte widened to 16 bits, its high nibble moved up a byte: nibbles in element order.
+    const __m512i w = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512i n = _mm512_or_si512(_mm512_and_si512(w, _mm512_set1_epi16(0x000f)),
+                                      _mm512_and_si512(_mm512_slli_epi16(w, 4), _mm512_set1_epi16(0x0f00)));
+    const __m512i eight = _mm512_set1_epi8(8);
+    return _mm512_max_epi8(_mm512_sub_epi8(_mm512_xor_si512(n, eight), eight), _mm512_set1_epi8(-7));
+  }
+  // 16 values of a V' row from column x (even) as fp32.
+  static __m512 load_v(const uint8_t* row, int bits, int64_t x) {
+    const uint8_t* p = row + (bits == 8 ? x : x / 2);
+    __m128i v;
+    if (bits == 8) {
+      v = _mm_max_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8(-127));
+    } else {
+      const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), low = _mm_set1_epi8(0x0f);
+      const __m128i lo = _mm_and_si128(b, low), hi = _mm_and_si128(_mm_srli_epi16(b, 4), low), eight = _mm_set1_epi8(8);
+      v = _mm_max_epi8(_mm_sub_epi8(_mm_xor_si128(_mm_unpacklo_epi8(lo, hi), eight), eight), _mm_set1_epi8(-7));
+    }
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v));
+  }
+  // 64 values from column x (even): unpacked and clamped as K' rows, then widened.
+  static void load_v4(const uint8_t* row, int bits, int64_t x, __m512 v[4]) {
+    const __m512i b = load_k(row + (bits == 8 ? x : x / 2), bits);
+    v[0] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(b)));
+    v[1] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 1)));
+    v[2] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 2)));
+    v[3] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 3)));
+  }
 };
 
 // 32 registers: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query
@@ -66,7 +132,7 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
   }
 }
 
-constexpr QuantKernels kVnni{qk, 16, dequant16};
+constexpr QuantKernels kVnni{qk, 16, dequant16, qdecode<ZmmI>};
 
 }  // namespace
 

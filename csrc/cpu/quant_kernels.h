@@ -13,13 +13,35 @@ struct QkInt {
   const int8_t* qt;
   int64_t d4;
   int tq;
-  const int8_t* k;        // row j at k + j * ks
+  const int8_t* k;  // row j at k + j * ks
   int64_t ks, nk;
-  const int32_t* ksum;    // per key: the sum of its values (undoes VNNI's +128 on Q)
-  const float* kscale;    // per key
-  const float* qscale;    // [tq]: Q' scale times the scores' unit
-  const float* bias;      // [tq]: added to every score of the lane
-  float* s;               // [nk][tq]
+  const int32_t* ksum;  // per key: the sum of its values (undoes VNNI's +128 on Q)
+  const float* kscale;  // per key
+  const float* qscale;  // [tq]: Q' scale times the scores' unit
+  const float* bias;    // [tq]: added to every score of the lane
+  float* s;             // [nk][tq]
+};
+
+// One key range of quantized decode (cpu/quant_decode.h): a few query rows against the
+// int8/int4 K' and V' caches of one kv head, read in place. Key j (absolute) is the row
+// k + j * kb (V': v + j * vb), with scales ksc[j / kgroup] and vsc[j / vgroup]. The
+// state m, l, o [rows][dv] is the fp32 decode's (attention_kernels.h's DecodeRange).
+struct QDecode {
+  const int8_t* q;         // rows x dq: Q' values, zero from d to dq (a multiple of 64)
+  const int32_t* qsum;     // rows: the sum of each Q' row (undoes VNNI's +128 on K')
+  const float* qs;         // rows: Q' scale times the scores' unit
+  const float* const* qm;  // rows: smoothQ's unit * qm . deq(K'_j) by absolute key, or null
+  int rows;
+  int64_t d, dq, dv;
+  const uint8_t *k, *v;
+  int64_t kb, vb;
+  int kbits, vbits;
+  const float *ksc, *vsc;
+  int64_t kgroup, vgroup, j0, nk;
+  const int64_t *lo, *hi;  // row r sees keys [lo[r], hi[r])
+  float cap;               // softcap in the scores' unit, 0 for none
+  void (*softcap)(float* s, int64_t n, float cap);
+  float *m, *l, *o;
 };
 
 struct QuantKernels {
@@ -30,6 +52,8 @@ struct QuantKernels {
   int lane_step;
   // dst[x] = float(value x of a quantized row) * scale for x < n (core/quant_params.h).
   void (*dequant)(const uint8_t* row, int bits, int64_t n, float scale, float* dst);
+  // Online softmax over one QDecode range: integer scores, P.V from the quantized V'.
+  void (*decode)(const QDecode& a);
 };
 
 const QuantKernels& quant_kernels_scalar();

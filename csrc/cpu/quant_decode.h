@@ -1,0 +1,246 @@
+// Quantized decode over an integer vector type I (quant_simd.h's, plus load_k, load_v,
+// load_v4, load32, store and fold) and its float type I::F: a few query rows against a long
+// int8/int4 cache, read in place. As attention_decode.h, the head dim is in the lanes:
+// per key and row one integer dot product (dot4 over 4 * W values a step), whose W
+// partial sums per key are folded (I::fold) so that lane j holds key j's score.
+// The integer sum is exact; it becomes a score as float(sum) * (qs * ks) (+ smoothQ's
+// term), then softcap, masking and the online softmax step of the fp32 decode. P.V folds
+// each key's V' scale into p and converts V' to fp32 in registers. The kernel reads
+// 1 (INT8) or 1/2 (INT4) byte per K and V value: the memory traffic of the call.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "attention_kernels.h"
+#include "quant_kernels.h"
+
+namespace subq::cpu {
+namespace {
+
+// 4 * W K' values from column x of a row: in place, or (the row's last partial step)
+// through a zero-padded copy.
+template <class I>
+inline typename I::T qd_k(const uint8_t* row, int bits, int64_t d, int64_t x) {
+  constexpr int64_t n = 4 * I::W;
+  const int64_t off = bits == 8 ? x : x / 2;
+  if (x + n <= d) return I::load_k(row + off, bits);
+  alignas(64) uint8_t buf[n] = {};
+  std::memcpy(buf, row + off, size_t(bits == 8 ? d - x : (d - x + 1) / 2));
+  return I::load_k(buf, bits);
+}
+
+// W V' values (as fp32) from column x of a row, c of them valid.
+template <class I>
+inline typename I::F::T qd_v(const uint8_t* row, int bits, int64_t x, int c) {
+  if (c == I::W) return I::load_v(row, bits, x);
+  const int64_t off = bits == 8 ? x : x / 2;  // x is a multiple of W: even
+  alignas(64) uint8_t buf[I::W] = {};
+  std::memcpy(buf, row + off, size_t(bits == 8 ? c : (c + 1) / 2));
+  return I::load_v(buf, bits, 0);
+}
+
+// dst[j] = the scale of key j0 + j for j < n (groups of `group` keys), 0 beyond: one
+// division per W keys, not one per key.
+template <int W>
+inline void qd_scales(const float* sc, int64_t group, int64_t j0, int n, float* dst) {
+  int64_t g = j0 / group, left = group - j0 % group;  // keys left in group g
+  for (int j = 0; j < W; ++j) {
+    dst[j] = j < n ? sc[g] : 0.f;
+    if (--left == 0) ++g, left = group;
+  }
+}
+
+// part[r][j + i] = lane partial sums of Q'_r . K'_(j + i) for i < K keys.
+template <class I, int R, int K>
+inline void qd_dots(const QDecode& a, const uint8_t* k, int32_t (*part)[I::W][I::W], int j) {
+  using T = typename I::T;
+  constexpr int W = I::W;
+  T acc[K][R];
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) acc[i][r] = I::zero();
+  for (int64_t x = 0; x < a.d; x += 4 * W) {
+    T kv[K];
+    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x));
+    for (int r = 0; r < R; ++r) {
+      const T qv = I::load(a.q + r * a.dq + x);
+      for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
+    }
+  }
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) I::store(part[r][j + i], acc[i][r]);
+}
+
+// The same sums for keys j..j + K - 1 and R rows with K * R == W, folded at once: lane
+// i * R + r holds Q'_r . K'_(j + i).
+template <class I, int R, int K>
+inline typename I::T qd_dots_folded(const QDecode& a, const uint8_t* k, int j) {
+  using T = typename I::T;
+  T acc[K][R];
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) acc[i][r] = I::zero();
+  for (int64_t x = 0; x < a.d; x += 4 * I::W) {
+    T kv[K];
+    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x));
+    for (int r = 0; r < R; ++r) {
+      const T qv = I::load(a.q + r * a.dq + x);
+      for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
+    }
+  }
+  T v[I::W];
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) v[i * R + r] = acc[i][r];
+  return I::fold(v);
+}
+
+// s[r][j] for the nk <= W keys from k on (key index j0 of lane 0): integer sums, scaled.
+template <class I, int R>
+inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, const float* ks, float* s, int64_t ss) {
+  using T = typename I::T;
+  using F = typename I::F;
+  constexpr int W = I::W;
+  constexpr int K = W == 16 ? (R <= 4 ? 4 : 2) : (R <= 4 ? 2 : 1);  // K x R sums in registers
+  const typename F::T kv = F::load(ks);
+  T sums[R];
+  // Four keys x four rows folded per pass, then regrouped by row (I::rows4, where the ISA
+  // has it): no round trip of the partial sums through memory.
+  constexpr bool kRows4 = R == 4 && K * R == W && requires(T * t) { I::rows4(t, t); };
+  if (kRows4 && nk == W) {
+    if constexpr (kRows4) {
+      T f[4];
+      for (int g = 0; g < 4; ++g) f[g] = qd_dots_folded<I, R, K>(a, k, g * K);
+      I::rows4(f, sums);
+    }
+  } else {
+    alignas(64) int32_t part[R][W][W];
+    int j = 0;
+    for (; j + K <= nk; j += K) qd_dots<I, R, K>(a, k, part, j);
+    for (; j < nk; ++j) qd_dots<I, R, 1>(a, k, part, j);
+    for (int r = 0; r < R; ++r) {
+      T t[W];
+      for (int i = 0; i < W; ++i) t[i] = i < nk ? I::load32(part[r][i]) : I::zero();
+      sums[r] = I::fold(t);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    const typename F::T x = I::to_float(I::fix(sums[r], a.qsum[r]));
+    typename F::T v = F::mul(x, F::mul(F::set1(a.qs[r]), kv));
+    if (a.qm) v = F::add(v, F::load_n(a.qm[r] + j0, nk));
+    F::store(s + r * ss, v);
+  }
+}
+
+// o[r][:] = o[r][:] * alpha[r] + sum_{j < nk} p[r][j] * V'_j (p already times V' scales),
+// C vectors of columns from x at a time (c valid lanes in the last).
+template <class I, int R, int C>
+inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v,
+                         int64_t x, int c) {
+  using F = typename I::F;
+  using T = typename F::T;
+  constexpr int W = I::W;
+  auto lanes = [&](int i) { return i + 1 < C ? W : c; };
+  T acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i) {
+      const T o = lanes(i) == W ? F::load(a.o + r * a.dv + x + i * W) : F::load_n(a.o + r * a.dv + x + i * W, c);
+      acc[r][i] = F::mul(o, F::set1(alpha[r]));
+    }
+  for (int j = 0; j < nk; ++j) {
+    const uint8_t* row = v + j * a.vb;
+    T vv[C];
+    if constexpr (C == 4) {
+      if (c == W) I::load_v4(row, a.vbits, x, vv);  // 4 * W values unpacked at once
+      else
+        for (int i = 0; i < C; ++i)
+          vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+    } else {
+      for (int i = 0; i < C; ++i)
+        vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+    }
+    for (int r = 0; r < R; ++r) {
+      const T pj = F::set1(p[r * ps + j]);
+      for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i)
+      if (lanes(i) == W) F::store(a.o + r * a.dv + x + i * W, acc[r][i]);
+      else F::store_n(a.o + r * a.dv + x + i * W, acc[r][i], c);
+}
+
+template <class I, int R>
+inline void qd_axpy(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v) {
+  constexpr int W = I::W;
+  constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
+  int64_t x = 0;
+  for (; x + C * W <= a.dv; x += C * W) qd_axpy_cols<I, R, C>(a, p, ps, alpha, nk, v, x, W);
+  for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1>(a, p, ps, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W);
+}
+
+// One key range for R rows, NB * W keys a step (decode_rows in attention_decode.h, with
+// the integer scores and V' read in place): one softmax rescale and one pass over the
+// rows' outputs per NB vectors of keys.
+template <class I, int R>
+void qdecode_rows(const QDecode& a) {
+  using F = typename I::F;
+  using T = typename F::T;
+  constexpr int W = I::W, NB = 4, B = NB * W;
+  constexpr int64_t kAhead = 128;
+  alignas(64) float s[R][B], ks[B], vs[B];
+  float alpha[R];
+  for (int64_t b0 = 0; b0 < a.nk; b0 += B) {
+    const int n = a.nk - b0 < B ? int(a.nk - b0) : B;
+    const int64_t j0 = a.j0 + b0;  // key index of lane 0
+    // Rows kAhead keys on are asked for now (as the fp32 decode): a head's rows are
+    // contiguous, so one run of lines each for K' and V'.
+    {
+      const int64_t ja = j0 + kAhead, jb = std::min(ja + B, a.j0 + a.nk);
+      for (int64_t x = ja * a.kb; x < jb * a.kb; x += 64) __builtin_prefetch(a.k + x);
+      for (int64_t x = ja * a.vb; x < jb * a.vb; x += 64) __builtin_prefetch(a.v + x);
+    }
+    qd_scales<B>(a.ksc, a.kgroup, j0, n, ks);
+    qd_scales<B>(a.vsc, a.vgroup, j0, n, vs);
+    for (int v = 0; v < NB; ++v)
+      if (v * W < n)
+        qd_scores<I, R>(a, a.k + (j0 + v * W) * a.kb, n - v * W < W ? n - v * W : W, j0 + v * W, ks + v * W,
+                        &s[0][v * W], B);
+      else
+        for (int r = 0; r < R; ++r) F::store(s[r] + v * W, F::zero());  // masked below
+    if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * B, a.cap);
+    for (int r = 0; r < R; ++r) {
+      // Lanes [first, end) are keys row r sees.
+      const int64_t first = a.lo[r] - j0 < 0 ? 0 : a.lo[r] - j0 > n ? n : a.lo[r] - j0;
+      const int64_t end = a.hi[r] - j0 < first ? first : a.hi[r] - j0 > n ? n : a.hi[r] - j0;
+      if (first > 0 || end < B)
+        for (int j = 0; j < B; ++j)
+          if (j < first || j >= end) s[r][j] = kMaskedScore;
+      float mx = a.m[r];
+      for (int v = 0; v < NB; ++v) {
+        const float bm = F::reduce_max(F::load(s[r] + v * W));
+        if (mx == mx && (bm > mx || bm != bm)) mx = bm;  // NaN wins, as in softmax<V>
+      }
+      T sum = F::zero();
+      for (int v = 0; v < NB; ++v) {
+        const T p = F::exp2_mul(F::sub(F::load(s[r] + v * W), F::set1(mx)), F::set1(1.f));
+        sum = F::add(sum, p);
+        F::store(s[r] + v * W, F::mul(p, F::load(vs + v * W)));  // V' scales folded into P
+      }
+      alignas(64) float e[W];
+      F::store(e, F::exp2_mul(F::set1(a.m[r] - mx), F::set1(1.f)));
+      alpha[r] = e[0];
+      a.l[r] = a.l[r] * alpha[r] + F::reduce_add(sum);
+      a.m[r] = mx;
+    }
+    qd_axpy<I, R>(a, &s[0][0], B, alpha, n, a.v + j0 * a.vb);
+  }
+}
+
+template <class I, int R = kDecodeRows>
+void qdecode(const QDecode& a) {
+  if constexpr (R > 1)
+    if (a.rows < R) return qdecode<I, R - 1>(a);
+  qdecode_rows<I, R>(a);
+}
+
+}  // namespace
+}  // namespace subq::cpu
