@@ -156,24 +156,9 @@ inline void pair_rows(const uint16_t* a, const uint16_t* b, int64_t n, uint32_t*
     for (int64_t x = 0; x < n; ++x) out[x] = a[x];
 }
 
-// 8 x 8 blocks of words through the fp32 shuffles (they move bits, never convert),
-// the edges word by word.
-inline void transpose_pairs(const uint32_t* s, int64_t ss, int64_t rows, int64_t cols, uint32_t* d, int64_t ds) {
-  int64_t r = 0;
-  for (; r + 8 <= rows; r += 8) {
-    int64_t c = 0;
-    for (; c + 8 <= cols; c += 8)
-      transpose8x8(reinterpret_cast<const float*>(s + r * ss + c), ss, reinterpret_cast<float*>(d + c * ds + r), ds);
-    for (; c < cols; ++c)
-      for (int i = 0; i < 8; ++i) d[c * ds + r + i] = s[(r + i) * ss + c];
-  }
-  for (; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) d[c * ds + r] = s[r * ss + c];
-}
-
 template <class V>
 constexpr AttentionBf16Kernels bf16_kernels_for() {
-  return AttentionBf16Kernels{V::Q * V::W, qk<V>, round_p<V>, pv<V>, pair_rows, transpose_pairs};
+  return AttentionBf16Kernels{V::Q * V::W, qk<V>, round_p<V>, pv<V>, pair_rows, transpose_words<uint32_t>};
 }
 
 }  // namespace

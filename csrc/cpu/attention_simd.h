@@ -187,22 +187,9 @@ void pv_rows(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv,
   pv_chunks<V, Layout::Rows>(p, nk, v, vs, dv, ot, alpha);
 }
 
-// 8 x 8 blocks in ymm registers (every ISA here has AVX), the edges element by element.
-inline void transpose(const float* s, int64_t ss, int64_t rows, int64_t cols, float* d, int64_t ds) {
-  int64_t r = 0;
-  for (; r + 8 <= rows; r += 8) {
-    int64_t c = 0;
-    for (; c + 8 <= cols; c += 8) transpose8x8(s + r * ss + c, ss, d + c * ds + r, ds);
-    for (; c < cols; ++c)
-      for (int i = 0; i < 8; ++i) d[c * ds + r + i] = s[(r + i) * ss + c];
-  }
-  for (; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) d[c * ds + r] = s[r * ss + c];
-}
-
 template <class V>
 constexpr AttentionKernels kernels_for() {
-  return AttentionKernels{V::Q * V::W, qk<V>, softcap<V>, softmax<V>, pv<V>, pv_rows<V>, transpose, decode<V>};
+  return AttentionKernels{V::Q * V::W, qk<V>, softcap<V>, softmax<V>, pv<V>, pv_rows<V>, transpose_words<float>, decode<V>};
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// 8x8 fp32 transposes in ymm registers (AVX). Internal linkage: included from files
+// 8x8 transposes of 32-bit elements in ymm registers (AVX). Internal linkage: included from files
 // compiled with different ISA flags.
 #pragma once
 #include <immintrin.h>
@@ -34,6 +34,24 @@ inline void transpose8x8(const float* s, int64_t ss, float* d, int64_t ds) {
   for (int k = 0; k < 8; ++k) r[k] = _mm256_loadu_ps(s + k * ss);
   transpose8(r);
   for (int k = 0; k < 8; ++k) _mm256_storeu_ps(d + k * ds, r[k]);
+}
+
+// d[c*ds + r] = s[r*ss + c] for r < rows, c < cols, of 32-bit elements (floats, or bf16
+// pairs as words: the fp32 shuffles move bits, never convert): 8 x 8 blocks in
+// registers, the edges element by element.
+template <class T>
+inline void transpose_words(const T* s, int64_t ss, int64_t rows, int64_t cols, T* d, int64_t ds) {
+  static_assert(sizeof(T) == 4, "32-bit elements");
+  int64_t r = 0;
+  for (; r + 8 <= rows; r += 8) {
+    int64_t c = 0;
+    for (; c + 8 <= cols; c += 8)
+      transpose8x8(reinterpret_cast<const float*>(s + r * ss + c), ss, reinterpret_cast<float*>(d + c * ds + r), ds);
+    for (; c < cols; ++c)
+      for (int i = 0; i < 8; ++i) d[c * ds + r + i] = s[(r + i) * ss + c];
+  }
+  for (; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) d[c * ds + r] = s[r * ss + c];
 }
 
 }  // namespace

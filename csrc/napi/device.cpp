@@ -41,6 +41,22 @@ std::shared_ptr<uint8_t[]> host_block(size_t bytes) {
   return p;
 }
 
+// (buffer, array) of a copy, checked, and the private host block it moves the bytes through.
+struct CopyArgs {
+  DeviceBuffer* buffer;
+  HostBytes array;
+  std::shared_ptr<uint8_t[]> block;
+};
+
+CopyArgs copy_args(const Napi::CallbackInfo& info) {
+  DeviceBuffer* b = live_buffer(info[0]);
+  const HostBytes h = host_bytes(info[1], "array");
+  if (h.bytes != b->bytes())
+    range_error("array holds " + std::to_string(h.bytes) + " bytes but the device buffer holds " +
+                std::to_string(b->bytes()));
+  return {b, h, host_block(h.bytes)};
+}
+
 // copyToDevice(buffer, array): the bytes are staged on this thread; the upload
 // from pageable memory is enqueued on a worker (the driver may block while it
 // stages them) and the Promise resolves once it is enqueued. The buffer is new
@@ -48,12 +64,7 @@ std::shared_ptr<uint8_t[]> host_block(size_t bytes) {
 Napi::Value copy_to_device(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, true, [&]() -> Napi::Value {
-    DeviceBuffer* b = live_buffer(info[0]);
-    const HostBytes h = host_bytes(info[1], "array");
-    if (h.bytes != b->bytes())
-      range_error("array holds " + std::to_string(h.bytes) + " bytes but the device buffer holds " +
-                  std::to_string(b->bytes()));
-    std::shared_ptr<uint8_t[]> block = host_block(h.bytes);
+    auto [b, h, block] = copy_args(info);
     if (h.bytes) std::memcpy(block.get(), h.data, h.bytes);
     OpCall call;
     call.keep_alive = {info[0]};
@@ -75,12 +86,7 @@ Napi::Value copy_to_device(const Napi::CallbackInfo& info) {
 Napi::Value copy_to_host(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, true, [&]() -> Napi::Value {
-    DeviceBuffer* b = live_buffer(info[0]);
-    const HostBytes h = host_bytes(info[1], "array");
-    if (h.bytes != b->bytes())
-      range_error("array holds " + std::to_string(h.bytes) + " bytes but the device buffer holds " +
-                  std::to_string(b->bytes()));
-    std::shared_ptr<uint8_t[]> block = host_block(h.bytes);
+    auto [b, h, block] = copy_args(info);
     const int dev = b->device();
     const size_t n = h.bytes;
     // The snapshot goes back to the pool (in stream order, so after the download
