@@ -79,7 +79,7 @@ t.test('the loader refuses a binary of another version and falls back to the nex
   const tryLoad = (dir: string) => runChild(`
     const p = require(${JSON.stringify(path.join(dir, 'dist', 'lib', 'index.js'))});
     try { console.log('loaded', p.backendInfo().cpu.simd); } catch (e) { console.log(e.name, e.code); console.log(e.message); }
-  `);
+  `, { env: { SUBQ_NATIVE_PATH: '' } });  // the search order itself, whatever binary this run was told to use
   const dirs: string[] = [];
   t.teardown(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
