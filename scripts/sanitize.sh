@@ -52,7 +52,8 @@ total=$(sed -E 's/.*total: ([0-9]+).*/\1/' <<<"$summary"); total=${total:-0}
 pass=$(sed -E 's/.*pass: ([0-9]+).*/\1/' <<<"$summary"); pass=${pass:-0}
 reports=$(grep -cE 'ERROR: AddressSanitizer|SUMMARY: (Address|UndefinedBehavior)Sanitizer|runtime error:' "$log")
 echo "== sanitizer reports in the tap run: $reports"
-failed=$(( total - pass ))
+skip=$(grep -oE 'skip: [0-9]+' <<<"$summary" | sed -E 's/skip: //'); skip=${skip:-0}  # skipped: neither
+failed=$(( total - pass - skip ))
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 [ "$reports" -ne 0 ] && failed=$(( failed + reports ))
 
