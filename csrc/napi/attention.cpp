@@ -9,7 +9,7 @@
 
 namespace subq::napi {
 
-static AttentionOptions parse_options(const Napi::Object& obj) {
+AttentionOptions read_attention_options(const Napi::Object& obj) {
   const std::string o = "options";
   AttentionOptions opt;
   opt.has_scale = opt_number(obj, "scale", o, &opt.scale);
@@ -49,7 +49,7 @@ static Napi::Value attention(const Napi::CallbackInfo& info, bool async, bool sp
     Call c(env, async);
     TensorView &q = c.tensor(info[0], "q"), &k = c.tensor(info[1], "k"), &v = c.tensor(info[2], "v");
     Napi::Object opts = as_object(info[sparse ? 4 : 3], "options");
-    const AttentionOptions opt = parse_options(opts);
+    const AttentionOptions opt = read_attention_options(opts);
     TensorView* out = c.opt_tensor(opts, "out", true);
     const MaskArgs mask = sparse ? read_mask(c, info[3], opts) : MaskArgs{};
     c.attach();

@@ -1,11 +1,15 @@
-// blockSparseAttention's mask ({indices, counts} or null) and its options, read before
-// the call attaches memory (reading properties may run JavaScript). Shared by the ops that
-// take a block mask (napi/attention.cpp, napi/quant.cpp).
+// What the attention-family ops read alike (napi/attention.cpp, napi/quant.cpp): the
+// options of attention, and blockSparseAttention's mask ({indices, counts} or null) with
+// its options, read before the call attaches memory (reading properties may run JavaScript).
 #pragma once
+#include "../ops/attention.h"
 #include "../ops/sparse.h"
 #include "call.h"
 
 namespace subq::napi {
+
+// scale, softcap, causal, returnLse, window, layout.
+AttentionOptions read_attention_options(const Napi::Object& obj);
 
 struct MaskArgs {
   BlockSparseOptions opt;

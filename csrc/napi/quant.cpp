@@ -116,20 +116,7 @@ Napi::Value dequantize(const Napi::CallbackInfo& info, bool async) {
 QuantAttentionOptions parse_quant_options(const Napi::Object& obj) {
   const std::string o = "options";
   QuantAttentionOptions opt;
-  AttentionOptions& a = opt.attn;
-  a.has_scale = opt_number(obj, "scale", o, &a.scale);
-  opt_number(obj, "softcap", o, &a.softcap);
-  a.causal = opt_bool(obj, "causal", o, false);
-  a.return_lse = opt_bool(obj, "returnLse", o, false);
-  Napi::Value w = obj.Get("window");
-  if (!w.IsUndefined()) {
-    if (!w.IsArray() || w.As<Napi::Array>().Length() != 2)
-      type_error("options.window must be an array [left, right] (-1 = unlimited)");
-    Napi::Array arr = w.As<Napi::Array>();
-    a.window_left = to_int(arr.Get(0u), "options.window[0]");
-    a.window_right = to_int(arr.Get(1u), "options.window[1]");
-  }
-  a.layout = opt_layout(obj, o);
+  opt.attn = read_attention_options(obj);
   opt_int(obj, "qkBits", o, &opt.qk_bits);
   opt.per_token = per_token(obj, o);
   opt.smooth_k = opt_bool(obj, "smoothK", o, true);
