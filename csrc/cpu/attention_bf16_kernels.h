@@ -1,5 +1,5 @@
 // The matrix phases of bf16 attention on AVX512-BF16 (vdpbf16ps: each fp32 lane adds
-// the two products of a pair of bf16 lanes), for the tile driver (attention.cpp). They
+// the two products of a pair of bf16 lanes), for the tile driver (attention_tiles.cpp). They
 // replace Q.K^T and P.V of attention_kernels.h on the same query tiles; the softcap,
 // masking and online softmax in between stay the fp32 ones, on fp32 scores.
 //

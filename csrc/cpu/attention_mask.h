@@ -1,7 +1,7 @@
 // The visibility rule of core/attention_params.h on the CPU's tiles: which key blocks a
 // query tile reads (dense: the visible range cut into blocks; block-sparse: the blocks its
 // query block lists, trimmed to that range) and which scores inside a block are hidden.
-// The tile driver (attention.cpp) walks the lists; nothing else knows the rule.
+// The tile driver (attention_tiles.cpp) walks the lists; nothing else knows the rule.
 #pragma once
 #include <algorithm>
 #include <cstdint>

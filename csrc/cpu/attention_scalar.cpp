@@ -2,7 +2,7 @@
 // of what the SIMD versions compute.
 #include <cmath>
 
-#include "attention_decode.h"
+#include "attention_decode_kernel.h"
 #include "attention_kernels.h"
 #include "vec_scalar.h"
 

@@ -12,7 +12,7 @@
 #pragma once
 #include <cstdint>
 
-#include "attention_decode.h"
+#include "attention_decode_kernel.h"
 #include "attention_kernels.h"
 #include "transpose8.h"
 

@@ -6,20 +6,12 @@
 
 #include "../core/half.h"
 #include "../core/thread_pool.h"
+#include "rows.h"
+#include "vec_scalar.h"
 
 namespace subq::cpu {
 
 namespace {
-
-void load_row(const TensorView& t, int64_t off, int64_t d, float* dst) {
-  if (t.dtype == DType::F32) std::copy_n(t.ptr<float>() + off, d, dst);
-  else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, dst, d);
-}
-
-void store_row(const TensorView& t, int64_t off, int64_t d, const float* src) {
-  if (t.dtype == DType::F32) std::copy_n(src, d, t.ptr<float>() + off);
-  else f32_to_half(t.dtype, src, t.ptr<uint16_t>() + off, d);
-}
 
 // z = c1 x + c2 y, where a null input is an empty state that contributes nothing
 // (not even its NaNs). Branch-free inner loops, so they vectorise.
@@ -48,7 +40,7 @@ void merge_states(const MergeParams& p) {
       float* lse = p.lse.ptr<float>() + offset(p.lse, bi, h, n);
       if (m == -INFINITY) {
         std::fill(a.begin(), a.end(), 0.f);
-        store_row(p.out, offset(p.out, bi, h, n), D, a.data());
+        write_row<VecScalar>(p.out, offset(p.out, bi, h, n), D, a.data());
         *lse = -INFINITY;
         continue;
       }
@@ -60,10 +52,10 @@ void merge_states(const MergeParams& p) {
         combine(c1, w1 != 0.f ? p.o1.ptr<float>() + o1 : nullptr, c2, w2 != 0.f ? p.o2.ptr<float>() + o2 : nullptr,
                 p.out.ptr<float>() + oo, D);
       } else {
-        load_row(p.o1, o1, D, a.data());
-        load_row(p.o2, o2, D, b.data());
+        read_row<VecScalar>(p.o1, o1, D, a.data());
+        read_row<VecScalar>(p.o2, o2, D, b.data());
         combine(c1, w1 != 0.f ? a.data() : nullptr, c2, w2 != 0.f ? b.data() : nullptr, a.data(), D);
-        store_row(p.out, oo, D, a.data());
+        write_row<VecScalar>(p.out, oo, D, a.data());
       }
       *lse = m + std::log(sum);
     }

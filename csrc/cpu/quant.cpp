@@ -1,6 +1,6 @@
 // Quantization (symmetric, per token or per block of tokens, optionally smoothed) and the
 // set-up of quantized attention. Quantizing is one pass over Q and K; the attention itself
-// is the shared driver (cpu/attention.cpp) with its integer Q.K^T phase.
+// is the shared driver (cpu/attention_tiles.cpp) with its integer Q.K^T phase.
 #include "quant.h"
 
 #include <algorithm>
@@ -8,9 +8,12 @@
 #include <memory>
 #include <vector>
 
+#include "../core/cpu_features.h"
 #include "../core/half.h"
 #include "../core/thread_pool.h"
 #include "attention.h"
+#include "quant_kernels.h"
+#include "rows.h"
 
 namespace subq::cpu {
 
@@ -27,10 +30,7 @@ void for_heads(int64_t B, int64_t H, F&& f) {
 
 // Row n of head (b, h) of a [B, H, N, D] view in fp32: in place, or converted into buf.
 const float* row_f32(const TensorView& x, int64_t b, int64_t h, int64_t n, float* buf) {
-  const int64_t off = b * x.stride[0] + h * x.stride[1] + n * x.stride[2];
-  if (x.dtype == DType::F32) return x.ptr<float>() + off;
-  half_to_f32(x.dtype, x.ptr<uint16_t>() + off, buf, x.shape[3]);
-  return buf;
+  return row_f32(x, b * x.stride[0] + h * x.stride[1] + n * x.stride[2], x.shape[3], buf);
 }
 
 // Round half away from zero, clamped to the symmetric range. |v| <= qmax (up to a rounding
@@ -183,6 +183,13 @@ void quantized_attention(const QuantAttentionParams& qp) {
   }
   p.quant = &qq;
   attention(p);
+}
+
+const QuantKernels& pick_quant_kernels(int64_t tq) {
+  const SimdLevel level = simd_level();
+  if (level == SimdLevel::AVX512 && cpu_features().avx512vnni && tq % 16 == 0) return quant_kernels_avx512_vnni();
+  if (level != SimdLevel::Scalar && tq % 8 == 0) return quant_kernels_avx2();
+  return quant_kernels_scalar();
 }
 
 }  // namespace subq::cpu

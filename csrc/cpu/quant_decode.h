@@ -1,6 +1,6 @@
 // Quantized decode over an integer vector type I (quant_simd.h's, plus load_k, load_v,
 // load_v4, load32, store and fold) and its float type I::F: a few query rows against a long
-// int8/int4 cache, read in place. As attention_decode.h, the head dim is in the lanes:
+// int8/int4 cache, read in place. As attention_decode_kernel.h, the head dim is in the lanes:
 // per key and row one integer dot product (dot4 over 4 * W values a step), whose W
 // partial sums per key are folded (I::fold) so that lane j holds key j's score.
 // The integer sum is exact; it becomes a score as float(sum) * (qs * ks) (+ smoothQ's
@@ -177,7 +177,7 @@ inline void qd_axpy(const QDecode& a, const float* p, int64_t ps, const float* a
   for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1>(a, p, ps, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W);
 }
 
-// One key range for R rows, NB * W keys a step (decode_rows in attention_decode.h, with
+// One key range for R rows, NB * W keys a step (decode_rows in attention_decode_kernel.h, with
 // the integer scores and V' read in place): one softmax rescale and one pass over the
 // rows' outputs per NB vectors of keys.
 template <class I, int R>

@@ -1,5 +1,5 @@
 // The integer phases of quantized attention, one table per ISA. The driver
-// (cpu/attention.cpp) swaps its fp32 Q.K^T phase for `qk` when a call is quantized.
+// (cpu/attention_tiles.cpp) swaps its fp32 Q.K^T phase for `qk` when a call is quantized.
 // A query tile is kept transposed as in attention_kernels.h, queries in the lanes, but in
 // groups of four channels so that one 32-bit lane holds four int8 values:
 //   qt [d4][tq][4]  int8 Q', channel 4i + c of lane l at qt[(i * tq + l) * 4 + c]
@@ -59,5 +59,9 @@ struct QuantKernels {
 const QuantKernels& quant_kernels_scalar();
 const QuantKernels& quant_kernels_avx2();         // vpmaddubsw on |q| and sign(k, q)
 const QuantKernels& quant_kernels_avx512_vnni();  // vpdpbusd on zmm
+
+// The integer phases of the ISA and level in use (cpu_features, simd_level) whose lane step
+// divides a query tile of tq lanes.
+const QuantKernels& pick_quant_kernels(int64_t tq);
 
 }  // namespace subq::cpu

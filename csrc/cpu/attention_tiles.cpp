@@ -1,0 +1,279 @@
+// The attention tile driver: per (batch, head, query tile) a walk over the tile's list of
+// key blocks with an online softmax, the math of each phase in the per-ISA kernels
+// (attention_kernels.h, attention_bf16_kernels.h, quant_kernels.h). Dense attention's list
+// is the visible key range cut into blocks; a block-sparse caller's list comes from its mask
+// (attention_plan.h).
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "../core/cancel.h"
+#include "../core/quant_params.h"
+#include "../core/thread_pool.h"
+#include "attention_driver.h"
+#include "attention_mask.h"
+#include "attention_plan.h"
+#include "attention_rows.h"
+#include "attention_staging.h"
+#include "quant_kernels.h"
+#include "rows.h"
+
+namespace subq::cpu {
+
+namespace {
+
+// ---- Query tiles.
+// A row group is the set of query rows a tile packs into its lanes, row by row. Dense
+// attention packs the g = Hq / Hkv query heads that share a kv head: packed row i * g + x
+// is query row i of head hk * g + x, so decode (Nq = 1) with GQA fills g lanes instead of
+// one and a tile spans fewer rows (tighter causal edges). A block-sparse call whose heads
+// of a group read different blocks packs one head per group instead (g = 1).
+//
+// Up to kGroup tiles of one kv head run together, in lock step over their block lists
+// (step i runs block i of each list): a K/V block is then read from L2 by the tiles of
+// the group instead of from memory by each tile, as a whole head of K and V does not
+// fit L2 at long lengths. Each tile still sees exactly its own list, in order, so the
+// grouping never changes a result.
+constexpr int kGroup = 8;
+
+class TileRunner {
+ public:
+  // bf16: the bf16 matrix phases (K read in place, V staged by VtPairs), or null (fp32
+  // phases, K and V staged by KvRows; quantized calls stage integer K rows there too).
+  TileRunner(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16, int64_t g,
+             int64_t bk, int64_t tiles_per_kv_head)
+      : p_(p), kern_(kern), bf16_(bf16), qkern_(pick_quant_kernels(kern.tile_q)), tq_(kern.tile_q), g_(g), bk_(bk),
+        s_(bk * tq_, Buf::kUninit), rows_(tq_ * std::max(p.D, p.Dv), Buf::kUninit) {
+    if (bf16_) {
+      vt2_.emplace(p, *bf16_, bk);
+      p2_ = Buf((bk + 1) / 2 * tq_, Buf::kUninit);
+    } else {
+      kv_.emplace(p, kern, bk, tiles_per_kv_head);
+    }
+    // A group holds tiles of one kv head, so at most that many.
+    for (int64_t i = 0; i < std::min<int64_t>(kGroup, tiles_per_kv_head); ++i) {
+      Tile& t = tiles_[i];
+      // Quantized: qt holds int8 Q' in 4-channel groups (quant_kernels.h), d4 * tq * 4 bytes.
+      t.qt = Buf(p.quant ? (p.D + 3) / 4 * tq_ : p.D * tq_, Buf::kUninit);
+      if (p.quant) {
+        t.qscale = Buf(tq_, Buf::kUninit);
+        t.bias = Buf(tq_, Buf::kUninit);
+        t.qm_k.assign(size_t(tq_), 0);
+      }
+      t.ot = Buf(p.Dv * tq_, Buf::kUninit);
+      t.m = Buf(tq_, Buf::kUninit);
+      t.l = Buf(tq_, Buf::kUninit);
+      t.alpha = Buf(tq_, Buf::kUninit);
+    }
+  }
+
+  // Runs tiles ref[t] (t < n <= kGroup) of batch b, all reading kv head hk, each over
+  // its list blocks[t].
+  void run(int64_t b, int64_t hk, const TileRef* ref, int n, const std::vector<KeyBlock>* blocks) {
+    if (bf16_) {
+      vt2_->select(b, hk);
+      kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
+    } else {
+      kv_->select(b, hk);
+    }
+    size_t steps = 0;
+    for (int t = 0; t < n; ++t) {
+      Tile& tile = tiles_[t];
+      tile.ref = ref[t];
+      if (bf16_) load_q_bf16(b, tile);
+      else if (p_.quant) load_q_quant(b, tile);
+      else load_q(b, tile);
+      std::fill(tile.m.data(), tile.m.data() + tq_, kInitMax);
+      std::fill(tile.l.data(), tile.l.data() + tq_, 0.f);
+      std::fill(tile.ot.data(), tile.ot.data() + p_.Dv * tq_, 0.f);
+      // Keys outside the tile's band are hidden whatever the list says: trimming blocks
+      // to it skips most of the masked part of diagonal blocks.
+      attention_key_range(p_, tile.ref.lane0 / g_, (tile.ref.lane0 + tile.ref.lanes - 1) / g_ + 1, &tile.lo, &tile.hi);
+      steps = std::max(steps, blocks[t].size());
+    }
+    for (size_t i = 0; i < steps; ++i)
+      for (int t = 0; t < n; ++t)
+        if (i < blocks[t].size()) step(tiles_[t], blocks[t][i]);
+    for (int t = 0; t < n; ++t) store(b, tiles_[t]);
+  }
+
+ private:
+  struct Tile {
+    Buf qt, ot, m, l, alpha;
+    Buf qscale, bias;         // quantized: per lane, Q' scale x unit and unit * q.km
+    std::vector<int64_t> qm_k;   // quantized with smoothQ: each lane's row of QuantQK::qm_k
+    TileRef ref{};
+    int64_t lo = 0, hi = 0;
+  };
+
+  void step(Tile& t, const KeyBlock& kb) {
+    const int64_t j0 = std::max(kb.index * bk_, t.lo), j1 = std::min((kb.index + 1) * bk_, t.hi);
+    if (j0 >= j1) return;
+    if (bf16_) return step_bf16(t, kb, j0, j1);
+    const int64_t nk = j1 - j0;
+    const KvBlock kv = kv_->block(kb.index);
+    const int64_t skip = j0 - kb.index * bk_;  // keys trimmed off the block's start
+    float* s = s_.data();
+    if (p_.quant) qk_quant(t, kv, skip, j0, nk, s);
+    else kern_.qk(t.qt.data(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
+    scores_to_p(t, j0, nk, kb.masked);
+    // P rounded to the pv type; V was rounded when staged. The fp32 P.V of the rounded
+    // operands is exactly the rounding semantics (the bf16 phases' P.V could serve pv bf16).
+    if (p_.quant && p_.quant->pv != DType::F32) round_to(p_.quant->pv, s, nk * tq_);
+    if (kv.transposed) kern_.pv(s, nk, kv.v + skip, kv.vs, p_.Dv, t.ot.data(), t.alpha.data());
+    else kern_.pv_rows(s, nk, kv.v + skip * kv.vs, kv.vs, p_.Dv, t.ot.data(), t.alpha.data());
+  }
+
+  // S^T of keys j0 .. j0+nk-1 in s_ (base-2 units) to P^T, and the tile's softmax state on.
+  void scores_to_p(Tile& t, int64_t j0, int64_t nk, bool masked) {
+    float* s = s_.data();
+    if (p_.softcap > 0) kern_.softcap(s, nk * tq_, softcap_);
+    if (masked) mask_block(p_, g_, t.ref.lane0, j0, nk, tq_, s);
+    kern_.softmax(s, nk, t.m.data(), t.l.data(), t.alpha.data());
+  }
+
+  // The bf16 step: keys [j0, j1) of block kb. Pairs of keys run from the block's start, so
+  // a range starting or ending at an odd key takes that key too: it lies outside the
+  // tile's band [lo, hi), hidden from every row, and the mask hides it.
+  void step_bf16(Tile& t, const KeyBlock& kb, int64_t j0, int64_t j1) {
+    const int64_t b0 = kb.index * bk_, end = std::min(b0 + bk_, p_.Nk);
+    const int64_t e0 = b0 + (j0 - b0) / 2 * 2, e1 = std::min(b0 + (j1 - b0 + 1) / 2 * 2, end), nk = e1 - e0;
+    const int64_t ks = p_.k.stride[2];
+    const uint16_t* k = p_.k.ptr<uint16_t>() + kb_ + e0 * ks;
+    float* s = s_.data();
+    uint32_t* p2 = reinterpret_cast<uint32_t*>(p2_.data());
+    bf16_->qk(reinterpret_cast<const uint32_t*>(t.qt.data()), p_.D, k, ks, nk, qscale_, s);
+    scores_to_p(t, e0, nk, kb.masked || e0 != j0 || e1 != j1);
+    bf16_->round_p(s, nk, p2);
+    const uint32_t* vt2 = vt2_->block(kb.index) + (e0 - b0) / 2;
+    bf16_->pv(p2, nk, vt2, vt2_->stride(), p_.Dv, t.ot.data(), t.alpha.data());
+  }
+
+  // Q^T of the tile in bf16 pairs, unscaled (qk applies the scale): rows of pairs into
+  // rows_, an odd head dim padded with 0, then transposed.
+  void load_q_bf16(int64_t b, Tile& t) {
+    const int64_t d2 = (p_.D + 1) / 2;
+    uint32_t* qt2 = reinterpret_cast<uint32_t*>(t.qt.data());
+    uint32_t* rows = reinterpret_cast<uint32_t*>(rows_.data());
+    if (t.ref.lanes < tq_) std::fill(qt2, qt2 + d2 * tq_, 0u);
+    for (int64_t r = 0; r < t.ref.lanes; ++r) {
+      const uint16_t* q = p_.q.ptr<uint16_t>() + packed_row_offset(p_.q, g_, b, t.ref.rg, t.ref.lane0 + r);
+      uint32_t* row = rows + r * d2;
+      row[d2 - 1] = 0;  // the pad of an odd head dim (little-endian: the upper half)
+      std::memcpy(row, q, size_t(p_.D) * sizeof(uint16_t));
+    }
+    bf16_->transpose(rows, d2, t.ref.lanes, d2, qt2, tq_);
+  }
+
+  // Q^T of the tile, scaled: rows into rows_, then transposed.
+  void load_q(int64_t b, Tile& t) {
+    float* qt = t.qt.data();
+    if (t.ref.lanes < tq_) std::fill(qt, qt + p_.D * tq_, 0.f);
+    for (int64_t r = 0; r < t.ref.lanes; ++r) load_q_row(p_, g_, b, t.ref.rg, t.ref.lane0 + r, rows_.data() + r * p_.D);
+    kern_.transpose(rows_.data(), p_.D, t.ref.lanes, p_.D, qt, tq_);
+  }
+
+  // Quantized: scores of keys [j0, j0 + nk) from the integer Q.K^T, plus smoothQ's
+  // qm . K' term per lane.
+  void qk_quant(const Tile& t, const KvBlock& kv, int64_t skip, int64_t j0, int64_t nk, float* s) const {
+    const QkInt a{reinterpret_cast<const int8_t*>(t.qt.data()), (p_.D + 3) / 4, int(tq_), kv.kq + skip * kv.kqs,
+                  kv.kqs, nk, kv.ksum + skip, kv.kscale + skip, t.qscale.data(), t.bias.data(), s};
+    qkern_.qk(a);
+    const float* qm_k = p_.quant->qm_k;
+    if (!qm_k) return;
+    if (g_ == 1) {
+      // One head per tile: one term per key, added to every lane (unused lanes are never
+      // stored) in a loop the compiler vectorises.
+      const float* row = qm_k + t.qm_k[0] + j0;
+      for (int64_t j = 0; j < nk; ++j)
+        for (int64_t r = 0; r < tq_; ++r) s[j * tq_ + r] += row[j];
+      return;
+    }
+    for (int64_t j = 0; j < nk; ++j)
+      for (int64_t r = 0; r < t.ref.lanes; ++r) s[j * tq_ + r] += qm_k[t.qm_k[size_t(r)] + j0 + j];
+  }
+
+  // Q'^T of the tile in int8 4-channel groups, each lane's scale (times the scores'
+  // unit) and bias; unused lanes and channels are 0.
+  void load_q_quant(int64_t b, Tile& t) {
+    const QuantQK& qq = *p_.quant;
+    const QuantView& qv = qq.q;
+    int8_t* qt = reinterpret_cast<int8_t*>(t.qt.data());
+    std::fill(qt, qt + (p_.D + 3) / 4 * 4 * tq_, int8_t(0));
+    std::fill(t.qscale.data(), t.qscale.data() + tq_, 0.f);
+    std::fill(t.bias.data(), t.bias.data() + tq_, 0.f);
+    const double unit = q_scale(p_);
+    for (int64_t r = 0; r < t.ref.lanes; ++r) {
+      const int64_t lane = t.ref.lane0 + r, h = t.ref.rg * g_ + lane % g_, n = lane / g_;
+      const uint8_t* row = qv.row(b, h, n);
+      for (int64_t x = 0; x < p_.D; ++x) qt[((x / 4) * tq_ + r) * 4 + x % 4] = int8_t(quant_value(row, qv.bits, x));
+      t.qscale[r] = float(double(qv.scale(b, h, n)) * unit);
+      const int64_t row_index = (b * p_.Hq + h) * p_.Nq + n;
+      if (qq.q_bias) t.bias[r] = qq.q_bias[row_index];
+      t.qm_k[size_t(r)] = (b * p_.Hq + h) * p_.Nk;
+    }
+  }
+
+  // O = O^T transposed, over l.
+  void store(int64_t b, const Tile& t) {
+    kern_.transpose(t.ot.data(), tq_, p_.Dv, t.ref.lanes, rows_.data(), p_.Dv);
+    for (int64_t r = 0; r < t.ref.lanes; ++r)
+      store_row(p_, g_, b, t.ref.rg, t.ref.lane0 + r, rows_.data() + r * p_.Dv, t.m[r], t.l[r]);
+  }
+
+  const AttentionParams& p_;
+  const AttentionKernels& kern_;
+  const AttentionBf16Kernels* bf16_;
+  const QuantKernels& qkern_;
+  const int64_t tq_, g_, bk_;
+  std::optional<KvRows> kv_;    // fp32 phases
+  std::optional<VtPairs> vt2_;  // bf16 phases
+  int64_t kb_ = 0;              // bf16: offset of the kv head's K
+  Tile tiles_[kGroup];
+  Buf s_, rows_, p2_;  // S^T / P^T of a block; rows of Q or O being (un)staged; P^T bf16 pairs
+  const float softcap_ = softcap_log2(p_);
+  const float qscale_ = float(q_scale(p_));  // bf16: Q^T is staged unscaled
+};
+
+}  // namespace
+
+void tile_attention(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16) {
+  const TilePlan plan(p, kern.tile_q);
+  // Static split by cost (key blocks + 1 per tile), in item order: each thread gets a
+  // contiguous run (kv heads stay warm), balanced under causal and block masks. The tiles
+  // do not depend on the thread count, so neither does the result.
+  const int64_t items = plan.items();
+  std::vector<int64_t> prefix(size_t(items) + 1, 0);
+  {
+    std::vector<KeyBlock> scratch;
+    for (int64_t w = 0; w < items; ++w) prefix[size_t(w) + 1] = prefix[size_t(w)] + plan.cost(w, &scratch);
+  }
+  const int64_t total = prefix[size_t(items)];
+  ThreadPool::instance().run([&](int t, int n) {
+    TileRunner runner(p, kern, bf16, plan.g(), plan.bk(), plan.tiles_per_kv_head());
+    std::vector<KeyBlock> blocks[kGroup];
+    TileRef ref[kGroup];
+    int group = 0;
+    int64_t group_b = -1, group_hk = -1;
+    auto flush = [&] {
+      check_cancelled();
+      if (group) runner.run(group_b, group_hk, ref, group, blocks);
+      group = 0;
+    };
+    for (int64_t w = 0; w < items; ++w) {
+      // Owner: the thread whose share holds the item's cost midpoint.
+      const int64_t mid2 = prefix[size_t(w)] + prefix[size_t(w) + 1];
+      if (mid2 * n / (2 * total) != t) continue;
+      const TilePlan::Item it = plan.item(w);
+      const int64_t hk = plan.kv_head(it);
+      if (it.b != group_b || hk != group_hk || group == kGroup) flush();
+      group_b = it.b, group_hk = hk;
+      plan.key_blocks(it, &blocks[group]);
+      ref[group++] = it.ref;
+    }
+    flush();
+  });
+}
+
+}  // namespace subq::cpu
