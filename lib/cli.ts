@@ -36,19 +36,32 @@ function write(file: string, text: string): void {
   fs.writeFileSync(file, text);
 }
 
+const benchFlags = ['--quick'], benchValues = ['--json', '--plot', '--filter', '--threads', '--min-runs'];
+
 async function bench(args: string[]): Promise<void> {
+  // Every argument is checked before anything runs: a mistyped flag (or --help) must not
+  // start a benchmark that takes many minutes.
+  const values = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--help' || a === '-h') return void console.log(usage);
+    if (benchFlags.includes(a)) continue;
+    if (!benchValues.includes(a)) throw new RangeError(`unknown bench option ${a}\n${usage}`);
+    const v = args[++i];
+    if (v === undefined) throw new RangeError(`${a} needs a value`);
+    values.set(a, v);
+  }
+  const count = (flag: string) => {
+    const v = values.get(flag);
+    if (v === undefined) return undefined;
+    if (!/^[1-9][0-9]*$/.test(v)) throw new RangeError(`${flag} must be a whole number >= 1, got ${v}`);
+    return Number(v);
+  };
+  const json = values.get('--json'), plot = values.get('--plot'), filter = values.get('--filter');
+  const threads = count('--threads'), minRuns = count('--min-runs');
   // Loaded on demand: `info` stays quick and never loads the benchmark cases.
   const { runSuite, table } = await import('../bench/suite');
   const { plotSvg } = await import('../bench/plot');
-  const value = (flag: string) => {
-    const i = args.indexOf(flag);
-    if (i < 0) return undefined;
-    const v = args[i + 1];
-    if (v === undefined) throw new RangeError(`${flag} needs a value`);
-    return v;
-  };
-  const json = value('--json'), plot = value('--plot'), filter = value('--filter');
-  const threads = value('--threads'), minRuns = value('--min-runs');
   const tty = process.stderr.isTTY;
   let last = '';
   const progress = (msg: string) => {
@@ -59,8 +72,8 @@ async function bench(args: string[]): Promise<void> {
   const report = await runSuite({
     quick: args.includes('--quick'),
     filter: filter ? new RegExp(filter) : undefined,
-    threads: threads ? Number(threads) : undefined,
-    minRuns: minRuns ? Math.max(1, Number(minRuns)) : 5,
+    threads,
+    minRuns: minRuns ?? 5,
     minSeconds: 1,
     progress,
   });
@@ -85,5 +98,5 @@ async function main(): Promise<void> {
 
 main().catch((e: Error) => {
   console.error(`subquadratic: ${e.message}`);
-  process.exitCode = 1;
+  process.exitCode = e instanceof RangeError ? 2 : 1;
 });

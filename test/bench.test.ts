@@ -99,9 +99,21 @@ t.test('the CLI writes the report and the plot, and rejects bad arguments', asyn
   t.ok(report.rows[0].gbs! > 0);
   t.match(fs.readFileSync(svg, 'utf8'), /^<svg .*<polyline /s);
 
+  // Usage errors exit 2 before any case runs (a benchmark takes minutes); --help runs nothing.
   const bad = run('bench', '--json');
-  t.equal(bad.status, 1);
+  t.equal(bad.status, 2);
   t.match(bad.stderr, /--json needs a value/);
+  const typo = run('bench', '--quik');
+  t.equal(typo.status, 2);
+  t.match(typo.stderr, /unknown bench option --quik\nusage: subquadratic <command>/);
+  t.notMatch(typo.stderr, /measuring this machine/);
+  const threads = run('bench', '--threads', '0');
+  t.equal(threads.status, 2);
+  t.match(threads.stderr, /--threads must be a whole number >= 1, got 0/);
+  const help = run('bench', '--help');
+  t.equal(help.status, 0);
+  t.match(help.stdout, /^usage: subquadratic <command>/);
+  t.equal(help.stderr, '');
   const unknown = run('frobnicate');
   t.equal(unknown.status, 2);
   t.match(unknown.stdout, /^usage: subquadratic <command>/);
