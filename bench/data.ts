@@ -18,7 +18,7 @@
 import { gaussian, random } from '../reference/random';
 
 export { gaussian, random } from '../reference/random';
-export { relError } from '../reference/measure';
+export { relError, relRms } from '../reference/measure';
 
 export interface LongContextOptions {
   B?: number;

@@ -51,3 +51,13 @@ export function relL1(got: ArrayLike<number>, ref: ArrayLike<number>): number {
   }
   return s === 0 ? d : d / s;
 }
+
+/** sqrt(sum (got - ref)^2 / sum ref^2): the relative error sparse-attention papers report. */
+export function relRms(got: ArrayLike<number>, ref: ArrayLike<number>): number {
+  let d = 0, s = 0;
+  for (let i = 0; i < ref.length; i++) {
+    d += (got[i] - ref[i]) ** 2;
+    s += ref[i] ** 2;
+  }
+  return Math.sqrt(s === 0 ? d : d / s);
+}

@@ -1,10 +1,13 @@
 // Sub-quadratic prefill: block-sparse attention at 10% and 100% density against our dense
 // kernel on the same inputs (B=1, H=8, block 128), N from 4K up; time, density and error.
-import { attentionSync, blockMaskToIndices, blockSparseAttentionSync, Tensor, type FloatDType } from '../../lib';
+// And XAttention end to end (scoring, selection, block-sparse attention) on structured
+// long-context inputs against dense attention on them: time, kept density, and the output's
+// difference from dense (the price of the blocks it skips).
+import { attentionSync, blockMaskToIndices, blockSparseAttentionSync, Tensor, xattention, type FloatDType } from '../../lib';
 import { attentionRef } from '../../reference/attention';
 import { blockKeep, randomBlockMask } from '../../reference/sparse';
 import type { BenchCase, CaseRun, Family } from '../suite';
-import { random, relError } from '../data';
+import { longContextQKV, random, relError, relRms } from '../data';
 
 interface Shape {
   H: number;
@@ -75,6 +78,56 @@ function blockSparse(s: Shape, density: number): BenchCase {
   };
 }
 
+// Structured inputs (bench/data.ts: sinks, a local band, retrieval stripes, a diffuse
+// remainder, default concentration), fp32, one set per shape.
+function structured(s: Shape) {
+  const shape = [1, s.H, s.N, s.D];
+  const { q, k, v } = longContextQKV({ H: s.H, N: s.N, D: s.D, seed: 1 });
+  const [qt, kt, vt] = [q, k, v].map((x) => new Tensor('float32', x, shape));
+  return { q: qt, k: kt, v: vt, out: Tensor.zeros('float32', shape) };
+}
+
+function denseStructured(s: Shape): BenchCase {
+  return {
+    family: 'sparse',
+    backend: 'subquadratic dense',
+    label: `dense structured ${tag(s)}`,
+    series: `dense structured fp32 D${s.D}`,
+    x: s.N,
+    peerKey: `xattention ${tag(s)}`,
+    async setup(): Promise<CaseRun> {
+      const t = structured(s);
+      return { run: () => attentionSync(t.q, t.k, t.v, { out: t.out }), work: { flops: denseFlops(s) } };
+    },
+  };
+}
+
+function xattentionCase(s: Shape, threshold: number): BenchCase {
+  return {
+    family: 'sparse',
+    backend: 'subquadratic',
+    label: `xattention threshold ${threshold} stride 8 structured ${tag(s)}`,
+    series: `xattention ${threshold} fp32 D${s.D}`,
+    x: s.N,
+    peerKey: `xattention ${tag(s)}`,
+    async setup(): Promise<CaseRun> {
+      const t = structured(s);
+      const dense = attentionSync(t.q, t.k, t.v).toFloat32();
+      let last: Awaited<ReturnType<typeof xattention>> | undefined;
+      return {
+        run: async () => (last = await xattention(t.q, t.k, t.v, { threshold, stride: 8 })),
+        // Useful FLOPs: those of the kept blocks (read after the runs).
+        work: {
+          get flops() {
+            return denseFlops(s) * (last?.density ?? 1);
+          },
+        },
+        note: () => `density ${last!.density.toFixed(3)}, relative RMS difference from dense ${relRms(last!.out.toFloat32(), dense).toExponential(1)}`,
+      };
+    },
+  };
+}
+
 export const sparseFamily: Family = {
   name: 'sparse',
   cases: ({ quick }) => {
@@ -89,6 +142,10 @@ export const sparseFamily: Family = {
         const s = { ...base, N };
         out.push(dense(s), blockSparse(s, 0.1), blockSparse(s, 1));
       }
+    for (const N of quick ? [4096, 8192] : [8192, 16384, 32768]) {
+      const s: Shape = { H: 8, N, D: 64, dtype: 'float32' };
+      out.push(denseStructured(s), xattentionCase(s, 0.9), xattentionCase(s, 0.99));
+    }
     return out;
   },
 };
