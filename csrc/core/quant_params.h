@@ -9,6 +9,7 @@
 
 #include "attention_params.h"
 #include "dtype.h"
+#include "quant_rule.h"
 #include "tensor.h"
 
 namespace subq {
@@ -36,17 +37,6 @@ struct QuantView {
     return mean.data ? static_cast<const float*>(mean.data) + (b * H + h) * D : nullptr;
   }
 };
-
-// Element x of a quantized row, as an integer. The ranges are symmetric: a stored -128
-// (INT8) or -8 (INT4), which quantize never writes, reads as -127 or -7.
-inline int quant_value(const uint8_t* row, int bits, int64_t x) {
-  if (bits == 8) {
-    const int v = int8_t(row[x]);
-    return v < -127 ? -127 : v;
-  }
-  const int nib = (row[x / 2] >> (4 * (x % 2))) & 15;
-  return nib >= 8 ? (nib == 8 ? -7 : nib - 16) : nib;
-}
 
 // quantizedAttention's side of an attention call (AttentionParams::quant): Q' and K'
 // quantized, the exact corrections in the scores' units, and how P.V rounds.

@@ -33,19 +33,6 @@ const float* row_f32(const TensorView& x, int64_t b, int64_t h, int64_t n, float
   return row_f32(x, b * x.stride[0] + h * x.stride[1] + n * x.stride[2], x.shape[3], buf);
 }
 
-// Round half away from zero, clamped to the symmetric range. |v| <= qmax (up to a rounding
-// of max|x| / scale), so truncation to int is exact and the fraction v - i too: the
-// integer form vectorises where std::round would be a libm call per value.
-// A NaN (x was NaN) quantizes to 0.
-inline int quantize_value(float v, int qmax) {
-  const float q = float(qmax);
-  v = v != v ? 0.f : std::clamp(v, -q, q);
-  int i = int(v);
-  const float f = v - float(i);
-  i += int(f >= 0.5f) - int(f <= -0.5f);
-  return std::clamp(i, -qmax, qmax);
-}
-
 // One head: the mean (when smoothing), then per group of rows the scale and the values.
 void quantize_head(const TensorView& x, bool smooth, const QuantView& out, int64_t b, int64_t h) {
   const int64_t N = out.N, D = out.D;

@@ -1,7 +1,7 @@
 // The PTX instructions the kernels use, behind small functions: inline asm on
 // the GPU, a warp-collective twin under the SIMT emulator. The twins rebuild the
 // tiles from the fragment layouts of the PTX ISA ("Matrix fragments for
-// mma.m16n8k16", "ldmatrix"); those layouts must be confirmed once on a real GPU
+// mma.m16n8k16", "... mma.m16n8k32", "... mma.m16n8k64", "ldmatrix"); those layouts must be confirmed once on a real GPU
 // (test/native runs the same cases on the device).
 //
 // Fragment layouts (lane = 4 * group + t):
@@ -9,6 +9,12 @@
 //     columns 2t + 8*(i/2) + {0,1}.
 //   B 16x8 (k x n), 2 regs: reg i holds rows 2t + 8*i + {0,1}, column group.
 //   C/D 16x8 fp32, 4 values: value i is row group + 8*(i/2), column 2t + i%2.
+//   Integer mma (m16n8k32 .s8, m16n8k64 .s4; E = 32 / bits elements per register,
+//     element e in bits [bits * e, bits * (e + 1)), two's complement):
+//     A 16xK row-major, 4 regs: reg i holds row group + 8*(i%2), columns
+//       E*t + 4E*(i/2) + e.
+//     B Kx8 (k x n), 2 regs: reg i holds rows E*t + 4E*i + e, column group.
+//     C/D 16x8 s32, as the fp32 C/D above.
 //   ldmatrix: lanes 8m..8m+7 give the row addresses of 8x8 matrix m; each lane
 //     receives row lane/4, columns 2*(lane%4) + {0,1} of every matrix (.trans:
 //     rows 2*(lane%4) + {0,1} of column lane/4).
@@ -49,6 +55,38 @@ SUBQ_DEVICE void mma_m16n8k16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0
     float acc = d[i];
     for (int k = 0; k < 16; ++k) acc += A(r, k) * B(k, n);  // products of 16-bit floats are exact in fp32
     d[i] = acc;
+  }
+#endif
+}
+
+// D = A * B + C on signed integers, s32 accumulation (wrapping, no .satfinite):
+// BITS 8 is m16n8k32 .s8, BITS 4 is m16n8k64 .s4.
+template <int BITS>
+SUBQ_DEVICE void mma_int(int32_t (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1 SUBQ_PTX_SITE) {
+  static_assert(BITS == 8 || BITS == 4);
+#if defined(__CUDA_ARCH__)
+  if constexpr (BITS == 8)
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  else
+    asm volatile("mma.sync.aligned.m16n8k64.row.col.s32.s4.s4.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#elif SIMT_EMULATED
+  constexpr int E = 32 / BITS, K = 8 * E;
+  struct Frag { uint32_t a[4], b[2]; };
+  const Frag* all = simt::warp_exchange(Frag{{a[0], a[1], a[2], a[3]}, {b0, b1}}, 0xffffffffu, at);
+  // Element e of a register, sign-extended.
+  auto elem = [](uint32_t r, int e) { return int32_t(r << (32 - BITS * (e + 1))) >> (32 - BITS); };
+  auto A = [&](int r, int k) { return elem(all[(r % 8) * 4 + (k % (4 * E)) / E].a[r / 8 + 2 * (k / (4 * E))], k % E); };
+  auto B = [&](int k, int n) { return elem(all[n * 4 + (k % (4 * E)) / E].b[k / (4 * E)], k % E); };
+  const int lane = int(simt::lane_id()), g = lane / 4, t = lane % 4;
+  for (int i = 0; i < 4; ++i) {
+    const int r = g + 8 * (i / 2), n = 2 * t + i % 2;
+    uint32_t acc = uint32_t(d[i]);
+    for (int k = 0; k < K; ++k) acc += uint32_t(A(r, k) * B(k, n));
+    d[i] = int32_t(acc);
   }
 #endif
 }

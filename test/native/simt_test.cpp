@@ -184,6 +184,64 @@ void mma_test() {
     }
 }
 
+__global__ void mma_int_kernel8(const uint32_t* a, const uint32_t* b, int32_t* d) {
+  const int lane = int(threadIdx.x);
+  const uint32_t af[4] = {a[lane * 4], a[lane * 4 + 1], a[lane * 4 + 2], a[lane * 4 + 3]};
+  int32_t acc[4] = {d[lane * 4], d[lane * 4 + 1], d[lane * 4 + 2], d[lane * 4 + 3]};
+  subq::cuda::ptx::mma_int<8>(acc, af, b[lane * 2], b[lane * 2 + 1]);
+  for (int i = 0; i < 4; ++i) d[lane * 4 + i] = acc[i];
+}
+__global__ void mma_int_kernel4(const uint32_t* a, const uint32_t* b, int32_t* d) {
+  const int lane = int(threadIdx.x);
+  const uint32_t af[4] = {a[lane * 4], a[lane * 4 + 1], a[lane * 4 + 2], a[lane * 4 + 3]};
+  int32_t acc[4] = {d[lane * 4], d[lane * 4 + 1], d[lane * 4 + 2], d[lane * 4 + 3]};
+  subq::cuda::ptx::mma_int<4>(acc, af, b[lane * 2], b[lane * 2 + 1]);
+  for (int i = 0; i < 4; ++i) d[lane * 4 + i] = acc[i];
+}
+
+// Integer mma: the fragments placed element by element as the PTX ISA's tables
+// for m16n8k32 .s8 and m16n8k64 .s4 give them (E = 32 / BITS elements per
+// register, element i of a thread's fragment in register i / E, bits BITS * (i % E)):
+//   A element i (of 4E): row group + 8 * ((i / E) % 2), column E * t + i % E + (i >= 2E ? 4E : 0)
+//   B element i (of 2E): row E * t + i % E + (i >= E ? 4E : 0), column group
+// over the full signed range (-128 and -8 included), with an s32 accumulator.
+template <int BITS>
+void mma_int_test() {
+  constexpr int E = 32 / BITS, K = 8 * E, lo = -(1 << (BITS - 1)), hi = (1 << (BITS - 1)) - 1;
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> u(lo, hi), uc(-100000, 100000);
+  int A[16][K], B[K][8], C[16][8];
+  for (auto& r : A) for (auto& x : r) x = u(rng);
+  for (auto& r : B) for (auto& x : r) x = u(rng);
+  for (auto& r : C) for (auto& x : r) x = uc(rng);
+  A[0][0] = B[0][0] = lo;  // the most negative value times itself
+  const uint32_t mask = (1u << BITS) - 1;
+  std::vector<uint32_t> a(32 * 4, 0), b(32 * 2, 0);
+  std::vector<int32_t> d(32 * 4);
+  for (int lane = 0; lane < 32; ++lane) {
+    const int g = lane / 4, t = lane % 4;
+    for (int i = 0; i < 4 * E; ++i) {
+      const int r = g + 8 * ((i / E) % 2), c = E * t + i % E + (i >= 2 * E ? 4 * E : 0);
+      a[lane * 4 + i / E] |= (uint32_t(A[r][c]) & mask) << (BITS * (i % E));
+    }
+    for (int i = 0; i < 2 * E; ++i) {
+      const int k = E * t + i % E + (i >= E ? 4 * E : 0);
+      b[lane * 2 + i / E] |= (uint32_t(B[k][g]) & mask) << (BITS * (i % E));
+    }
+    for (int i = 0; i < 4; ++i) d[lane * 4 + i] = C[g + 8 * (i / 2)][2 * t + i % 2];
+  }
+  simt::launch(BITS == 8 ? mma_int_kernel8 : mma_int_kernel4, dim3(1), dim3(32), 0, a.data(), b.data(), d.data());
+  for (int lane = 0; lane < 32; ++lane)
+    for (int i = 0; i < 4; ++i) {
+      const int r = lane / 4 + 8 * (i / 2), n = 2 * (lane % 4) + i % 2;
+      int32_t want = C[r][n];
+      for (int k = 0; k < K; ++k) want += A[r][k] * B[k][n];
+      check(d[lane * 4 + i] == want, "mma s" + std::to_string(BITS) + " D[" + std::to_string(r) + "][" +
+                                         std::to_string(n) + "] = " + std::to_string(d[lane * 4 + i]) + ", want " +
+                                         std::to_string(want));
+    }
+}
+
 // A 32 x 40 shared matrix of 16-bit values v(r, c) = r * 64 + c; lane l points
 // at row base_row + l, column `col0` (x1: 8 rows used, x2: 16, x4: 32).
 template <int X, bool Trans>
@@ -351,6 +409,8 @@ void register_all() {
   });
   add("ptx: mma.m16n8k16 fp16 matches the scalar product", [] { mma_test<false>(); });
   add("ptx: mma.m16n8k16 bf16 matches the scalar product", [] { mma_test<true>(); });
+  add("ptx: mma.m16n8k32 s8 matches the integer product", [] { mma_int_test<8>(); });
+  add("ptx: mma.m16n8k64 s4 matches the integer product", [] { mma_int_test<4>(); });
   add("ptx: ldmatrix x1", [] { ldmatrix_test<1, false>(); });
   add("ptx: ldmatrix x2", [] { ldmatrix_test<2, false>(); });
   add("ptx: ldmatrix x4", [] { ldmatrix_test<4, false>(); });

@@ -1,0 +1,38 @@
+// The integer rules of symmetric quantization, one definition for the CPU and the CUDA
+// kernels (semantics: docs/semantics.md, "Quantized attention"; layout: quant_params.h).
+#pragma once
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define SUBQ_QUANT_FN __host__ __device__ __forceinline__
+#else
+#define SUBQ_QUANT_FN inline
+#endif
+
+namespace subq {
+
+// Round half away from zero, clamped to the symmetric range. |v| <= qmax (up to a rounding
+// of max|x| / scale), so truncation to int is exact and the fraction v - i too: the
+// integer form vectorises where std::round would be a libm call per value.
+// A NaN (x was NaN) quantizes to 0.
+SUBQ_QUANT_FN int quantize_value(float v, int qmax) {
+  const float q = float(qmax);
+  v = v != v ? 0.f : v < -q ? -q : v > q ? q : v;
+  int i = int(v);
+  const float f = v - float(i);
+  i += int(f >= 0.5f) - int(f <= -0.5f);
+  return i < -qmax ? -qmax : i > qmax ? qmax : i;
+}
+
+// Element x of a quantized row, as an integer. The ranges are symmetric: a stored -128
+// (INT8) or -8 (INT4), which quantize never writes, reads as -127 or -7.
+SUBQ_QUANT_FN int quant_value(const uint8_t* row, int bits, int64_t x) {
+  if (bits == 8) {
+    const int v = int8_t(row[x]);
+    return v < -127 ? -127 : v;
+  }
+  const int nib = (row[x / 2] >> (4 * (x % 2))) & 15;
+  return nib >= 8 ? (nib == 8 ? -7 : nib - 16) : nib;
+}
+
+}  // namespace subq
