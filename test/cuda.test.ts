@@ -3,8 +3,8 @@
 // error; with a GPU they run the ops on CUDA tensors against the CPU backend.
 import t from 'tap';
 import {
-  attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, ErrorCodes, mergeAttentionStates, mergeAttentionStatesSync,
-  sync, syncSync, Tensor, type FloatDType,
+  attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, dequantizeSync, ErrorCodes, mergeAttentionStates,
+  mergeAttentionStatesSync, quantizedAttention, quantizedAttentionSync, quantizeSync, sync, syncSync, Tensor, type FloatDType,
 } from '../lib';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -151,6 +151,38 @@ if (gpus > 0) {
       t.ok(maxAbsDiff(out.toFloat32(), want.out.toFloat32()) <= tol, `${dtype} out`);
       t.ok(maxAbsDiff((await got.lse.to('cpu')).toFloat32(), want.lse.toFloat32()) <= 1e-5, `${dtype} lse`);
       [...g, got.out, got.lse].forEach((x) => x.dispose());
+    }
+  });
+
+  t.test('quantize, dequantize and quantizedAttention on CUDA match the CPU backend', async (t) => {
+    const B = 1, H = 2, N = 70, D = 40;
+    for (const dtype of dtypes) {
+      const x = Tensor.fromFloat32(randomArray(B * H * N * D, 9), [B, H, N, D], dtype);
+      const g = await x.to('cuda');
+      for (const bits of [8, 4] as const) {
+        const want = quantizeSync(x, { bits, smooth: true });
+        const got = quantizeSync(g, { bits, smooth: true });
+        t.equal(got.data.device, 'cuda:0');
+        t.same([...(await got.data.toArray())], [...want.data.data], `${dtype} int${bits} values, bit for bit`);
+        t.same([...(await got.scales.toArray())], [...want.scales.data], `${dtype} int${bits} scales`);
+        t.same([...(await got.mean!.toArray())], [...want.mean!.data], `${dtype} int${bits} mean`);
+        const deq = dequantizeSync(got);
+        t.same([...(await deq.toArray())], [...dequantizeSync(want).data], `${dtype} int${bits} dequantize`);
+        [got.data, got.scales, got.mean!, deq].forEach((y) => y.dispose());
+        for (const pv of ['fp32', 'fp16'] as const) {
+          const o = { qkBits: bits, pv, causal: true, returnLse: true } as const;
+          const cpu = quantizedAttentionSync(x, x, x, o);
+          const dev = await quantizedAttention(g, g, g, o);
+          const tol = pv === 'fp16' || dtype === 'float16' ? 3e-3 : dtype === 'bfloat16' ? 2e-2 : 2e-4;
+          t.ok(maxAbsDiff((await dev.out.to('cpu')).toFloat32(), cpu.out.toFloat32()) <= 2 * tol, `${dtype} int${bits} pv ${pv} out`);
+          t.ok(maxAbsDiff((await dev.lse.to('cpu')).toFloat32(), cpu.lse.toFloat32()) <= 1e-4 * 10, `${dtype} int${bits} pv ${pv} lse`);
+          [dev.out, dev.lse].forEach((y) => y.dispose());
+        }
+      }
+      const indices = await Tensor.zeros('int32', [B, H, 2, 1]).to('cuda'), counts = await Tensor.zeros('int32', [B, H, 2]).to('cuda');
+      t.throws(() => quantizedAttentionSync(g, g, g, { mask: { indices, counts }, blockSize: 64 }),
+        { name: 'TypeError', code: ErrorCodes.DEVICE, message: /not yet on CUDA/ });
+      [g, indices, counts].forEach((y) => y.dispose());
     }
   });
 

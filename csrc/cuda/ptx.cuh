@@ -1,8 +1,9 @@
 // The PTX instructions the kernels use, behind small functions: inline asm on
 // the GPU, a warp-collective twin under the SIMT emulator. The twins rebuild the
 // tiles from the fragment layouts of the PTX ISA ("Matrix fragments for
-// mma.m16n8k16", "... mma.m16n8k32", "... mma.m16n8k64", "ldmatrix"); those layouts must be confirmed once on a real GPU
-// (test/native runs the same cases on the device).
+// mma.m16n8k16", "... mma.m16n8k32", "... mma.m16n8k64", "ldmatrix"); those
+// layouts must be confirmed once on a real GPU (test/native runs the same cases
+// on the device).
 //
 // Fragment layouts (lane = 4 * group + t):
 //   A 16x16 row-major, 4 regs of 2 elements: reg i holds row group + 8*(i%2),

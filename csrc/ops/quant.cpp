@@ -3,18 +3,12 @@
 #include <string>
 
 #include "../cpu/quant.h"
+#include "../cuda/quant.h"
 #include "check.h"
 
 namespace subq {
 
 namespace {
-
-void cpu_only(const TensorView& t, const char* name) {
-  if (t.device.kind != DeviceKind::CPU)
-    throw Error(ErrorKind::Type,
-                std::string(name) + " is on " + t.device.str() + ": quantized ops are not yet on CUDA (CPU tensors only)",
-                ErrorCode::Device);
-}
 
 void check_bits(int64_t bits, const char* name) {
   if (bits != 8 && bits != 4) range_error(std::string(name) + " must be 8 or 4, got " + std::to_string(bits));
@@ -47,7 +41,6 @@ QuantView layout_view(const int64_t s[4], int64_t bits, bool per_token, int64_t 
 
 QuantizeParams quantize_prepare(const TensorView& x_, const QuantizeOptions& opt) {
   check::tensor(x_, "x", 4, {DType::F32, DType::F16, DType::BF16});
-  cpu_only(x_, "x");
   check_bits(opt.bits, "options.bits");
   if (!opt.per_token) check::int_range(opt.block, "options.blockSize", 1, int64_t(1) << 40);
   QuantizeParams p;
@@ -74,16 +67,22 @@ void quantize_bind_outputs(QuantizeParams& p, const TensorView& data, const Tens
   quantize_out_shapes(p, ds, ss, ms);
   contiguous(data, "data", 4, ds);
   contiguous(scales, "scales", 3, ss);
+  check::same_device(p.x, "x", data, "data");
+  check::same_device(p.x, "x", scales, "scales");
   p.out.data = data;
   p.out.scales = scales;
   p.out.mean = TensorView{};
   if (p.smooth) {
     contiguous(*mean, "mean", 3, ms);
+    check::same_device(p.x, "x", *mean, "mean");
     p.out.mean = *mean;
   }
 }
 
-void quantize_run(const QuantizeParams& p) { cpu::quantize(p); }
+void quantize_run(const QuantizeParams& p) {
+  if (p.x.device.kind == DeviceKind::CPU) return cpu::quantize(p);
+  cuda::quantize(p);
+}
 
 QuantView quant_view(const QuantArgs& a, const char* name) {
   const std::string n = name;
@@ -95,8 +94,7 @@ QuantView quant_view(const QuantArgs& a, const char* name) {
   QuantView v = layout_view(a.shape, a.bits, a.per_token, a.block);
   check::tensor(a.data, (n + ".data").c_str(), 4, {a.bits == 8 ? DType::I8 : DType::U8});
   check::tensor(a.scales, (n + ".scales").c_str(), 3, {DType::F32});
-  cpu_only(a.data, (n + ".data").c_str());
-  cpu_only(a.scales, (n + ".scales").c_str());
+  check::same_device(a.data, (n + ".data").c_str(), a.scales, (n + ".scales").c_str());
   const int64_t ds[4] = {v.B, v.H, v.N, v.row_bytes()}, ss[3] = {v.B, v.H, v.groups()}, ms[3] = {v.B, v.H, v.D};
   contiguous(a.data, n + ".data", 4, ds);
   contiguous(a.scales, n + ".scales", 3, ss);
@@ -104,7 +102,7 @@ QuantView quant_view(const QuantArgs& a, const char* name) {
   v.scales = a.scales;
   if (a.mean) {
     check::tensor(*a.mean, (n + ".mean").c_str(), 3, {DType::F32});
-    cpu_only(*a.mean, (n + ".mean").c_str());
+    check::same_device(a.data, (n + ".data").c_str(), *a.mean, (n + ".mean").c_str());
     contiguous(*a.mean, n + ".mean", 3, ms);
     v.mean = *a.mean;
   }
@@ -119,7 +117,7 @@ DequantizeParams dequantize_prepare(const QuantArgs& x) {
 
 void dequantize_bind_output(DequantizeParams& p, const TensorView& out) {
   check::tensor(out, "options.out", 4, {DType::F32});
-  cpu_only(out, "options.out");
+  check::same_device(p.in.data, "x.data", out, "options.out");
   const int64_t s[4] = {p.in.B, p.in.H, p.in.N, p.in.D};
   for (int i = 0; i < 4; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "x.shape");
   check::no_self_overlap(out, "options.out");
@@ -128,13 +126,15 @@ void dequantize_bind_output(DequantizeParams& p, const TensorView& out) {
   p.out = out;
 }
 
-void dequantize_run(const DequantizeParams& p) { cpu::dequantize(p); }
+void dequantize_run(const DequantizeParams& p) {
+  if (p.in.data.device.kind == DeviceKind::CPU) return cpu::dequantize(p);
+  cuda::dequantize(p);
+}
 
 QuantAttentionParams quant_attention_prepare(const TensorView& q, const TensorView* k, const QuantArgs* kq,
                                              const TensorView* v, const QuantArgs* vq,
                                              const QuantAttentionOptions& opt) {
   check_bits(opt.qk_bits, "options.qkBits");
-  cpu_only(q, "q");
   QuantAttentionParams p;
   p.qk_bits = int(opt.qk_bits);
   p.per_token = opt.per_token;
@@ -143,6 +143,8 @@ QuantAttentionParams quant_attention_prepare(const TensorView& q, const TensorVi
   p.pv = opt.pv;
   if (kq) p.kq = quant_view(*kq, "k");
   if (vq) p.vq = quant_view(*vq, "v");
+  if (kq) check::same_device(q, "q", p.kq.data, "k.data");
+  if (vq) check::same_device(q, "q", p.vq.data, "v.data");
   if (vq && p.vq.mean.data) type_error("v must be quantized without smoothing (v.mean is set)");
   // A quantized k or v stands in to attention_prepare as a view of q's dtype with its
   // shape (in the caller's layout) that is never read: the quantized view is.
@@ -161,12 +163,16 @@ QuantAttentionParams quant_attention_prepare(const TensorView& q, const TensorVi
     return t;
   };
   const TensorView kv = kq ? stand_in(p.kq) : *k, vv = vq ? stand_in(p.vq) : *v;
-  if (!kq) cpu_only(kv, "k");
-  if (!vq) cpu_only(vv, "v");
   p.attn = attention_prepare(q, kv, vv, opt.attn);
   return p;
 }
 
-void quant_attention_run(const QuantAttentionParams& p) { cpu::quantized_attention(p); }
+void quant_attention_run(const QuantAttentionParams& p) {
+  if (p.attn.q.device.kind == DeviceKind::CPU) return cpu::quantized_attention(p);
+  if (p.attn.mask.active())
+    throw Error(ErrorKind::Type, "quantizedAttention with options.mask is not yet on CUDA (CPU tensors only)",
+                ErrorCode::Device);
+  cuda::quantized_attention(p);
+}
 
 }  // namespace subq

@@ -1,0 +1,12 @@
+// CUDA entry points of the quantized family; quant_none.cpp stands in without CUDA.
+#pragma once
+#include "../core/quant_params.h"
+
+namespace subq::cuda {
+
+void quantize(const QuantizeParams& p);
+void dequantize(const DequantizeParams& p);
+// Dense calls only (ops/quant.cpp refuses a block mask on CUDA).
+void quantized_attention(const QuantAttentionParams& p);
+
+}  // namespace subq::cuda

@@ -1,0 +1,309 @@
+// Quantized attention forward (SageAttention; semantics: core/quant_params.h and
+// docs/semantics.md "Quantized attention"). The flash arrangement of attn_fwd_tc.cuh
+// with one m16 tile per warp (a block of 4 warps owns 64 query rows of one head):
+//   S  = Q'.K'^T  on the integer mma (m16n8k32 .s8, or m16n8k64 .s4 when both are
+//        INT4), exact in s32, then per element
+//        s = fma(float(S), q_scale * k_scale, bias) (+ qm . K'_j with smoothQ),
+//        the CPU's two roundings (cpu/quant_kernels.h), so the scores match it bit
+//        for bit; the units are the scores' (scale * log2 e, or scale / softcap);
+//   softcap, masks (mask.cuh), the online softmax and the LSE as the dense kernel;
+//   O += P.V on the fp16 / bf16 mma with fp32 accumulation: P and V rounded to the pv
+//        type, or (pv fp32) each split into a bf16 high and low part,
+//        P.V ~ Ph.Vh + Ph.Vl + Pl.Vh (about 16 bits of each operand).
+// Q' and K' come as stored (int8, or int4 nibbles, low nibble first); INT4 meeting
+// an INT8 operand is widened to int8 while staged, and the stored -128 / -8 that the
+// semantics read as -127 / -7 are raised as they are staged. Tiles are in shared
+// memory as bytes that ldmatrix reads as 16-bit pairs: an 8x8 b16 matrix is 8 rows of
+// 16 int8 (or 32 int4), whose per-lane registers are exactly the integer mma's
+// fragments (ptx.cuh).
+// HD is the head dim padded up (64, 128, 256); D and Dv <= HD at run time.
+#pragma once
+#include "attn_common.cuh"
+#include "mask.cuh"
+#include "ptx.cuh"
+#include "quant.cuh"
+
+namespace subq::cuda {
+
+// What the kernel reads besides FwdParams (whose q and k are unused: Q' and K' are).
+struct QuantFwdParams {
+  FwdParams f;           // shapes, V / O / LSE views, window, softcap_out, mask; group 1, splits 1
+  Elem out;              // the output's type (that of q)
+  const uint8_t* qd;     // Q' [B, Hq, Nq, q_rb]
+  const float* qs;       // [B, Hq, q_groups]
+  int q_bits, q_rb;
+  int64_t q_group, q_groups;
+  const uint8_t* kd;     // K' [B, Hkv, Nk, k_rb]
+  const float* ks;       // [B, Hkv, k_groups]
+  int k_bits, k_rb;
+  int64_t k_group, k_groups;
+  const float* q_bias;   // [B, Hq, Nq]: unit * q_i . km, or null
+  const float* qm_k;     // [B, Hq, Nk]: unit * qm . deq(K'_j), or null
+  double unit;           // the scores' unit
+  // V: f.v of type v_elem, or quantized (vd non-null): [B, Hkv, Nk, v_rb], scales vs.
+  Elem v_elem;
+  const uint8_t* vd;
+  const float* vs;
+  int v_bits, v_rb;
+  int64_t v_group, v_groups;
+};
+
+template <int HD, int BITS, Elem PV>
+struct QuantTile {
+  static_assert(HD == 64 || HD == 128 || HD == 256);
+  static_assert(BITS == 8 || BITS == 4);
+  static constexpr int kWarps = 4, kThreads = 128, kBM = 64;
+  static constexpr int kBN = HD <= 128 ? 64 : 32;
+  static constexpr int kQB = HD * BITS / 8 + 16;    // bytes per Q' / K' row: 16 of padding
+  static constexpr int kK = BITS == 8 ? 32 : 64;    // channels per integer mma
+  static constexpr int kVS = HD + 8;                // 16-bit elements per V row
+  static constexpr int kVParts = PV == Elem::F32 ? 2 : 1;  // bf16 high and low parts for pv fp32
+  static constexpr int kSmem = (kBM + kBN) * kQB + kVParts * kBN * kVS * 2 + 2 * kBN * 4;
+  static_assert(kSmem <= 101376, "quantized attention tile exceeds the shared memory of sm_86/sm_89");
+};
+
+// 4 stored bytes with each -128 (INT8) or -8 nibble (INT4) raised to -127 / -7: an
+// exact test for a zero byte (nibble) of x ^ pattern, then the low bit set.
+template <int SRC_BITS>
+SUBQ_DEVICE uint32_t raise_most_negative(uint32_t x) {
+  constexpr uint32_t top = SRC_BITS == 8 ? 0x80808080u : 0x88888888u, low = ~top;
+  const uint32_t t = x ^ top;
+  const uint32_t zero = ~(((t & low) + low) | t | low);  // top bit of each zero byte / nibble
+  return x | zero >> (SRC_BITS - 1);
+}
+
+// Sign-extends the 4 nibbles of the low 16 bits of x into 4 bytes (INT4 -> INT8).
+SUBQ_DEVICE uint32_t widen_nibbles(uint32_t x) {
+  uint32_t r = 0;
+#pragma unroll
+  for (int e = 0; e < 4; ++e) {
+    const int v = int((x >> (4 * e)) & 15u);
+    r |= uint32_t(uint8_t(int8_t(v >= 8 ? v - 16 : v))) << (8 * e);
+  }
+  return r;
+}
+
+// Stages `rows` quantized rows (row r at src(r), null past the tensor) into a tile of
+// BITS-bit values, kQB bytes a row: whole 32-bit words, zero beyond the stored row.
+template <int HD, int BITS, class RowPtr>
+SUBQ_DEVICE void stage_int_rows(uint8_t* dst, int rows, RowPtr src, int src_bits, int src_rb, int tid) {
+  constexpr int words = HD * BITS / 32, QB = HD * BITS / 8 + 16;
+  for (int c = tid; c < rows * words; c += 128) {
+    const int r = c / words, w = c % words;
+    const uint8_t* s = src(r);
+    uint32_t v = 0;
+    if (s) {
+      // Bytes of the stored row this word takes: 4, or 2 when INT4 widens to INT8.
+      const int nb = BITS == 8 && src_bits == 4 ? 2 : 4, b0 = w * nb;
+      for (int e = 0; e < nb; ++e)
+        if (b0 + e < src_rb) v |= uint32_t(s[b0 + e]) << (8 * e);
+      if (src_bits == 8) v = raise_most_negative<8>(v);
+      else v = raise_most_negative<4>(v);
+      if (BITS == 8 && src_bits == 4) v = widen_nibbles(v);
+    }
+    *reinterpret_cast<uint32_t*>(dst + r * QB + 4 * w) = v;
+  }
+}
+
+template <int HD, int BITS, Elem PV, bool SPARSE>
+__global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
+  using T = QuantTile<HD, BITS, PV>;
+  constexpr int BM = T::kBM, BN = T::kBN, QB = T::kQB, VS = T::kVS, KS = T::kK;
+  constexpr bool kSplit = PV == Elem::F32;
+  constexpr bool kBF16 = PV != Elem::F16;  // the P.V mma's type
+  const FwdParams& p = qp.f;
+  SIMT_DYNAMIC_SHARED(uint8_t, smem);
+  uint8_t* sQ = smem;
+  uint8_t* sK = sQ + BM * QB;
+  uint16_t* sV = reinterpret_cast<uint16_t*>(sK + BN * QB);  // [kVParts][BN][VS]
+  float* sKS = reinterpret_cast<float*>(sV + T::kVParts * BN * VS);  // per key: K' scale
+  float* sQM = sKS + BN;                                            // per key: qm . K'_j
+
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t4 = lane % 4;
+  const int h = blockIdx.y, b = blockIdx.z, hk = h / (p.Hq / p.Hkv);
+  const int r0 = blockIdx.x * BM, r1 = min(r0 + BM, p.Nq);
+  const int64_t bh = int64_t(b) * p.Hq + h, bhk = int64_t(b) * p.Hkv + hk;
+
+  static_assert(!SPARSE || (64 % BN == 0), "key tiles lie in one mask block");
+  const auto blocks = key_tiles<SPARSE, BN>(p, b, h, r0, r1, 0);
+
+  // This thread's rows: warp * 16 + g + 8 * hh; their Q' scale in the scores' unit and bias.
+  int pos[2];
+  float qsu[2], bias[2];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    pos[hh] = min(r0 + warp * 16 + g + 8 * hh, p.Nq - 1);
+    qsu[hh] = float(double(qp.qs[bh * qp.q_groups + pos[hh] / qp.q_group]) * qp.unit);
+    bias[hh] = qp.q_bias ? qp.q_bias[bh * p.Nq + pos[hh]] : 0.f;
+  }
+  int i_lo, i_hi;
+  pos_range(p, r0, r1, &i_lo, &i_hi);
+
+  float o[HD / 8][4];
+  float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
+#pragma unroll
+  for (int d = 0; d < HD / 8; ++d) o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.f;
+
+  if (blocks.count > 0)
+    stage_int_rows<HD, BITS>(sQ, BM, [&](int r) -> const uint8_t* {
+      return r0 + r < p.Nq ? qp.qd + (bh * p.Nq + r0 + r) * qp.q_rb : nullptr;
+    }, qp.q_bits, qp.q_rb, tid);
+  const int d_steps = (p.D + KS - 1) / KS, dv_steps = (p.Dv + 15) / 16;
+  const uint16_t* sQ16 = reinterpret_cast<const uint16_t*>(sQ);
+  const uint16_t* sK16 = reinterpret_cast<const uint16_t*>(sK);
+  constexpr int S16 = QB / 2;  // a Q' / K' row in 16-bit units
+
+  for (int it = 0; it < blocks.count; ++it) {
+    const int j0 = blocks[it] * BN;
+    __syncthreads();  // every warp is done with the previous tiles
+    stage_int_rows<HD, BITS>(sK, BN, [&](int r) -> const uint8_t* {
+      return j0 + r < p.Nk ? qp.kd + (bhk * p.Nk + j0 + r) * qp.k_rb : nullptr;
+    }, qp.k_bits, qp.k_rb, tid);
+    for (int r = tid; r < BN; r += T::kThreads) {
+      const int j = min(j0 + r, p.Nk - 1);
+      sKS[r] = qp.ks[bhk * qp.k_groups + j / qp.k_group];
+      sQM[r] = qp.qm_k ? qp.qm_k[bh * p.Nk + j] : 0.f;
+    }
+    // V rows in fp32 (converted, or dequantized as value * scale), then rounded to the
+    // pv type, or split into bf16 high and low parts; zero past Nk and Dv.
+    for (int c = tid; c < BN * (HD / 8); c += T::kThreads) {
+      const int r = c / (HD / 8), col = (c % (HD / 8)) * 8, j = j0 + r;
+      uint16_t hi[8], lo[8];
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        float v = 0.f;
+        if (j < p.Nk && col + e < p.Dv) {
+          if (qp.vd) {
+            const uint8_t* row = qp.vd + (bhk * p.Nk + j) * qp.v_rb;
+            v = mul_rn(float(quant_value(row, qp.v_bits, col + e)), qp.vs[bhk * qp.v_groups + j / qp.v_group]);
+          } else {
+            const int64_t i = b * p.v_sb + hk * p.v_sh + int64_t(j) * p.v_sn + col + e;
+            v = qp.v_elem == Elem::F32 ? load_elem<Elem::F32>(p.v, i)
+                : qp.v_elem == Elem::F16 ? load_elem<Elem::F16>(p.v, i) : load_elem<Elem::BF16>(p.v, i);
+          }
+        }
+        hi[e] = float_to_half_bits<kBF16>(v);
+        if constexpr (kSplit) lo[e] = float_to_half_bits<true>(v - half_bits_to_float<true>(hi[e]));
+      }
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        sV[r * VS + col + e] = hi[e];
+        if constexpr (kSplit) sV[BN * VS + r * VS + col + e] = lo[e];
+      }
+    }
+    __syncthreads();  // K', V and the per-key terms staged
+
+    // S = Q'.K'^T in s32; each K' fragment pair serves two n-tiles of 8 keys.
+    int32_t si[BN / 8][4];
+#pragma unroll
+    for (int n = 0; n < BN / 8; ++n) si[n][0] = si[n][1] = si[n][2] = si[n][3] = 0;
+#pragma unroll
+    for (int kk = 0; kk < HD / KS; ++kk) {
+      if (kk >= d_steps) break;
+      uint32_t a[4];
+      ptx::ldmatrix<4, false>(a, sQ16 + (warp * 16 + lane % 16) * S16 + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+      for (int n2 = 0; n2 < BN / 16; ++n2) {
+        uint32_t bk[4];
+        const int krow = n2 * 16 + (lane / 16) * 8 + lane % 8;
+        ptx::ldmatrix<4, false>(bk, sK16 + krow * S16 + kk * 16 + ((lane / 8) % 2) * 8);
+        ptx::mma_int<BITS>(si[2 * n2], a, bk[0], bk[1]);
+        ptx::mma_int<BITS>(si[2 * n2 + 1], a, bk[2], bk[3]);
+      }
+    }
+
+    // Scores in the log2 domain (the CPU's roundings), softcap, masks; the online softmax.
+    float s[BN / 8][4];
+    const bool masked = !block_fully_visible(p, i_lo, i_hi, j0, BN);
+#pragma unroll
+    for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int key = n * 8 + 2 * t4 + e % 2;
+        float x = fmaf(float(si[n][e]), mul_rn(qsu[e / 2], sKS[key]), bias[e / 2]);
+        if (qp.qm_k) x = add_rn(x, sQM[key]);
+        if (p.softcap_in != 0.f) x = tanhf(x) * p.softcap_out;
+        if (masked && !key_visible(p, pos[e / 2], j0 + key)) x = -INFINITY;
+        s[n][e] = x;
+      }
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      float mx = m_run[hh];
+#pragma unroll
+      for (int n = 0; n < BN / 8; ++n) mx = fmaxf(mx, fmaxf(s[n][2 * hh], s[n][2 * hh + 1]));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+      const float base = mx == -INFINITY ? 0.f : mx;  // a row with nothing visible yet stays 0
+      const float corr = fast_exp2(m_run[hh] - base);
+      float sum = 0.f;
+#pragma unroll
+      for (int n = 0; n < BN / 8; ++n) {
+        s[n][2 * hh] = fast_exp2(s[n][2 * hh] - base);
+        s[n][2 * hh + 1] = fast_exp2(s[n][2 * hh + 1] - base);
+        sum += s[n][2 * hh] + s[n][2 * hh + 1];
+      }
+      l_run[hh] = l_run[hh] * corr + sum;  // this lane's share (unrounded P); reduced at the end
+      m_run[hh] = mx;
+#pragma unroll
+      for (int d = 0; d < HD / 8; ++d) o[d][2 * hh] *= corr, o[d][2 * hh + 1] *= corr;
+    }
+
+    // O += P.V: the score accumulators of two adjacent n-tiles are the A fragment.
+#pragma unroll
+    for (int kk = 0; kk < BN / 16; ++kk) {
+      uint32_t a[4], al[4];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const float x0 = s[2 * kk + i / 2][2 * (i % 2)], x1 = s[2 * kk + i / 2][2 * (i % 2) + 1];
+        a[i] = pack_half2<kBF16>(x0, x1);
+        if constexpr (kSplit)
+          al[i] = pack_half2<true>(x0 - half_bits_to_float<true>(uint16_t(a[i])),
+                                   x1 - half_bits_to_float<true>(uint16_t(a[i] >> 16)));
+      }
+#pragma unroll
+      for (int d2 = 0; d2 < HD / 16; ++d2) {
+        if (d2 >= dv_steps) break;
+        uint32_t bv[4];
+        const int vrow = kk * 16 + ((lane / 8) % 2) * 8 + lane % 8, vcol = d2 * 16 + (lane / 16) * 8;
+        ptx::ldmatrix<4, true>(bv, sV + vrow * VS + vcol);
+        ptx::mma_m16n8k16<kBF16>(o[2 * d2], a, bv[0], bv[1]);
+        ptx::mma_m16n8k16<kBF16>(o[2 * d2 + 1], a, bv[2], bv[3]);
+        if constexpr (kSplit) {
+          ptx::mma_m16n8k16<true>(o[2 * d2], al, bv[0], bv[1]);
+          ptx::mma_m16n8k16<true>(o[2 * d2 + 1], al, bv[2], bv[3]);
+          ptx::ldmatrix<4, true>(bv, sV + BN * VS + vrow * VS + vcol);
+          ptx::mma_m16n8k16<true>(o[2 * d2], a, bv[0], bv[1]);
+          ptx::mma_m16n8k16<true>(o[2 * d2 + 1], a, bv[2], bv[3]);
+        }
+      }
+    }
+  }
+
+  // Epilogue: full row sums, normalise, store.
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], 1);
+    l_run[hh] += __shfl_xor_sync(0xffffffffu, l_run[hh], 2);
+  }
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    const float l = l_run[hh];
+    const int r = r0 + warp * 16 + g + 8 * hh;
+    if (r >= p.Nq) continue;
+    const RowMap rm{h, r};
+    const float inv = l > 0.f ? 1.f / l : 0.f;
+#pragma unroll
+    for (int d = 0; d < HD / 8; ++d)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int col = d * 8 + 2 * t4 + e;
+        const float v = o[d][2 * hh + e] * inv;
+        if (qp.out == Elem::F32) store_row_value<Elem::F32>(p, b, 0, rm, col, v);
+        else if (qp.out == Elem::F16) store_row_value<Elem::F16>(p, b, 0, rm, col, v);
+        else store_row_value<Elem::BF16>(p, b, 0, rm, col, v);
+      }
+    if (t4 == 0) store_row_lse(p, b, 0, rm, row_lse(m_run[hh], l));
+  }
+}
+
+}  // namespace subq::cuda
