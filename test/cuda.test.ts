@@ -179,10 +179,16 @@ if (gpus > 0) {
           [dev.out, dev.lse].forEach((y) => y.dispose());
         }
       }
-      const indices = await Tensor.zeros('int32', [B, H, 2, 1]).to('cuda'), counts = await Tensor.zeros('int32', [B, H, 2]).to('cuda');
-      t.throws(() => quantizedAttentionSync(g, g, g, { mask: { indices, counts }, blockSize: 64 }),
-        { name: 'TypeError', code: ErrorCodes.DEVICE, message: /not yet on CUDA/ });
-      [g, indices, counts].forEach((y) => y.dispose());
+      // A block mask (query block 0 reads key block 0; block 1 reads both), compact form on the device.
+      const idx = new Tensor('int32', Int32Array.from([0, 0, 0, 1, 0, 0, 0, 1]), [B, H, 2, 2]);
+      const cnt = new Tensor('int32', Int32Array.from([1, 2, 1, 2]), [B, H, 2]);
+      const mo = { mask: { indices: idx, counts: cnt }, blockSize: 64, returnLse: true } as const;
+      const want = quantizedAttentionSync(x, x, x, mo);
+      const [indices, counts] = await Promise.all([idx.to('cuda'), cnt.to('cuda')]);
+      const got = quantizedAttentionSync(g, g, g, { ...mo, mask: { indices, counts } });
+      const tol = dtype === 'float16' ? 3e-3 : dtype === 'bfloat16' ? 2e-2 : 2e-4;
+      t.ok(maxAbsDiff((await got.out.to('cpu')).toFloat32(), want.out.toFloat32()) <= 2 * tol, `${dtype} block mask`);
+      [g, indices, counts, got.out, got.lse].forEach((y) => y.dispose());
     }
   });
 

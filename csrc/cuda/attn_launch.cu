@@ -106,24 +106,6 @@ FwdKernel select_kernel(const AttentionParams& p, const Shape& s, bool decode) {
   }
 }
 
-// The device view of p.mask (inactive: all zero).
-FwdMask mask_params(const AttentionParams& p) {
-  FwdMask m{};
-  const BlockMask& bm = p.mask;
-  if (!bm.active()) return m;
-  m.block = int(bm.block), m.nkb = int(bm.nkb);
-  m.heads_per_mask = int(p.Hq / bm.Hm);
-  m.idx = bm.indices.ptr<const int32_t>();
-  m.idx_sb = bm.indices.stride[0], m.idx_sh = bm.indices.stride[1];
-  m.idx_sq = bm.indices.stride[2], m.idx_sk = bm.indices.stride[3];
-  m.cnt = bm.counts.ptr<const int32_t>();
-  m.cnt_sb = bm.counts.stride[0], m.cnt_sh = bm.counts.stride[1], m.cnt_sq = bm.counts.stride[2];
-  m.modes = bm.head_modes.data ? bm.head_modes.ptr<const uint8_t>() : nullptr;
-  m.modes_s = bm.head_modes.data ? bm.head_modes.stride[0] : 0;
-  m.sink = int(std::min<int64_t>(bm.sink_blocks, bm.nkb)), m.local = int(std::min<int64_t>(bm.local_blocks, bm.nkb));
-  return m;
-}
-
 // FlashAttention-2's rule: the fewest splits whose last wave of blocks is nearly
 // as full as the best choice's (within 85%), splitting only when the unsplit
 // grid fills less than 80% of the GPU's block slots.
@@ -145,6 +127,24 @@ int64_t choose_splits(int64_t blocks, int64_t k_blocks, int64_t slots) {
 }
 
 }  // namespace
+
+// The device view of p.mask (inactive: all zero).
+FwdMask mask_params(const AttentionParams& p) {
+  FwdMask m{};
+  const BlockMask& bm = p.mask;
+  if (!bm.active()) return m;
+  m.block = int(bm.block), m.nkb = int(bm.nkb);
+  m.heads_per_mask = int(p.Hq / bm.Hm);
+  m.idx = bm.indices.ptr<const int32_t>();
+  m.idx_sb = bm.indices.stride[0], m.idx_sh = bm.indices.stride[1];
+  m.idx_sq = bm.indices.stride[2], m.idx_sk = bm.indices.stride[3];
+  m.cnt = bm.counts.ptr<const int32_t>();
+  m.cnt_sb = bm.counts.stride[0], m.cnt_sh = bm.counts.stride[1], m.cnt_sq = bm.counts.stride[2];
+  m.modes = bm.head_modes.data ? bm.head_modes.ptr<const uint8_t>() : nullptr;
+  m.modes_s = bm.head_modes.data ? bm.head_modes.stride[0] : 0;
+  m.sink = int(std::min<int64_t>(bm.sink_blocks, bm.nkb)), m.local = int(std::min<int64_t>(bm.local_blocks, bm.nkb));
+  return m;
+}
 
 AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOptions& opt) {
   const int64_t limit = int64_t(1) << 30;  // positions and rows are int in the kernels

@@ -5,8 +5,8 @@
 #pragma once
 #include <cstdint>
 
-#include "../core/quant_rule.h"
 #include "numeric.cuh"
+#include "quant_math.cuh"
 
 namespace subq::cuda {
 
@@ -28,38 +28,6 @@ struct QuantBufs {
   SUBQ_DEVICE int64_t row_bytes() const { return bits == 8 ? D : (D + 1) / 2; }
   SUBQ_DEVICE int64_t groups() const { return (N + group - 1) / group; }
 };
-
-// fp32 a * b and a + b, never fused into one rounding (nvcc contracts a * b + c).
-SUBQ_DEVICE float mul_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-SUBQ_DEVICE float add_rn(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-
-// fp64 a * b and a + b, never fused (the CPU's smoothing terms are sums of products).
-SUBQ_DEVICE double dmul_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-SUBQ_DEVICE double dadd_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
 
 // mean[b, h, c] = fp32(sum_n x[b, h, n, c] / N), the sum in fp64 in token order (the
 // CPU's order, so the same bits): one thread per channel, neighbours read neighbours.

@@ -6,7 +6,6 @@ namespace subq::cuda {
 
 void quantize(const QuantizeParams& p);
 void dequantize(const DequantizeParams& p);
-// Dense calls only (ops/quant.cpp refuses a block mask on CUDA).
 void quantized_attention(const QuantAttentionParams& p);
 
 }  // namespace subq::cuda

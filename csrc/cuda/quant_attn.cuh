@@ -18,35 +18,12 @@
 // fragments (ptx.cuh).
 // HD is the head dim padded up (64, 128, 256); D and Dv <= HD at run time.
 #pragma once
-#include "attn_common.cuh"
 #include "mask.cuh"
 #include "ptx.cuh"
-#include "quant.cuh"
+#include "quant_attn_params.cuh"
+#include "quant_math.cuh"
 
 namespace subq::cuda {
-
-// What the kernel reads besides FwdParams (whose q and k are unused: Q' and K' are).
-struct QuantFwdParams {
-  FwdParams f;           // shapes, V / O / LSE views, window, softcap_out, mask; group 1, splits 1
-  Elem out;              // the output's type (that of q)
-  const uint8_t* qd;     // Q' [B, Hq, Nq, q_rb]
-  const float* qs;       // [B, Hq, q_groups]
-  int q_bits, q_rb;
-  int64_t q_group, q_groups;
-  const uint8_t* kd;     // K' [B, Hkv, Nk, k_rb]
-  const float* ks;       // [B, Hkv, k_groups]
-  int k_bits, k_rb;
-  int64_t k_group, k_groups;
-  const float* q_bias;   // [B, Hq, Nq]: unit * q_i . km, or null
-  const float* qm_k;     // [B, Hq, Nk]: unit * qm . deq(K'_j), or null
-  double unit;           // the scores' unit
-  // V: f.v of type v_elem, or quantized (vd non-null): [B, Hkv, Nk, v_rb], scales vs.
-  Elem v_elem;
-  const uint8_t* vd;
-  const float* vs;
-  int v_bits, v_rb;
-  int64_t v_group, v_groups;
-};
 
 template <int HD, int BITS, Elem PV>
 struct QuantTile {
@@ -124,7 +101,7 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
   const int r0 = blockIdx.x * BM, r1 = min(r0 + BM, p.Nq);
   const int64_t bh = int64_t(b) * p.Hq + h, bhk = int64_t(b) * p.Hkv + hk;
 
-  static_assert(!SPARSE || (64 % BN == 0), "key tiles lie in one mask block");
+  // Block-sparse: the mask block (64 or 128) is a whole number of BM rows and BN-key tiles.
   const auto blocks = key_tiles<SPARSE, BN>(p, b, h, r0, r1, 0);
 
   // This thread's rows: warp * 16 + g + 8 * hh; their Q' scale in the scores' unit and bias.
@@ -304,6 +281,16 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
       }
     if (t4 == 0) store_row_lse(p, b, 0, rm, row_lse(m_run[hh], l));
   }
+}
+
+template <int HD, int BITS, Elem PV, bool SPARSE>
+void launch_quant_attn(const QuantFwdParams& qp, dim3 grid, CUstream_st* stream) {
+  using T = QuantTile<HD, BITS, PV>;
+  auto kernel = attn_fwd_quant<HD, BITS, PV, SPARSE>;
+#if !SIMT_EMULATED
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmem);
+#endif
+  SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, qp);
 }
 
 }  // namespace subq::cuda

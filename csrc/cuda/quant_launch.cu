@@ -6,8 +6,9 @@
 #include <type_traits>
 
 #include "../core/error.h"
+#include "attn_launch.h"
 #include "quant.cuh"
-#include "quant_attn.cuh"
+#include "quant_attn_params.cuh"
 
 namespace subq::cuda {
 
@@ -119,27 +120,25 @@ double score_unit(const AttentionParams& p) {
   return p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * 1.4426950408889634;
 }
 
-template <int HD, int BITS, Elem PV, bool SPARSE>
-void launch_quant_attn(const QuantFwdParams& qp, dim3 grid, CUstream_st* stream) {
-  using T = QuantTile<HD, BITS, PV>;
-  auto kernel = attn_fwd_quant<HD, BITS, PV, SPARSE>;
-#if !SIMT_EMULATED
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmem);
-#endif
-  SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, qp);
-}
-
+// The kernel for the call, by the template parameters of launch_quant_attn.
 template <int HD, int BITS, bool SPARSE>
-void launch_quant_attn(const QuantFwdParams& qp, DType pv, dim3 grid, CUstream_st* stream) {
+void launch_by_pv(const QuantFwdParams& qp, DType pv, dim3 grid, CUstream_st* stream) {
   if (pv == DType::F16) launch_quant_attn<HD, BITS, Elem::F16, SPARSE>(qp, grid, stream);
   else if (pv == DType::BF16) launch_quant_attn<HD, BITS, Elem::BF16, SPARSE>(qp, grid, stream);
   else launch_quant_attn<HD, BITS, Elem::F32, SPARSE>(qp, grid, stream);
 }
 
 template <int HD, bool SPARSE>
-void launch_quant_attn(const QuantFwdParams& qp, DType pv, dim3 grid, CUstream_st* stream) {
-  if (qp.q_bits == 4 && qp.k_bits == 4) launch_quant_attn<HD, 4, SPARSE>(qp, pv, grid, stream);
-  else launch_quant_attn<HD, 8, SPARSE>(qp, pv, grid, stream);
+void launch_by_bits(const QuantFwdParams& qp, DType pv, dim3 grid, CUstream_st* stream) {
+  if (qp.q_bits == 4 && qp.k_bits == 4) launch_by_pv<HD, 4, SPARSE>(qp, pv, grid, stream);
+  else launch_by_pv<HD, 8, SPARSE>(qp, pv, grid, stream);
+}
+
+template <bool SPARSE>
+void launch_by_head_dim(const QuantFwdParams& qp, int64_t hd, DType pv, dim3 grid, CUstream_st* stream) {
+  if (hd <= 64) launch_by_bits<64, SPARSE>(qp, pv, grid, stream);
+  else if (hd <= 128) launch_by_bits<128, SPARSE>(qp, pv, grid, stream);
+  else launch_by_bits<256, SPARSE>(qp, pv, grid, stream);
 }
 
 }  // namespace
@@ -194,6 +193,7 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
   f.softcap_in = a.softcap > 0 ? 1.f : 0.f;
   f.softcap_out = float(double(a.softcap) * 1.4426950408889634);
   f.window_left = int(a.window_left), f.window_right = int(a.window_right);
+  f.mask = mask_params(a);
   qp.out = elem_of(a.q.dtype);
   auto int_view = [](const QuantView& v, const uint8_t*& d, const float*& s, int& bits, int& rb, int64_t& group,
                      int64_t& groups) {
@@ -209,9 +209,8 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
 
   const int64_t hd = std::max(a.D, a.Dv);
   const dim3 grid(unsigned((a.Nq + 63) / 64), unsigned(a.Hq), unsigned(a.B));
-  if (hd <= 64) launch_quant_attn<64, false>(qp, p.pv, grid, stream);
-  else if (hd <= 128) launch_quant_attn<128, false>(qp, p.pv, grid, stream);
-  else launch_quant_attn<256, false>(qp, p.pv, grid, stream);
+  if (a.mask.active()) launch_by_head_dim<true>(qp, hd, p.pv, grid, stream);
+  else launch_by_head_dim<false>(qp, hd, p.pv, grid, stream);
   check_launch("quantizedAttention");
 }
 

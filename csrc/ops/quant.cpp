@@ -169,9 +169,6 @@ QuantAttentionParams quant_attention_prepare(const TensorView& q, const TensorVi
 
 void quant_attention_run(const QuantAttentionParams& p) {
   if (p.attn.q.device.kind == DeviceKind::CPU) return cpu::quantized_attention(p);
-  if (p.attn.mask.active())
-    throw Error(ErrorKind::Type, "quantizedAttention with options.mask is not yet on CUDA (CPU tensors only)",
-                ErrorCode::Device);
   cuda::quantized_attention(p);
 }
 

@@ -1,6 +1,5 @@
 // quantize(x), dequantize(x) and quantizedAttention(q, k, v) (SageAttention semantics;
-// the math is in core/quant_params.h and docs/semantics.md), on both backends; on CUDA a
-// quantizedAttention call with a block mask is refused with ERR_SUBQ_DEVICE for now.
+// the math is in core/quant_params.h and docs/semantics.md), on both backends.
 #pragma once
 #include <cstdint>
 

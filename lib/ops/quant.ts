@@ -1,6 +1,5 @@
 // quantize / dequantize and quantizedAttention: SageAttention-style INT8/INT4 attention
-// with quantized K/V caches (docs/semantics.md, "Quantized attention"), on the CPU and on CUDA
-// (where a block mask is not yet supported).
+// with quantized K/V caches (docs/semantics.md, "Quantized attention"), on the CPU and on CUDA.
 import { native, type NativeOptions, type NativeResult, type NativeTensor } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
 import { typeError } from '../errors';

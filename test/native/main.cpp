@@ -30,9 +30,9 @@ int main(int argc, char** argv) {
   register_cuda_headers_tests();
 #endif
   register_xattention_tests();
-  register_quant_tests();
   register_host_blocks_tests();
 #endif
+  register_quant_tests();
   register_attention_tests();
   register_merge_tests();
   register_ssm_tests();

@@ -1,16 +1,17 @@
-// CUDA quantization (emulated) against the CPU backend, bit for bit: both follow the fp32
+// CUDA quantization (emulated, or on the device in the device build) against the CPU backend, bit for bit: both follow the fp32
 // steps of docs/semantics.md ("Quantized attention"), so any difference is a bug. INT8
 // and INT4 (odd head dims: a half-used last byte), per block (partial last groups, odd
 // block sizes) and per token, smoothed or not, fp32 / fp16 / bf16 and strided (BNHD)
 // inputs, with the special values of the rule: exact halves, an all-zero group, a NaN,
 // and stored -128 / -8 read back by dequantize.
-// Quantized attention (emulated) against the fp64 reference that quantizes as the
+// Quantized attention against the fp64 reference that quantizes as the
 // semantics say (Q' and K' from the CPU quantizer, proven bit-exact above and against
 // reference/quant.ts by test/quant.test.ts) and against the CPU op, with the tolerances
 // of docs/semantics.md: INT8 and INT4 (the s8 and s4 mma, and INT4 widened to meet INT8),
 // per block and per token, smoothK / smoothQ, pv fp32 / fp16 / bf16, causal, window,
 // softcap, GQA, Nq != Nk with rows that see no key, LSE, padded head dims, Dv != D,
-// BNHD, pre-quantized K (its own bits) and V, and stored -128 / -8 in them.
+// BNHD, pre-quantized K (its own bits) and V, stored -128 / -8 in them, and block masks
+// (64- and 128-key blocks, empty rows, with causal and window on top).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -22,9 +23,9 @@
 
 #include "../../csrc/core/half.h"
 #include "../../csrc/cpu/quant.h"
-#include "../../csrc/cuda/quant_launch.h"
 #include "../../csrc/ops/quant.h"
 #include "harness.h"
+#include "quant_runner.h"
 #include "reference.h"
 
 namespace subq::test {
@@ -118,7 +119,7 @@ void run_case(const QCase& c) {
   p.out = cpu.v;
   cpu::quantize(p);
   p.out = gpu.v;
-  cuda::quantize_launch(p, nullptr);
+  run_cuda_quantize(p);
   check(cpu.data == gpu.data, "quantized values differ from the CPU's");
   check(same_bits(cpu.scales, gpu.scales), "scales differ from the CPU's");
   check(same_bits(cpu.mean, gpu.mean), "means differ from the CPU's");
@@ -147,7 +148,7 @@ void run_case(const QCase& c) {
   dp.out.data = o_cpu.data();
   cpu::dequantize(dp);
   dp.out.data = o_gpu.data();
-  cuda::dequantize_launch(dp, nullptr);
+  run_cuda_dequantize(dp);
   check(same_bits(o_cpu, o_gpu), "dequantized values differ from the CPU's");
 }
 
@@ -161,6 +162,7 @@ struct ACase {
   double softcap = 0;
   bool bnhd = false;
   int kq_bits = 0, vq_bits = 0;  // pre-quantized K / V with these bits (0: not given)
+  int64_t block = 0;             // > 0: a block mask (mask heads Hkv), each key block listed with p = 0.5
 
   std::string name() const {
     std::string s = std::string("quantizedAttention ") + dtype_name(dt) + " int" + std::to_string(bits) + " pv " +
@@ -176,6 +178,7 @@ struct ACase {
     if (bnhd) s += " bnhd";
     if (kq_bits) s += " k-int" + std::to_string(kq_bits);
     if (vq_bits) s += " v-int" + std::to_string(vq_bits);
+    if (block) s += " sparse" + std::to_string(block);
     return s;
   }
 };
@@ -280,6 +283,32 @@ void run_attention_case(const ACase& c) {
   opt.attn.layout = c.bnhd ? Layout::BNHD : Layout::BHND;
   QuantAttentionParams p = quant_attention_prepare(q.view, &k.view, kq ? &kq->args : nullptr, &v.view,
                                                    vq ? &vq->args : nullptr, opt);
+  // The block mask: rows of ascending key blocks, some empty; mask head h / (Hq / Hkv).
+  RefMask mask;
+  std::vector<int32_t> idx, cnt;
+  if (c.block) {
+    mask.block = c.block, mask.Hm = c.Hkv;
+    const int64_t nqb = (c.Nq + c.block - 1) / c.block, nkb = (c.Nk + c.block - 1) / c.block;
+    mask.max_k = nkb;
+    mask.indices.assign(size_t(c.B * c.Hkv * nqb * nkb), 0);
+    mask.counts.assign(size_t(c.B * c.Hkv * nqb), 0);
+    std::bernoulli_distribution on(0.5);
+    for (int64_t r = 0; r < c.B * c.Hkv * nqb; ++r)
+      for (int64_t kb = 0; kb < nkb; ++kb)
+        if (r % 5 != 3 && on(rng)) mask.indices[size_t(r * nkb + mask.counts[size_t(r)]++)] = int32_t(kb);
+    idx = mask.indices, cnt = mask.counts;
+    BlockMask& m = p.attn.mask;
+    m.block = c.block, m.nqb = nqb, m.nkb = nkb, m.Hm = c.Hkv;
+    const int64_t is[4] = {c.B, c.Hkv, nqb, nkb};
+    m.indices.data = idx.data(), m.indices.dtype = DType::I32, m.indices.ndim = 4;
+    m.counts.data = cnt.data(), m.counts.dtype = DType::I32, m.counts.ndim = 3;
+    int64_t st = 1;
+    for (int i = 3; i >= 0; --i) m.indices.shape[i] = is[i], m.indices.stride[i] = st, st *= is[i];
+    m.indices.capacity = st;
+    st = 1;
+    for (int i = 2; i >= 0; --i) m.counts.shape[i] = is[i], m.counts.stride[i] = st, st *= is[i];
+    m.counts.capacity = st;
+  }
   int64_t os[4], ls[3];
   attention_out_shape(p.attn, os);
   attention_lse_shape(p.attn, ls);
@@ -299,9 +328,7 @@ void run_attention_case(const ACase& c) {
   bind(o_cpu, l_cpu);
   cpu::quantized_attention(p);
   bind(o_gpu, l_gpu);
-  std::vector<uint8_t> ws(size_t(cuda::quant_attention_workspace(p) + 256), 0xff);
-  void* wp = ws.data() + (256 - reinterpret_cast<uintptr_t>(ws.data()) % 256) % 256;
-  cuda::quant_attention_launch(p, wp, nullptr);
+  run_cuda_quant_attention(p);
 
   // The reference: [deq(Q') + qm, q] . [deq(K'), km] with head dim 2D, V (dequantized)
   // rounded to pv; scale 1/sqrt(D).
@@ -326,7 +353,7 @@ void run_attention_case(const ACase& c) {
     for (int64_t x = 0; x < c.Dv; ++x)
       va[size_t(r * c.Dv + x)] = round_pv(c.pv, vq ? vq->deq(r, x) : v.logical[size_t(r * c.Dv + x)]);
   RefShape rs{c.B, c.Hq, c.Hkv, c.Nq, c.Nk, 2 * c.D, c.Dv, 1 / std::sqrt(double(c.D)), c.softcap,
-              c.causal ? -1 : c.left, c.causal ? 0 : c.right};
+              c.causal ? -1 : c.left, c.causal ? 0 : c.right, c.block ? &mask : nullptr};
   std::vector<double> ro, rl;
   attention_reference(rs, qa, ka, va, ro, rl);
 
@@ -416,6 +443,16 @@ void register_quant_tests() {
   att.push_back(a);
   a = ACase{};
   a.kq_bits = 8, a.bits = 4, a.smooth_q = true, a.dt = DType::F32;  // Q INT4 widened to meet K INT8
+  att.push_back(a);
+  a = ACase{};
+  a.block = 64, a.Nq = 200, a.Nk = 150, a.Hq = 4, a.Hkv = 2, a.causal = true;  // sparse + causal, HD 64
+  att.push_back(a);
+  a = ACase{};
+  a.block = 128, a.Nq = 150, a.Nk = 300, a.D = 160, a.bits = 4, a.token = true, a.smooth_q = true, a.dt = DType::BF16,
+  a.pv = DType::BF16;  // 128-key blocks over 32-key tiles (HD 256)
+  att.push_back(a);
+  a = ACase{};
+  a.block = 128, a.Nq = 129, a.Nk = 129, a.D = 128, a.left = 40, a.right = 0, a.kq_bits = 8, a.vq_bits = 4;
   att.push_back(a);
   for (const ACase& c : att) add(c.name(), [c] { run_attention_case(c); });
 }

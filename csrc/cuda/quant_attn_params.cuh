@@ -1,0 +1,39 @@
+// The parameters of the quantized attention kernel (quant_attn.cuh) and its launch,
+// explicitly instantiated in quant_attn_i8.cu (the s8 mma) and quant_attn_i4.cu (s4).
+#pragma once
+#include <cstdint>
+
+#include "attn_common.cuh"
+
+namespace subq::cuda {
+
+// What the kernel reads besides FwdParams (whose q and k are unused: Q' and K' are).
+struct QuantFwdParams {
+  FwdParams f;           // shapes, V / O / LSE views, window, softcap_out, mask; group 1, splits 1
+  Elem out;              // the output's type (that of q)
+  const uint8_t* qd;     // Q' [B, Hq, Nq, q_rb]
+  const float* qs;       // [B, Hq, q_groups]
+  int q_bits, q_rb;
+  int64_t q_group, q_groups;
+  const uint8_t* kd;     // K' [B, Hkv, Nk, k_rb]
+  const float* ks;       // [B, Hkv, k_groups]
+  int k_bits, k_rb;
+  int64_t k_group, k_groups;
+  const float* q_bias;   // [B, Hq, Nq]: unit * q_i . km, or null
+  const float* qm_k;     // [B, Hq, Nk]: unit * qm . deq(K'_j), or null
+  double unit;           // the scores' unit
+  // V: f.v of type v_elem, or quantized (vd non-null): [B, Hkv, Nk, v_rb], scales vs.
+  Elem v_elem;
+  const uint8_t* vd;
+  const float* vs;
+  int v_bits, v_rb;
+  int64_t v_group, v_groups;
+};
+
+// Launches attn_fwd_quant on `grid` = (query blocks of 64 rows, Hq, B). HD: 64, 128
+// or 256; BITS: the integer mma (4 only when Q' and K' are both INT4); PV: the P.V
+// rounding (F32: the bf16 split); SPARSE: walk p.f.mask's key blocks.
+template <int HD, int BITS, Elem PV, bool SPARSE>
+void launch_quant_attn(const QuantFwdParams& qp, dim3 grid, CUstream_st* stream);
+
+}  // namespace subq::cuda
