@@ -61,24 +61,63 @@ SUBQ_DEVICE uint32_t widen_nibbles(uint32_t x) {
 }
 
 // Stages `rows` quantized rows (row r at src(r), null past the tensor) into a tile of
-// BITS-bit values, kQB bytes a row: whole 32-bit words, zero beyond the stored row.
+// BITS-bit values, kQB bytes a row, 16 bytes per step, zero beyond the stored row. `vec`:
+// the rows are 16-byte aligned and whole multiples of 16 bytes, so a step's source (16
+// bytes, or 8 when INT4 widens to INT8) is one or two aligned loads.
 template <int HD, int BITS, class RowPtr>
-SUBQ_DEVICE void stage_int_rows(uint8_t* dst, int rows, RowPtr src, int src_bits, int src_rb, int tid) {
-  constexpr int words = HD * BITS / 32, QB = HD * BITS / 8 + 16;
-  for (int c = tid; c < rows * words; c += 128) {
-    const int r = c / words, w = c % words;
+SUBQ_DEVICE void stage_int_rows(uint8_t* dst, int rows, RowPtr src, int src_bits, int src_rb, bool vec, int tid) {
+  constexpr int chunks = HD * BITS / 128, QB = HD * BITS / 8 + 16;
+  const bool widen = BITS == 8 && src_bits == 4;
+  for (int c = tid; c < rows * chunks; c += 128) {
+    const int r = c / chunks, k = c % chunks;
     const uint8_t* s = src(r);
-    uint32_t v = 0;
+    uint32_t w[4] = {0, 0, 0, 0};
     if (s) {
-      // Bytes of the stored row this word takes: 4, or 2 when INT4 widens to INT8.
-      const int nb = BITS == 8 && src_bits == 4 ? 2 : 4, b0 = w * nb;
-      for (int e = 0; e < nb; ++e)
-        if (b0 + e < src_rb) v |= uint32_t(s[b0 + e]) << (8 * e);
-      if (src_bits == 8) v = raise_most_negative<8>(v);
-      else v = raise_most_negative<4>(v);
-      if (BITS == 8 && src_bits == 4) v = widen_nibbles(v);
+      const int nb = widen ? 8 : 16, b0 = k * nb;  // the stored bytes of this step
+      uint32_t in[4] = {0, 0, 0, 0};
+      if (vec && b0 < src_rb && !widen) {
+        const uint4 u = *reinterpret_cast<const uint4*>(s + b0);
+        in[0] = u.x, in[1] = u.y, in[2] = u.z, in[3] = u.w;
+      } else if (vec && b0 < src_rb) {
+        in[0] = reinterpret_cast<const uint32_t*>(s + b0)[0], in[1] = reinterpret_cast<const uint32_t*>(s + b0)[1];
+      } else {
+        for (int e = 0; e < nb; ++e)
+          if (b0 + e < src_rb) in[e / 4] |= uint32_t(s[b0 + e]) << (8 * (e % 4));
+      }
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const uint32_t v = widen ? in[i / 2] >> (16 * (i % 2)) & 0xffffu : in[i];
+        w[i] = src_bits == 8 ? raise_most_negative<8>(v) : raise_most_negative<4>(v);
+        if (widen) w[i] = widen_nibbles(w[i]);
+      }
     }
-    *reinterpret_cast<uint32_t*>(dst + r * QB + 4 * w) = v;
+    uint32_t* d = reinterpret_cast<uint32_t*>(dst + r * QB + 16 * k);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) d[i] = w[i];
+  }
+}
+
+// Stages V rows [j0, j0 + BN) of one kv head, value(j, x) in fp32, rounded to the pv type,
+// or (PV F32) split into bf16 high and low parts (the low part BN rows further on); zero
+// past Nk and Dv. 8 columns (16 bytes) per step.
+template <int HD, int BN, Elem PV, class Value>
+SUBQ_DEVICE void stage_v_rows(uint16_t* sV, int j0, int Nk, int Dv, Value value, int tid) {
+  constexpr int VS = HD + 8;
+  constexpr bool kSplit = PV == Elem::F32, kBF16 = PV != Elem::F16;
+  for (int c = tid; c < BN * (HD / 8); c += 128) {
+    const int r = c / (HD / 8), col = (c % (HD / 8)) * 8, j = j0 + r;
+    uint32_t hi[4], lo[4];
+#pragma unroll
+    for (int e = 0; e < 8; e += 2) {
+      const float v0 = j < Nk && col + e < Dv ? value(j, col + e) : 0.f;
+      const float v1 = j < Nk && col + e + 1 < Dv ? value(j, col + e + 1) : 0.f;
+      hi[e / 2] = pack_half2<kBF16>(v0, v1);
+      if constexpr (kSplit)
+        lo[e / 2] = pack_half2<true>(v0 - half_bits_to_float<true>(uint16_t(hi[e / 2])),
+                                     v1 - half_bits_to_float<true>(uint16_t(hi[e / 2] >> 16)));
+    }
+    *reinterpret_cast<uint4*>(sV + r * VS + col) = uint4{hi[0], hi[1], hi[2], hi[3]};
+    if constexpr (kSplit) *reinterpret_cast<uint4*>(sV + (BN + r) * VS + col) = uint4{lo[0], lo[1], lo[2], lo[3]};
   }
 }
 
@@ -124,7 +163,7 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
   if (blocks.count > 0)
     stage_int_rows<HD, BITS>(sQ, BM, [&](int r) -> const uint8_t* {
       return r0 + r < p.Nq ? qp.qd + (bh * p.Nq + r0 + r) * qp.q_rb : nullptr;
-    }, qp.q_bits, qp.q_rb, tid);
+    }, qp.q_bits, qp.q_rb, qp.q_vec, tid);
   const int d_steps = (p.D + KS - 1) / KS, dv_steps = (p.Dv + 15) / 16;
   const uint16_t* sQ16 = reinterpret_cast<const uint16_t*>(sQ);
   const uint16_t* sK16 = reinterpret_cast<const uint16_t*>(sK);
@@ -135,38 +174,26 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
     __syncthreads();  // every warp is done with the previous tiles
     stage_int_rows<HD, BITS>(sK, BN, [&](int r) -> const uint8_t* {
       return j0 + r < p.Nk ? qp.kd + (bhk * p.Nk + j0 + r) * qp.k_rb : nullptr;
-    }, qp.k_bits, qp.k_rb, tid);
+    }, qp.k_bits, qp.k_rb, qp.k_vec, tid);
     for (int r = tid; r < BN; r += T::kThreads) {
       const int j = min(j0 + r, p.Nk - 1);
       sKS[r] = qp.ks[bhk * qp.k_groups + j / qp.k_group];
       sQM[r] = qp.qm_k ? qp.qm_k[bh * p.Nk + j] : 0.f;
     }
-    // V rows in fp32 (converted, or dequantized as value * scale), then rounded to the
-    // pv type, or split into bf16 high and low parts; zero past Nk and Dv.
-    for (int c = tid; c < BN * (HD / 8); c += T::kThreads) {
-      const int r = c / (HD / 8), col = (c % (HD / 8)) * 8, j = j0 + r;
-      uint16_t hi[8], lo[8];
-#pragma unroll
-      for (int e = 0; e < 8; ++e) {
-        float v = 0.f;
-        if (j < p.Nk && col + e < p.Dv) {
-          if (qp.vd) {
-            const uint8_t* row = qp.vd + (bhk * p.Nk + j) * qp.v_rb;
-            v = mul_rn(float(quant_value(row, qp.v_bits, col + e)), qp.vs[bhk * qp.v_groups + j / qp.v_group]);
-          } else {
-            const int64_t i = b * p.v_sb + hk * p.v_sh + int64_t(j) * p.v_sn + col + e;
-            v = qp.v_elem == Elem::F32 ? load_elem<Elem::F32>(p.v, i)
-                : qp.v_elem == Elem::F16 ? load_elem<Elem::F16>(p.v, i) : load_elem<Elem::BF16>(p.v, i);
-          }
-        }
-        hi[e] = float_to_half_bits<kBF16>(v);
-        if constexpr (kSplit) lo[e] = float_to_half_bits<true>(v - half_bits_to_float<true>(hi[e]));
-      }
-#pragma unroll
-      for (int e = 0; e < 8; ++e) {
-        sV[r * VS + col + e] = hi[e];
-        if constexpr (kSplit) sV[BN * VS + r * VS + col + e] = lo[e];
-      }
+    // V: converted, or dequantized as value * scale (one branch per source, outside the loop).
+    auto stage = [&](auto value) { stage_v_rows<HD, BN, PV>(sV, j0, p.Nk, p.Dv, value, tid); };
+    const int64_t vb = b * p.v_sb + hk * p.v_sh;
+    if (qp.vd) {
+      stage([&](int j, int x) {
+        const uint8_t* row = qp.vd + (bhk * p.Nk + j) * qp.v_rb;
+        return mul_rn(float(quant_value(row, qp.v_bits, x)), qp.vs[bhk * qp.v_groups + j / qp.v_group]);
+      });
+    } else if (qp.v_elem == Elem::F16) {
+      stage([&](int j, int x) { return load_elem<Elem::F16>(p.v, vb + int64_t(j) * p.v_sn + x); });
+    } else if (qp.v_elem == Elem::BF16) {
+      stage([&](int j, int x) { return load_elem<Elem::BF16>(p.v, vb + int64_t(j) * p.v_sn + x); });
+    } else {
+      stage([&](int j, int x) { return load_elem<Elem::F32>(p.v, vb + int64_t(j) * p.v_sn + x); });
     }
     __syncthreads();  // K', V and the per-key terms staged
 

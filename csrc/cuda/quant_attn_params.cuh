@@ -15,10 +15,12 @@ struct QuantFwdParams {
   const float* qs;       // [B, Hq, q_groups]
   int q_bits, q_rb;
   int64_t q_group, q_groups;
+  bool q_vec;            // rows 16-byte aligned, q_rb a multiple of 16
   const uint8_t* kd;     // K' [B, Hkv, Nk, k_rb]
   const float* ks;       // [B, Hkv, k_groups]
   int k_bits, k_rb;
   int64_t k_group, k_groups;
+  bool k_vec;
   const float* q_bias;   // [B, Hq, Nq]: unit * q_i . km, or null
   const float* qm_k;     // [B, Hq, Nk]: unit * qm . deq(K'_j), or null
   double unit;           // the scores' unit

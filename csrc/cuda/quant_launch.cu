@@ -2,6 +2,7 @@
 #include "quant_launch.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <type_traits>
 
@@ -202,6 +203,8 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
   };
   int_view(w.q, qp.qd, qp.qs, qp.q_bits, qp.q_rb, qp.q_group, qp.q_groups);
   int_view(w.k, qp.kd, qp.ks, qp.k_bits, qp.k_rb, qp.k_group, qp.k_groups);
+  auto vec = [](const uint8_t* d, int rb) { return reinterpret_cast<uintptr_t>(d) % 16 == 0 && rb % 16 == 0; };
+  qp.q_vec = vec(qp.qd, qp.q_rb), qp.k_vec = vec(qp.kd, qp.k_rb);
   qp.q_bias = w.q_bias, qp.qm_k = w.qm_k;
   qp.unit = unit;
   qp.v_elem = elem_of(a.v.dtype);

@@ -445,6 +445,9 @@ void register_quant_tests() {
   a.kq_bits = 8, a.bits = 4, a.smooth_q = true, a.dt = DType::F32;  // Q INT4 widened to meet K INT8
   att.push_back(a);
   a = ACase{};
+  a.kq_bits = 4, a.D = 40, a.Dv = 40, a.Nk = 90;  // K INT4 widened from rows of 20 bytes (byte loads)
+  att.push_back(a);
+  a = ACase{};
   a.block = 64, a.Nq = 200, a.Nk = 150, a.Hq = 4, a.Hkv = 2, a.causal = true;  // sparse + causal, HD 64
   att.push_back(a);
   a = ACase{};
