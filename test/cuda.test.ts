@@ -168,6 +168,8 @@ if (gpus > 0) {
         t.same([...(await got.mean!.toArray())], [...want.mean!.data], `${dtype} int${bits} mean`);
         const deq = dequantizeSync(got);
         t.same([...(await deq.toArray())], [...dequantizeSync(want).data], `${dtype} int${bits} dequantize`);
+        t.throws(() => quantizedAttentionSync(x, got, x), { name: 'TypeError', message: /k.data is on cuda:0 but q is on cpu/ });
+        t.throws(() => dequantizeSync(got, { out: Tensor.zeros('float32', [B, H, N, D]) }), { name: 'TypeError', message: /options.out is on cpu/ });
         [got.data, got.scales, got.mean!, deq].forEach((y) => y.dispose());
         for (const pv of ['fp32', 'fp16'] as const) {
           const o = { qkBits: bits, pv, causal: true, returnLse: true } as const;
