@@ -62,9 +62,11 @@ class KvRows {
     const bool v_in_place = p.v.dtype == DType::F32 && !(quant_ && (quant_->v.present() || quant_->pv != DType::F32));
     if (transpose_ && !v_in_place) vrows_ = Buf(bk_ * p.Dv, Buf::kUninit);
     const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
-    const int64_t block_bytes = (k_floats() + v_floats()) * int64_t(sizeof(float));
+    // Quantized: int8 K' rows (kqs_ bytes), a scale and a sum per key, instead of fp32 K.
+    const int64_t k_floats = quant_ ? bk_ * (kqs_ / 4 + 2) : bk_ * ks_;
+    const int64_t block_bytes = (k_floats + v_floats()) * int64_t(sizeof(float));
     slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
-    k_ = Buf(slots_ * k_floats(), Buf::kUninit);
+    k_ = Buf(slots_ * k_floats, Buf::kUninit);
     v_ = Buf(slots_ * v_floats(), Buf::kUninit);
     tag_.assign(size_t(slots_), -1);
   }
@@ -77,26 +79,12 @@ class KvRows {
     hk_ = hk;
   }
 
-  // Block blk's staged K and V on their way to L2, if the block is staged. A block-sparse
-  // tile's next block is seldom the one its group just read, and fetched on demand it
-  // stalls the kernels: with random 10% masks a step cost ~30% more than with shared lists.
-  // Part `part` of `parts` of block blk's staged K and V (in that order) on its way to the
-  // cache, if the block is staged. The tile driver spreads the parts over a step's phases:
-  // all at once, the prefetches queue behind each other and stall the step.
-  void prefetch(int64_t blk, int part, int parts) const {
-    if (blk < 0 || !copy_ || tag_[size_t(blk % slots_)] != blk) return;
-    const int64_t slot = blk % slots_, kf = k_floats(), n = kf + v_floats();
-    const float *k = k_.data() + slot * kf, *v = v_.data() + slot * v_floats();
-    for (int64_t x = n * part / parts / 16 * 16; x < n * (part + 1) / parts; x += 16)
-      __builtin_prefetch(x < kf ? k + x : v + (x - kf), 0, 1);
-  }
-
   KvBlock block(int64_t blk) {
     const int64_t j0 = blk * bk_, nk = std::min(bk_, p_.Nk - j0);
     const int64_t ksrc = p_.k.stride[2], vsrc = p_.v.stride[2];
     if (!copy_) return {p_.k.ptr<float>() + kb_ + j0 * ksrc, ksrc, p_.v.ptr<float>() + vb_ + j0 * vsrc, vsrc, false};
     const int64_t slot = blk % slots_;
-    float* kd = k_.data() + slot * k_floats();
+    float* kd = k_.data() + slot * (quant_ ? bk_ * (kqs_ / 4 + 2) : bk_ * ks_);
     float* vd = v_.data() + slot * v_floats();
     int8_t* kq = reinterpret_cast<int8_t*>(kd);
     float* kscale = kd + bk_ * kqs_ / 4;
@@ -139,9 +127,6 @@ class KvRows {
   }
 
  private:
-  // Floats of K per block: fp32 rows, or (quantized) int8 K' rows of kqs_ bytes and a
-  // scale and a sum per key.
-  int64_t k_floats() const { return quant_ ? bk_ * (kqs_ / 4 + 2) : bk_ * ks_; }
   // Floats of V per block: V^T rows of a block's keys, or a block's V rows.
   int64_t v_floats() const { return transpose_ ? p_.Dv * vs_ : bk_ * vs_; }
 

@@ -94,9 +94,7 @@ class TileRunner {
     }
     for (size_t i = 0; i < steps; ++i)
       for (int t = 0; t < n; ++t)
-        if (i < blocks[t].size()) {
-          step(tiles_[t], blocks[t][i], next_block(blocks, n, steps, i, t));
-        }
+        if (i < blocks[t].size()) step(tiles_[t], blocks[t][i]);
     for (int t = 0; t < n; ++t) store(b, tiles_[t]);
   }
 
@@ -109,18 +107,7 @@ class TileRunner {
     int64_t lo = 0, hi = 0;
   };
 
-  // Prefetches the block of the step after (i, t) in run's order when it differs from
-  // step (i, t)'s (dense tiles share lists: there it is the next row of steps).
-  int64_t next_block(const std::vector<KeyBlock>* blocks, int n, size_t steps, size_t i, int t) const {
-    const int64_t cur = blocks[t][i].index;
-    do {
-      if (++t == n) t = 0, ++i;
-    } while (i < steps && i >= blocks[t].size());
-    if (i >= steps || blocks[t][i].index == cur) return -1;
-    return blocks[t][i].index;
-  }
-
-  void step(Tile& t, const KeyBlock& kb, int64_t next) {
+  void step(Tile& t, const KeyBlock& kb) {
     const int64_t j0 = std::max(kb.index * bk_, t.lo), j1 = std::min((kb.index + 1) * bk_, t.hi);
     if (j0 >= j1) return;
     if (bf16_) return step_bf16(t, kb, j0, j1);
@@ -128,33 +115,14 @@ class TileRunner {
     const KvBlock kv = kv_->block(kb.index);
     const int64_t skip = j0 - kb.index * bk_;  // keys trimmed off the block's start
     float* s = s_.data();
-    // Each key's scores and each value column of O^T are independent of the others, so
-    // the products run in parts (the same bits) with the next block's prefetch between.
-    constexpr int kParts = 4;
-    if (p_.quant) {
-      kv_->prefetch(next, 0, kParts);
-      qk_quant(t, kv, skip, j0, nk, s);
-    } else {
-      for (int c = 0; c < kParts; ++c) {
-        kv_->prefetch(next, c, 2 * kParts);
-        const int64_t a = nk * c / kParts, b = nk * (c + 1) / kParts;
-        kern_.qk(t.qt.data(), p_.D, kv.k + (skip + a) * kv.ks, kv.ks, b - a, s + a * tq_);
-      }
-    }
+    if (p_.quant) qk_quant(t, kv, skip, j0, nk, s);
+    else kern_.qk(t.qt.data(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
     scores_to_p(t, j0, nk, kb.masked);
     // P rounded to the pv type; V was rounded when staged. The fp32 P.V of the rounded
     // operands is exactly the rounding semantics (the bf16 phases' P.V could serve pv bf16).
     if (p_.quant && p_.quant->pv != DType::F32) round_to(p_.quant->pv, s, nk * tq_);
-    // In V^T a value column is a row; in V it is a column.
-    const int64_t col = kv.transposed ? kv.vs : 1;
-    const float* v = kv.v + (kv.transposed ? skip : skip * kv.vs);
-    for (int c = 0; c < kParts; ++c) {
-      kv_->prefetch(next, kParts + c, 2 * kParts);
-      const int64_t a = p_.Dv * c / kParts, b = p_.Dv * (c + 1) / kParts;
-      if (b == a) continue;
-      if (kv.transposed) kern_.pv(s, nk, v + a * col, kv.vs, b - a, t.ot.data() + a * tq_, t.alpha.data());
-      else kern_.pv_rows(s, nk, v + a * col, kv.vs, b - a, t.ot.data() + a * tq_, t.alpha.data());
-    }
+    if (kv.transposed) kern_.pv(s, nk, kv.v + skip, kv.vs, p_.Dv, t.ot.data(), t.alpha.data());
+    else kern_.pv_rows(s, nk, kv.v + skip * kv.vs, kv.vs, p_.Dv, t.ot.data(), t.alpha.data());
   }
 
   // S^T of keys j0 .. j0+nk-1 in s_ (base-2 units) to P^T, and the tile's softmax state on.
