@@ -1,44 +1,80 @@
-// Interleaved timing of quantized attention against our fp32 attention and of quantized
-// decode against a bf16 cache, in one process: the variants alternate within each
-// repetition, so load on a shared machine shifts them alike and the ratios of medians hold.
-//   node dist/bench/quant-ratios.js [N=4096] [reps=5]
+// Interleaved timing of quantized attention against our fp32 and bf16 attention, and of
+// quantized decode against a bf16 cache, in one process: the variants alternate within
+// each repetition, so load on a shared machine shifts them alike and the ratios of medians
+// hold. Each call is timed in wall time and in the process's CPU time (user + system): on
+// a machine shared with other work, the CPU-time ratios are the steadier ones.
+//   node dist/bench/quant-ratios.js [N=4096] [reps=5] [D=64,128]
 import * as os from 'os';
 import { attentionSync, backendInfo, quantizedAttentionSync, quantizeSync, Tensor } from '../lib';
 import { native } from '../lib/native';
-import { random } from './data';
+import { gaussian, random } from './data';
+import { cosine, relL1 } from '../reference/measure';
+import { attentionRef } from '../reference/attention';
 
 const N = Number(process.argv[2] ?? 4096), reps = Number(process.argv[3] ?? 5);
+const dims = (process.argv[4] ?? '64,128').split(',').map(Number);
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
-const ms = (f: () => unknown) => {
-  const t0 = process.hrtime.bigint();
+// [wall ms, CPU ms] of one call.
+const time = (f: () => unknown): [number, number] => {
+  const c0 = process.cpuUsage(), t0 = process.hrtime.bigint();
   f();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  const t1 = process.hrtime.bigint(), c = process.cpuUsage(c0);
+  return [Number(t1 - t0) / 1e6, (c.user + c.system) / 1e3];
 };
 
-// Each variant run once to warm up, then `n` interleaved rounds; medians in ms.
-function interleaved(fs: (() => unknown)[], n: number): number[] {
-  const t: number[][] = fs.map(() => []);
+// Each variant run once to warm up, then `n` interleaved rounds; medians in ms, wall and CPU.
+function interleaved(fs: (() => unknown)[], n: number): { wall: number[]; cpu: number[] } {
+  const w: number[][] = fs.map(() => []), c: number[][] = fs.map(() => []);
   for (const f of fs) f();
-  for (let r = 0; r < n; r++) fs.forEach((f, i) => t[i].push(ms(f)));
-  return t.map(median);
+  for (let r = 0; r < n; r++)
+    fs.forEach((f, i) => {
+      const [a, b] = time(f);
+      w[i].push(a);
+      c[i].push(b);
+    });
+  return { wall: w.map(median), cpu: c.map(median) };
 }
 
 const threads = backendInfo().cpu.threads;
-console.log(`${os.cpus()[0]?.model}, ${threads} threads, ${backendInfo().cpu.simd}; ` +
-  `fp32 FMA peak ${native().fmaPeak(threads, 0.5).toFixed(1)} GFLOP/s in this run`);
-for (const D of [64, 128]) {
+console.log(`${os.cpus()[0]?.model}, ${threads} threads, ${backendInfo().cpu.simd}, bf16 attention ${backendInfo().cpu.attentionBf16}; ` +
+  `fp32 FMA peak ${native().fmaPeak(threads, 0.5).toFixed(1)} GFLOP/s in this run; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+{
+  // Accuracy of each variant against fp64 attention on Gaussian inputs (H2 N512 D64).
+  const s = { B: 1, Hq: 2, Hkv: 2, Nq: 512, Nk: 512, D: 64, Dv: 64 }, shape = [1, 2, 512, 64], n = 2 * 512 * 64;
+  const [q, k, v] = [1, 2, 3].map((i) => Tensor.fromFloat32(gaussian(n, 40 + i), shape));
+  const ref = attentionRef(q.data as Float32Array, k.data as Float32Array, v.data as Float32Array, s, {}).out;
+  const bf = (x: Tensor) => Tensor.fromFloat32(x.data as Float32Array, shape, 'bfloat16');
+  const acc = (o: Tensor) => {
+    const a = o.toFloat32();
+    return `cos ${cosine(a, ref).toFixed(6)} relL1 ${relL1(a, ref).toFixed(4)}`;
+  };
+  console.log(`accuracy vs fp64 (Gaussian, H2 N512 D64): bf16 attention ${acc(attentionSync(bf(q), bf(k), bf(v)))}; ` +
+    `int8 ${acc(quantizedAttentionSync(q, k, v))}; int8 pv bf16 ${acc(quantizedAttentionSync(q, k, v, { pv: 'bf16' }))}; ` +
+    `int4 pv bf16 ${acc(quantizedAttentionSync(q, k, v, { pv: 'bf16', qkBits: 4, granularity: 'token', smoothQ: true }))}`);
+}
+for (const D of dims) {
   const shape = [1, 8, N, D], n = 8 * N * D;
   const [q, k, v] = [1, 2, 3].map((s) => Tensor.fromFloat32(random(n, s), shape));
-  const out = Tensor.zeros('float32', shape);
+  const [qb, kb, vb] = [q, k, v].map((x) => Tensor.fromFloat32(x.data as Float32Array, shape, 'bfloat16'));
+  const out = Tensor.zeros('float32', shape), outb = Tensor.zeros('bfloat16', shape);
+  const int4 = { qkBits: 4, granularity: 'token', smoothQ: true } as const;
+  const names = ['fp32', 'bf16', 'int8', 'int8 pv bf16', 'int8 pv bf16 (bf16 in)', 'int4', 'int4 pv bf16'];
   const m = interleaved([
     () => attentionSync(q, k, v, { out }),
+    () => attentionSync(qb, kb, vb, { out: outb }),
     () => quantizedAttentionSync(q, k, v, { out }),
-    () => quantizedAttentionSync(q, k, v, { out, qkBits: 4, granularity: 'token', smoothQ: true }),
+    () => quantizedAttentionSync(q, k, v, { out, pv: 'bf16' }),
+    () => quantizedAttentionSync(qb, kb, vb, { out: outb, pv: 'bf16' }),
+    () => quantizedAttentionSync(q, k, v, { out, ...int4 }),
+    () => quantizedAttentionSync(q, k, v, { out, ...int4, pv: 'bf16' }),
   ], reps);
-  console.log(`B1 H8 N${N} D${D}: fp32 ${m[0].toFixed(1)} ms, int8 ${m[1].toFixed(1)} ms (${(m[0] / m[1]).toFixed(2)}x), ` +
-    `int4 ${m[2].toFixed(1)} ms (${(m[0] / m[2]).toFixed(2)}x)`);
+  console.log(`B1 H8 N${N} D${D} (medians of ${reps}; ratios: fp32 / x, bf16 / x; wall, then CPU time):`);
+  names.forEach((name, i) =>
+    console.log(`  ${name.padEnd(24)} wall ${m.wall[i].toFixed(1).padStart(8)} ms  ${(m.wall[0] / m.wall[i]).toFixed(2)}x  ` +
+      `${(m.wall[1] / m.wall[i]).toFixed(2)}x   cpu ${m.cpu[i].toFixed(1).padStart(8)} ms  ${(m.cpu[0] / m.cpu[i]).toFixed(2)}x  ` +
+      `${(m.cpu[1] / m.cpu[i]).toFixed(2)}x`));
 }
-{
+if (process.env.QUANT_RATIOS_DECODE !== '0') {
   // Decode: 1 token, GQA 32/8, 32K cache, D128; four caches in turn so each is read from memory.
   const Hq = 32, Hkv = 8, Nk = 32768, D = 128, kv = Hkv * Nk * D;
   const q = Tensor.fromFloat32(random(Hq * D, 1), [1, Hq, 1, D], 'bfloat16');
@@ -52,7 +88,7 @@ for (const D of [64, 128]) {
     () => attentionSync(q, raw[i % 4][0], raw[i++ % 4][1], { out }),
     () => quantizedAttentionSync(q, c8[i % 4][0], c8[i++ % 4][1], { out }),
     () => quantizedAttentionSync(q, c4[i % 4][0], c4[i++ % 4][1], { out }),
-  ], Math.max(reps, 9));
+  ], Math.max(reps, 9)).wall;
   console.log(`decode H32/8 Nk32768 D128: bf16 cache ${m[0].toFixed(2)} ms, int8 ${m[1].toFixed(2)} ms ` +
     `(${(m[1] / m[0]).toFixed(2)} of bf16), int4 ${m[2].toFixed(2)} ms (${(m[2] / m[0]).toFixed(2)} of bf16)`);
   // The bytes each call reads (K and V rows, plus the per-token scales), against the copy

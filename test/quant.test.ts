@@ -11,6 +11,9 @@ import { randomArray, roundTo, rounder, tensor, bitsEqual, rng } from './helpers
 import { attentionRef } from '../reference/attention';
 import { quantizeRef, packRef, dequantizeRef, quantizedAttentionRef, accuracy } from '../reference/quant';
 import { blockKeep, randomBlockMask } from '../reference/sparse';
+import { runChild, describe as describeChild, root } from './child';
+import { gaussian as gaussianRef } from '../reference/random';
+import * as path from 'path';
 
 const f32 = (x: Tensor) => Float32Array.from(x.dtype === 'float32' ? (x.data as Float32Array) : x.toFloat32());
 
@@ -415,4 +418,154 @@ t.test('decode from int8/int4 K and V caches (read in place) on every SIMD path'
           }
         }
       }
+});
+
+// pv 'bf16' on the AVX512-BF16 P.V (vdpbf16ps, the bf16 attention path's kernels: P and V
+// rounded to bf16 nearest even, fp32 sums) where bf16 attention runs it, and elsewhere P
+// and V rounded and the fp32 P.V: the same semantics, each against the reference.
+const startCpu = backendInfo().cpu;
+const bf16Dot = startCpu.attentionBf16 === 'avx512-bf16';
+interface PvPath { name: string; dot: boolean; select: () => void }
+const pvPaths: PvPath[] = [
+  ...(bf16Dot ? ([512, 256] as const).map((bits) => ({
+    name: `avx512-bf16 P.V ${bits}-bit`, dot: true, select: () => { setSimdLevel('avx512'); setVectorWidth(bits); },
+  })) : []),
+  ...(['avx2', 'scalar'] as const).filter((l) => l === 'scalar' || startCpu.simd !== 'scalar').map((level) => ({
+    name: `${level}: rounded P and V, fp32 P.V`, dot: false, select: () => void setSimdLevel(level),
+  })),
+];
+const restorePv = () => {
+  setSimdLevel(startCpu.simd);
+  setVectorWidth('auto');
+};
+if (!bf16Dot) t.comment(`the AVX512-BF16 P.V is not run here: attentionBf16 is ${startCpu.attentionBf16}`);
+
+for (const p of pvPaths)
+  t.test(`pv bf16 against the quantized reference: shapes x options on the ${p.name} path`, async (t) => {
+    t.teardown(restorePv);
+    p.select();
+    t.equal(backendInfo().cpu.attentionBf16, p.dot ? 'avx512-bf16' : 'fp32-widen', 'path in effect');
+    const shapes: Shape[] = [
+      { B: 2, Hq: 4, Hkv: 2, Nq: 17, Nk: 113, D: 64, Dv: 64 },    // GQA, odd key count
+      { B: 1, Hq: 2, Hkv: 1, Nq: 113, Nk: 17, D: 80, Dv: 48 },    // Nq > Nk
+      { B: 1, Hq: 3, Hkv: 3, Nq: 200, Nk: 201, D: 7, Dv: 9 },     // odd head dims
+      { B: 1, Hq: 2, Hkv: 2, Nq: 70, Nk: 401, D: 33, Dv: 31 },    // several key blocks, odd edges
+      { B: 1, Hq: 4, Hkv: 1, Nq: 2, Nk: 130, D: 33, Dv: 16 },     // decode: V rounded, P not
+    ];
+    let i = 0;
+    for (const s of shapes)
+      for (const qkBits of [8, 4] as const)
+        for (const granularity of ['block', 'token'] as const) {
+          const n = i++;
+          const causal = (n & 1) === 1;
+          // Windows with odd edges: ranges that start or end at an odd key of a block.
+          const window: [number, number] | undefined = n % 3 === 2 ? [Math.max(1, (s.Nk >> 2) | 1), causal ? 0 : 5] : undefined;
+          check(t, s, { pv: 'bf16', qkBits, granularity, causal, window, seed: 100 + n, smoothQ: qkBits === 4 });
+        }
+    const s = shapes[3];
+    check(t, s, { pv: 'bf16', softcap: 2.5, causal: true, seed: 120 });
+    check(t, s, { pv: 'bf16', scale: 0.3, smoothK: false, window: [31, 7], seed: 121 });
+    check(t, s, { pv: 'bf16', dtype: 'float16', seed: 122 });
+    check(t, s, { pv: 'bf16', dtype: 'bfloat16', causal: true, seed: 123 });
+  });
+
+for (const p of pvPaths)
+  t.test(`pv bf16 with block masks and pre-quantized V caches on the ${p.name} path`, async (t) => {
+    t.teardown(restorePv);
+    p.select();
+    const bf = rounder('bfloat16');
+    const maxErr = (a: Float32Array, b: ArrayLike<number>) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+    let seed = 140;
+    for (const [s, Hm, block] of [
+      [{ B: 1, Hq: 4, Hkv: 2, Nq: 200, Nk: 301, D: 32, Dv: 24 }, 4, 64],
+      [{ B: 2, Hq: 4, Hkv: 2, Nq: 130, Nk: 131, D: 24, Dv: 16 }, 2, 64],
+      [{ B: 1, Hq: 2, Hkv: 1, Nq: 256, Nk: 257, D: 64, Dv: 64 }, 1, 128],
+    ] as [Shape, number, 64 | 128][]) {
+      const nqb = Math.ceil(s.Nq / block), nkb = Math.ceil(s.Nk / block);
+      const mask = randomBlockMask(s.B, Hm, nqb, nkb, 0.5, seed++);
+      const { q, k, v } = inputs(s, seed, 'float32', 30);
+      const o = { pv: 'bf16', granularity: 'token', causal: true, window: [121, 0], blockSize: block } as const;
+      const r = quantizedAttentionSync(tensor(q, [s.B, s.Hq, s.Nq, s.D], 'float32'), tensor(k, [s.B, s.Hkv, s.Nk, s.D], 'float32'),
+        tensor(v, [s.B, s.Hkv, s.Nk, s.Dv], 'float32'), { ...o, mask: new Tensor('uint8', mask, [s.B, Hm, nqb, nkb]), returnLse: true });
+      const ref = quantizedAttentionRef(q, k, v, s, { ...o, roundV: bf, keep: blockKeep({ block, mask, Hm }, s.Hq, s.Nq, s.Nk) });
+      const out = r.out.data as Float32Array, lse = r.lse.data as Float32Array;
+      const lerr = lse.reduce((m, x, i) => Math.max(m, x === ref.lse[i] ? 0 : Math.abs(x - ref.lse[i])), 0);
+      t.ok(out.some((x) => x !== 0), 'some rows see keys');
+      t.ok(maxErr(out, ref.out) <= 2e-2 && lerr <= 1e-3, `mask Hm ${Hm} block ${block}: max err ${maxErr(out, ref.out).toExponential(2)}, lse ${lerr.toExponential(2)}`);
+    }
+    // int8 / int4 V caches (and K caches) as they are, the tiled path and decode.
+    for (const [Nq, Hq] of [[64, 8], [1, 8]])
+      for (const bits of [8, 4] as const) {
+        const Hkv = 2, Nk = 333, D = 48, Dv = 40;
+        const s: Shape = { B: 1, Hq, Hkv, Nq, Nk, D, Dv };
+        const { q, k, v } = inputs(s, seed++, 'float32', 30);
+        const kq = quantizeSync(tensor(k, [1, Hkv, Nk, D], 'float32'), { bits, granularity: 'block', blockSize: 64, smooth: true });
+        const vq = quantizeSync(tensor(v, [1, Hkv, Nk, Dv], 'float32'), { bits, granularity: 'token' });
+        const o = { pv: 'bf16', qkBits: bits, causal: Nq > 1, returnLse: true } as const;
+        const r = quantizedAttentionSync(tensor(q, [1, Hq, Nq, D], 'float32'), kq, vq, o);
+        const ref = quantizedAttentionRef(q, k, v, s, {
+          ...o, roundV: bf, kq: { q: quantizeRef(k, 1, Hkv, Nk, D, bits, 64, true), group: 64 },
+          vq: { q: quantizeRef(v, 1, Hkv, Nk, Dv, bits, 1, false), group: 1 },
+        });
+        const err = maxErr(r.out.data as Float32Array, ref.out);
+        t.ok(err <= 2e-2, `Nq ${Nq} int${bits} K and V caches: max err ${err.toExponential(2)}`);
+        // bf16 q and V with a quantized K: V is read in place.
+        const qb = roundTo(q, 'bfloat16');
+        const rb = quantizedAttentionSync(tensor(qb, [1, Hq, Nq, D], 'bfloat16'), kq, tensor(v, [1, Hkv, Nk, Dv], 'bfloat16'), o);
+        const refb = quantizedAttentionRef(qb, k, roundTo(v, 'bfloat16'), s, {
+          ...o, kq: { q: quantizeRef(k, 1, Hkv, Nk, D, bits, 64, true), group: 64 },
+        });
+        const errb = maxErr(Float32Array.from(rb.out.toFloat32()), refb.out);
+        t.ok(errb <= 2e-2, `Nq ${Nq} int${bits} K cache, bf16 q and V: max err ${errb.toExponential(2)}`);
+      }
+  });
+
+t.test('pv bf16 on AVX512-BF16: the same bits at both widths and any thread count; not the rounded fp32 P.V', { skip: !bf16Dot && 'no AVX512-BF16 P.V here' }, async (t) => {
+  const threads = backendInfo().cpu.threads;
+  t.teardown(() => {
+    restorePv();
+    setNumThreads(threads);
+  });
+  const s: Shape = { B: 2, Hq: 4, Hkv: 2, Nq: 150, Nk: 333, D: 72, Dv: 40 };
+  const { q, k, v } = inputs(s, 160, 'float32', 30);
+  const args = [tensor(q, [2, 4, 150, 72], 'float32'), tensor(k, [2, 2, 333, 72], 'float32'), tensor(v, [2, 2, 333, 40], 'float32')] as const;
+  for (const o of [{ causal: true }, { qkBits: 4, granularity: 'token', smoothQ: true, window: [77, 3] }, { softcap: 4 }] as QOpts[]) {
+    const opts = { ...o, pv: 'bf16', returnLse: true } as const;
+    const results = [];
+    for (const p of pvPaths.filter((x) => x.dot))
+      for (const n of [1, 3, threads]) {
+        p.select();
+        setNumThreads(n);
+        results.push(quantizedAttentionSync(...args, opts));
+      }
+    t.ok(results.every((r) => bitsEqual(r.out, results[0].out) && bitsEqual(r.lse, results[0].lse)),
+      `${JSON.stringify(o)}: zmm = ymm at 1, 3 and ${threads} threads`);
+    setSimdLevel('avx2');
+    const widened = quantizedAttentionSync(...args, opts);
+    t.notOk(bitsEqual(widened.out, results[0].out), `${JSON.stringify(o)}: the dot path ran (not the avx2 result)`);
+  }
+});
+
+t.test('SUBQ_BF16_DOT=0: pv bf16 rounds P and V for the fp32 P.V at the AVX-512 level', { skip: !bf16Dot && 'no AVX512-BF16 P.V here' }, async (t) => {
+  const s: Shape = { B: 1, Hq: 2, Hkv: 1, Nq: 90, Nk: 150, D: 40, Dv: 24 };
+  // The child draws the same inputs from the reference's generator.
+  const [q, k, v] = [[2 * 90 * 40, 1], [150 * 40, 2], [150 * 24, 3]].map(([n, seed]) => gaussianRef(n, seed));
+  const code = `
+    const { gaussian } = require(${JSON.stringify(path.join(root, 'dist', 'reference', 'random.js'))});
+    const t = (n, seed, sh) => s.Tensor.fromFloat32(gaussian(n, seed), sh);
+    const r = s.quantizedAttentionSync(t(2 * 90 * 40, 1, [1, 2, 90, 40]), t(150 * 40, 2, [1, 1, 150, 40]), t(150 * 24, 3, [1, 1, 150, 24]),
+      { pv: 'bf16', causal: true });
+    const info = s.backendInfo().cpu;
+    console.log(JSON.stringify({ path: info.attentionBf16, simd: info.simd, out: Array.from(r.data) }));
+  `;
+  const child = runChild(code, { env: { SUBQ_BF16_DOT: '0' } });
+  t.equal(child.status, 0, describeChild(child));
+  const got = JSON.parse(child.stdout) as { path: string; simd: string; out: number[] };
+  t.same([got.path, got.simd], ['fp32-widen', 'avx512'], 'the widened path at avx512');
+  const ref = quantizedAttentionRef(q, k, v, s, { causal: true, roundV: rounder('bfloat16') });
+  const err = got.out.reduce((m, x, i) => Math.max(m, Math.abs(x - ref.out[i])), 0);
+  t.ok(err <= 2e-2, `against the reference: max err ${err.toExponential(2)}`);
+  const here = quantizedAttentionSync(tensor(q, [1, 2, 90, 40], 'float32'), tensor(k, [1, 1, 150, 40], 'float32'),
+    tensor(v, [1, 1, 150, 24], 'float32'), { pv: 'bf16', causal: true }).data as Float32Array;
+  t.notOk(here.every((x, i) => Object.is(x, got.out[i])), 'not the dot path\'s bits');
 });

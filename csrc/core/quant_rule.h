@@ -35,4 +35,25 @@ SUBQ_QUANT_FN int quant_value(const uint8_t* row, int bits, int64_t x) {
   return nib >= 8 ? (nib == 8 ? -7 : nib - 16) : nib;
 }
 
+// Elements [0, n) of a quantized row as int8 (quant_value's rule), in loops per width that
+// the compiler vectorises: a nibble n as (n ^ 8) - 8 (sign-extended), -8 read as -7.
+SUBQ_QUANT_FN void quant_values(const uint8_t* row, int bits, int64_t n, int8_t* out) {
+  if (bits == 8) {
+    for (int64_t x = 0; x < n; ++x) {
+      const int8_t v = int8_t(row[x]);
+      out[x] = v < -127 ? int8_t(-127) : v;
+    }
+    return;
+  }
+  for (int64_t i = 0; i < n / 2; ++i) {
+    const int lo = ((row[i] & 15) ^ 8) - 8, hi = ((row[i] >> 4) ^ 8) - 8;
+    out[2 * i] = int8_t(lo < -7 ? -7 : lo);
+    out[2 * i + 1] = int8_t(hi < -7 ? -7 : hi);
+  }
+  if (n % 2) {
+    const int lo = ((row[n / 2] & 15) ^ 8) - 8;
+    out[n - 1] = int8_t(lo < -7 ? -7 : lo);
+  }
+}
+
 }  // namespace subq

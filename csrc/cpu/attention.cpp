@@ -45,9 +45,12 @@ bool bf16_dot_setting() {
 
 bool bf16_dot() { return cpu_features().avx512bf16 && simd_level() == SimdLevel::AVX512 && bf16_dot_setting(); }
 
-// The bf16 set with the query tile of the fp32 set chosen for the call, or none.
+// The bf16 set with the query tile of the fp32 set chosen for the call, or none. bf16
+// inputs take both products; a quantized call with pv bf16 its P.V (P and V rounded to
+// bf16, fp32 sums: the pv semantics) after the integer Q.K^T.
 const AttentionBf16Kernels* pick_bf16_kernels(const AttentionParams& p, const AttentionKernels& kern) {
-  if (p.q.dtype != DType::BF16 || p.quant || !bf16_dot()) return nullptr;
+  const bool wanted = p.quant ? p.quant->pv == DType::BF16 : p.q.dtype == DType::BF16;
+  if (!wanted || !bf16_dot()) return nullptr;
   if (&kern == &attention_kernels_avx512_zmm()) return &attention_bf16_kernels_zmm();
   if (&kern == &attention_kernels_avx512_zmm64()) return &attention_bf16_kernels_zmm64();
   if (&kern == &attention_kernels_avx512_ymm()) return &attention_bf16_kernels_ymm();

@@ -32,6 +32,19 @@ int64_t padded_stride(int64_t n) {
   return (lines % 2 ? lines : lines + 1) * 16;
 }
 
+// Value row j of kv head (b, hk) in fp32: in place, or written to buf (converted, or a
+// quantized call's V' dequantized).
+const float* value_row(const AttentionParams& p, int64_t b, int64_t hk, int64_t j, float* buf) {
+  if (p.quant && p.quant->v.present()) {
+    const QuantView& qv = p.quant->v;
+    const uint8_t* row = qv.row(b, hk, j);
+    const float s = qv.scale(b, hk, j);
+    for (int64_t x = 0; x < p.Dv; ++x) buf[x] = float(quant_value(row, qv.bits, x)) * s;
+    return buf;
+  }
+  return row_f32(p.v, b * p.v.stride[0] + hk * p.v.stride[1] + j * p.v.stride[2], p.Dv, buf);
+}
+
 // One key block of K and V in fp32: K as rows, V as rows of V^T (transposed) or, read in
 // place, as rows of V.
 struct KvBlock {
@@ -54,13 +67,14 @@ struct KvBlock {
 // fp16/bf16 ones converted to padded rows.
 class KvRows {
  public:
-  KvRows(const AttentionParams& p, const AttentionKernels& kern, int64_t bk, int64_t tiles_per_kv_head)
-      : p_(p), kern_(kern), bk_(bk), quant_(p.quant), transpose_(tiles_per_kv_head >= 4),
+  // stage_v false: K only (a quantized call whose V VtPairs stages).
+  KvRows(const AttentionParams& p, const AttentionKernels& kern, int64_t bk, int64_t tiles_per_kv_head, bool stage_v)
+      : p_(p), kern_(kern), bk_(bk), quant_(p.quant), transpose_(tiles_per_kv_head >= 4), stage_v_(stage_v),
         copy_(p.k.dtype != DType::F32 || transpose_ || quant_), ks_(padded_stride(p.D)),
         vs_(transpose_ ? padded_stride(bk) : padded_stride(p.Dv)), kqs_(padded_bytes(p.D)) {
     if (!copy_) return;
     const bool v_in_place = p.v.dtype == DType::F32 && !(quant_ && (quant_->v.present() || quant_->pv != DType::F32));
-    if (transpose_ && !v_in_place) vrows_ = Buf(bk_ * p.Dv, Buf::kUninit);
+    if (stage_v_ && transpose_ && !v_in_place) vrows_ = Buf(bk_ * p.Dv, Buf::kUninit);
     const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
     // Quantized: int8 K' rows (kqs_ bytes), a scale and a sum per key, instead of fp32 K.
     const int64_t k_floats = quant_ ? bk_ * (kqs_ / 4 + 2) : bk_ * ks_;
@@ -99,27 +113,7 @@ class KvRows {
           if (k != kr) std::copy_n(k, p_.D, kr);
         }
       }
-      if (transpose_) {
-        // fp32 rows in place, or converted into vrows_, then transposed.
-        const float* v = p_.v.ptr<float>() + vb_ + j0 * vsrc;
-        int64_t vs = vsrc;
-        if (vrows_) {
-          for (int64_t r = 0; r < nk; ++r) {
-            float* vr = vrows_.data() + r * p_.Dv;
-            const float* src = v_row(j0 + r, vr);
-            if (src != vr) std::copy_n(src, p_.Dv, vr);
-          }
-          v = vrows_.data();
-          vs = p_.Dv;
-        }
-        kern_.transpose(v, vs, nk, p_.Dv, vd, vs_);
-      } else {
-        for (int64_t r = 0; r < nk; ++r) {
-          float* vr = vd + r * vs_;
-          const float* v = v_row(j0 + r, vr);
-          if (v != vr) std::copy_n(v, p_.Dv, vr);
-        }
-      }
+      if (stage_v_) stage_v(j0, nk, vd);
       tag_[size_t(slot)] = blk;
     }
     if (quant_) return {nullptr, 0, vd, vs_, transpose_, kq, kqs_, kscale, ksum};
@@ -128,34 +122,52 @@ class KvRows {
 
  private:
   // Floats of V per block: V^T rows of a block's keys, or a block's V rows.
-  int64_t v_floats() const { return transpose_ ? p_.Dv * vs_ : bk_ * vs_; }
+  int64_t v_floats() const { return !stage_v_ ? 0 : transpose_ ? p_.Dv * vs_ : bk_ * vs_; }
+
+  // Keys [j0, j0 + nk) of V into vd: V^T rows, or V rows.
+  void stage_v(int64_t j0, int64_t nk, float* vd) {
+    if (transpose_) {
+      // fp32 rows in place, or converted into vrows_, then transposed.
+      const float* v = p_.v.ptr<float>() + vb_ + j0 * p_.v.stride[2];
+      int64_t vs = p_.v.stride[2];
+      if (vrows_) {
+        for (int64_t r = 0; r < nk; ++r) {
+          float* vr = vrows_.data() + r * p_.Dv;
+          const float* src = v_row(j0 + r, vr);
+          if (src != vr) std::copy_n(src, p_.Dv, vr);
+        }
+        v = vrows_.data();
+        vs = p_.Dv;
+      }
+      kern_.transpose(v, vs, nk, p_.Dv, vd, vs_);
+    } else {
+      for (int64_t r = 0; r < nk; ++r) {
+        float* vr = vd + r * vs_;
+        const float* v = v_row(j0 + r, vr);
+        if (v != vr) std::copy_n(v, p_.Dv, vr);
+      }
+    }
+  }
 
   // Quantized calls: keys [j0, j0 + nk) of K' as zero-padded int8 rows, their scales and
   // value sums.
   void stage_quant_k(int64_t j0, int64_t nk, int8_t* kq, float* kscale, int32_t* ksum) const {
     const QuantView& k = quant_->k;
     for (int64_t r = 0; r < nk; ++r) {
-      const uint8_t* src = k.row(b_, hk_, j0 + r);
       int8_t* dst = kq + r * kqs_;
+      quant_values(k.row(b_, hk_, j0 + r), k.bits, p_.D, dst);
       int32_t sum = 0;
-      for (int64_t x = 0; x < p_.D; ++x) sum += dst[x] = int8_t(quant_value(src, k.bits, x));
+      for (int64_t x = 0; x < p_.D; ++x) sum += dst[x];
       std::fill(dst + p_.D, dst + (p_.D + 3) / 4 * 4, int8_t(0));
       kscale[r] = k.scale(b_, hk_, j0 + r);
       ksum[r] = sum;
     }
   }
 
-  // Value row j of the current head in fp32: in place, or written to buf (converted,
-  // dequantized, or rounded to a quantized call's pv type).
+  // Value row j of the current head in fp32 (value_row), rounded to a quantized call's pv
+  // type.
   const float* v_row(int64_t j, float* buf) const {
-    const float* v;
-    if (quant_ && quant_->v.present()) {
-      const QuantView& qv = quant_->v;
-      for (int64_t x = 0; x < p_.Dv; ++x) buf[x] = float(quant_value(qv.row(b_, hk_, j), qv.bits, x)) * qv.scale(b_, hk_, j);
-      v = buf;
-    } else {
-      v = row_f32(p_.v, vb_ + j * p_.v.stride[2], p_.Dv, buf);
-    }
+    const float* v = value_row(p_, b_, hk_, j, buf);
     if (quant_ && quant_->pv != DType::F32) {
       if (v != buf) std::copy_n(v, p_.Dv, buf);
       round_to(quant_->pv, buf, p_.Dv);
@@ -168,19 +180,25 @@ class KvRows {
   const AttentionKernels& kern_;
   const int64_t bk_;
   const QuantQK* quant_;
-  bool transpose_, copy_;
+  bool transpose_, stage_v_, copy_;
   int64_t ks_, vs_, kqs_, slots_ = 0, b_ = -1, hk_ = -1, kb_ = 0, vb_ = 0;
   Buf k_, v_, vrows_;
   std::vector<int64_t> tag_;
 };
 
-// The bf16 path's staging: K is read in place, V staged per key block as V^T in pairs of
-// keys (attention_bf16_kernels.h), padded rows, once per thread and (batch, kv head) and
-// kept like KvRows' copies: the whole head when it fits kCopyBudget, else a ring.
+// The bf16 P.V's staging: V per key block as V^T in pairs of keys
+// (attention_bf16_kernels.h), padded rows, once per thread and (batch, kv head) and kept
+// like KvRows' copies: the whole head when it fits kCopyBudget, else a ring. bf16 V is
+// read in place; any other V (fp32, fp16, a quantized call's V' dequantized) is rounded
+// to bf16 rows first (nearest even, as pv bf16 rounds).
 class VtPairs {
  public:
   VtPairs(const AttentionParams& p, const AttentionBf16Kernels& kern, int64_t bk)
       : p_(p), kern_(kern), bk_(bk), vts_(padded_stride((bk + 1) / 2)), pairs_((bk + 1) / 2 * p.Dv, Buf::kUninit) {
+    if (p.v.dtype != DType::BF16 || (p.quant && p.quant->v.present())) {
+      rows_ = Buf((bk * p.Dv + 1) / 2, Buf::kUninit);
+      row_ = Buf(p.Dv, Buf::kUninit);
+    }
     const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
     const int64_t block_bytes = p.Dv * vts_ * int64_t(sizeof(uint32_t));
     slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
@@ -201,8 +219,16 @@ class VtPairs {
     const int64_t slot = blk % slots_;
     uint32_t* vt = reinterpret_cast<uint32_t*>(vt_.data()) + slot * p_.Dv * vts_;
     if (tag_[size_t(slot)] != blk) {
-      const int64_t j0 = blk * bk_, nk = std::min(bk_, p_.Nk - j0), n2 = (nk + 1) / 2, vs = p_.v.stride[2];
+      const int64_t j0 = blk * bk_, nk = std::min(bk_, p_.Nk - j0), n2 = (nk + 1) / 2;
+      int64_t vs = p_.v.stride[2];
       const uint16_t* v = p_.v.ptr<uint16_t>() + vb_ + j0 * vs;
+      if (rows_) {
+        uint16_t* rows = reinterpret_cast<uint16_t*>(rows_.data());
+        for (int64_t r = 0; r < nk; ++r)
+          f32_to_half(DType::BF16, value_row(p_, b_, hk_, j0 + r, row_.data()), rows + r * p_.Dv, p_.Dv);
+        v = rows;
+        vs = p_.Dv;
+      }
       uint32_t* pairs = reinterpret_cast<uint32_t*>(pairs_.data());
       for (int64_t i = 0; i < n2; ++i)
         kern_.pair_rows(v + 2 * i * vs, 2 * i + 1 < nk ? v + (2 * i + 1) * vs : nullptr, p_.Dv, pairs + i * p_.Dv);
@@ -219,6 +245,7 @@ class VtPairs {
   const AttentionBf16Kernels& kern_;
   const int64_t bk_, vts_;
   int64_t slots_ = 0, b_ = -1, hk_ = -1, vb_ = 0;
+  Buf rows_, row_;   // V not in bf16: a block's rows rounded to bf16; one row in fp32
   Buf pairs_, vt_;  // a block's key pairs in rows; the staged V^T pairs
   std::vector<int64_t> tag_;
 };

@@ -40,7 +40,8 @@ constexpr int kGroup = 8;
 class TileRunner {
  public:
   // bf16: the bf16 matrix phases (K read in place, V staged by VtPairs), or null (fp32
-  // phases, K and V staged by KvRows; quantized calls stage integer K rows there too).
+  // phases, K and V staged by KvRows). Quantized calls stage integer K rows in KvRows,
+  // and V there too unless the bf16 P.V (pv bf16) takes it.
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16, int64_t g,
              int64_t bk, int64_t tiles_per_kv_head)
       : p_(p), kern_(kern), bf16_(bf16), qkern_(pick_quant_kernels(kern.tile_q)), tq_(kern.tile_q), g_(g), bk_(bk),
@@ -48,9 +49,8 @@ class TileRunner {
     if (bf16_) {
       vt2_.emplace(p, *bf16_, bk);
       p2_ = Buf((bk + 1) / 2 * tq_, Buf::kUninit);
-    } else {
-      kv_.emplace(p, kern, bk, tiles_per_kv_head);
     }
+    if (!bf16_ || p.quant) kv_.emplace(p, kern, bk, tiles_per_kv_head, !bf16_);
     // A group holds tiles of one kv head, so at most that many.
     for (int64_t i = 0; i < std::min<int64_t>(kGroup, tiles_per_kv_head); ++i) {
       Tile& t = tiles_[i];
@@ -71,18 +71,15 @@ class TileRunner {
   // Runs tiles ref[t] (t < n <= kGroup) of batch b, all reading kv head hk, each over
   // its list blocks[t].
   void run(int64_t b, int64_t hk, const TileRef* ref, int n, const std::vector<KeyBlock>* blocks) {
-    if (bf16_) {
-      vt2_->select(b, hk);
-      kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
-    } else {
-      kv_->select(b, hk);
-    }
+    if (bf16_) vt2_->select(b, hk);
+    if (kv_) kv_->select(b, hk);
+    else kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
     size_t steps = 0;
     for (int t = 0; t < n; ++t) {
       Tile& tile = tiles_[t];
       tile.ref = ref[t];
-      if (bf16_) load_q_bf16(b, tile);
-      else if (p_.quant) load_q_quant(b, tile);
+      if (p_.quant) load_q_quant(b, tile);
+      else if (bf16_) load_q_bf16(b, tile);
       else load_q(b, tile);
       std::fill(tile.m.data(), tile.m.data() + tq_, kInitMax);
       std::fill(tile.l.data(), tile.l.data() + tq_, 0.f);
@@ -108,21 +105,37 @@ class TileRunner {
   };
 
   void step(Tile& t, const KeyBlock& kb) {
-    const int64_t j0 = std::max(kb.index * bk_, t.lo), j1 = std::min((kb.index + 1) * bk_, t.hi);
+    int64_t j0 = std::max(kb.index * bk_, t.lo), j1 = std::min((kb.index + 1) * bk_, t.hi);
     if (j0 >= j1) return;
-    if (bf16_) return step_bf16(t, kb, j0, j1);
-    const int64_t nk = j1 - j0;
-    const KvBlock kv = kv_->block(kb.index);
-    const int64_t skip = j0 - kb.index * bk_;  // keys trimmed off the block's start
+    const int64_t b0 = kb.index * bk_;
+    bool masked = kb.masked;
+    if (bf16_) {
+      // The bf16 P.V takes pairs of keys from the block's start, so a range starting or
+      // ending at an odd key takes that key too: it lies outside the tile's band [lo, hi),
+      // hidden from every row, and the mask hides it.
+      const int64_t e0 = b0 + (j0 - b0) / 2 * 2, e1 = std::min(b0 + (j1 - b0 + 1) / 2 * 2, std::min(b0 + bk_, p_.Nk));
+      masked = masked || e0 != j0 || e1 != j1;
+      j0 = e0, j1 = e1;
+    }
+    const int64_t nk = j1 - j0, skip = j0 - b0;  // skip: keys trimmed off the block's start
     float* s = s_.data();
-    if (p_.quant) qk_quant(t, kv, skip, j0, nk, s);
-    else kern_.qk(t.qt.data(), p_.D, kv.k + skip * kv.ks, kv.ks, nk, s);
-    scores_to_p(t, j0, nk, kb.masked);
+    std::optional<KvBlock> kv;
+    if (kv_) kv = kv_->block(kb.index);
+    if (p_.quant) qk_quant(t, *kv, skip, j0, nk, s);
+    else if (bf16_) qk_bf16(t, j0, nk, s);
+    else kern_.qk(t.qt.data(), p_.D, kv->k + skip * kv->ks, kv->ks, nk, s);
+    scores_to_p(t, j0, nk, masked);
+    if (bf16_) {
+      uint32_t* p2 = reinterpret_cast<uint32_t*>(p2_.data());
+      bf16_->round_p(s, nk, p2);
+      bf16_->pv(p2, nk, vt2_->block(kb.index) + skip / 2, vt2_->stride(), p_.Dv, t.ot.data(), t.alpha.data());
+      return;
+    }
     // P rounded to the pv type; V was rounded when staged. The fp32 P.V of the rounded
-    // operands is exactly the rounding semantics (the bf16 phases' P.V could serve pv bf16).
+    // operands is exactly the rounding semantics.
     if (p_.quant && p_.quant->pv != DType::F32) round_to(p_.quant->pv, s, nk * tq_);
-    if (kv.transposed) kern_.pv(s, nk, kv.v + skip, kv.vs, p_.Dv, t.ot.data(), t.alpha.data());
-    else kern_.pv_rows(s, nk, kv.v + skip * kv.vs, kv.vs, p_.Dv, t.ot.data(), t.alpha.data());
+    if (kv->transposed) kern_.pv(s, nk, kv->v + skip, kv->vs, p_.Dv, t.ot.data(), t.alpha.data());
+    else kern_.pv_rows(s, nk, kv->v + skip * kv->vs, kv->vs, p_.Dv, t.ot.data(), t.alpha.data());
   }
 
   // S^T of keys j0 .. j0+nk-1 in s_ (base-2 units) to P^T, and the tile's softmax state on.
@@ -133,21 +146,10 @@ class TileRunner {
     kern_.softmax(s, nk, t.m.data(), t.l.data(), t.alpha.data());
   }
 
-  // The bf16 step: keys [j0, j1) of block kb. Pairs of keys run from the block's start, so
-  // a range starting or ending at an odd key takes that key too: it lies outside the
-  // tile's band [lo, hi), hidden from every row, and the mask hides it.
-  void step_bf16(Tile& t, const KeyBlock& kb, int64_t j0, int64_t j1) {
-    const int64_t b0 = kb.index * bk_, end = std::min(b0 + bk_, p_.Nk);
-    const int64_t e0 = b0 + (j0 - b0) / 2 * 2, e1 = std::min(b0 + (j1 - b0 + 1) / 2 * 2, end), nk = e1 - e0;
+  // The bf16 Q.K^T of keys [j0, j0 + nk), K read in place.
+  void qk_bf16(const Tile& t, int64_t j0, int64_t nk, float* s) const {
     const int64_t ks = p_.k.stride[2];
-    const uint16_t* k = p_.k.ptr<uint16_t>() + kb_ + e0 * ks;
-    float* s = s_.data();
-    uint32_t* p2 = reinterpret_cast<uint32_t*>(p2_.data());
-    bf16_->qk(reinterpret_cast<const uint32_t*>(t.qt.data()), p_.D, k, ks, nk, qscale_, s);
-    scores_to_p(t, e0, nk, kb.masked || e0 != j0 || e1 != j1);
-    bf16_->round_p(s, nk, p2);
-    const uint32_t* vt2 = vt2_->block(kb.index) + (e0 - b0) / 2;
-    bf16_->pv(p2, nk, vt2, vt2_->stride(), p_.Dv, t.ot.data(), t.alpha.data());
+    bf16_->qk(reinterpret_cast<const uint32_t*>(t.qt.data()), p_.D, p_.k.ptr<uint16_t>() + kb_ + j0 * ks, ks, nk, qscale_, s);
   }
 
   // Q^T of the tile in bf16 pairs, unscaled (qk applies the scale): rows of pairs into
@@ -175,21 +177,15 @@ class TileRunner {
   }
 
   // Quantized: scores of keys [j0, j0 + nk) from the integer Q.K^T, plus smoothQ's
-  // qm . K' term per lane.
+  // qm . K' term per lane: one term per key (added by the kernel) where the tile holds one
+  // head, else added here lane by lane.
   void qk_quant(const Tile& t, const KvBlock& kv, int64_t skip, int64_t j0, int64_t nk, float* s) const {
-    const QkInt a{reinterpret_cast<const int8_t*>(t.qt.data()), (p_.D + 3) / 4, int(tq_), kv.kq + skip * kv.kqs,
-                  kv.kqs, nk, kv.ksum + skip, kv.kscale + skip, t.qscale.data(), t.bias.data(), s};
-    qkern_.qk(a);
     const float* qm_k = p_.quant->qm_k;
-    if (!qm_k) return;
-    if (g_ == 1) {
-      // One head per tile: one term per key, added to every lane (unused lanes are never
-      // stored) in a loop the compiler vectorises.
-      const float* row = qm_k + t.qm_k[0] + j0;
-      for (int64_t j = 0; j < nk; ++j)
-        for (int64_t r = 0; r < tq_; ++r) s[j * tq_ + r] += row[j];
-      return;
-    }
+    const QkInt a{reinterpret_cast<const int8_t*>(t.qt.data()), (p_.D + 3) / 4, int(tq_), kv.kq + skip * kv.kqs,
+                  kv.kqs, nk, kv.ksum + skip, kv.kscale + skip, t.qscale.data(), t.bias.data(),
+                  qm_k && g_ == 1 ? qm_k + t.qm_k[0] + j0 : nullptr, s};
+    qkern_.qk(a);
+    if (!qm_k || g_ == 1) return;
     for (int64_t j = 0; j < nk; ++j)
       for (int64_t r = 0; r < t.ref.lanes; ++r) s[j * tq_ + r] += qm_k[t.qm_k[size_t(r)] + j0 + j];
   }
@@ -200,14 +196,16 @@ class TileRunner {
     const QuantQK& qq = *p_.quant;
     const QuantView& qv = qq.q;
     int8_t* qt = reinterpret_cast<int8_t*>(t.qt.data());
-    std::fill(qt, qt + (p_.D + 3) / 4 * 4 * tq_, int8_t(0));
+    const int8_t off = int8_t(qkern_.q_xor);  // the kernel's offset of Q' (0 stays 0 + offset)
+    std::fill(qt, qt + (p_.D + 3) / 4 * 4 * tq_, off);
     std::fill(t.qscale.data(), t.qscale.data() + tq_, 0.f);
     std::fill(t.bias.data(), t.bias.data() + tq_, 0.f);
     const double unit = q_scale(p_);
+    int8_t* row = reinterpret_cast<int8_t*>(rows_.data());
     for (int64_t r = 0; r < t.ref.lanes; ++r) {
       const int64_t lane = t.ref.lane0 + r, h = t.ref.rg * g_ + lane % g_, n = lane / g_;
-      const uint8_t* row = qv.row(b, h, n);
-      for (int64_t x = 0; x < p_.D; ++x) qt[((x / 4) * tq_ + r) * 4 + x % 4] = int8_t(quant_value(row, qv.bits, x));
+      quant_values(qv.row(b, h, n), qv.bits, p_.D, row);
+      for (int64_t x = 0; x < p_.D; ++x) qt[((x / 4) * tq_ + r) * 4 + x % 4] = int8_t(row[x] ^ off);
       t.qscale[r] = float(double(qv.scale(b, h, n)) * unit);
       const int64_t row_index = (b * p_.Hq + h) * p_.Nq + n;
       if (qq.q_bias) t.bias[r] = qq.q_bias[row_index];
@@ -227,9 +225,9 @@ class TileRunner {
   const AttentionBf16Kernels* bf16_;
   const QuantKernels& qkern_;
   const int64_t tq_, g_, bk_;
-  std::optional<KvRows> kv_;    // fp32 phases
-  std::optional<VtPairs> vt2_;  // bf16 phases
-  int64_t kb_ = 0;              // bf16: offset of the kv head's K
+  std::optional<KvRows> kv_;    // fp32 phases, and quantized calls' K'
+  std::optional<VtPairs> vt2_;  // bf16 P.V
+  int64_t kb_ = 0;              // bf16 Q.K^T: offset of the kv head's K
   Tile tiles_[kGroup];
   Buf s_, rows_, p2_;  // S^T / P^T of a block; rows of Q or O being (un)staged; P^T bf16 pairs
   const float softcap_ = softcap_log2(p_);

@@ -36,7 +36,6 @@ const float* row_f32(const TensorView& x, int64_t b, int64_t h, int64_t n, float
 // One head: the mean (when smoothing), then per group of rows the scale and the values.
 void quantize_head(const TensorView& x, bool smooth, const QuantView& out, int64_t b, int64_t h) {
   const int64_t N = out.N, D = out.D;
-  const int qmax = out.bits == 8 ? 127 : 7;
   std::vector<float> buf(static_cast<size_t>(D)), mean(static_cast<size_t>(D), 0.f), y(static_cast<size_t>(std::min(out.group, N) * D));
   if (smooth) {
     std::vector<double> sum(size_t(D), 0.0);
@@ -48,32 +47,15 @@ void quantize_head(const TensorView& x, bool smooth, const QuantView& out, int64
     std::copy(mean.begin(), mean.end(), static_cast<float*>(out.mean.data) + (b * out.H + h) * D);
   }
   float* scales = static_cast<float*>(out.scales.data) + (b * out.H + h) * out.groups();
+  const QuantKernels& kern = pick_quant_kernels(16);
   for (int64_t n0 = 0; n0 < N; n0 += out.group) {
     const int64_t rows = std::min(out.group, N - n0);
-    float amax = 0;
     for (int64_t r = 0; r < rows; ++r) {
       const float* src = row_f32(x, b, h, n0 + r, buf.data());
-      for (int64_t c = 0; c < D; ++c) {
-        const float v = src[c] - mean[size_t(c)];
-        y[size_t(r * D + c)] = v;
-        amax = std::max(amax, std::fabs(v));
-      }
+      float* yr = y.data() + r * D;
+      for (int64_t c = 0; c < D; ++c) yr[c] = src[c] - mean[size_t(c)];
     }
-    const float s = amax / float(qmax);
-    scales[n0 / out.group] = s;
-    for (int64_t r = 0; r < rows; ++r) {
-      uint8_t* dst = const_cast<uint8_t*>(out.row(b, h, n0 + r));
-      const float* yr = y.data() + r * D;
-      if (out.bits == 8) {
-        for (int64_t c = 0; c < D; ++c) dst[c] = uint8_t(int8_t(s > 0 ? quantize_value(yr[c] / s, qmax) : 0));
-        continue;
-      }
-      std::fill(dst, dst + out.row_bytes(), uint8_t(0));
-      for (int64_t c = 0; c < D; ++c) {
-        const int v = s > 0 ? quantize_value(yr[c] / s, qmax) : 0;
-        dst[c / 2] |= uint8_t((v & 15) << (4 * (c % 2)));
-      }
-    }
+    scales[n0 / out.group] = kern.quantize(y.data(), rows, D, out.bits, const_cast<uint8_t*>(out.row(b, h, n0)));
   }
 }
 
@@ -158,11 +140,12 @@ void quantized_attention(const QuantAttentionParams& qp) {
     for_heads(B, Hq, [&](int64_t b, int64_t h) {
       const float* qm = qq.q.mean_row(b, h);
       const QuantView& k = qq.k;
+      std::vector<int8_t> row(static_cast<size_t>(D));
       for (int64_t j = 0; j < Nk; ++j) {
-        const uint8_t* row = k.row(b, h / g, j);
+        quant_values(k.row(b, h / g, j), k.bits, D, row.data());
         const float s = k.scale(b, h / g, j);
         double dot = 0;
-        for (int64_t x = 0; x < D; ++x) dot += double(qm[x]) * double(float(quant_value(row, k.bits, x)) * s);
+        for (int64_t x = 0; x < D; ++x) dot += double(qm[x]) * double(float(row[size_t(x)]) * s);
         qm_k[size_t((b * Hq + h) * Nk + j)] = float(unit * dot);
       }
     });

@@ -18,12 +18,19 @@ struct Avx2I {
   static T zero() { return _mm256_setzero_si256(); }
   static T set1(int32_t v) { return _mm256_set1_epi32(v); }
   static T load(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+  static constexpr uint8_t q_xor = 0;
+  static T start(int32_t) { return zero(); }
   static T prepare(T q) { return q; }
   static T dot4(T acc, T q, T k) {
     const T prod = _mm256_maddubs_epi16(_mm256_abs_epi8(q), _mm256_sign_epi8(k, q));
     return _mm256_add_epi32(acc, _mm256_madd_epi16(prod, _mm256_set1_epi16(1)));
   }
   static T fix(T acc, int32_t) { return acc; }
+  static T dot4_at(T acc, T q, const int8_t* k4) {
+    int32_t k;
+    std::memcpy(&k, k4, 4);
+    return dot4(acc, q, set1(k));
+  }
   static __m256 to_float(T x) { return _mm256_cvtepi32_ps(x); }
   // Decode (quant_decode.h): dot4 is symmetric in its operands here, K' needs no offset.
   static T load32(const int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
@@ -85,7 +92,7 @@ void qk(const QkInt& a) {
   }
 }
 
-constexpr QuantKernels kAvx2{qk, 8, dequant, qdecode<Avx2I>};
+constexpr QuantKernels kAvx2{qk, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, quantize_group};
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 // The integer Q.K^T with AVX512-VNNI: vpdpbusd adds four u8 x s8 products per int32 lane
-// without saturation. Q' is signed, so it goes in as q + 128 (an xor of the sign bit) and
-// 128 * sum(k) comes off the accumulator. Called only where the CPU has VNNI
+// without saturation. Q' is signed, so the tile stages it as q + 128 (an xor of the sign
+// bit, once per tile) and each key's accumulator starts at -128 * sum(k). Called only where the CPU has VNNI
 // (core/cpu_features).
 #pragma GCC target("avx512vnni")
 #include <immintrin.h>
@@ -19,11 +19,19 @@ struct ZmmI {
   static T zero() { return _mm512_setzero_si512(); }
   static T set1(int32_t v) { return _mm512_set1_epi32(v); }
   static T load(const int8_t* p) { return _mm512_loadu_si512(p); }
+  static constexpr uint8_t q_xor = 0x80;
+  static T start(int32_t ksum) { return _mm512_set1_epi32(-128 * ksum); }
   static T prepare(T q) { return _mm512_xor_si512(q, _mm512_set1_epi8(int8_t(0x80))); }
   // In asm: GCC 12 copies the accumulator of the intrinsic through a scratch register and
   // the stack on every call (24 accumulators), which halved the kernel's rate.
   static T dot4(T acc, T q, T k) {
     __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(q), "v"(k));
+    return acc;
+  }
+  // dot4 against the four values at k4 in every lane, broadcast by the instruction's
+  // memory operand (no register per key row).
+  static T dot4_at(T acc, T q, const int8_t* k4) {
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(q), "m"(*reinterpret_cast<const int32_t*>(k4)));
     return acc;
   }
   static T fix(T acc, int32_t ksum) { return _mm512_sub_epi32(acc, _mm512_set1_epi32(128 * ksum)); }
@@ -132,7 +140,7 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
   }
 }
 
-constexpr QuantKernels kVnni{qk, 16, dequant16, qdecode<ZmmI>};
+constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, quantize_group};
 
 }  // namespace
 

@@ -2,7 +2,8 @@
 // (cpu/attention_tiles.cpp) swaps its fp32 Q.K^T phase for `qk` when a call is quantized.
 // A query tile is kept transposed as in attention_kernels.h, queries in the lanes, but in
 // groups of four channels so that one 32-bit lane holds four int8 values:
-//   qt [d4][tq][4]  int8 Q', channel 4i + c of lane l at qt[(i * tq + l) * 4 + c]
+//   qt [d4][tq][4]  int8 Q' xor q_xor, channel 4i + c of lane l at qt[(i * tq + l) * 4 + c]
+// (q_xor: the table's offset of Q', 0x80 where the kernel takes Q' + 128 as unsigned bytes)
 // K' rows are int8, zero-padded to 4 * d4 channels, values in [-127, 127].
 #pragma once
 #include <cstdint>
@@ -19,6 +20,7 @@ struct QkInt {
   const float* kscale;  // per key
   const float* qscale;  // [tq]: Q' scale times the scores' unit
   const float* bias;    // [tq]: added to every score of the lane
+  const float* kterm;   // per key, added to every lane after the fma (smoothQ's qm . K'), or null
   float* s;             // [nk][tq]
 };
 
@@ -45,15 +47,21 @@ struct QDecode {
 };
 
 struct QuantKernels {
-  // s[j][l] = fma(float(sum_x qt(l, x) * k[j][x]), qscale[l] * kscale[j], bias[l]): the
-  // integer dot product is exact, the two roundings after it the same everywhere, so every
-  // ISA gives the same bits. tq must be a multiple of the table's lane step.
+  // s[j][l] = fma(float(sum_x qt(l, x) * k[j][x]), qscale[l] * kscale[j], bias[l])
+  // (+ kterm[j]): the integer dot product is exact, the roundings after it the same
+  // everywhere, so every ISA gives the same bits. tq must be a multiple of the table's
+  // lane step.
   void (*qk)(const QkInt& a);
   int lane_step;
-  // dst[x] = float(value x of a quantized row) * scale for x < n (core/quant_params.h).
+  uint8_t q_xor;  // what qt's bytes are xored with
+  // dst[x] = float(value x of a quantized row) * scale for x < n (core/quant_rule.h).
   void (*dequant)(const uint8_t* row, int bits, int64_t n, float scale, float* dst);
   // Online softmax over one QDecode range: integer scores, P.V from the quantized V'.
   void (*decode)(const QDecode& a);
+  // quantize's rule (docs/semantics.md) on one group of rows: y [rows][d] in fp32 (the mean
+  // already subtracted), scale = max|y| / qmax, the values into rows rows of dst (row
+  // bytes apart, INT4 packed); returns the scale. The same bits on every ISA.
+  float (*quantize)(const float* y, int64_t rows, int64_t d, int bits, uint8_t* dst);
 };
 
 const QuantKernels& quant_kernels_scalar();

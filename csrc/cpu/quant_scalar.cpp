@@ -6,6 +6,7 @@
 #include "../core/quant_params.h"
 #include "quant_decode.h"
 #include "quant_kernels.h"
+#include "quant_simd.h"
 #include "vec_scalar.h"
 
 namespace subq::cpu {
@@ -18,13 +19,10 @@ void qk(const QkInt& a) {
       int32_t acc = 0;
       for (int64_t i = 0; i < a.d4; ++i)
         for (int c = 0; c < 4; ++c) acc += int32_t(a.qt[(i * a.tq + l) * 4 + c]) * k[i * 4 + c];
-      a.s[j * a.tq + l] = std::fma(float(acc), a.qscale[l] * a.kscale[j], a.bias[l]);
+      const float s = std::fma(float(acc), a.qscale[l] * a.kscale[j], a.bias[l]);
+      a.s[j * a.tq + l] = a.kterm ? s + a.kterm[j] : s;
     }
   }
-}
-
-void dequant(const uint8_t* row, int bits, int64_t n, float scale, float* dst) {
-  for (int64_t x = 0; x < n; ++x) dst[x] = float(quant_value(row, bits, x)) * scale;
 }
 
 // quant_decode.h's integer type on one lane: four int8 values packed in an int32.
@@ -63,7 +61,7 @@ struct ScalarI {
   }
 };
 
-constexpr QuantKernels kScalar{qk, 1, dequant, qdecode<ScalarI>};
+constexpr QuantKernels kScalar{qk, 1, 0, dequant, qdecode<ScalarI>, quantize_group};
 
 }  // namespace
 

@@ -1,13 +1,17 @@
 // The integer Q.K^T micro-kernel over an integer vector type I, for the ISA files to
 // instantiate (internal linkage only). I supplies: T (W int32 lanes), load (of 4 * W
-// int8), prepare (a Q vector as dot4 wants it), dot4(acc, q, k4) adding per lane the
-// dot product of four int8 pairs, fix(acc, ksum) undoing any offset prepare applied,
-// and F, the float vector type of the same width (vec_*.h).
+// int8), q_xor (the offset the staged Q' carries, quant_kernels.h), dot4(acc, q, k4)
+// adding per lane the dot product of four int8 pairs, start(ksum) the accumulator that
+// undoes that offset (-128 * ksum for Q' + 128), and F, the float vector type of the same
+// width (vec_*.h).
 // R keys x Q query vectors of accumulators, as attention_simd.h's micro-kernel.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
+#include "../core/quant_rule.h"
 #include "quant_kernels.h"
 
 namespace subq::cpu {
@@ -20,32 +24,34 @@ inline void qk_micro(const QkInt& a, int64_t j0) {
   constexpr int W = I::W;
   T acc[R][Q];
 #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
+  for (int r = 0; r < R; ++r) {
+    const T start = I::start(a.ksum[j0 + r]);
 #pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) acc[r][c] = I::zero();
+    for (int c = 0; c < Q; ++c) acc[r][c] = start;
+  }
   const int8_t* k = a.k + j0 * a.ks;
   for (int64_t i = 0; i < a.d4; ++i) {
     T q[Q];
 #pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) q[c] = I::prepare(I::load(a.qt + (i * a.tq + c * W) * 4));
+    for (int c = 0; c < Q; ++c) q[c] = I::load(a.qt + (i * a.tq + c * W) * 4);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      int32_t k4;
-      std::memcpy(&k4, k + r * a.ks + i * 4, 4);
-      const T kb = I::set1(k4);
+      const int8_t* k4 = k + r * a.ks + i * 4;
 #pragma GCC unroll 8
-      for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4(acc[r][c], q[c], kb);
+      for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4_at(acc[r][c], q[c], k4);
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
     const int64_t j = j0 + r;
     const auto ks = F::set1(a.kscale[j]);
+    const auto kt = F::set1(a.kterm ? a.kterm[j] : 0.f);
 #pragma GCC unroll 8
     for (int c = 0; c < Q; ++c) {
-      const auto x = I::to_float(I::fix(acc[r][c], a.ksum[j]));
       const auto t = F::mul(F::load(a.qscale + c * W), ks);
-      F::store(a.s + j * a.tq + c * W, F::fmadd(x, t, F::load(a.bias + c * W)));
+      auto s = F::fmadd(I::to_float(acc[r][c]), t, F::load(a.bias + c * W));
+      if (a.kterm) s = F::add(s, kt);
+      F::store(a.s + j * a.tq + c * W, s);
     }
   }
 }
@@ -64,6 +70,47 @@ void qk_rows(const QkInt& a) {
   int64_t j = 0;
   for (; j + R <= a.nk; j += R) qk_micro<I, Q, R>(a, j);
   qk_tail<I, Q, R - 1>(int(a.nk - j), a, j);
+}
+
+// One group of rows quantized (quantize's rule, quant_kernels.h; quantize_value of
+// core/quant_rule.h): the scale from max |y|, kept in kLanes partial maxima so that the
+// loop vectorises (the maximum of the non-NaN values, a NaN compares false and is skipped,
+// in any order), then the values.
+inline float quantize_group(const float* y, int64_t rows, int64_t d, int bits, uint8_t* dst) {
+  const int qmax = bits == 8 ? 127 : 7;
+  constexpr int kLanes = 16;
+  float part[kLanes] = {};
+  const int64_t n = rows * d;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+#pragma GCC unroll 16
+    for (int l = 0; l < kLanes; ++l) {
+      const float a = std::fabs(y[i + l]);
+      part[l] = a > part[l] ? a : part[l];
+    }
+  float amax = 0;
+  for (; i < n; ++i) amax = std::fabs(y[i]) > amax ? std::fabs(y[i]) : amax;
+#pragma GCC unroll 16
+  for (int l = 0; l < kLanes; ++l) amax = part[l] > amax ? part[l] : amax;
+  const float s = amax / float(qmax);
+  const int64_t rb = bits == 8 ? d : (d + 1) / 2;
+  if (!(s > 0)) {
+    std::fill(dst, dst + rows * rb, uint8_t(0));
+    return s;
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * d;
+    uint8_t* out = dst + r * rb;
+    if (bits == 8) {
+      for (int64_t c = 0; c < d; ++c) out[c] = uint8_t(int8_t(quantize_value(yr[c] / s, qmax)));
+      continue;
+    }
+    // Pairs of values into bytes, element 2i in the low nibble; an odd last one alone.
+    for (int64_t c = 0; c < d / 2; ++c)
+      out[c] = uint8_t((quantize_value(yr[2 * c] / s, qmax) & 15) | (quantize_value(yr[2 * c + 1] / s, qmax) & 15) << 4);
+    if (d % 2) out[d / 2] = uint8_t(quantize_value(yr[d - 1] / s, qmax) & 15);
+  }
+  return s;
 }
 
 // One quantized row to fp32 (quant_value's rule: -128 and -8 read as -127 and -7), in
