@@ -17,11 +17,15 @@ namespace subq {
 // A NaN (x was NaN) quantizes to 0.
 SUBQ_QUANT_FN int quantize_value(float v, int qmax) {
   const float q = float(qmax);
-  v = v != v ? 0.f : v < -q ? -q : v > q ? q : v;
+  // One select per step (not nested), which GCC 12 vectorises over a row.
+  v = v == v ? v : 0.f;
+  v = v > q ? q : v;
+  v = v < -q ? -q : v;
   int i = int(v);
   const float f = v - float(i);
   i += int(f >= 0.5f) - int(f <= -0.5f);
-  return i < -qmax ? -qmax : i > qmax ? qmax : i;
+  i = i > qmax ? qmax : i;
+  return i < -qmax ? -qmax : i;
 }
 
 // Element x of a quantized row, as an integer. The ranges are symmetric: a stored -128
