@@ -6,12 +6,9 @@
 #include <limits>
 
 #include "../core/half.h"
+#include "../core/log2.h"
 
 namespace subq::cpu {
-
-namespace {
-constexpr double kLog2e = 1.4426950408889634, kLn2 = 0.6931471805599453;
-}  // namespace
 
 int64_t packed_row_offset(const TensorView& t, int64_t g, int64_t b, int64_t hk, int64_t lane) {
   return b * t.stride[0] + (hk * g + lane % g) * t.stride[1] + (lane / g) * t.stride[2];

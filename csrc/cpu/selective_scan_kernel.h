@@ -299,7 +299,7 @@ struct SelectiveScan {
         if (p.delta_bias.data) S.bias[k * W + w] = p.delta_bias.ptr<float>()[c * p.delta_bias.stride[0]];
         for (int64_t n = 0; n < N; ++n) {
           const int64_t at = (k * Np + n) * W + w;
-          S.A2[at] = p.A.ptr<float>()[c * p.A.stride[0] + n] * kLog2e;
+          S.A2[at] = p.A.ptr<float>()[c * p.A.stride[0] + n] * kLog2eF;
           const float a = S.A2[at] < 0.f ? -S.A2[at] : S.A2[at];
           if (a > S.amax[k]) S.amax[k] = a;
           if (p.initial_state.data)
@@ -387,7 +387,7 @@ struct StateUpdate {
       if (p.softplus) vapply<V>(dt.data(), cnt, [](T v) { return vsoftplus<V>(v); });
       if (a2_span != span)
         for (int64_t c = 0; c < cnt; ++c)
-          for (int64_t k = 0; k < N; ++k) A2[c * N + k] = p.A.ptr<float>()[(c0 + c) * p.A.stride[0] + k] * kLog2e;
+          for (int64_t k = 0; k < N; ++k) A2[c * N + k] = p.A.ptr<float>()[(c0 + c) * p.A.stride[0] + k] * kLog2eF;
       a2_span = span;
       const int64_t g0 = c0 / dpg, g1 = (c0 + cnt - 1) / dpg;
       for (int64_t g = g0; g <= g1; ++g) {

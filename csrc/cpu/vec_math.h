@@ -1,11 +1,10 @@
 // Element functions built on a vector type V (vec_scalar.h, vec_avx2.h, vec_avx512.h).
 #pragma once
+#include "../core/log2.h"
 
 namespace subq::cpu {
 
-constexpr float kLog2e = 1.44269504088896341f;
-
-template <class V> inline typename V::T vexp(typename V::T x) { return V::exp2_mul(x, V::set1(kLog2e)); }
+template <class V> inline typename V::T vexp(typename V::T x) { return V::exp2_mul(x, V::set1(kLog2eF)); }
 
 // log1p(v) for v in [0, 1] as 2*atanh(s), s = v/(2+v) <= 1/3: eight odd terms leave
 // a truncation below 2e-9 relative.

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../core/cpu_features.h"
+#include "../core/log2.h"
 #include "../core/thread_pool.h"
 #include "attention_kernels.h"
 #include "rows.h"
@@ -38,7 +39,6 @@ const XAttentionKernels& xattention_kernels_scalar() {
 
 namespace {
 
-constexpr double kLog2e = 1.4426950408889634;
 // Default work item: about this many query rows, rounded to whole tiles and blocks, and
 // at most kItemScores floats of scores (reduced rows x reduced keys) per thread when
 // staged keys make the item one group.

@@ -1,15 +1,15 @@
-// fp32 attention on the CUDA cores, one kernel per padded head dim, dense and block-sparse.
+// fp32 attention on the CUDA cores: the kernels of every listed head dim (head_dims.h),
+// dense and block-sparse.
 #include "attn_fwd_f32.cuh"
+#include "head_dims.h"
 
 namespace subq::cuda {
-template FwdKernel fwd_f32_kernel<32, false>();
-template FwdKernel fwd_f32_kernel<32, true>();
-template FwdKernel fwd_f32_kernel<64, false>();
-template FwdKernel fwd_f32_kernel<64, true>();
-template FwdKernel fwd_f32_kernel<96, false>();
-template FwdKernel fwd_f32_kernel<96, true>();
-template FwdKernel fwd_f32_kernel<128, false>();
-template FwdKernel fwd_f32_kernel<128, true>();
-template FwdKernel fwd_f32_kernel<256, false>();
-template FwdKernel fwd_f32_kernel<256, true>();
+
+FwdKernel f32_kernel(int hd, bool sparse) {
+  return HeadDims::with(hd, [&](auto d) {
+    constexpr int HD = decltype(d)::value;
+    return sparse ? fwd_f32_kernel<HD, true>() : fwd_f32_kernel<HD, false>();
+  });
+}
+
 }  // namespace subq::cuda

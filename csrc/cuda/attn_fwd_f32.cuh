@@ -2,12 +2,14 @@
 // cores): a block of 4 warps owns 32 query rows (8 per warp; 16 and 4 at HD 256) and walks its key
 // blocks of 32; lane j computes the scores of key j for the warp's rows, the
 // probabilities go through shared memory, and lane j accumulates output columns
-// j, j + 32, ... HD is the head dim padded up to a multiple of 32.
+// j, j + 32, ... HD is a head dim of head_dims.h (D and Dv padded up).
 // SPARSE: the block-sparse variant, the same kernel walking the listed key
 // blocks (mask.cuh); its 32 (16) rows never straddle a 64- or 128-row mask block.
 #pragma once
-#include "attn_common.cuh"
+#include "attn_kernels.cuh"
+#include "attn_store.cuh"
 #include "mask.cuh"
+#include "softmax.cuh"
 
 namespace subq::cuda {
 
@@ -57,13 +59,12 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
 #pragma unroll
   for (int r = 0; r < RW; ++r) pos[r] = map_row(p, y, min(r0 + warp * RW + r, p.rows - 1)).pos;
 
-  float o[RW][C], m_run[RW], l_run[RW];
+  float o[RW][C];
+  OnlineSoftmax row[RW];
 #pragma unroll
-  for (int r = 0; r < RW; ++r) {
-    m_run[r] = -INFINITY, l_run[r] = 0.f;
+  for (int r = 0; r < RW; ++r)
 #pragma unroll
     for (int c = 0; c < C; ++c) o[r][c] = 0.f;
-  }
 
   for (int it = 0; it < blocks.count; ++it) {
     const int j0 = blocks[it] * BN;
@@ -89,16 +90,15 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
     for (int r = 0; r < RW; ++r) {
       float x = p.softcap_in != 0.f ? tanhf(s[r] * p.softcap_in) * p.softcap_out : s[r] * p.scale_log2;
       if (masked && !key_visible(p, pos[r], j)) x = -INFINITY;
-      float mx = fmaxf(m_run[r], x);
+      float mx = fmaxf(row[r].m, x);
 #pragma unroll
       for (int w = 16; w >= 1; w /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, w));
-      const float base = mx == -INFINITY ? 0.f : mx;
-      const float pr = fast_exp2(x - base), corr = fast_exp2(m_run[r] - base);
+      const float base = OnlineSoftmax::offset(mx);
+      const float pr = fast_exp2(x - base), corr = row[r].rescale(base);
       float sum = pr;
 #pragma unroll
       for (int w = 16; w >= 1; w /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, w);
-      l_run[r] = l_run[r] * corr + sum;
-      m_run[r] = mx;
+      row[r].advance(mx, corr, sum);
 #pragma unroll
       for (int c = 0; c < C; ++c) o[r][c] *= corr;
       sP[(warp * RW + r) * BN + lane] = pr;
@@ -119,10 +119,10 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
   for (int r = 0; r < RW; ++r) {
     if (r0 + warp * RW + r >= p.rows) continue;
     const RowMap rm = map_row(p, y, r0 + warp * RW + r);
-    const float l = l_run[r], inv = l > 0.f ? 1.f / l : 0.f;
+    const float l = row[r].l, inv = l > 0.f ? 1.f / l : 0.f;
 #pragma unroll
     for (int c = 0; c < C; ++c) store_row_value<Elem::F32>(p, b, split, rm, c * 32 + lane, o[r][c] * inv);
-    if (lane == 0) store_row_lse(p, b, split, rm, row_lse(m_run[r], l));
+    if (lane == 0) store_row_lse(p, b, split, rm, row[r].lse());
   }
 }
 

@@ -12,11 +12,14 @@
 // Block-sparse (SPARSE = the mask block, 64 or 128 rows; 0 for dense): the same
 // kernel walking the listed key blocks (mask.cuh), with one m16 tile per warp for
 // 64-row mask blocks, so a block's rows never straddle two mask blocks.
-// HD is the head dim padded up (32, 64, 96, 128, 256); D and Dv <= HD at run time.
+// HD is a head dim of head_dims.h (D and Dv padded up); D and Dv <= HD at run time.
 #pragma once
-#include "attn_common.cuh"
+#include "attn_kernels.cuh"
+#include "attn_store.cuh"
+#include "head_dims.h"
 #include "mask.cuh"
 #include "ptx.cuh"
+#include "softmax.cuh"
 
 namespace subq::cuda {
 
@@ -95,14 +98,11 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
   pos_range(p, r0, r1, &i_lo, &i_hi);
 
   float o[MT][HD / 8][4];
-  float m_run[MT][2], l_run[MT][2];
+  OnlineSoftmax row[MT][2];  // rows g and g + 8 of each tile; l is this lane's share until the epilogue
 #pragma unroll
-  for (int mt = 0; mt < MT; ++mt) {
+  for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int d = 0; d < HD / 8; ++d) o[mt][d][0] = o[mt][d][1] = o[mt][d][2] = o[mt][d][3] = 0.f;
-    m_run[mt][0] = m_run[mt][1] = -INFINITY;
-    l_run[mt][0] = l_run[mt][1] = 0.f;
-  }
 
   int j0 = blocks.count > 0 ? blocks[0] * BN : 0;  // first key of tile `it`
   if (blocks.count > 0) {
@@ -160,13 +160,13 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
         }
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        float mx = m_run[mt][h];
+        float mx = row[mt][h].m;
 #pragma unroll
         for (int n = 0; n < BNW / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        const float base = mx == -INFINITY ? 0.f : mx;  // a row with nothing visible yet stays 0
-        const float corr = fast_exp2(m_run[mt][h] - base);
+        const float base = OnlineSoftmax::offset(mx);
+        const float corr = row[mt][h].rescale(base);
         float sum = 0.f;
 #pragma unroll
         for (int n = 0; n < BNW / 8; ++n) {
@@ -174,8 +174,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
           s[mt][n][2 * h + 1] = fast_exp2(s[mt][n][2 * h + 1] - base);
           sum += s[mt][n][2 * h] + s[mt][n][2 * h + 1];
         }
-        l_run[mt][h] = l_run[mt][h] * corr + sum;  // this lane's share; reduced at the end
-        m_run[mt][h] = mx;
+        row[mt][h].advance(mx, corr, sum);
 #pragma unroll
         for (int d = 0; d < HD / 8; ++d) o[mt][d][2 * h] *= corr, o[mt][d][2 * h + 1] *= corr;
       }
@@ -220,8 +219,8 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      l_run[mt][h] += __shfl_xor_sync(0xffffffffu, l_run[mt][h], 1);
-      l_run[mt][h] += __shfl_xor_sync(0xffffffffu, l_run[mt][h], 2);
+      row[mt][h].l += __shfl_xor_sync(0xffffffffu, row[mt][h].l, 1);
+      row[mt][h].l += __shfl_xor_sync(0xffffffffu, row[mt][h].l, 2);
     }
   if constexpr (DEC) {
     // Each warp saw a quarter of the keys: merge the four (max, sum, O) per row.
@@ -237,31 +236,30 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
         w_o[(warp * 16 + r) * HD + d * 8 + 2 * t4] = o[0][d][2 * h];
         w_o[(warp * 16 + r) * HD + d * 8 + 2 * t4 + 1] = o[0][d][2 * h + 1];
       }
-      if (t4 == 0) w_m[warp * 16 + r] = m_run[0][h], w_l[warp * 16 + r] = l_run[0][h];
+      if (t4 == 0) w_m[warp * 16 + r] = row[0][h].m, w_l[warp * 16 + r] = row[0][h].l;
     }
     __syncthreads();
     for (int e = tid; e < 16 * HD; e += T::kThreads) {
       const int r = e / HD, col = e % HD;
       if (r0 + r >= p.rows || col >= p.Dv) continue;
-      float mx = -INFINITY;
-      for (int w = 0; w < T::kWarps; ++w) mx = fmaxf(mx, w_m[w * 16 + r]);
-      const float base = mx == -INFINITY ? 0.f : mx;
-      float l = 0.f, acc = 0.f;
+      OnlineSoftmax all;
+      for (int w = 0; w < T::kWarps; ++w) all.m = fmaxf(all.m, w_m[w * 16 + r]);
+      const float base = OnlineSoftmax::offset(all.m);
+      float acc = 0.f;
       for (int w = 0; w < T::kWarps; ++w) {
-        const float c = fast_exp2(w_m[w * 16 + r] - base);
-        l += c * w_l[w * 16 + r];
+        const float c = all.absorb({w_m[w * 16 + r], w_l[w * 16 + r]}, base);
         acc += c * w_o[(w * 16 + r) * HD + col];
       }
       const RowMap rm = map_row(p, y, r0 + r);
-      store_row_value<E>(p, b, split, rm, col, l > 0.f ? acc / l : 0.f);
-      if (col == 0) store_row_lse(p, b, split, rm, row_lse(mx, l));
+      store_row_value<E>(p, b, split, rm, col, all.l > 0.f ? acc / all.l : 0.f);
+      if (col == 0) store_row_lse(p, b, split, rm, all.lse());
     }
   } else {
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        const float l = l_run[mt][h];
+        const float l = row[mt][h].l;
         const int r = r0 + (rw * MT + mt) * 16 + g + 8 * h;
         if (r >= p.rows) continue;
         const RowMap rm = map_row(p, y, r);
@@ -271,7 +269,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
           store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4, o[mt][d][2 * h] * inv);
           store_row_value<E>(p, b, split, rm, d * 8 + 2 * t4 + 1, o[mt][d][2 * h + 1] * inv);
         }
-        if (t4 == 0) store_row_lse(p, b, split, rm, row_lse(m_run[mt][h], l));
+        if (t4 == 0) store_row_lse(p, b, split, rm, row[mt][h].lse());
       }
   }
 }
@@ -295,6 +293,19 @@ int fwd_tc_blocks_per_sm() {
 template <bool BF16, int HD, bool DEC, int SPARSE>
 FwdKernel fwd_tc_kernel() {
   return {&launch_fwd_tc<BF16, HD, DEC, SPARSE>, &fwd_tc_blocks_per_sm<BF16, HD, DEC, SPARSE>};
+}
+
+// Instantiated per element type by attn_fwd_f16.cu and attn_fwd_bf16.cu: every kernel of
+// the head-dim lists.
+template <bool BF16>
+FwdKernel tc_kernel(int hd, bool decode, int sparse) {
+  return HeadDims::with(hd, [&](auto d) {
+    constexpr int HD = decltype(d)::value;
+    if (sparse == 64) return fwd_tc_kernel<BF16, HD, false, sparse_tile(HD, 64)>();
+    if (sparse == 128) return fwd_tc_kernel<BF16, HD, false, sparse_tile(HD, 128)>();
+    if (decode) return fwd_tc_kernel<BF16, DecodeHeadDims::at_least(HD), true, 0>();
+    return fwd_tc_kernel<BF16, HD, false, 0>();
+  });
 }
 
 }  // namespace subq::cuda

@@ -6,30 +6,29 @@
 #include <string>
 
 #include "../core/error.h"
-#include "attn_common.cuh"
+#include "../core/log2.h"
+#include "attn_kernels.cuh"
+#include "head_dims.h"
+#include "launch_check.cuh"
 
 namespace subq::cuda {
 
 namespace {
 
-// Head dims run on kernels for 32, 64, 96, 128 or 256 columns; others pad up.
-int padded_head_dim(int64_t d) { return d <= 32 ? 32 : d <= 64 ? 64 : d <= 96 ? 96 : d <= 128 ? 128 : 256; }
-
 struct Shape {
   int hd, bm, bn;
 };
 
-// The tile of the kernel that runs p (F32Tile, TcTile); decode kernels exist for
-// head dims 64, 128 and 256. Block-sparse tiles divide the mask block (64 or 128)
-// both ways.
+// The tile of the kernel that runs p (F32Tile, TcTile) at the head dim of its kernel
+// (head_dims.h). Block-sparse tiles divide the mask block (64 or 128) both ways.
 Shape shape_of(const AttentionParams& p, bool decode) {
-  const int hd = padded_head_dim(std::max(p.D, p.Dv));
+  const int hd = HeadDims::at_least(int(std::max(p.D, p.Dv)));
   if (p.q.dtype == DType::F32) return {hd, hd <= 128 ? 32 : 16, 32};
   if (decode) {
-    const int dhd = hd <= 64 ? 64 : hd <= 128 ? 128 : 256;
+    const int dhd = DecodeHeadDims::at_least(hd);
     return {dhd, 16, dhd <= 128 ? 128 : 64};
   }
-  return {hd, hd <= 128 && (!p.mask.active() || p.mask.block >= 128) ? 128 : 64, hd <= 128 ? 64 : 32};
+  return {hd, p.mask.active() ? sparse_tile(hd, int(p.mask.block)) : hd <= 128 ? 128 : 64, hd <= 128 ? 64 : 32};
 }
 
 int multiprocessors(const AttentionLaunchOptions& opt) {
@@ -53,56 +52,12 @@ bool aligned16(const TensorView& t) {
   return t.shape[3] % 8 == 0;
 }
 
-void check_launch(const char* what) {
-#if !SIMT_EMULATED
-  const cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) runtime_error(std::string("CUDA attention (") + what + "): " + cudaGetErrorString(e));
-#else
-  (void)what;
-#endif
-}
-
-// SPARSE: 0 for dense attention, else the mask block the tile's rows fit (64 or 128).
-template <bool BF16, int SPARSE>
-FwdKernel tc_kernel(int hd, bool decode) {
-  if (decode && !SPARSE) {
-    switch (hd) {
-      case 64: return fwd_tc_kernel<BF16, 64, true, 0>();
-      case 128: return fwd_tc_kernel<BF16, 128, true, 0>();
-      default: return fwd_tc_kernel<BF16, 256, true, 0>();
-    }
-  }
-  switch (hd) {
-    case 32: return fwd_tc_kernel<BF16, 32, false, SPARSE>();
-    case 64: return fwd_tc_kernel<BF16, 64, false, SPARSE>();
-    case 96: return fwd_tc_kernel<BF16, 96, false, SPARSE>();
-    case 128: return fwd_tc_kernel<BF16, 128, false, SPARSE>();
-    default: return fwd_tc_kernel<BF16, 256, false, SPARSE ? 64 : 0>();  // one 64-row tile at HD 256
-  }
-}
-
-template <bool BF16>
-FwdKernel tc_kernel(const AttentionParams& p, int hd, bool decode) {
-  if (!p.mask.active()) return tc_kernel<BF16, 0>(hd, decode);
-  return p.mask.block == 64 ? tc_kernel<BF16, 64>(hd, false) : tc_kernel<BF16, 128>(hd, false);
-}
-
-template <bool SPARSE>
-FwdKernel f32_kernel(int hd) {
-  switch (hd) {
-    case 32: return fwd_f32_kernel<32, SPARSE>();
-    case 64: return fwd_f32_kernel<64, SPARSE>();
-    case 96: return fwd_f32_kernel<96, SPARSE>();
-    case 128: return fwd_f32_kernel<128, SPARSE>();
-    default: return fwd_f32_kernel<256, SPARSE>();
-  }
-}
-
 FwdKernel select_kernel(const AttentionParams& p, const Shape& s, bool decode) {
+  const int sparse = p.mask.active() ? int(p.mask.block) : 0;
   switch (p.q.dtype) {
-    case DType::F16: return tc_kernel<false>(p, s.hd, decode);
-    case DType::BF16: return tc_kernel<true>(p, s.hd, decode);
-    default: return p.mask.active() ? f32_kernel<true>(s.hd) : f32_kernel<false>(s.hd);
+    case DType::F16: return tc_kernel<false>(s.hd, decode, sparse);
+    case DType::BF16: return tc_kernel<true>(s.hd, decode, sparse);
+    default: return f32_kernel(s.hd, sparse != 0);
   }
 }
 
@@ -159,7 +114,7 @@ AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOpti
     // Block-sparse: the tile kernel's sparse variant, one query head per block row
     // (heads of a group may read different mask rows), keys unsplit.
     const Shape s = shape_of(p, false);
-    if (p.mask.block % s.bm || p.mask.block % s.bn)
+    if ((p.mask.block != 64 && p.mask.block != 128) || p.mask.block % s.bm || p.mask.block % s.bn)
       range_error("CUDA block-sparse attention supports blocks of 64 or 128, got " + std::to_string(p.mask.block));
     return plan;
   }
@@ -207,10 +162,9 @@ void attention_launch(const AttentionParams& p, const AttentionPlan& plan, void*
   f.D = int(p.D), f.Dv = int(p.Dv);
   f.group = plan.group;
   f.rows = f.Nq * plan.group;
-  const float log2e = 1.4426950408889634f;
-  f.scale_log2 = p.scale * log2e;
+  f.scale_log2 = p.scale * kLog2eF;
   f.softcap_in = p.softcap > 0 ? p.scale / p.softcap : 0.f;
-  f.softcap_out = p.softcap * log2e;
+  f.softcap_out = p.softcap * kLog2eF;
   f.window_left = int(p.window_left), f.window_right = int(p.window_right);
   f.vec = p.q.dtype != DType::F32 && aligned16(p.q) && aligned16(p.k) && aligned16(p.v);
   f.splits = plan.splits;
@@ -222,14 +176,10 @@ void attention_launch(const AttentionParams& p, const AttentionPlan& plan, void*
 
   const dim3 grid(unsigned((f.rows + s.bm - 1) / s.bm), unsigned(p.Hq / plan.group), unsigned(p.B * plan.splits));
   select_kernel(p, s, plan.decode).launch(f, grid, stream);
-  check_launch("forward");
+  check_last_launch("attention (forward)");
   if (plan.splits == 1) return;
-  switch (p.q.dtype) {
-    case DType::F16: launch_combine<Elem::F16>(f, stream); break;
-    case DType::BF16: launch_combine<Elem::BF16>(f, stream); break;
-    default: launch_combine<Elem::F32>(f, stream);
-  }
-  check_launch("split-KV combine");
+  with_elem(p.q.dtype, [&](auto e) { launch_combine<decltype(e)::value>(f, stream); });
+  check_last_launch("attention (split-KV combine)");
 }
 
 }  // namespace subq::cuda

@@ -30,7 +30,7 @@ AttentionPlan attention_plan(const AttentionParams& p, const AttentionLaunchOpti
 // (16-byte aligned) and stays in use until the stream passes this point.
 void attention_launch(const AttentionParams& p, const AttentionPlan& plan, void* workspace, CUstream_st* stream);
 
-// The device view of p.mask (FwdMask, attn_common.cuh; inactive: all zero), for the
+// The device view of p.mask (FwdMask, attn_params.cuh; inactive: all zero), for the
 // kernels that walk a block mask.
 struct FwdMask;
 FwdMask mask_params(const AttentionParams& p);

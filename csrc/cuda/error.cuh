@@ -19,4 +19,17 @@ void check_not_lost(int device);
 // earlier kernel left (sticky: it is still reported after a launch's checks).
 void check_launch(int device, const char* what);
 
+// Runs `enqueue` (launches on `device`'s stream) and then check_launch: a fault an
+// earlier kernel left is reported as ERR_SUBQ_DEVICE_LOST even when `enqueue` throws.
+template <class F>
+void launch_checked(int device, const char* what, F&& enqueue) {
+  try {
+    enqueue();
+  } catch (...) {
+    check_launch(device, what);
+    throw;
+  }
+  check_launch(device, what);
+}
+
 }  // namespace subq::cuda

@@ -10,7 +10,7 @@
 // unless block_fully_visible() says no key of the tile is hidden.
 #pragma once
 #include "../core/attention_params.h"
-#include "attn_common.cuh"
+#include "attn_params.cuh"
 
 namespace subq::cuda {
 

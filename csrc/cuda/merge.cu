@@ -18,11 +18,7 @@ void merge_states_launch(const MergeParams& p, cudaStream_t stream) {
   a.B = p.B, a.H = p.H, a.N = p.N, a.D = p.D;
   const int64_t blocks = (p.B * p.H * p.N + kMergeRowsPerBlock - 1) / kMergeRowsPerBlock;
   if (blocks > 0x7fffffff) range_error("mergeAttentionStates: too many rows for one CUDA launch");
-  switch (p.o1.dtype) {
-    case DType::F16: launch_merge<Elem::F16>(a, unsigned(blocks), stream); break;
-    case DType::BF16: launch_merge<Elem::BF16>(a, unsigned(blocks), stream); break;
-    default: launch_merge<Elem::F32>(a, unsigned(blocks), stream); break;
-  }
+  with_elem(p.o1.dtype, [&](auto e) { launch_merge<decltype(e)::value>(a, unsigned(blocks), stream); });
 #if !SIMT_EMULATED
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) runtime_error(std::string("CUDA merge kernel: ") + cudaGetErrorString(e));

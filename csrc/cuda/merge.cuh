@@ -1,10 +1,11 @@
 // Merge of two attention states (core/merge_params.h) on the GPU: one warp per row, the
-// lanes striding over the row's D values; fp32 math. Plain CUDA that also runs
-// under the SIMT emulator (numeric.cuh, csrc/simt).
+// lanes striding over the row's D values; fp32 math (LseMerge, softmax.cuh). Plain CUDA
+// that also runs under the SIMT emulator (numeric.cuh, csrc/simt).
 #pragma once
 #include <cstdint>
 
 #include "numeric.cuh"
+#include "softmax.cuh"
 
 namespace subq::cuda {
 
@@ -33,10 +34,11 @@ __global__ void __launch_bounds__(32 * kMergeRowsPerBlock) merge_states_kernel(c
   const int64_t b = row / (a.H * a.N), h = row / a.N % a.H, n = row % a.N;
   const float l1 = a.lse1[merge_offset(a.lse1_s, b, h, n)], l2 = a.lse2[merge_offset(a.lse2_s, b, h, n)];
   // NaN in either LSE makes m or a weight NaN, so it propagates.
-  const float m = l1 >= l2 ? l1 : l2;
-  const bool empty = m == -INFINITY;
-  const float w1 = empty ? 0.f : expf(l1 - m), w2 = empty ? 0.f : expf(l2 - m), sum = w1 + w2;
-  const float c1 = empty ? 0.f : w1 / sum, c2 = empty ? 0.f : w2 / sum;
+  LseMerge mg{l1 >= l2 ? l1 : l2};
+  const bool empty = mg.empty();
+  const float w1 = empty ? 0.f : mg.weight(l1), w2 = empty ? 0.f : mg.weight(l2);
+  mg.sum = w1 + w2;
+  const float c1 = empty ? 0.f : w1 / mg.sum, c2 = empty ? 0.f : w2 / mg.sum;
   const int64_t i1 = merge_offset(a.o1_s, b, h, n), i2 = merge_offset(a.o2_s, b, h, n);
   const int64_t io = merge_offset(a.out_s, b, h, n);
   for (int64_t d = threadIdx.x; d < a.D; d += 32) {
@@ -45,7 +47,7 @@ __global__ void __launch_bounds__(32 * kMergeRowsPerBlock) merge_states_kernel(c
                     (w2 != 0.f ? c2 * load_elem<E>(a.o2, i2 + d) : 0.f);
     store_elem<E>(a.out, io + d, v);
   }
-  if (threadIdx.x == 0) a.lse[merge_offset(a.lse_s, b, h, n)] = empty ? -INFINITY : m + logf(sum);
+  if (threadIdx.x == 0) a.lse[merge_offset(a.lse_s, b, h, n)] = mg.lse();
 }
 
 template <Elem E>

@@ -16,11 +16,9 @@ void attention(const AttentionParams& p) {
   const AttentionPlan plan = attention_plan(p);
   void* workspace = plan.workspace_bytes > 0 ? alloc(dev, size_t(plan.workspace_bytes)) : nullptr;
   try {
-    attention_launch(p, plan, workspace, s);
-    check_launch(dev, "attention");
+    launch_checked(dev, "attention", [&] { attention_launch(p, plan, workspace, s); });
   } catch (...) {
     release(dev, workspace);
-    check_launch(dev, "attention");  // a fault an earlier kernel left: ERR_SUBQ_DEVICE_LOST
     throw;
   }
   release(dev, workspace);
@@ -28,13 +26,7 @@ void attention(const AttentionParams& p) {
 
 void merge_states(const MergeParams& p) {
   const int dev = p.o1.device.index;
-  try {
-    merge_states_launch(p, stream(dev));
-  } catch (...) {
-    check_launch(dev, "mergeAttentionStates");
-    throw;
-  }
-  check_launch(dev, "mergeAttentionStates");
+  launch_checked(dev, "mergeAttentionStates", [&] { merge_states_launch(p, stream(dev)); });
 }
 
 }  // namespace subq::cuda

@@ -7,37 +7,24 @@
 
 namespace subq::cuda {
 
-namespace {
-
-template <class F>
-void enqueue(int dev, const char* what, F&& launch) {
-  try {
-    launch(stream(dev));
-  } catch (...) {
-    check_launch(dev, what);
-    throw;
-  }
-  check_launch(dev, what);
-}
-
-}  // namespace
-
 void quantize(const QuantizeParams& p) {
-  enqueue(p.x.device.index, "quantize", [&](CUstream_st* s) { quantize_launch(p, s); });
+  const int dev = p.x.device.index;
+  launch_checked(dev, "quantize", [&] { quantize_launch(p, stream(dev)); });
 }
 
 void dequantize(const DequantizeParams& p) {
-  enqueue(p.in.data.device.index, "dequantize", [&](CUstream_st* s) { dequantize_launch(p, s); });
+  const int dev = p.in.data.device.index;
+  launch_checked(dev, "dequantize", [&] { dequantize_launch(p, stream(dev)); });
 }
 
 // The workspace (quantized Q and K, the smoothing terms) comes from the pool in stream
 // order, so it is released right after the launches and reused only once they are done.
 void quantized_attention(const QuantAttentionParams& p) {
   const int dev = p.attn.q.device.index;
-  enqueue(dev, "quantizedAttention", [&](CUstream_st* s) {
+  launch_checked(dev, "quantizedAttention", [&] {
     void* workspace = alloc(dev, size_t(quant_attention_workspace(p)));
     try {
-      quant_attention_launch(p, workspace, s);
+      quant_attention_launch(p, workspace, stream(dev));
     } catch (...) {
       release(dev, workspace);
       throw;

@@ -306,7 +306,7 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
         else if (qp.out == Elem::F16) store_row_value<Elem::F16>(p, b, 0, rm, col, v);
         else store_row_value<Elem::BF16>(p, b, 0, rm, col, v);
       }
-    if (t4 == 0) store_row_lse(p, b, 0, rm, row_lse(m_run[hh], l));
+    if (t4 == 0) store_row_lse(p, b, 0, rm, OnlineSoftmax{m_run[hh], l}.lse());
   }
 }
 

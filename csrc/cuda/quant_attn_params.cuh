@@ -3,7 +3,9 @@
 #pragma once
 #include <cstdint>
 
-#include "attn_common.cuh"
+#include "attn_params.cuh"
+#include "attn_store.cuh"
+#include "softmax.cuh"
 
 namespace subq::cuda {
 

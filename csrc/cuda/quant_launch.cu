@@ -7,22 +7,15 @@
 #include <type_traits>
 
 #include "../core/error.h"
+#include "../core/log2.h"
 #include "attn_launch.h"
+#include "launch_check.cuh"
 #include "quant.cuh"
 #include "quant_attn_params.cuh"
 
 namespace subq::cuda {
 
 namespace {
-
-void check_launch(const char* what) {
-#if !SIMT_EMULATED
-  const cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) runtime_error(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
-#else
-  (void)what;
-#endif
-}
 
 QuantBufs bufs(const QuantView& v) {
   QuantBufs q{};
@@ -33,8 +26,6 @@ QuantBufs bufs(const QuantView& v) {
   q.B = int(v.B), q.H = int(v.H), q.N = int(v.N), q.D = int(v.D);
   return q;
 }
-
-Elem elem_of(DType t) { return t == DType::F16 ? Elem::F16 : t == DType::BF16 ? Elem::BF16 : Elem::F32; }
 
 // Calls f with the Elem tag of a float dtype.
 template <class F>
@@ -68,7 +59,7 @@ void quantize_launch(const QuantizeParams& p, CUstream_st* stream) {
     range_error("CUDA quantize supports up to 65535 batches and heads and fewer than 2^31 tokens, got B = " +
                 std::to_string(p.out.B) + ", H = " + std::to_string(p.out.H) + ", N = " + std::to_string(p.out.N));
   by_elem(p.x.dtype, [&](auto e) { quantize_typed<decltype(e)::value>(p, stream); });
-  check_launch("quantize");
+  check_last_launch("quantize");
 }
 
 void dequantize_launch(const DequantizeParams& p, CUstream_st* stream) {
@@ -79,7 +70,7 @@ void dequantize_launch(const DequantizeParams& p, CUstream_st* stream) {
   const int threads = int(std::clamp<int64_t>((v.D + 31) / 32 * 32, 32, 256));
   SIMT_LAUNCH(dequant_rows, dim3(unsigned(v.N), unsigned(v.H), unsigned(v.B)), dim3(threads), 0, stream, bufs(v),
               p.out.ptr<float>(), p.out.stride[0], p.out.stride[1], p.out.stride[2]);
-  check_launch("dequantize");
+  check_last_launch("dequantize");
 }
 
 namespace {
@@ -118,7 +109,7 @@ struct QuantWork {
 
 // The scores' unit (the CPU driver's): scale * log2 e, or scale / softcap with a softcap.
 double score_unit(const AttentionParams& p) {
-  return p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * 1.4426950408889634;
+  return p.softcap > 0 ? double(p.scale) / p.softcap : p.scale * kLog2e;
 }
 
 // The kernel for the call, by the template parameters of launch_quant_attn.
@@ -178,7 +169,7 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
     SIMT_LAUNCH(quant_qm_k, dim3(unsigned((n + 127) / 128)), dim3(128), 0, stream,
                 static_cast<const float*>(w.q.mean.data), bufs(w.k), int(a.Hq), unit, w.qm_k);
   }
-  check_launch("quantizedAttention (quantizing)");
+  check_last_launch("quantizedAttention (quantizing)");
 
   QuantFwdParams qp{};
   FwdParams& f = qp.f;
@@ -192,7 +183,7 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
   f.group = 1, f.rows = f.Nq, f.splits = 1;
   // Scores arrive in the unit; the softcap is tanh(s) times the softcap in log2 units.
   f.softcap_in = a.softcap > 0 ? 1.f : 0.f;
-  f.softcap_out = float(double(a.softcap) * 1.4426950408889634);
+  f.softcap_out = float(double(a.softcap) * kLog2e);
   f.window_left = int(a.window_left), f.window_right = int(a.window_right);
   f.mask = mask_params(a);
   qp.out = elem_of(a.q.dtype);
@@ -214,7 +205,7 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
   const dim3 grid(unsigned((a.Nq + 63) / 64), unsigned(a.Hq), unsigned(a.B));
   if (a.mask.active()) launch_by_head_dim<true>(qp, hd, p.pv, grid, stream);
   else launch_by_head_dim<false>(qp, hd, p.pv, grid, stream);
-  check_launch("quantizedAttention");
+  check_last_launch("quantizedAttention");
 }
 
 }  // namespace subq::cuda

@@ -43,14 +43,6 @@ class DeviceTable {
   void* p_ = nullptr;
 };
 
-// Calls f with the element tag of dtype t (ssm::F32, F16 or BF16).
-template <class F>
-void by_dtype(DType t, F&& f) {
-  if (t == DType::F32) f(ssm::F32{});
-  else if (t == DType::F16) f(ssm::F16{});
-  else f(ssm::BF16{});
-}
-
 // Kernels run on the device's stream (runtime.h), ordered with the tensors'
 // allocations and frees; the call returns once they are enqueued.
 void finish(int device, const char* what) { check_launch(device, what); }
@@ -61,8 +53,8 @@ void selective_scan(const SelectiveScanParams& p) {
   if (p.seqs.empty()) return;
   DeviceTable seqs(p.u.device.index, ssm::sequence_table(p.seqs));
   const ssm::ScanArgs a = ssm::scan_args(p, seqs.get());
-  by_dtype(p.u.dtype, [&](auto e) {
-    ssm::selective_scan_kernel<decltype(e), ssm::kScanChannels, ssm::kScanItems><<<ssm::scan_grid(p), ssm::kScanChannels * 32, 0, stream(p.u.device.index)>>>(a);
+  with_elem(p.u.dtype, [&](auto e) {
+    ssm::selective_scan_kernel<decltype(e)::value, ssm::kScanChannels, ssm::kScanItems><<<ssm::scan_grid(p), ssm::kScanChannels * 32, 0, stream(p.u.device.index)>>>(a);
   });
   finish(p.u.device.index, "selectiveScan");
 }
@@ -70,7 +62,7 @@ void selective_scan(const SelectiveScanParams& p) {
 void selective_state_update(const StateUpdateParams& p) {
   DeviceTable slots(p.x.device.index, p.slots);
   const ssm::UpdateArgs a = ssm::update_args(p, slots.get());
-  by_dtype(p.x.dtype, [&](auto e) { ssm::state_update_kernel<decltype(e)><<<ssm::update_grid(p), ssm::kThreads, 0, stream(p.x.device.index)>>>(a); });
+  with_elem(p.x.dtype, [&](auto e) { ssm::state_update_kernel<decltype(e)::value><<<ssm::update_grid(p), ssm::kThreads, 0, stream(p.x.device.index)>>>(a); });
   finish(p.x.device.index, "selectiveStateUpdate");
 }
 
@@ -78,15 +70,15 @@ void causal_conv1d(const Conv1dParams& p) {
   if (p.seqs.empty()) return;
   DeviceTable seqs(p.x.device.index, ssm::sequence_table(p.seqs));
   const ssm::ConvArgs a = ssm::conv_args(p, seqs.get());
-  by_dtype(p.x.dtype, [&](auto e) { ssm::conv1d_kernel<decltype(e)><<<ssm::conv_grid(p), ssm::kConvThreads, 0, stream(p.x.device.index)>>>(a); });
+  with_elem(p.x.dtype, [&](auto e) { ssm::conv1d_kernel<decltype(e)::value><<<ssm::conv_grid(p), ssm::kConvThreads, 0, stream(p.x.device.index)>>>(a); });
   finish(p.x.device.index, "causalConv1d");
 }
 
 void causal_conv1d_update(const Conv1dUpdateParams& p) {
   DeviceTable slots(p.x.device.index, p.slots);
   const ssm::ConvUpdateArgs a = ssm::conv_update_args(p, slots.get());
-  by_dtype(p.x.dtype, [&](auto e) {
-    ssm::conv1d_update_kernel<decltype(e)><<<ssm::conv_update_grid(p), ssm::kThreads, 0, stream(p.x.device.index)>>>(a);
+  with_elem(p.x.dtype, [&](auto e) {
+    ssm::conv1d_update_kernel<decltype(e)::value><<<ssm::conv_update_grid(p), ssm::kThreads, 0, stream(p.x.device.index)>>>(a);
   });
   finish(p.x.device.index, "causalConv1dUpdate");
 }

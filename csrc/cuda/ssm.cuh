@@ -9,108 +9,23 @@
 // state) seeds it; the lane then replays its steps for y. Varying B and C of a chunk are
 // staged in shared memory, 16 states at a time, and serve every channel of the tile:
 // B and C are read from memory once per tile rather than once per channel.
-// The kernels need no CUDA header: fp16 / bf16 are raw 16-bit patterns converted by
-// PTX on the device and by core/half.h where the SIMT emulator (csrc/simt, included
-// first by the emulated build) compiles them with the host compiler.
+// Element types, conversions and fast_exp2 are numeric.cuh's, so the kernels need no
+// CUDA header and also compile under the SIMT emulator (csrc/simt).
 #pragma once
 #include <cstdint>
 
-#if !defined(__CUDACC__)
-#include "../core/half.h"
-#endif
+#include "../core/log2.h"
+#include "numeric.cuh"
 
 namespace subq::cuda::ssm {
 
-constexpr float kLog2e = 1.44269504088896341f;
-
-// Element types: the storage type and its conversions.
-struct F32 {
-  using T = float;
-};
-struct F16 {
-  using T = uint16_t;
-};
-struct BF16 {
-  using T = uint16_t;
-};
-
-__device__ __forceinline__ float to_f(F32, float v) { return v; }
-__device__ __forceinline__ float to_f(F16, uint16_t h) {
-#if defined(__CUDA_ARCH__)
-  float f;
-  asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-  return f;
-#elif !defined(__CUDACC__)
-  return f16_to_f32(h);
-#else
-  return 0.f * h;  // nvcc's host pass: never runs
-#endif
-}
-__device__ __forceinline__ float to_f(BF16, uint16_t h) {
-#if defined(__CUDA_ARCH__)
-  return __uint_as_float(uint32_t(h) << 16);
-#elif !defined(__CUDACC__)
-  return bf16_to_f32(h);
-#else
-  return 0.f * h;
-#endif
-}
-
-__device__ __forceinline__ float from_f(F32, float v) { return v; }
-__device__ __forceinline__ uint16_t from_f(F16, float v) {
-#if defined(__CUDA_ARCH__)
-  uint16_t h;
-  asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(v));
-  return h;
-#elif !defined(__CUDACC__)
-  return f32_to_f16(v);
-#else
-  return uint16_t(v);
-#endif
-}
-__device__ __forceinline__ uint16_t from_f(BF16, float v) {
-#if defined(__CUDA_ARCH__)
-  uint16_t h;
-  asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(h) : "f"(v));
-  return h;
-#elif !defined(__CUDACC__)
-  return f32_to_bf16(v);
-#else
-  return uint16_t(v);
-#endif
-}
-
-// A tensor of any float dtype for scattered loads (B, C, weights): 0 fp32, 1 fp16, 2 bf16.
-struct AnyF {
-  const void* p = nullptr;
-  int dtype = 0;
-};
-
-__device__ __forceinline__ float load(AnyF a, int64_t i) {
-  if (a.dtype == 0) return static_cast<const float*>(a.p)[i];
-  const uint16_t h = static_cast<const uint16_t*>(a.p)[i];
-  return a.dtype == 1 ? to_f(F16{}, h) : to_f(BF16{}, h);
-}
-
-// 2^x in one instruction on the device (ex2.approx: about 2 ulp, tiny results flush to
-// 0, which a decay factor tolerates); libm's exp2f in emulation.
-__device__ __forceinline__ float fast_exp2(float x) {
-#if defined(__CUDA_ARCH__)
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-#else
-  return exp2f(x);
-#endif
-}
-
-__device__ __forceinline__ float softplus(float x) { return x <= 20.f ? log1pf(expf(x)) : x; }
-__device__ __forceinline__ float silu(float x) { return x / (1.f + expf(-x)); }
+SUBQ_DEVICE float softplus(float x) { return x <= 20.f ? log1pf(expf(x)) : x; }
+SUBQ_DEVICE float silu(float x) { return x / (1.f + expf(-x)); }
 
 // IT consecutive elements from p (n of them valid, the rest 0); 16-byte vector loads
 // when the run is whole and aligned.
-template <class E, int IT, class T = typename E::T>
-__device__ __forceinline__ void load_items(const T* p, int64_t n, float (&v)[IT]) {
+template <Elem E, int IT, class T = elem_t<E>>
+SUBQ_DEVICE void load_items(const T* p, int64_t n, float (&v)[IT]) {
   constexpr int kVec = 16 / sizeof(T);
   if (IT % kVec == 0 && n >= IT && (reinterpret_cast<uintptr_t>(p) & 15) == 0) {
 #pragma unroll
@@ -118,32 +33,32 @@ __device__ __forceinline__ void load_items(const T* p, int64_t n, float (&v)[IT]
       const uint4 raw = *reinterpret_cast<const uint4*>(p + i);
       const T* e = reinterpret_cast<const T*>(&raw);
 #pragma unroll
-      for (int k = 0; k < kVec; ++k) v[i + k] = to_f(E{}, e[k]);
+      for (int k = 0; k < kVec; ++k) v[i + k] = to_float<E>(e[k]);
     }
     return;
   }
 #pragma unroll
-  for (int i = 0; i < IT; ++i) v[i] = i < n ? to_f(E{}, p[i]) : 0.f;
+  for (int i = 0; i < IT; ++i) v[i] = i < n ? to_float<E>(p[i]) : 0.f;
 }
 
-template <class E, int IT, class T = typename E::T>
-__device__ __forceinline__ void store_items(T* p, int64_t n, const float (&v)[IT]) {
+template <Elem E, int IT, class T = elem_t<E>>
+SUBQ_DEVICE void store_items(T* p, int64_t n, const float (&v)[IT]) {
 #pragma unroll
   for (int i = 0; i < IT; ++i)
-    if (i < n) p[i] = from_f(E{}, v[i]);
+    if (i < n) p[i] = from_float<E>(v[i]);
 }
 
 // An (a, b) pair of the recurrence x -> a*x + b.
 struct Pair {
   float a, b;
 };
-__device__ __forceinline__ Pair identity() { return {1.f, 0.f}; }
+SUBQ_DEVICE Pair identity() { return {1.f, 0.f}; }
 
 // first, then second.
-__device__ __forceinline__ Pair compose(Pair first, Pair second) { return {second.a * first.a, second.a * first.b + second.b}; }
+SUBQ_DEVICE Pair compose(Pair first, Pair second) { return {second.a * first.a, second.a * first.b + second.b}; }
 
 // Inclusive scan of one pair per lane over the warp.
-__device__ __forceinline__ Pair warp_inclusive_scan(Pair v) {
+SUBQ_DEVICE Pair warp_inclusive_scan(Pair v) {
   const int lane = threadIdx.x & 31;
 #pragma unroll
   for (int o = 1; o < 32; o <<= 1) {
@@ -159,7 +74,7 @@ struct ScanArgs {
   int64_t u_s0, u_s1, dl_s0, dl_s1, z_s0, z_s1, o_s0, o_s1;
   const float* A;
   int64_t A_s0;
-  AnyF B, C;
+  ElemPtr B, C;
   int64_t B_s[4], C_s[4];
   bool B_var, C_var, softplus;
   const float *D, *bias;
@@ -172,9 +87,9 @@ struct ScanArgs {
 };
 
 // Grid: (group tiles, sequences); block: TC warps.
-template <class E, int TC, int IT>
+template <Elem E, int TC, int IT>
 __global__ void selective_scan_kernel(ScanArgs a) {
-  using T = typename E::T;
+  using T = elem_t<E>;
   constexpr int kChunk = 32 * IT, kSlab = 16;
   // Step l of a chunk at (l % IT) * 33 + l / IT: lane j reads steps j*IT + i at i*33 + j,
   // 32 different banks.
@@ -218,7 +133,7 @@ __global__ void selective_scan_kernel(ScanArgs a) {
       }
       __syncthreads();
       for (int n = 0; n < ns; ++n) {
-        const float A2 = live ? a.A[c * a.A_s0 + n0 + n] * kLog2e : 0.f;
+        const float A2 = live ? a.A[c * a.A_s0 + n0 + n] * kLog2eF : 0.f;
         const float Bc = a.B_var || !live ? 0.f : load(a.B, c * a.B_s[0] + n0 + n);
         const float Cc = a.C_var || !live ? 0.f : load(a.C, c * a.C_s[0] + n0 + n);
         float ra[IT], rb[IT];
@@ -270,7 +185,7 @@ struct UpdateArgs {
   int64_t x_s0, dt_s0, z_s0, o_s0;
   const float* A;
   int64_t A_s0;
-  AnyF B, C;
+  ElemPtr B, C;
   int64_t B_s0, B_s1, C_s0, C_s1;
   const float *D, *bias;
   const int64_t* slots;  // per batch row; negative = padding
@@ -279,38 +194,38 @@ struct UpdateArgs {
 };
 
 // One thread per (batch row, channel), the N states of a channel in a loop.
-template <class E>
+template <Elem E>
 __global__ void state_update_kernel(UpdateArgs a) {
-  using T = typename E::T;
+  using T = elem_t<E>;
   const int64_t b = blockIdx.y, c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= a.dim) return;
   T* out = static_cast<T*>(a.out) + b * a.o_s0 + c;
   const int64_t slot = a.slots[b];
   if (slot < 0) {
-    *out = from_f(E{}, 0.f);
+    *out = from_float<E>(0.f);
     return;
   }
-  const float x = to_f(E{}, static_cast<const T*>(a.x)[b * a.x_s0 + c]);
-  float dt = to_f(E{}, static_cast<const T*>(a.dt)[b * a.dt_s0 + c]) + (a.bias ? a.bias[c] : 0.f);
+  const float x = to_float<E>(static_cast<const T*>(a.x)[b * a.x_s0 + c]);
+  float dt = to_float<E>(static_cast<const T*>(a.dt)[b * a.dt_s0 + c]) + (a.bias ? a.bias[c] : 0.f);
   if (a.softplus) dt = softplus(dt);
   const int64_t g = c / a.dpg;
   float* st = a.state + slot * a.st_s0 + c * a.st_s1;
   float y = 0.f;
   for (int64_t n = 0; n < a.dstate; ++n) {
-    const float s = fast_exp2(dt * (a.A[c * a.A_s0 + n] * kLog2e)) * st[n] + (dt * x) * load(a.B, b * a.B_s0 + g * a.B_s1 + n);
+    const float s = fast_exp2(dt * (a.A[c * a.A_s0 + n] * kLog2eF)) * st[n] + (dt * x) * load(a.B, b * a.B_s0 + g * a.B_s1 + n);
     st[n] = s;
     y += s * load(a.C, b * a.C_s0 + g * a.C_s1 + n);
   }
   y += (a.D ? a.D[c] : 0.f) * x;
-  if (a.z) y *= silu(to_f(E{}, static_cast<const T*>(a.z)[b * a.z_s0 + c]));
-  *out = from_f(E{}, y);
+  if (a.z) y *= silu(to_float<E>(static_cast<const T*>(a.z)[b * a.z_s0 + c]));
+  *out = from_float<E>(y);
 }
 
 struct ConvArgs {
   const void* x;
   void* out;
   int64_t x_s0, x_s1, o_s0, o_s1;
-  AnyF weight, bias;
+  ElemPtr weight, bias;
   int64_t w_s0, width;
   const void* init;  // x's dtype
   void* fin;
@@ -320,16 +235,16 @@ struct ConvArgs {
 };
 
 // Grid (position blocks, channels, sequences); a thread per output position.
-template <class E>
+template <Elem E>
 __global__ void conv1d_kernel(ConvArgs a) {
-  using T = typename E::T;
+  using T = elem_t<E>;
   const int64_t c = blockIdx.y, seq = blockIdx.z;
   const int64_t batch = a.seqs[4 * seq], start = a.seqs[4 * seq + 1], len = a.seqs[4 * seq + 2], slot = a.seqs[4 * seq + 3];
   const T* xr = static_cast<const T*>(a.x) + batch * a.x_s0 + c * a.x_s1 + start;
   const T* ir = a.init ? static_cast<const T*>(a.init) + slot * a.init_s0 + c * a.init_s1 : nullptr;
   const int64_t h = a.width - 1;
   // Input at position p of the sequence; p < 0 reads the initial state.
-  auto at = [&](int64_t p) { return p >= 0 ? to_f(E{}, xr[p]) : ir ? to_f(E{}, ir[h + p]) : 0.f; };
+  auto at = [&](int64_t p) { return p >= 0 ? to_float<E>(xr[p]) : ir ? to_float<E>(ir[h + p]) : 0.f; };
   float w[8];
 #pragma unroll
   for (int k = 0; k < 8; ++k) w[k] = k < a.width ? load(a.weight, c * a.w_s0 + k) : 0.f;
@@ -338,11 +253,11 @@ __global__ void conv1d_kernel(ConvArgs a) {
   for (int64_t l = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; l < len; l += int64_t(gridDim.x) * blockDim.x) {
     float acc = bias;
     for (int k = 0; k < a.width; ++k) acc += w[k] * at(l - h + k);
-    orow[l] = from_f(E{}, a.silu ? silu(acc) : acc);
+    orow[l] = from_float<E>(a.silu ? silu(acc) : acc);
   }
   if (a.fin && blockIdx.x == 0)
     for (int64_t k = threadIdx.x; k < h; k += blockDim.x)
-      static_cast<T*>(a.fin)[slot * a.fin_s0 + c * a.fin_s1 + k] = from_f(E{}, at(len - h + k));
+      static_cast<T*>(a.fin)[slot * a.fin_s0 + c * a.fin_s1 + k] = from_float<E>(at(len - h + k));
 }
 
 struct ConvUpdateArgs {
@@ -350,22 +265,22 @@ struct ConvUpdateArgs {
   void* out;
   void* state;
   int64_t x_s0, x_s1, o_s0, o_s1, st_s0, st_s1, state_len, steps;
-  AnyF weight, bias;
+  ElemPtr weight, bias;
   int64_t w_s0, width, dim;
   const int64_t* slots;
   bool silu;
 };
 
 // One thread per (batch row, channel): steps in order, the state rolled in place.
-template <class E>
+template <Elem E>
 __global__ void conv1d_update_kernel(ConvUpdateArgs a) {
-  using T = typename E::T;
+  using T = elem_t<E>;
   const int64_t b = blockIdx.y, c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (c >= a.dim) return;
   T* out = static_cast<T*>(a.out) + b * a.o_s0 + c * a.o_s1;
   const int64_t slot = a.slots[b];
   if (slot < 0) {
-    for (int64_t t = 0; t < a.steps; ++t) out[t] = from_f(E{}, 0.f);
+    for (int64_t t = 0; t < a.steps; ++t) out[t] = from_float<E>(0.f);
     return;
   }
   T* st = static_cast<T*>(a.state) + slot * a.st_s0 + c * a.st_s1;
@@ -373,10 +288,10 @@ __global__ void conv1d_update_kernel(ConvUpdateArgs a) {
   const int64_t K = a.state_len, h = a.width - 1;
   const float bias = a.bias.p ? load(a.bias, c) : 0.f;
   for (int64_t t = 0; t < a.steps; ++t) {
-    const float xt = to_f(E{}, x[t]);
+    const float xt = to_float<E>(x[t]);
     float acc = bias + load(a.weight, c * a.w_s0 + h) * xt;
-    for (int64_t k = 0; k < h; ++k) acc += load(a.weight, c * a.w_s0 + k) * to_f(E{}, st[K - h + k]);
-    out[t] = from_f(E{}, a.silu ? silu(acc) : acc);
+    for (int64_t k = 0; k < h; ++k) acc += load(a.weight, c * a.w_s0 + k) * to_float<E>(st[K - h + k]);
+    out[t] = from_float<E>(a.silu ? silu(acc) : acc);
     for (int64_t k = 0; k + 1 < K; ++k) st[k] = st[k + 1];
     st[K - 1] = x[t];
   }

@@ -9,8 +9,7 @@
 
 namespace subq::cuda::ssm {
 
-inline int dtype_code(DType t) { return t == DType::F32 ? 0 : t == DType::F16 ? 1 : 2; }
-inline AnyF any_f(const TensorView& t) { return AnyF{t.data, dtype_code(t.dtype)}; }
+inline ElemPtr elem_ptr(const TensorView& t) { return ElemPtr{t.data, elem_of(t.dtype)}; }
 
 // [sequences][4]: batch, start, length, state slot.
 inline std::vector<int64_t> sequence_table(const std::vector<SsmSequence>& seqs) {
@@ -31,8 +30,8 @@ inline ScanArgs scan_args(const SelectiveScanParams& p, const int64_t* table) {
   a.o_s0 = p.out.stride[0], a.o_s1 = p.out.stride[1];
   a.A = p.A.ptr<float>();
   a.A_s0 = p.A.stride[0];
-  a.B = any_f(p.B);
-  a.C = any_f(p.C);
+  a.B = elem_ptr(p.B);
+  a.C = elem_ptr(p.C);
   for (int i = 0; i < 4; ++i) a.B_s[i] = p.B.stride[i], a.C_s[i] = p.C.stride[i];
   a.B_var = p.B_varying;
   a.C_var = p.C_varying;
@@ -60,8 +59,8 @@ inline UpdateArgs update_args(const StateUpdateParams& p, const int64_t* table) 
   a.x_s0 = p.x.stride[0], a.dt_s0 = p.dt.stride[0], a.z_s0 = p.z.stride[0], a.o_s0 = p.out.stride[0];
   a.A = p.A.ptr<float>();
   a.A_s0 = p.A.stride[0];
-  a.B = any_f(p.B);
-  a.C = any_f(p.C);
+  a.B = elem_ptr(p.B);
+  a.C = elem_ptr(p.C);
   a.B_s0 = p.B.stride[0], a.B_s1 = p.B.stride[1], a.C_s0 = p.C.stride[0], a.C_s1 = p.C.stride[1];
   a.D = p.D.ptr<float>();
   a.bias = p.dt_bias.ptr<float>();
@@ -78,8 +77,8 @@ inline ConvArgs conv_args(const Conv1dParams& p, const int64_t* table) {
   a.x = p.x.data;
   a.out = p.out.data;
   a.x_s0 = p.x.stride[0], a.x_s1 = p.x.stride[1], a.o_s0 = p.out.stride[0], a.o_s1 = p.out.stride[1];
-  a.weight = any_f(p.weight);
-  a.bias = any_f(p.bias);
+  a.weight = elem_ptr(p.weight);
+  a.bias = elem_ptr(p.bias);
   a.w_s0 = p.weight.stride[0];
   a.width = p.width;
   a.init = p.initial_states.data;
@@ -100,8 +99,8 @@ inline ConvUpdateArgs conv_update_args(const Conv1dUpdateParams& p, const int64_
   a.st_s0 = p.conv_state.stride[0], a.st_s1 = p.conv_state.stride[1];
   a.state_len = p.state_len;
   a.steps = p.steps;
-  a.weight = any_f(p.weight);
-  a.bias = any_f(p.bias);
+  a.weight = elem_ptr(p.weight);
+  a.bias = elem_ptr(p.bias);
   a.w_s0 = p.weight.stride[0];
   a.width = p.width;
   a.dim = p.dim;

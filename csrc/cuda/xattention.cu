@@ -9,13 +9,7 @@ namespace subq::cuda {
 
 void xattention_scores(const XAttentionParams& p) {
   const int dev = p.q.device.index;
-  try {
-    xattention_scores_launch(p, stream(dev));
-  } catch (...) {
-    check_launch(dev, "xattentionScores");
-    throw;
-  }
-  check_launch(dev, "xattentionScores");
+  launch_checked(dev, "xattentionScores", [&] { xattention_scores_launch(p, stream(dev)); });
 }
 
 }  // namespace subq::cuda

@@ -14,7 +14,10 @@
 #include <string>
 
 #include "../core/error.h"
+#include "../core/log2.h"
+#include "launch_check.cuh"
 #include "numeric.cuh"
+#include "softmax.cuh"
 #include "xattn_launch.h"
 
 namespace subq::cuda {
@@ -91,22 +94,20 @@ __global__ void __launch_bounds__(kThreads, 1) xattn_scores(const XScoreArgs a) 
   const int64_t qbase = b * a.q_sb + h * a.q_sh, kbase = b * a.k_sb + hk * a.k_sh;
 
   // Pass 1: each row's max m and sum l of 2^(s - m) (online, as attention).
-  float s[RW], m[RW], l[RW];
-#pragma unroll
-  for (int r = 0; r < RW; ++r) m[r] = -INFINITY, l[r] = 0.f;
+  float s[RW];
+  OnlineSoftmax row[RW];
   for (int c0 = 0; c0 < nk; c0 += kKeys) {
     chunk_scores<E, RW>(a, sQ, sK, qbase, kbase, i0, c0, s);
 #pragma unroll
     for (int r = 0; r < RW; ++r) {
-      float mx = fmaxf(m[r], s[r]);
+      float mx = fmaxf(row[r].m, s[r]);
 #pragma unroll
       for (int w = 16; w >= 1; w /= 2) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, w));
-      const float base = mx == -INFINITY ? 0.f : mx;
+      const float base = OnlineSoftmax::offset(mx);
       float sum = fast_exp2(s[r] - base);
 #pragma unroll
       for (int w = 16; w >= 1; w /= 2) sum += __shfl_xor_sync(0xffffffffu, sum, w);
-      l[r] = l[r] * fast_exp2(m[r] - base) + sum;
-      m[r] = mx;
+      row[r].advance(mx, row[r].rescale(base), sum);
     }
   }
 
@@ -116,7 +117,7 @@ __global__ void __launch_bounds__(kThreads, 1) xattn_scores(const XScoreArgs a) 
     chunk_scores<E, RW>(a, sQ, sK, qbase, kbase, i0, c0, s);
     float acc = 0.f;
 #pragma unroll
-    for (int r = 0; r < RW; ++r) acc += l[r] > 0.f ? fast_exp2(s[r] - m[r]) / l[r] : 0.f;
+    for (int r = 0; r < RW; ++r) acc += row[r].l > 0.f ? fast_exp2(s[r] - row[r].m) / row[r].l : 0.f;
 #pragma unroll
     for (int w = 1; w < R; w *= 2) acc += __shfl_xor_sync(0xffffffffu, acc, w);
     if (lane % R == 0) sW[warp * (kKeys / R) + lane / R] = acc;
@@ -163,18 +164,11 @@ void xattention_scores_launch(const XAttentionParams& p, CUstream_st* stream) {
   a.nkb = int(p.nkb()), a.reduced_q = int(p.reduced_q()), a.reduced_k = int(p.reduced_k());
   a.key_shift = int((p.nkb() - p.nqb()) * R);
   a.causal = p.causal;
-  a.logit_log2 = float(double(p.scale) / double(p.stride) * 1.4426950408889634);
+  a.logit_log2 = float(double(p.scale) / double(p.stride) * kLog2e);
   const dim3 grid(unsigned(p.nqb()), unsigned(p.Hq), unsigned(p.B));
   if (p.nqb() == 0) return;
-  switch (p.q.dtype) {
-    case DType::F16: launch_rows<Elem::F16>(a, int(R), grid, stream); break;
-    case DType::BF16: launch_rows<Elem::BF16>(a, int(R), grid, stream); break;
-    default: launch_rows<Elem::F32>(a, int(R), grid, stream);
-  }
-#if !SIMT_EMULATED
-  const cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) runtime_error(std::string("CUDA XAttention scoring: ") + cudaGetErrorString(e));
-#endif
+  with_elem(p.q.dtype, [&](auto e) { launch_rows<decltype(e)::value>(a, int(R), grid, stream); });
+  check_last_launch("XAttention scoring");
 }
 
 }  // namespace subq::cuda

@@ -19,6 +19,7 @@
 
 #include "../../csrc/core/half.h"
 #include "../../csrc/cpu/attention.h"
+#include "../../csrc/cuda/head_dims.h"
 #include "../../csrc/ops/attention.h"
 #include "cuda_runner.h"
 #include "harness.h"
@@ -359,8 +360,10 @@ struct Shape {
 std::vector<AttnCase> cases() {
   std::vector<AttnCase> out;
   const DType dts[] = {DType::F16, DType::BF16, DType::F32};
-  // 80, 40 and 20 run padded; 20 also takes the element-wise (unaligned) load path.
-  const int64_t dims[] = {32, 64, 96, 128, 256, 80, 40, 20};
+  // Every kernel's head dim, then 80, 40 and 20, which run padded; 20 also takes the
+  // element-wise (unaligned) load path.
+  std::vector<int64_t> dims(std::begin(cuda::HeadDims::dims), std::end(cuda::HeadDims::dims));
+  dims.insert(dims.end(), {80, 40, 20});
   const Shape shapes[] = {{1, 2, 2, 113, 113}, {2, 4, 2, 64, 200}, {1, 3, 1, 200, 64}, {1, 2, 1, 17, 256},
                           {1, 8, 2, 128, 128}};
   struct Mask {

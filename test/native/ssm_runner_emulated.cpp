@@ -7,43 +7,34 @@
 
 namespace subq::test {
 
-namespace {
-template <class F>
-void by_dtype(DType t, F&& f) {
-  if (t == DType::F32) f(cuda::ssm::F32{});
-  else if (t == DType::F16) f(cuda::ssm::F16{});
-  else f(cuda::ssm::BF16{});
-}
-}  // namespace
-
 void run_cuda_selective_scan(const SelectiveScanParams& p) {
   const auto table = cuda::ssm::sequence_table(p.seqs);
   const auto a = cuda::ssm::scan_args(p, table.data());
-  by_dtype(p.u.dtype, [&](auto e) {
-    SIMT_LAUNCH((cuda::ssm::selective_scan_kernel<decltype(e), cuda::ssm::kScanChannels, cuda::ssm::kScanItems>),
+  cuda::with_elem(p.u.dtype, [&](auto e) {
+    SIMT_LAUNCH((cuda::ssm::selective_scan_kernel<decltype(e)::value, cuda::ssm::kScanChannels, cuda::ssm::kScanItems>),
                 cuda::ssm::scan_grid(p), dim3(cuda::ssm::kScanChannels * 32), 0, nullptr, a);
   });
 }
 
 void run_cuda_state_update(const StateUpdateParams& p) {
   const auto a = cuda::ssm::update_args(p, p.slots.data());
-  by_dtype(p.x.dtype, [&](auto e) {
-    SIMT_LAUNCH(cuda::ssm::state_update_kernel<decltype(e)>, cuda::ssm::update_grid(p), dim3(cuda::ssm::kThreads), 0, nullptr, a);
+  cuda::with_elem(p.x.dtype, [&](auto e) {
+    SIMT_LAUNCH(cuda::ssm::state_update_kernel<decltype(e)::value>, cuda::ssm::update_grid(p), dim3(cuda::ssm::kThreads), 0, nullptr, a);
   });
 }
 
 void run_cuda_conv1d(const Conv1dParams& p) {
   const auto table = cuda::ssm::sequence_table(p.seqs);
   const auto a = cuda::ssm::conv_args(p, table.data());
-  by_dtype(p.x.dtype, [&](auto e) {
-    SIMT_LAUNCH(cuda::ssm::conv1d_kernel<decltype(e)>, cuda::ssm::conv_grid(p), dim3(cuda::ssm::kConvThreads), 0, nullptr, a);
+  cuda::with_elem(p.x.dtype, [&](auto e) {
+    SIMT_LAUNCH(cuda::ssm::conv1d_kernel<decltype(e)::value>, cuda::ssm::conv_grid(p), dim3(cuda::ssm::kConvThreads), 0, nullptr, a);
   });
 }
 
 void run_cuda_conv1d_update(const Conv1dUpdateParams& p) {
   const auto a = cuda::ssm::conv_update_args(p, p.slots.data());
-  by_dtype(p.x.dtype, [&](auto e) {
-    SIMT_LAUNCH(cuda::ssm::conv1d_update_kernel<decltype(e)>, cuda::ssm::conv_update_grid(p), dim3(cuda::ssm::kThreads), 0, nullptr, a);
+  cuda::with_elem(p.x.dtype, [&](auto e) {
+    SIMT_LAUNCH(cuda::ssm::conv1d_update_kernel<decltype(e)::value>, cuda::ssm::conv_update_grid(p), dim3(cuda::ssm::kThreads), 0, nullptr, a);
   });
 }
 
