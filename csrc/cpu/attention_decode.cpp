@@ -53,9 +53,8 @@ void dequant_kv_row(const AttentionParams& p, const QuantKernels& qkern, int64_t
   if (qq.v.present()) {
     qkern.dequant(qq.v.row(b, hk, j), qq.v.bits, p.Dv, qq.v.scale(b, hk, j), v);
   } else {
-    const int64_t off = b * p.v.stride[0] + hk * p.v.stride[1] + j * p.v.stride[2];
-    if (p.v.dtype == DType::F32) std::copy_n(p.v.ptr<float>() + off, p.Dv, v);
-    else half_to_f32(p.v.dtype, p.v.ptr<uint16_t>() + off, v, p.Dv);
+    const float* src = row_f32(p.v, b * p.v.stride[0] + hk * p.v.stride[1] + j * p.v.stride[2], p.Dv, v);
+    if (src != v) std::copy_n(src, p.Dv, v);
   }
   if (qq.pv != DType::F32) round_to(qq.pv, v, p.Dv);
 }

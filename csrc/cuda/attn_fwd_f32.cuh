@@ -128,11 +128,7 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_f32(const FwdParams p) {
 
 template <int HD, bool SPARSE>
 void launch_fwd_f32(const FwdParams& p, dim3 grid, cudaStream_t stream) {
-  auto kernel = attn_fwd_f32<HD, SPARSE>;
-#if !SIMT_EMULATED
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, F32Tile<HD>::kSmem);
-#endif
-  SIMT_LAUNCH(kernel, grid, dim3(F32Tile<HD>::kThreads), F32Tile<HD>::kSmem, stream, p);
+  launch_with_smem(attn_fwd_f32<HD, SPARSE>, grid, F32Tile<HD>::kThreads, F32Tile<HD>::kSmem, stream, p);
 }
 
 template <int HD, bool SPARSE>

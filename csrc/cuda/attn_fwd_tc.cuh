@@ -277,11 +277,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
 template <bool BF16, int HD, bool DEC, int SPARSE>
 void launch_fwd_tc(const FwdParams& p, dim3 grid, cudaStream_t stream) {
   using T = TcTile<HD, DEC, SPARSE>;
-  auto kernel = attn_fwd_tc<HD, BF16, DEC, SPARSE>;
-#if !SIMT_EMULATED
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmem);
-#endif
-  SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, p);
+  launch_with_smem(attn_fwd_tc<HD, BF16, DEC, SPARSE>, grid, T::kThreads, T::kSmem, stream, p);
 }
 
 template <bool BF16, int HD, bool DEC, int SPARSE>

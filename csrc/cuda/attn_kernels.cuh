@@ -22,6 +22,16 @@ FwdKernel f32_kernel(int hd, bool sparse);
 template <Elem E>
 void launch_combine(const FwdParams& p, cudaStream_t stream);
 
+// Launches `kernel` with `smem` bytes of dynamic shared memory, allowing it more than the
+// 48 KB a launch gets by default.
+template <class K, class... A>
+void launch_with_smem(K kernel, dim3 grid, int threads, int smem, cudaStream_t stream, const A&... args) {
+#if !SIMT_EMULATED
+  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+#endif
+  SIMT_LAUNCH(kernel, grid, dim3(threads), smem, stream, args...);
+}
+
 // Occupancy of a kernel with `smem` bytes of dynamic shared memory per block.
 template <class K>
 int resident_blocks(K kernel, int threads, int smem) {

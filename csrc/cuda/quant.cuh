@@ -104,7 +104,7 @@ __global__ void quant_q_bias(const QuantSrc q, const float* km, int B, int Hq, i
   const float* m = km + (int64_t(b) * (Hq / ratio) + h / ratio) * D;
   const int64_t base = b * q.sb + h * q.sh + n * q.sn;
   double dot = 0;
-  for (int x = 0; x < D; ++x) dot = dadd_rn(dot, dmul_rn(double(load_elem<E>(q.x, base + x)), double(m[x])));
+  for (int x = 0; x < D; ++x) dot = add_rn(dot, mul_rn(double(load_elem<E>(q.x, base + x)), double(m[x])));
   out[i] = float(unit * dot);
 }
 
@@ -120,7 +120,7 @@ __global__ void quant_qm_k(const float* qm, const QuantBufs k, int Hq, double un
   const float* m = qm + (int64_t(b) * Hq + h) * k.D;
   double dot = 0;
   for (int x = 0; x < k.D; ++x)
-    dot = dadd_rn(dot, dmul_rn(double(m[x]), double(mul_rn(float(quant_value(row, k.bits, x)), s))));
+    dot = add_rn(dot, mul_rn(double(m[x]), double(mul_rn(float(quant_value(row, k.bits, x)), s))));
   out[i] = float(unit * dot);
 }
 

@@ -18,6 +18,7 @@
 // fragments (ptx.cuh).
 // HD is the head dim padded up (64, 128, 256); D and Dv <= HD at run time.
 #pragma once
+#include "attn_kernels.cuh"
 #include "mask.cuh"
 #include "ptx.cuh"
 #include "quant_attn_params.cuh"
@@ -313,11 +314,7 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
 template <int HD, int BITS, Elem PV, bool SPARSE>
 void launch_quant_attn(const QuantFwdParams& qp, dim3 grid, CUstream_st* stream) {
   using T = QuantTile<HD, BITS, PV>;
-  auto kernel = attn_fwd_quant<HD, BITS, PV, SPARSE>;
-#if !SIMT_EMULATED
-  cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, T::kSmem);
-#endif
-  SIMT_LAUNCH(kernel, grid, dim3(T::kThreads), T::kSmem, stream, qp);
+  launch_with_smem(attn_fwd_quant<HD, BITS, PV, SPARSE>, grid, T::kThreads, T::kSmem, stream, qp);
 }
 
 }  // namespace subq::cuda

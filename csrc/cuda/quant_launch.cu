@@ -27,16 +27,6 @@ QuantBufs bufs(const QuantView& v) {
   return q;
 }
 
-// Calls f with the Elem tag of a float dtype.
-template <class F>
-void by_elem(DType t, F&& f) {
-  switch (t) {
-    case DType::F16: f(std::integral_constant<Elem, Elem::F16>{}); break;
-    case DType::BF16: f(std::integral_constant<Elem, Elem::BF16>{}); break;
-    default: f(std::integral_constant<Elem, Elem::F32>{});
-  }
-}
-
 template <Elem E>
 void quantize_typed(const QuantizeParams& p, CUstream_st* stream) {
   const QuantSrc s{p.x.data, p.x.stride[0], p.x.stride[1], p.x.stride[2]};
@@ -58,7 +48,7 @@ void quantize_launch(const QuantizeParams& p, CUstream_st* stream) {
   if (p.out.B > 65535 || p.out.H > 65535 || p.out.groups() >= (int64_t(1) << 31) || p.out.N >= (int64_t(1) << 31))
     range_error("CUDA quantize supports up to 65535 batches and heads and fewer than 2^31 tokens, got B = " +
                 std::to_string(p.out.B) + ", H = " + std::to_string(p.out.H) + ", N = " + std::to_string(p.out.N));
-  by_elem(p.x.dtype, [&](auto e) { quantize_typed<decltype(e)::value>(p, stream); });
+  with_elem(p.x.dtype, [&](auto e) { quantize_typed<decltype(e)::value>(p, stream); });
   check_last_launch("quantize");
 }
 
@@ -158,7 +148,7 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
   const QuantSrc qsrc{a.q.data, a.q.stride[0], a.q.stride[1], a.q.stride[2]};
   if (w.q_bias) {
     const int64_t n = a.B * a.Hq * a.Nq;
-    by_elem(a.q.dtype, [&](auto e) {
+    with_elem(a.q.dtype, [&](auto e) {
       SIMT_LAUNCH(quant_q_bias<decltype(e)::value>, dim3(unsigned((n + 127) / 128)), dim3(128), 0, stream, qsrc,
                   static_cast<const float*>(w.k.mean.data), int(a.B), int(a.Hq), int(a.Nq), int(a.D),
                   int(a.Hq / a.Hkv), unit, w.q_bias);

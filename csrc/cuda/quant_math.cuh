@@ -7,33 +7,22 @@
 
 namespace subq::cuda {
 
-// fp32 a * b and a + b, never fused into one rounding (nvcc contracts a * b + c).
-SUBQ_DEVICE float mul_rn(float a, float b) {
+// a * b and a + b in fp32 or fp64, each rounded on its own: never fused into one
+// rounding (nvcc contracts a * b + c by default; the CPU's sums of products are not).
+template <class T>
+SUBQ_DEVICE T mul_rn(T a, T b) {
 #if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
+  if constexpr (sizeof(T) == 8) return __dmul_rn(a, b);
+  else return __fmul_rn(a, b);
 #else
   return a * b;
 #endif
 }
-SUBQ_DEVICE float add_rn(float a, float b) {
+template <class T>
+SUBQ_DEVICE T add_rn(T a, T b) {
 #if defined(__CUDA_ARCH__)
-  return __fadd_rn(a, b);
-#else
-  return a + b;
-#endif
-}
-
-// fp64 a * b and a + b, never fused (the CPU's smoothing terms are sums of products).
-SUBQ_DEVICE double dmul_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-SUBQ_DEVICE double dadd_rn(double a, double b) {
-#if defined(__CUDA_ARCH__)
-  return __dadd_rn(a, b);
+  if constexpr (sizeof(T) == 8) return __dadd_rn(a, b);
+  else return __fadd_rn(a, b);
 #else
   return a + b;
 #endif

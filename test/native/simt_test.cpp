@@ -184,18 +184,12 @@ void mma_test() {
     }
 }
 
-__global__ void mma_int_kernel8(const uint32_t* a, const uint32_t* b, int32_t* d) {
+template <int BITS>
+__global__ void mma_int_kernel(const uint32_t* a, const uint32_t* b, int32_t* d) {
   const int lane = int(threadIdx.x);
   const uint32_t af[4] = {a[lane * 4], a[lane * 4 + 1], a[lane * 4 + 2], a[lane * 4 + 3]};
   int32_t acc[4] = {d[lane * 4], d[lane * 4 + 1], d[lane * 4 + 2], d[lane * 4 + 3]};
-  subq::cuda::ptx::mma_int<8>(acc, af, b[lane * 2], b[lane * 2 + 1]);
-  for (int i = 0; i < 4; ++i) d[lane * 4 + i] = acc[i];
-}
-__global__ void mma_int_kernel4(const uint32_t* a, const uint32_t* b, int32_t* d) {
-  const int lane = int(threadIdx.x);
-  const uint32_t af[4] = {a[lane * 4], a[lane * 4 + 1], a[lane * 4 + 2], a[lane * 4 + 3]};
-  int32_t acc[4] = {d[lane * 4], d[lane * 4 + 1], d[lane * 4 + 2], d[lane * 4 + 3]};
-  subq::cuda::ptx::mma_int<4>(acc, af, b[lane * 2], b[lane * 2 + 1]);
+  subq::cuda::ptx::mma_int<BITS>(acc, af, b[lane * 2], b[lane * 2 + 1]);
   for (int i = 0; i < 4; ++i) d[lane * 4 + i] = acc[i];
 }
 
@@ -230,7 +224,7 @@ void mma_int_test() {
     }
     for (int i = 0; i < 4; ++i) d[lane * 4 + i] = C[g + 8 * (i / 2)][2 * t + i % 2];
   }
-  simt::launch(BITS == 8 ? mma_int_kernel8 : mma_int_kernel4, dim3(1), dim3(32), 0, a.data(), b.data(), d.data());
+  simt::launch(mma_int_kernel<BITS>, dim3(1), dim3(32), 0, a.data(), b.data(), d.data());
   for (int lane = 0; lane < 32; ++lane)
     for (int i = 0; i < 4; ++i) {
       const int r = lane / 4 + 8 * (i / 2), n = 2 * (lane % 4) + i % 2;
