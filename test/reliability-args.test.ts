@@ -3,7 +3,7 @@
 import t from 'tap';
 import {
   attentionSync, causalConv1dSync, causalConv1dUpdateSync, mergeAttentionStates, mergeAttentionStatesSync, selectiveScanSync,
-  selectiveStateUpdateSync, Tensor, ErrorCodes,
+  selectiveStateUpdateSync, Tensor, ErrorCodes, quantizeSync, quantizedAttentionSync,
 } from '../lib';
 import { native } from '../lib/native';
 import { randomArray } from './helpers';
@@ -62,6 +62,22 @@ t.test('an output that overlaps an input is a RangeError (every op); merge into 
   const convState = f32([2, 2, 3], 21), cw = f32([2, 4], 22);
   t.throws(() => causalConv1dUpdateSync(xs, convState, cw, { out: new Tensor('float32', convState.data as Float32Array, [2, 2]) }), { message: /^options\.out overlaps the memory of convState/ });
   t.throws(() => causalConv1dUpdateSync(xs, convState, cw, { out: new Tensor('float32', new Float32Array(2), [2, 2], [0, 1]) }), { message: /^options\.out is written, so its elements must not share memory/ });
+
+  // Every op's written buffers pass one check: a broadcast (stride-0) out is refused by
+  // attention and merge as by the state-space ops (its rows would be written at once).
+  const rows = new Tensor('float32', new Float32Array(16), [1, 1, 8, 16], [0, 0, 0, 1]);
+  t.throws(() => attentionSync(kv, kv, kv, { out: rows }), { name: 'RangeError', message: /^options\.out is written, so its elements must not share memory/ });
+  const mrows = new Tensor('float32', new Float32Array(8), [1, 4, 4, 8], [0, 0, 0, 1]);
+  t.throws(() => mergeAttentionStatesSync(o1, l1, o2, l2, { out: mrows }), { message: /^options\.out is written, so its elements must not share memory/ });
+
+  // quantizedAttention: the output may not overlap a pre-quantized cache either.
+  const kq = quantizeSync(f32([1, 1, 8, 16], 23), { bits: 8 });
+  const shared = new Float32Array(8 * 16);  // k's scales at the start of the output's memory
+  shared.set(kq.scales.data as Float32Array);
+  const kqShared = { ...kq, scales: new Tensor('float32', shared.subarray(0, kq.scales.data.length), kq.scales.shape) };
+  const kqOut = new Tensor('float32', shared, [1, 1, 8, 16]);
+  t.throws(() => quantizedAttentionSync(kv, kqShared, kv, { out: kqOut }), { name: 'RangeError', message: /^options\.out overlaps the memory of k\.scales/ });
+  t.same(quantizedAttentionSync(kv, kqShared, kv).data, quantizedAttentionSync(kv, kq, kv).data, 'the same call with a fresh output runs');
 });
 
 t.test('scale and softcap beyond fp32 normal numbers are RangeErrors; edge values work', async (t) => {

@@ -63,7 +63,7 @@ const updateCases: [string, Call, Ctor, RegExp][] = [
   ['stateIndices out of range', upd(st, x, dt, A, Bu, Bu, { stateIndices: i32([0, 3, 1]) }), RangeError, /options\.stateIndices\[1\] = 3 is out of range: state has 3 slots/],
   ['stateIndices repeated', upd(st, x, dt, A, Bu, Bu, { stateIndices: i32([2, 0, 2]) }), RangeError, /options\.stateIndices\[2\] = 2 repeats options\.stateIndices\[0\]/],
   ['dtBias length', upd(st, x, dt, A, Bu, Bu, { dtBias: f32([4]) }), RangeError, /options\.dtBias\.shape\[0\] \(channels\)/],
-  ['out shape', upd(st, x, dt, A, Bu, Bu, { out: f32([3, 7]) }), RangeError, /options\.out\.shape\[1\] \(channels\) must equal x\.shape\[1\] = 8, got 7/],
+  ['out shape', upd(st, x, dt, A, Bu, Bu, { out: f32([3, 7]) }), RangeError, /options\.out\.shape\[1\] \(output\) must equal x\.shape\[1\] = 8, got 7/],
 ];
 
 const cx = f32([2, 8, 16]), w = f32([8, 4]);

@@ -10,6 +10,7 @@
 #include "attention_driver.h"
 #include "attention_mask.h"
 #include "attention_rows.h"
+#include "online_softmax.h"
 #include "quant_kernels.h"
 #include "rows.h"
 
@@ -162,19 +163,17 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
     std::vector<float> o(static_cast<size_t>(Dv));
     for (int64_t h = heads * t / n; h < heads * (t + 1) / n; ++h)
       for (int64_t r = 0; r < rows; ++r) {
-        float mx = kInitMax;
-        for (int64_t c = 0; c < ranges; ++c) mx = std::max(mx, state[(h * ranges + c) * item_floats + r]);
-        double sum = 0;
+        StateMerge merged;
+        for (int64_t c = 0; c < ranges; ++c) merged.see(state[(h * ranges + c) * item_floats + r]);
         std::fill(o.begin(), o.end(), 0.f);
         for (int64_t c = 0; c < ranges; ++c) {
           const float* st = state.data() + (h * ranges + c) * item_floats;
-          const float w = float(std::exp2(double(st[r]) - mx));
-          sum += double(st[rows + r]) * w;
+          const float w = merged.absorb(st[r], st[rows + r]);
           for (int64_t x = 0; x < Dv; ++x) o[size_t(x)] += st[2 * rows + r * Dv + x] * w;
         }
         // A quantized call's q . km shifts the LSE only (decode runs without a softcap then).
         const float bias = p.quant && p.quant->q_bias ? p.quant->q_bias[quant_row(p, g, h / p.Hkv, h % p.Hkv, r)] : 0.f;
-        store_row(p, g, h / p.Hkv, h % p.Hkv, r, o.data(), mx + bias, float(sum));
+        store_row(p, g, h / p.Hkv, h % p.Hkv, r, o.data(), merged.m + bias, float(merged.l));
       }
   });
 }

@@ -156,8 +156,7 @@ void decode_rows(const DecodeRange& a) {
           if (j < first || j >= end) s[r][j] = kMaskedScore;
       T mv = V::load(s[r]);
       for (int w = 1; w < nv; ++w) mv = V::max(mv, V::load(s[r] + w * W));
-      const float bm = V::reduce_max(mv);
-      const float mx = bm > a.m[r] || bm != bm ? bm : a.m[r];  // NaN wins, as in softmax<V>
+      const float mx = running_max(a.m[r], V::reduce_max(mv));
       const T mxv = V::set1(mx);
       T sum = V::zero();
       for (int w = 0; w < nv; ++w) {
@@ -165,11 +164,7 @@ void decode_rows(const DecodeRange& a) {
         V::store(s[r] + w * W, p);
         sum = V::add(sum, p);
       }
-      alignas(64) float e[W];
-      V::store(e, V::exp2(V::set1(a.m[r] - mx)));
-      alpha[r] = e[0];
-      a.l[r] = a.l[r] * alpha[r] + V::reduce_add(sum);
-      a.m[r] = mx;
+      alpha[r] = advance_row<V>(a.m[r], a.l[r], mx, V::reduce_add(sum), V::exp2);
     }
     axpy_rows<V, KV, R>(&s[0][0], KB, alpha, n, v + b0 * a.vs, a.vs, a.dv, a.o);
   }

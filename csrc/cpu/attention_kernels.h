@@ -11,13 +11,9 @@
 #include <cstdint>
 
 #include "../core/dtype.h"
+#include "online_softmax.h"
 
 namespace subq::cpu {
-
-// Masked scores are a large finite negative, below the running max's start value, so
-// every exp2 argument stays finite (no clamp needed) and masked terms give exactly 0.
-constexpr float kMaskedScore = -2e38f;
-constexpr float kInitMax = -1e38f;
 
 // Decode: at most kDecodeRows query rows per kv head (tokens x GQA group) take the
 // decode kernel.

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "../core/half.h"
 #include "../core/log2.h"
+#include "online_softmax.h"
 
 namespace subq::cpu {
 
@@ -34,11 +34,9 @@ void store_row(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, int64
   for (int64_t x = 0; x < p.Dv; ++x) dst[x] = o[x] * inv;
   if (out.dtype != DType::F32) f32_to_half(out.dtype, o, out.ptr<uint16_t>() + off, p.Dv);
   if (p.lse.data) {
-    // sum_j e^{s_j} = 2^m * l, m in base-2 units.
-    // l = 0: no key seen (-inf); a NaN score makes l NaN, and so the LSE, so that a
-    // merge cannot mistake the row for an empty one.
-    const float lse = l == 0 ? -std::numeric_limits<float>::infinity() : float((double(m) + std::log2(double(l))) * kLn2);
-    p.lse.ptr<float>()[packed_row_offset(p.lse, g, b, hk, lane)] = lse;
+    // A NaN score makes l NaN, and so the LSE, so that a merge cannot mistake the row
+    // for an empty one.
+    p.lse.ptr<float>()[packed_row_offset(p.lse, g, b, hk, lane)] = lse_of(m, l);
   }
 }
 

@@ -31,8 +31,7 @@ void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
     float sum = 0;
     for (int64_t j = 0; j < nk; ++j) sum += s[j * TQ + c] = std::exp2(s[j * TQ + c] - mx);
     alpha[c] = std::exp2(m[c] - mx);
-    l[c] = l[c] * alpha[c] + sum;
-    m[c] = mx;
+    advance(m[c], l[c], mx, alpha[c], sum);
   }
 }
 

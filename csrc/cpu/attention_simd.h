@@ -151,12 +151,7 @@ void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
       sum[c] = V::add(sum[c], p);
     }
 #pragma GCC unroll 8
-  for (int c = 0; c < Q; ++c) {
-    const T a = V::exp2(V::sub(V::load(m + c * W), mx[c]));
-    V::store(alpha + c * W, a);
-    V::store(m + c * W, mx[c]);
-    V::store(l + c * W, V::fmadd(V::load(l + c * W), a, sum[c]));
-  }
+  for (int c = 0; c < Q; ++c) V::store(alpha + c * W, advance_lanes<V>(m + c * W, l + c * W, mx[c], sum[c]));
 }
 
 // ---- O^T = O^T * alpha + V^T P^T, over keys in chunks whose P^T stays in L1 while every

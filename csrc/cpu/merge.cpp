@@ -6,6 +6,7 @@
 
 #include "../core/half.h"
 #include "../core/thread_pool.h"
+#include "online_softmax.h"
 #include "rows.h"
 #include "vec_scalar.h"
 
@@ -35,18 +36,19 @@ void merge_states(const MergeParams& p) {
       const int64_t bi = r / (p.H * p.N), h = r / p.N % p.H, n = r % p.N;
       const float l1 = p.lse1.ptr<float>()[offset(p.lse1, bi, h, n)];
       const float l2 = p.lse2.ptr<float>()[offset(p.lse2, bi, h, n)];
-      // NaN in either LSE makes m or a weight NaN, so it propagates.
-      const float m = l1 >= l2 ? l1 : l2;
+      LseMerge merged;
+      merged.see(l1);
+      merged.see(l2);
       float* lse = p.lse.ptr<float>() + offset(p.lse, bi, h, n);
-      if (m == -INFINITY) {
+      if (merged.empty()) {
         std::fill(a.begin(), a.end(), 0.f);
         write_row<VecScalar>(p.out, offset(p.out, bi, h, n), D, a.data());
         *lse = -INFINITY;
         continue;
       }
-      const float w1 = std::exp(l1 - m), w2 = std::exp(l2 - m), sum = w1 + w2;
+      const float w1 = merged.absorb(l1), w2 = merged.absorb(l2);
       // An empty state (weight 0) is skipped so its output values never matter.
-      const float c1 = w1 / sum, c2 = w2 / sum;
+      const float c1 = w1 / merged.sum, c2 = w2 / merged.sum;
       const int64_t oo = offset(p.out, bi, h, n), o1 = offset(p.o1, bi, h, n), o2 = offset(p.o2, bi, h, n);
       if (p.out.dtype == DType::F32) {  // straight from the inputs (out may alias o1)
         combine(c1, w1 != 0.f ? p.o1.ptr<float>() + o1 : nullptr, c2, w2 != 0.f ? p.o2.ptr<float>() + o2 : nullptr,
@@ -57,7 +59,7 @@ void merge_states(const MergeParams& p) {
         combine(c1, w1 != 0.f ? a.data() : nullptr, c2, w2 != 0.f ? b.data() : nullptr, a.data(), D);
         write_row<VecScalar>(p.out, oo, D, a.data());
       }
-      *lse = m + std::log(sum);
+      *lse = merged.lse();
     }
   });
 }

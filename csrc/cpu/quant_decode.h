@@ -215,21 +215,14 @@ void qdecode_rows(const QDecode& a) {
         for (int j = 0; j < B; ++j)
           if (j < first || j >= end) s[r][j] = kMaskedScore;
       float mx = a.m[r];
-      for (int v = 0; v < NB; ++v) {
-        const float bm = F::reduce_max(F::load(s[r] + v * W));
-        if (mx == mx && (bm > mx || bm != bm)) mx = bm;  // NaN wins, as in softmax<V>
-      }
+      for (int v = 0; v < NB; ++v) mx = running_max(mx, F::reduce_max(F::load(s[r] + v * W)));
       T sum = F::zero();
       for (int v = 0; v < NB; ++v) {
         const T p = F::exp2_mul(F::sub(F::load(s[r] + v * W), F::set1(mx)), F::set1(1.f));
         sum = F::add(sum, p);
         F::store(s[r] + v * W, F::mul(p, F::load(vs + v * W)));  // V' scales folded into P
       }
-      alignas(64) float e[W];
-      F::store(e, F::exp2_mul(F::set1(a.m[r] - mx), F::set1(1.f)));
-      alpha[r] = e[0];
-      a.l[r] = a.l[r] * alpha[r] + F::reduce_add(sum);
-      a.m[r] = mx;
+      alpha[r] = advance_row<F>(a.m[r], a.l[r], mx, F::reduce_add(sum), [](T x) { return F::exp2_mul(x, F::set1(1.f)); });
     }
     qd_axpy<I, R>(a, &s[0][0], B, alpha, n, a.v + j0 * a.vb);
   }

@@ -166,7 +166,7 @@ Napi::Value quantized_attention(const Napi::CallbackInfo& info, bool async) {
     const size_t il = opt.attn.return_lse ? c.output(p.attn.q.device, DType::F32, l, 3, &lse) : io;
     auto bind = [&] {
       p = prepare();
-      attention_bind_outputs(p.attn, *out, lse);
+      quant_attention_bind_outputs(p, *out, lse);
       if (mask.active()) block_sparse_bind_mask(p.attn, mask.indices, mask.counts, mask.modes, mask.opt);
     };
     bind();

@@ -78,22 +78,17 @@ void attention_lse_shape(const AttentionParams& p, int64_t s[3]) {
 }
 
 void attention_bind_outputs(AttentionParams& p, const TensorView& out, const TensorView* lse) {
-  check::tensor(out, "options.out", 4, {p.q.dtype});
-  check::same_device(p.q, "q", out, "options.out");
   int64_t s[4];
   attention_out_shape(p, s);
-  for (int i = 0; i < 4; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "the output shape");
-  check::no_overlap(out, "options.out", p.q, "q");
-  check::no_overlap(out, "options.out", p.k, "k");
-  check::no_overlap(out, "options.out", p.v, "v");
+  check::written(out, "options.out", p.q.dtype, 4, s, "output", "the output shape", p.q, "q");
+  check::no_overlap(out, "options.out", {{&p.q, "q"}, {&p.k, "k"}, {&p.v, "v"}});
   p.out = as_bhnd(out, p.layout);
   p.lse = TensorView{};
   if (lse) {
-    check::tensor(*lse, "lse", 3, {DType::F32});
-    check::same_device(p.q, "q", *lse, "lse");
     int64_t l[3];
     attention_lse_shape(p, l);
-    for (int i = 0; i < 3; ++i) check::dim_equals(*lse, "lse", i, "lse", l[i], "the lse shape");
+    check::written(*lse, "lse", DType::F32, 3, l, "lse", "the lse shape", p.q, "q");
+    check::no_overlap(*lse, "lse", {{&p.q, "q"}, {&p.k, "k"}, {&p.v, "v"}, {&out, "options.out"}});
     p.lse = *lse;
   }
 }

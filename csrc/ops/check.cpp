@@ -73,6 +73,11 @@ void dim_equals(const TensorView& t, const char* name, int dim, const char* what
                 expected_from + " = " + std::to_string(expected) + ", got " + std::to_string(t.shape[dim]));
 }
 
+void shape_equals(const TensorView& t, const char* name, const char* what, const int64_t* shape,
+                  const std::string& expected_from) {
+  for (int i = 0; i < t.ndim; ++i) dim_equals(t, name, i, what, shape[i], expected_from + "[" + std::to_string(i) + "]");
+}
+
 void dim_range(const TensorView& t, const char* name, int dim, const char* what, int64_t lo, int64_t hi) {
   if (t.shape[dim] < lo || t.shape[dim] > hi)
     shape_error(std::string(name) + ".shape[" + std::to_string(dim) + "] (" + what + ") must be in [" +
@@ -136,6 +141,18 @@ void no_overlap(const TensorView& w, const char* wn, const TensorView& in, const
   if (a < b + uintptr_t(extent_bytes(in)) && b < a + uintptr_t(extent_bytes(w)))
     range_error(std::string(wn) + " overlaps the memory of " + in_name + (allow_same ? " (only the very same view is allowed)" : "") +
                 "; an op's outputs must not share memory with its inputs");
+}
+
+void written(const TensorView& t, const char* name, DType dtype, int ndim, const int64_t* shape, const char* what,
+             const std::string& expected_from, const TensorView& like, const char* like_name) {
+  tensor(t, name, ndim, {dtype});
+  same_device(like, like_name, t, name);
+  shape_equals(t, name, what, shape, expected_from);
+  no_self_overlap(t, name);
+}
+
+void no_overlap(const TensorView& w, const char* wn, std::initializer_list<Named> inputs) {
+  for (auto [in, in_name] : inputs) no_overlap(w, wn, *in, in_name);
 }
 
 }  // namespace subq::check

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "../core/error.h"
 #include "../core/tensor.h"
@@ -22,6 +23,9 @@ void same_device(const TensorView& a, const char* an, const TensorView& b, const
 // "<name>.shape[<dim>] (<what>) must equal <expected>, got <actual>"
 void dim_equals(const TensorView& t, const char* name, int dim, const char* what, int64_t expected,
                 const std::string& expected_from);
+// Every dim i of t equals shape[i]; the message names expected_from[i] (e.g. "u.shape").
+void shape_equals(const TensorView& t, const char* name, const char* what, const int64_t* shape,
+                  const std::string& expected_from);
 void dim_range(const TensorView& t, const char* name, int dim, const char* what, int64_t lo, int64_t hi);
 
 // Throws a RangeError naming `name` unless lo <= v <= hi.
@@ -44,5 +48,15 @@ void no_self_overlap(const TensorView& t, const char* name);
 // very same view as in (an op that is documented to work in place).
 void no_overlap(const TensorView& w, const char* wn, const TensorView& in, const char* in_name,
                 bool allow_same = false);
+
+// A buffer an op writes (an output, an LSE, a final state): `ndim` dims of `dtype` on
+// the device of `like`, shaped `shape` (what / expected_from as in shape_equals), and
+// no two elements at one address.
+void written(const TensorView& t, const char* name, DType dtype, int ndim, const int64_t* shape, const char* what,
+             const std::string& expected_from, const TensorView& like, const char* like_name);
+
+// no_overlap(w, wn, *in, in_name) for every input; null views are skipped.
+using Named = std::pair<const TensorView*, const char*>;
+void no_overlap(const TensorView& w, const char* wn, std::initializer_list<Named> inputs);
 
 }  // namespace subq::check

@@ -50,19 +50,17 @@ void merge_lse_shape(const MergeParams& p, int64_t s[3]) {
 }
 
 void merge_bind_outputs(MergeParams& p, const TensorView& out, const TensorView& lse) {
-  check::tensor(out, "options.out", 4, {p.o1.dtype});
-  check::same_device(p.o1, "o1", out, "options.out");
   int64_t s[4];
   merge_out_shape(p, s);
-  for (int i = 0; i < 4; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "the output shape");
+  check::written(out, "options.out", p.o1.dtype, 4, s, "output", "the output shape", p.o1, "o1");
   // out = o1 itself is documented (each row is read before it is written).
   p.out = as_bhnd(out, p.layout);
   check::no_overlap(p.out, "options.out", p.o1, "o1", true);
-  check::no_overlap(p.out, "options.out", p.o2, "o2");
-  check::no_overlap(p.out, "options.out", p.lse1, "lse1");
-  check::no_overlap(p.out, "options.out", p.lse2, "lse2");
-  check::same_device(p.o1, "o1", lse, "lse");
-  check_lse(lse, "lse", p.o1, "o1");
+  check::no_overlap(p.out, "options.out", {{&p.o2, "o2"}, {&p.lse1, "lse1"}, {&p.lse2, "lse2"}});
+  int64_t l[3];
+  merge_lse_shape(p, l);
+  check::written(lse, "lse", DType::F32, 3, l, "lse", "the lse shape", p.o1, "o1");
+  check::no_overlap(lse, "lse", {{&p.lse1, "lse1"}, {&p.lse2, "lse2"}, {&p.o1, "o1"}, {&p.o2, "o2"}, {&p.out, "options.out"}});
   p.lse = lse;
 }
 

@@ -167,6 +167,16 @@ QuantAttentionParams quant_attention_prepare(const TensorView& q, const TensorVi
   return p;
 }
 
+void quant_attention_bind_outputs(QuantAttentionParams& p, const TensorView& out, const TensorView* lse) {
+  attention_bind_outputs(p.attn, out, lse);
+  // The pre-quantized caches are inputs too.
+  const std::initializer_list<check::Named> caches = {{&p.kq.data, "k.data"}, {&p.kq.scales, "k.scales"},
+                                                      {&p.kq.mean, "k.mean"},  {&p.vq.data, "v.data"},
+                                                      {&p.vq.scales, "v.scales"}};
+  check::no_overlap(p.attn.out, "options.out", caches);
+  check::no_overlap(p.attn.lse, "lse", caches);
+}
+
 void quant_attention_run(const QuantAttentionParams& p) {
   if (p.attn.q.device.kind == DeviceKind::CPU) return cpu::quantized_attention(p);
   cuda::quantized_attention(p);

@@ -54,6 +54,8 @@ struct QuantAttentionOptions {
 QuantAttentionParams quant_attention_prepare(const TensorView& q, const TensorView* k, const QuantArgs* kq,
                                              const TensorView* v, const QuantArgs* vq,
                                              const QuantAttentionOptions& opt);
+// attention_bind_outputs, and out / lse kept apart from the pre-quantized caches.
+void quant_attention_bind_outputs(QuantAttentionParams& p, const TensorView& out, const TensorView* lse);
 void quant_attention_run(const QuantAttentionParams& p);
 
 }  // namespace subq

@@ -202,28 +202,22 @@ void selective_scan_state_shape(const SelectiveScanParams& p, int64_t s[3]) {
 }
 
 void selective_scan_bind_outputs(SelectiveScanParams& p, const TensorView& out, const TensorView* last) {
-  check::tensor(out, "options.out", 3, {p.u.dtype});
-  check::same_device(p.u, "u", out, "options.out");
   int64_t s[3];
   selective_scan_out_shape(p, s);
-  for (int i = 0; i < 3; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "u.shape[" + S(i) + "]");
-  check::no_self_overlap(out, "options.out");
-  for (auto [t, n] : {std::pair{&p.u, "u"}, {&p.delta, "delta"}, {&p.A, "A"}, {&p.B, "B"}, {&p.C, "C"}, {&p.D, "options.D"},
-                      {&p.z, "options.z"}, {&p.delta_bias, "options.deltaBias"}, {&p.initial_state, "options.initialState"}})
-    check::no_overlap(out, "options.out", *t, n);
+  check::written(out, "options.out", p.u.dtype, 3, s, "output", "u.shape", p.u, "u");
+  const std::initializer_list<check::Named> inputs = {
+      {&p.u, "u"},       {&p.delta, "delta"},     {&p.A, "A"},
+      {&p.B, "B"},       {&p.C, "C"},             {&p.D, "options.D"},
+      {&p.z, "options.z"}, {&p.delta_bias, "options.deltaBias"}, {&p.initial_state, "options.initialState"}};
+  check::no_overlap(out, "options.out", inputs);
   p.out = out;
   p.last_state = TensorView{};
   if (last) {
-    check::tensor(*last, "lastState", 3, {DType::F32});
-    check::same_device(p.u, "u", *last, "lastState");
-    selective_scan_state_shape(p, s);
-    state_shape_check(*last, "lastState", s, "the state shape");
     // Written while the initial state is read: not in place, and shared with nothing.
-    check::no_self_overlap(*last, "lastState");
-    for (auto [t, n] : {std::pair{&p.u, "u"}, {&p.delta, "delta"}, {&p.A, "A"}, {&p.B, "B"}, {&p.C, "C"}, {&p.D, "options.D"},
-                        {&p.z, "options.z"}, {&p.delta_bias, "options.deltaBias"}, {&p.initial_state, "options.initialState"},
-                        {&p.out, "options.out"}})
-      check::no_overlap(*last, "lastState", *t, n);
+    selective_scan_state_shape(p, s);
+    check::written(*last, "lastState", DType::F32, 3, s, "state", "the state shape", p.u, "u");
+    check::no_overlap(*last, "lastState", inputs);
+    check::no_overlap(*last, "lastState", p.out, "options.out");
     p.last_state = *last;
   }
 }
@@ -320,14 +314,12 @@ void state_update_out_shape(const StateUpdateParams& p, int64_t s[2]) {
 }
 
 void state_update_bind_output(StateUpdateParams& p, const TensorView& out) {
-  check::tensor(out, "options.out", 2, {p.x.dtype});
-  check::same_device(p.x, "x", out, "options.out");
-  check::dim_equals(out, "options.out", 0, "batch", p.batch, "x.shape[0]");
-  check::dim_equals(out, "options.out", 1, "channels", p.dim, "x.shape[1]");
-  check::no_self_overlap(out, "options.out");
-  for (auto [t, n] : {std::pair{&p.state, "state"}, {&p.x, "x"}, {&p.dt, "dt"}, {&p.A, "A"}, {&p.B, "B"}, {&p.C, "C"},
-                      {&p.D, "options.D"}, {&p.z, "options.z"}, {&p.dt_bias, "options.dtBias"}})
-    check::no_overlap(out, "options.out", *t, n);
+  int64_t s[2];
+  state_update_out_shape(p, s);
+  check::written(out, "options.out", p.x.dtype, 2, s, "output", "x.shape", p.x, "x");
+  check::no_overlap(out, "options.out",
+                    {{&p.state, "state"}, {&p.x, "x"}, {&p.dt, "dt"}, {&p.A, "A"}, {&p.B, "B"}, {&p.C, "C"},
+                     {&p.D, "options.D"}, {&p.z, "options.z"}, {&p.dt_bias, "options.dtBias"}});
   p.out = out;
 }
 
@@ -391,27 +383,21 @@ void conv1d_state_shape(const Conv1dParams& p, int64_t s[3]) {
 }
 
 void conv1d_bind_outputs(Conv1dParams& p, const TensorView& out, const TensorView* fin) {
-  check::tensor(out, "options.out", 3, {p.x.dtype});
-  check::same_device(p.x, "x", out, "options.out");
   int64_t s[3];
   conv1d_out_shape(p, s);
-  for (int i = 0; i < 3; ++i) check::dim_equals(out, "options.out", i, "output", s[i], "x.shape[" + S(i) + "]");
-  check::no_self_overlap(out, "options.out");
-  for (auto [t, n] : {std::pair{&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"},
-                      {&p.initial_states, "options.initialStates"}})
-    check::no_overlap(out, "options.out", *t, n);
+  check::written(out, "options.out", p.x.dtype, 3, s, "output", "x.shape", p.x, "x");
+  const std::initializer_list<check::Named> inputs = {
+      {&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"}, {&p.initial_states, "options.initialStates"}};
+  check::no_overlap(out, "options.out", inputs);
   p.out = out;
   p.final_states = TensorView{};
   if (fin) {
-    check::tensor(*fin, "finalStates", 3, {p.x.dtype});
-    conv1d_state_shape(p, s);
-    for (int i = 0; i < 3; ++i) check::dim_equals(*fin, "finalStates", i, "state", s[i], "the state shape");
     // The kernels read the initial states while other blocks write the final ones:
     // the final states may not be updated in place (nor share memory with anything).
-    check::no_self_overlap(*fin, "finalStates");
-    for (auto [t, n] : {std::pair{&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"},
-                        {&p.initial_states, "options.initialStates"}, {&p.out, "options.out"}})
-      check::no_overlap(*fin, "finalStates", *t, n);
+    conv1d_state_shape(p, s);
+    check::written(*fin, "finalStates", p.x.dtype, 3, s, "state", "the state shape", p.x, "x");
+    check::no_overlap(*fin, "finalStates", inputs);
+    check::no_overlap(*fin, "finalStates", p.out, "options.out");
     p.final_states = *fin;
   }
 }
@@ -472,13 +458,9 @@ void conv1d_update_out_shape(const Conv1dUpdateParams& p, int64_t s[3]) {
 }
 
 void conv1d_update_bind_output(Conv1dUpdateParams& p, const TensorView& out) {
-  check::tensor(out, "options.out", p.x_ndim, {p.x.dtype});
-  check::same_device(p.x, "x", out, "options.out");
-  for (int i = 0; i < p.x_ndim; ++i)
-    check::dim_equals(out, "options.out", i, "output", p.x.shape[i], "x.shape[" + S(i) + "]");
-  check::no_self_overlap(out, "options.out");
-  for (auto [t, n] : {std::pair{&p.conv_state, "convState"}, {&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"}})
-    check::no_overlap(out, "options.out", *t, n);
+  check::written(out, "options.out", p.x.dtype, p.x_ndim, p.x.shape, "output", "x.shape", p.x, "x");
+  check::no_overlap(out, "options.out",
+                    {{&p.conv_state, "convState"}, {&p.x, "x"}, {&p.weight, "weight"}, {&p.bias, "options.bias"}});
   p.out = as_steps(out);
 }
 
