@@ -190,32 +190,43 @@ struct UpdateArgs {
   const float *D, *bias;
   const int64_t* slots;  // per batch row; negative = padding
   int64_t dim, dstate, dpg;
+  int lanes;  // threads per channel (update_lanes)
   bool softplus;
 };
 
-// One thread per (batch row, channel), the N states of a channel in a loop.
+// A segment of `lanes` threads (a power of two, at most 32) per (batch row, channel):
+// lane t takes states t, t + lanes, ..., so a warp reads and writes the state rows, A, B
+// and C in contiguous runs (one thread per channel walked 64-byte rows 64 bytes apart);
+// y is summed over the segment by shuffles.
 template <Elem E>
 __global__ void state_update_kernel(UpdateArgs a) {
   using T = elem_t<E>;
-  const int64_t b = blockIdx.y, c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (c >= a.dim) return;
+  const int lanes = a.lanes, t = int(threadIdx.x) % lanes;
+  const int64_t b = blockIdx.y, c = int64_t(blockIdx.x) * (blockDim.x / lanes) + threadIdx.x / lanes;
+  const bool live = c < a.dim;  // a segment past the last channel still takes part in the shuffles
   T* out = static_cast<T*>(a.out) + b * a.o_s0 + c;
-  const int64_t slot = a.slots[b];
+  const int64_t slot = a.slots[b];  // one batch row per block: the whole block returns
   if (slot < 0) {
-    *out = from_float<E>(0.f);
+    if (live && t == 0) *out = from_float<E>(0.f);
     return;
   }
-  const float x = to_float<E>(static_cast<const T*>(a.x)[b * a.x_s0 + c]);
-  float dt = to_float<E>(static_cast<const T*>(a.dt)[b * a.dt_s0 + c]) + (a.bias ? a.bias[c] : 0.f);
-  if (a.softplus) dt = softplus(dt);
-  const int64_t g = c / a.dpg;
-  float* st = a.state + slot * a.st_s0 + c * a.st_s1;
-  float y = 0.f;
-  for (int64_t n = 0; n < a.dstate; ++n) {
-    const float s = fast_exp2(dt * (a.A[c * a.A_s0 + n] * kLog2eF)) * st[n] + (dt * x) * load(a.B, b * a.B_s0 + g * a.B_s1 + n);
-    st[n] = s;
-    y += s * load(a.C, b * a.C_s0 + g * a.C_s1 + n);
+  float x = 0.f, y = 0.f;
+  if (live) {
+    x = to_float<E>(static_cast<const T*>(a.x)[b * a.x_s0 + c]);
+    float dt = to_float<E>(static_cast<const T*>(a.dt)[b * a.dt_s0 + c]) + (a.bias ? a.bias[c] : 0.f);
+    if (a.softplus) dt = softplus(dt);
+    const int64_t g = c / a.dpg;
+    float* st = a.state + slot * a.st_s0 + c * a.st_s1;
+    const float* A = a.A + c * a.A_s0;
+    const int64_t Bo = b * a.B_s0 + g * a.B_s1, Co = b * a.C_s0 + g * a.C_s1;
+    for (int64_t n = t; n < a.dstate; n += lanes) {
+      const float s = fast_exp2(dt * (A[n] * kLog2eF)) * st[n] + (dt * x) * load(a.B, Bo + n);
+      st[n] = s;
+      y += s * load(a.C, Co + n);
+    }
   }
+  for (int off = lanes / 2; off > 0; off /= 2) y += __shfl_xor_sync(0xffffffffu, y, off);
+  if (!live || t != 0) return;
   y += (a.D ? a.D[c] : 0.f) * x;
   if (a.z) y *= silu(to_float<E>(static_cast<const T*>(a.z)[b * a.z_s0 + c]));
   *out = from_float<E>(y);

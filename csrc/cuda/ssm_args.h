@@ -11,6 +11,13 @@ namespace subq::cuda::ssm {
 
 inline ElemPtr elem_ptr(const TensorView& t) { return ElemPtr{t.data, elem_of(t.dtype)}; }
 
+// The state update's threads per channel: the smallest power of two >= N, at most a warp.
+inline int update_lanes(int64_t dstate) {
+  int lanes = 1;
+  while (lanes < 32 && lanes < dstate) lanes *= 2;
+  return lanes;
+}
+
 // [sequences][4]: batch, start, length, state slot.
 inline std::vector<int64_t> sequence_table(const std::vector<SsmSequence>& seqs) {
   std::vector<int64_t> t;
@@ -68,6 +75,7 @@ inline UpdateArgs update_args(const StateUpdateParams& p, const int64_t* table) 
   a.dim = p.dim;
   a.dstate = p.dstate;
   a.dpg = p.dim / p.groups;
+  a.lanes = update_lanes(p.dstate);
   a.softplus = p.softplus;
   return a;
 }
@@ -117,7 +125,10 @@ inline dim3 scan_grid(const SelectiveScanParams& p) {
   const int64_t dpg = p.dim / p.groups, tiles = (dpg + kScanChannels - 1) / kScanChannels;
   return dim3(unsigned(tiles * p.groups), unsigned(p.seqs.size()));
 }
-inline dim3 update_grid(const StateUpdateParams& p) { return dim3(unsigned((p.dim + kThreads - 1) / kThreads), unsigned(p.batch)); }
+inline dim3 update_grid(const StateUpdateParams& p) {
+  const int64_t channels = kThreads / update_lanes(p.dstate);  // per block
+  return dim3(unsigned((p.dim + channels - 1) / channels), unsigned(p.batch));
+}
 inline dim3 conv_update_grid(const Conv1dUpdateParams& p) {
   return dim3(unsigned((p.dim + kThreads - 1) / kThreads), unsigned(p.batch));
 }

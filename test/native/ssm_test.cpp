@@ -298,6 +298,12 @@ void register_ssm_tests() {
   for (DType dt : dts) {
     add(std::string("ssm state update ") + dtype_name(dt) + " slots with padding", [dt] { run_update(dt, 3, 20, 16, 2, {4, -1, 1}, 5); });
     add(std::string("ssm state update ") + dtype_name(dt) + " N 256", [dt] { run_update(dt, 2, 130, 256, 1, {1, 0}, 2); });
+    // Segments of 1, 8 and 32 lanes per channel; channel counts that leave a block part-full.
+    add(std::string("ssm state update ") + dtype_name(dt) + " N 1, 5, 40", [dt] {
+      run_update(dt, 2, 37, 1, 1, {0, 1}, 2);
+      run_update(dt, 3, 21, 5, 3, {2, 0, 1}, 3);
+      run_update(dt, 2, 9, 40, 1, {1, -1}, 2);
+    });
     for (int64_t w = 2; w <= 8; ++w)
       add(std::string("ssm conv1d ") + dtype_name(dt) + " w" + std::to_string(w), [dt, w] { run_conv(dt, 2, 5, 300 + w, w, w % 2 == 0, {}); });
     add(std::string("ssm conv1d ") + dtype_name(dt) + " varlen", [dt] { run_conv(dt, 1, 5, 100, 4, true, {0, 1, 3, 100}); });
