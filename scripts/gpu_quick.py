@@ -142,6 +142,8 @@ def _targets(row):
         want = 1.0 if row["D"] == 128 else 0.9
         ratio = (row.get("peers", {}).get("flash") or {}).get("ratio")
         t.append((f">= {want}x PyTorch flash", ratio, want))
+    if row["op"] == "quant" and row.get("qkBits") == 8 and row["Nq"] == 16384 and row["D"] == 128:
+        t.append((">= 1.5x our dense kernel", row.get("vsDense"), 1.5))
     if row["op"] == "decode":
         t.append((">= 0.70 of copy bandwidth", row.get("copyFraction"), 0.70))
     if row["op"] == "scan":
@@ -169,9 +171,14 @@ def report(args):
     by_key = {}
     for p in peer.get("rows", []):
         by_key.setdefault(key(p), {})[p["backend"]] = p
+    dense = {key(c): c for c in bench.get("cases", []) if c.get("op") == "attention" and c.get("median_ms")}
     rows = []
     for c in bench.get("cases", []):
         row = dict(c)
+        if c.get("op") == "quant" and c.get("median_ms"):
+            # The dense kernel's time over ours at the same shape, in the same run.
+            d = dense.get(("attention",) + key(c)[1:])
+            row["vsDense"] = d["median_ms"] / c["median_ms"] if d else None
         if c.get("op") in ("attention", "decode") and "B" in c:
             found = by_key.get(key(c), {})
             row["peers"] = {}

@@ -128,6 +128,8 @@ t.test('gpu-quick report: peer ratios, copy fractions and targets', { skip: hasP
       { name: 'attention bf16 B4 H16 N16384 D128', op: 'attention', dtype: 'bf16', ...shape, error: 'launch failed' },
       { name: 'decode fp16', op: 'decode', dtype: 'fp16', B: 8, Hq: 32, Hkv: 8, Nq: 1, Nk: 32768, D: 128, causal: false, median_ms: 0.1, copyFraction: 0.65 },
       { name: 'scan fp32 b8 d1536 N16 L2048', op: 'scan', dtype: 'fp32', median_ms: 1, copyFraction: 0.61 },
+      { name: 'quant int8 fp16 B4 H16 N16384 D128', op: 'quant', qkBits: 8, dtype: 'fp16', ...shape, median_ms: 12.5 },
+      { name: 'quant int8 bf16 B4 H16 N16384 D128', op: 'quant', qkBits: 8, dtype: 'bf16', ...shape, median_ms: 12.5 },
     ],
   };
   const peers = {
@@ -145,7 +147,7 @@ t.test('gpu-quick report: peer ratios, copy fractions and targets', { skip: hasP
     '--peers', path.join(dir, 'peers.json'), '--steps', path.join(dir, 'steps.json'), '--json', path.join(dir, 's.json'), '--md', path.join(dir, 't.md')], { encoding: 'utf8' });
   t.equal(r.status, 0, r.stderr);
   const s = JSON.parse(fs.readFileSync(path.join(dir, 's.json'), 'utf8'));
-  const [fp16, bf16, decode, scan] = s.rows;
+  const [fp16, bf16, decode, scan, qf16, qbf16] = s.rows;
   t.equal(fp16.peers.flash.ratio, 25 / 20, 'flash: peer time / ours');
   t.equal(fp16.peers.cudnn.ratio, 16 / 20);
   t.same(fp16.peers.efficient, { error: 'No available kernel' });
@@ -154,6 +156,8 @@ t.test('gpu-quick report: peer ratios, copy fractions and targets', { skip: hasP
   t.same(bf16.targets, [{ target: '>= 1.0x PyTorch flash', value: null, met: null }]);
   t.same(decode.targets, [{ target: '>= 0.70 of copy bandwidth', value: 0.65, met: false }]);
   t.same(scan.targets, [{ target: '>= 0.60 of copy bandwidth', value: 0.61, met: true }]);
+  t.same(qf16.targets, [{ target: '>= 1.5x our dense kernel', value: 20 / 12.5, met: true }], 'INT8: dense time at the same shape / ours');
+  t.same(qbf16.targets, [{ target: '>= 1.5x our dense kernel', value: null, met: null }], 'the dense row failed: no ratio');
   t.same(s.steps, steps.steps);
   const md = fs.readFileSync(path.join(dir, 't.md'), 'utf8');
   t.match(md, /\| attention fp16 B4 H16 N16384 D128 \| 20\.000 \| 440\.0 \| - \| 25\.000 \(1\.25x\) \| 16\.000 \(0\.80x\) \| refused \|/);

@@ -1,10 +1,11 @@
 // GPU benchmark of the CUDA ops through the package's own runtime (no Node):
 // dense attention at the GPU shapes of issue 3, split-KV decode, block-sparse
-// attention at 10% density against dense at the same long shapes, the selective
+// attention at 10% density against dense at the same long shapes, quantized attention
+// (INT8 / INT4 Q.K^T, P.V in the input's type) beside dense at hd128, the selective
 // scan and state update, plus the device's copy bandwidth measured in the same run.
 //   subq_bench_native [--json FILE] [--quick] [--check] [--filter TEXT]
-// --quick: the rows of scripts/gpu-quick.sh (dense at N 4096 and 16384, decode,
-// scan, update; no block-sparse), 5 runs each. --check runs each op once on tiny
+// --quick: the rows of scripts/gpu-quick.sh (dense and quantized at N 4096 and 16384,
+// decode, scan, update; no block-sparse), 5 runs each. --check runs each op once on tiny
 // shapes (for compute-sanitizer). Each timed case reports the median of >= 5 runs
 // (cudaEvent pairs on the op's stream, after a warm-up); a case that fails records
 // its error and the rest still run.
@@ -25,6 +26,8 @@
 #include "../../csrc/cuda/runtime.h"
 #include "../../csrc/ops/attention.h"
 #include "../../csrc/ops/merge.h"
+#include "../../csrc/ops/quant.h"
+#include "../../csrc/cuda/quant.h"
 #include "../../csrc/ops/ssm.h"
 #include "../../csrc/cuda/ssm.h"
 
@@ -99,6 +102,7 @@ struct Case {
   bool decode;
   int64_t block = 0;    // > 0: block-sparse, each query block reading
   double density = 0;   // this fraction of the key blocks (random, at least one)
+  int qk_bits = 0;      // 8 or 4: quantizedAttention (per-block scales, smoothK, P.V in dtype)
 };
 
 std::string json_escape(const std::string& s) {
@@ -179,6 +183,20 @@ Timing run_attention(const Case& c, int reps, bool check) {
       v(c.dtype, {c.B, c.Hkv, c.Nk, c.D}, 3), o(c.dtype, {c.B, c.Hq, c.Nq, c.D}, 4), lse(DType::F32, {c.B, c.Hq, c.Nq}, 5);
   AttentionOptions opt;
   opt.causal = c.causal;
+  if (c.qk_bits) {
+    QuantAttentionOptions qo;
+    qo.attn = opt;
+    qo.qk_bits = c.qk_bits;
+    qo.pv = c.dtype;
+    QuantAttentionParams qp = quant_attention_prepare(q.view, &k.view, nullptr, &v.view, nullptr, qo);
+    quant_attention_bind_outputs(qp, o.view, &lse.view);
+    if (check) {
+      cuda::quantized_attention(qp);
+      return {};
+    }
+    const auto [med, best] = time_ms([&] { cuda::quantized_attention(qp); }, 2, reps);
+    return {med, best, 1.0};
+  }
   AttentionParams p = attention_prepare(q.view, k.view, v.view, opt);
   attention_bind_outputs(p, o.view, &lse.view);
   SparseMask mask;
@@ -324,6 +342,19 @@ int main(int argc, char** argv) {
           if (sparse) c.block = block, c.density = 0.1;
           cases.push_back(c);
         }
+  // Quantized attention at hd128 beside the dense rows of the same shape above.
+  for (DType dt : {DType::F16, DType::BF16})
+    for (int64_t N : lengths)
+      for (bool causal : {false, true})
+        for (int bits : {8, 4}) {
+          const int64_t B = check ? 1 : 4, H = check ? 2 : 16;
+          char name[128];
+          std::snprintf(name, sizeof name, "quant int%d %s B%lld H%lld N%lld D128%s", bits, dname(dt), (long long)B,
+                        (long long)H, (long long)N, causal ? " causal" : "");
+          Case c{name, B, H, H, N, N, 128, causal, dt, false};
+          c.qk_bits = bits;
+          cases.push_back(c);
+        }
   for (DType dt : {DType::F16, DType::BF16}) {
     const int64_t B = check ? 1 : 8, Hq = check ? 4 : 32, Hkv = check ? 2 : 8, Nk = check ? 300 : 32768;
     char name[128];
@@ -355,10 +386,10 @@ int main(int argc, char** argv) {
     char shape[256];
     std::snprintf(shape, sizeof shape,
                   "\"op\": \"%s\", \"dtype\": \"%s\", \"B\": %lld, \"Hq\": %lld, \"Hkv\": %lld, \"Nq\": %lld, \"Nk\": %lld, "
-                  "\"D\": %lld, \"causal\": %s, \"block\": %lld, \"density\": %.2f",
-                  c.decode ? "decode" : c.block ? "sparse" : "attention", dname(c.dtype), (long long)c.B, (long long)c.Hq,
-                  (long long)c.Hkv, (long long)c.Nq, (long long)c.Nk, (long long)c.D, c.causal ? "true" : "false",
-                  (long long)c.block, c.density);
+                  "\"D\": %lld, \"causal\": %s, \"block\": %lld, \"density\": %.2f, \"qkBits\": %d",
+                  c.decode ? "decode" : c.block ? "sparse" : c.qk_bits ? "quant" : "attention", dname(c.dtype),
+                  (long long)c.B, (long long)c.Hq, (long long)c.Hkv, (long long)c.Nq, (long long)c.Nk, (long long)c.D,
+                  c.causal ? "true" : "false", (long long)c.block, c.density, c.qk_bits);
     std::string result, error;
     try {
       const Timing t = run_attention(c, reps, check);
