@@ -1,11 +1,14 @@
 // When nvcc exists, compiles every csrc/cuda/*.cu for sm_80 and sm_90 and checks
-// ptxas's report (scripts/cuda-compile-check.js). The emulated native tests are in
+// ptxas's report (scripts/cuda-compile-check.js) and the PTX instruction budgets of the main
+// loops (scripts/cuda-budget.js). The emulated native tests are in
 // test/native-*.test.ts, one family per file.
 import t from 'tap';
 import { backendInfo } from '../lib';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const compileCheck = require('../scripts/cuda-compile-check.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const budget = require('../scripts/cuda-budget.js');
 
 t.test('CUDA compile check (sm_80, sm_90, ptxas -v)', async (t) => {
   if (!compileCheck.findNvcc()) {
@@ -19,4 +22,60 @@ t.test('CUDA compile check (sm_80, sm_90, ptxas -v)', async (t) => {
   t.ok(res.kernels.some((k: { name: string }) => /selective_scan/.test(k.name)), 'ptxas reported the selective scan kernels');
   t.same(res.failures, [], 'no errors, no spills in the main attention kernels, shared memory within limits');
   t.comment(compileCheck.table(res));
+});
+
+// A loop of 3 mma.sync among 10 instructions inside an outer loop, and a scan-like loop.
+const SYNTHETIC = `.visible .entry _Z4attnv(
+)
+{
+	mov.u32 %r1, 0;
+$L__BB0_1:
+	ld.shared.u32 %r2, [%r1];
+$L__BB0_2:
+	mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%f1}, {%r1}, {%r2}, {%f1};
+	mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%f1}, {%r1}, {%r2}, {%f1};
+	mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%f1}, {%r1}, {%r2}, {%f1};
+	// a comment
+	add.s32 %r1, %r1, 1;
+	setp.lt.s32 %p1, %r1, 4;
+	@%p1 bra $L__BB0_2;
+	add.s32 %r3, %r3, 1;
+	setp.lt.s32 %p2, %r3, 9;
+	@%p2 bra.uni $L__BB0_1;
+	ret;
+}
+.visible .entry _Z4scanv(
+)
+{
+$L__BB1_1:
+	ex2.approx.ftz.f32 %f1, %f2;
+	ex2.approx.ftz.f32 %f3, %f4;
+	shfl.sync.up.b32 %r1, %r2, 1, 0, -1;
+	fma.rn.f32 %f5, %f1, %f3, %f5;
+	@%p1 bra $L__BB1_1;
+	ret;
+}`;
+
+t.test('instruction budgets: the loop analysis (any machine)', async (t) => {
+  const e = budget.entries(SYNTHETIC);
+  t.same(Object.keys(e), ['_Z4attnv', '_Z4scanv']);
+  const ls = budget.loops(e._Z4attnv);
+  t.same(ls.map((l: { instructions: number; mma: number }) => [l.instructions, l.mma]), [[6, 3], [10, 3]], 'inner and outer loop; comments and labels not counted');
+  const m = budget.measure({ kind: 'mma', hd: 64 }, e._Z4attnv);
+  t.equal(m.value, (10 * 64) / 3, 'the loop with the most mma (the outer one on a tie), per HD mma');
+  t.equal(budget.measure({ kind: 'scan' }, e._Z4scanv).value, 5 / 2, 'per ex2');
+  t.match(budget.measure({ kind: 'scan' }, e._Z4attnv), { error: /no loop/ });
+});
+
+t.test('instruction budgets of the main CUDA loops (PTX, sm_90)', async (t) => {
+  if (!compileCheck.findNvcc()) {
+    t.comment('nvcc not found: the budget check did not run on this machine');
+    return;
+  }
+  const res = await budget.check();
+  t.equal(res.rows.length, budget.KERNELS.length, 'every kernel measured');
+  t.same(res.failures, [], 'no loop over its recorded budget (scripts/cuda-budget.json)');
+  const tight = await budget.check({ budgets: Object.fromEntries(res.rows.map((r: { name: string; value: number }) => [r.name, { budget: r.value / 1.1 }])) });
+  t.equal(tight.failures.length, res.rows.length, 'a loop 10% over its budget fails');
+  t.comment(budget.report(res));
 });
