@@ -91,6 +91,7 @@ template <Elem E, int TC, int IT>
 __global__ void selective_scan_kernel(ScanArgs a) {
   using T = elem_t<E>;
   constexpr int kChunk = 32 * IT, kSlab = 16;
+  static_assert(kSlab <= 32, "a slab's per-state values sit one per lane");
   // Step l of a chunk at (l % IT) * 33 + l / IT: lane j reads steps j*IT + i at i*33 + j,
   // 32 different banks.
   constexpr int kStage = IT * 33;
@@ -114,13 +115,17 @@ __global__ void selective_scan_kernel(ScanArgs a) {
     const int64_t first = l0 + int64_t(lane) * IT;  // this lane's first step
     const int64_t valid = !live || first >= len ? 0 : len - first < IT ? len - first : IT;
     const int64_t steps = len - l0 < kChunk ? len - l0 : kChunk;
-    float u[IT], dt[IT], y[IT];
+    float u[IT], dt[IT], du[IT], y[IT];
     load_items<E, IT>(u_row + first, valid, u);
     load_items<E, IT>(d_row + first, valid, dt);
+    // Steps past the end get dt = 0: exp(0 * A) = 1 and dt * u * B = 0, the identity of
+    // the recurrence, so the state loop below needs no test per step.
 #pragma unroll
     for (int i = 0; i < IT; ++i) {
       dt[i] += bias;
       if (a.softplus) dt[i] = softplus(dt[i]);
+      dt[i] = i < valid ? dt[i] : 0.f;
+      du[i] = dt[i] * u[i];
       y[i] = 0.f;
     }
     for (int64_t n0 = 0; n0 < N; n0 += kSlab) {
@@ -132,20 +137,24 @@ __global__ void selective_scan_kernel(ScanArgs a) {
         if (a.C_var) stage_C[n][at] = l < steps ? load(a.C, Cb + (n0 + n) * a.C_s[2] + l0 + l) : 0.f;
       }
       __syncthreads();
+      // The slab's per-state values of this channel, lane n holding state n0 + n
+      // (kSlab <= 32): A in the log2 domain, and B and C when they do not vary.
+      const bool mine = live && lane < ns;
+      const float lane_A2 = mine ? a.A[c * a.A_s0 + n0 + lane] * kLog2eF : 0.f;
+      const float lane_B = mine && !a.B_var ? load(a.B, c * a.B_s[0] + n0 + lane) : 0.f;
+      const float lane_C = mine && !a.C_var ? load(a.C, c * a.C_s[0] + n0 + lane) : 0.f;
       for (int n = 0; n < ns; ++n) {
-        const float A2 = live ? a.A[c * a.A_s0 + n0 + n] * kLog2eF : 0.f;
-        const float Bc = a.B_var || !live ? 0.f : load(a.B, c * a.B_s[0] + n0 + n);
-        const float Cc = a.C_var || !live ? 0.f : load(a.C, c * a.C_s[0] + n0 + n);
+        const float A2 = __shfl_sync(0xffffffffu, lane_A2, n);
+        const float Bc = __shfl_sync(0xffffffffu, lane_B, n), Cc = __shfl_sync(0xffffffffu, lane_C, n);
         float ra[IT], rb[IT];
-        Pair agg = identity();
 #pragma unroll
         for (int i = 0; i < IT; ++i) {
-          const bool in = i < valid;
-          const float Bv = a.B_var ? stage_B[n][i * 33 + lane] : Bc;
-          ra[i] = in ? fast_exp2(dt[i] * A2) : 1.f;  // steps past the end are the identity
-          rb[i] = in ? dt[i] * u[i] * Bv : 0.f;
-          agg = compose(agg, Pair{ra[i], rb[i]});
+          ra[i] = fast_exp2(dt[i] * A2);
+          rb[i] = du[i] * (a.B_var ? stage_B[n][i * 33 + lane] : Bc);
         }
+        Pair agg{ra[0], rb[0]};
+#pragma unroll
+        for (int i = 1; i < IT; ++i) agg = compose(agg, Pair{ra[i], rb[i]});
         const Pair inc = warp_inclusive_scan(agg);
         Pair ex{__shfl_up_sync(0xffffffffu, inc.a, 1), __shfl_up_sync(0xffffffffu, inc.b, 1)};
         if (lane == 0) ex = identity();
