@@ -49,6 +49,7 @@ void register_attention_tests();
 void register_merge_tests();
 void register_ssm_tests();
 void register_xattention_tests();  // emulated only
+void register_xattention_select_tests();  // emulated only
 void register_quant_tests();
 void register_host_blocks_tests();  // emulated only (host memory, no kernels)
 

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   register_cuda_headers_tests();
 #endif
   register_xattention_tests();
+  register_xattention_select_tests();
   register_host_blocks_tests();
 #endif
   register_quant_tests();
