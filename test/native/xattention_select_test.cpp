@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "../../csrc/cpu/xattention.h"
-#include "../../csrc/cuda/xattn_launch.h"
 #include "harness.h"
+#include "xattention_runner.h"
 
 namespace subq::test {
 
@@ -142,7 +142,7 @@ void run_case(const SCase& c) {
   bind(mask_cpu, count_cpu);
   cpu::xattention_select(p);
   bind(mask_gpu, count_gpu);
-  cuda::xattention_select_launch(p, thr.data(), nullptr);
+  run_cuda_xattention_select(p);
 
   for (int64_t r = 0; r < rows; ++r) {
     int32_t n = 0;

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "../../csrc/core/half.h"
-#include "../../csrc/cuda/xattn_launch.h"
 #include "harness.h"
+#include "xattention_runner.h"
 
 namespace subq::test {
 
@@ -111,7 +111,7 @@ void run_case(const XCase& c) {
   for (int i = 0; i < 4; ++i) p.scores.shape[i] = os[i];
   p.scores.stride[3] = 1, p.scores.stride[2] = row, p.scores.stride[1] = nqb * row, p.scores.stride[0] = c.Hq * nqb * row;
   p.scores.capacity = int64_t(out.size());
-  cuda::xattention_scores_launch(p, nullptr);
+  run_cuda_xattention_scores(p);
 
   const std::vector<double> ref = reference(c, qd, kd, double(p.scale));
   double err = 0;
@@ -142,7 +142,7 @@ void run_case(const XCase& c) {
   widen(p32.k, k32, c.Hkv, c.Nk);
   std::vector<float> out32(out.size(), std::numeric_limits<float>::quiet_NaN());
   p32.scores.data = out32.data();
-  cuda::xattention_scores_launch(p32, nullptr);
+  run_cuda_xattention_scores(p32);
   double diff = 0;
   for (int64_t r = 0; r < c.B * c.Hq * nqb; ++r)
     for (int64_t j = 0; j < nkb; ++j) diff = std::max(diff, double(std::abs(out[r * row + j] - out32[r * row + j])));
