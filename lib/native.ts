@@ -113,8 +113,8 @@ export interface Native {
   causalConv1dUpdateSync(...a: Conv1dUpdateArgs): NativeOut;
   xattentionScores(...a: XAttentionScoresArgs): Promise<NativeOut>;
   xattentionScoresSync(...a: XAttentionScoresArgs): NativeOut;
-  /** Only a Sync twin: it returns the kept blocks per head (read back from a device). */
-  xattentionMaskSync(...a: XAttentionMaskArgs): { mask: NativeTensor; counts: NativeTensor; kept: number[] };
+  /** Only a Sync twin: it returns the kept and visible blocks per head (read back from a device). */
+  xattentionMaskSync(...a: XAttentionMaskArgs): { mask: NativeTensor; counts: NativeTensor; keptPerHead: number[]; visiblePerHead: number[] };
   quantize(...a: QuantizeArgs): Promise<NativeQuantizedOut>;
   quantizeSync(...a: QuantizeArgs): NativeQuantizedOut;
   dequantize(...a: DequantizeArgs): Promise<NativeOut>;

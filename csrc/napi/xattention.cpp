@@ -69,8 +69,8 @@ static XSelectOptions parse_select_options(const Napi::Value& v) {
   return opt;
 }
 
-// Returns { mask, counts, kept }: the uint8 mask and int32 row counts on the scores'
-// device, and the kept blocks per head as numbers (read back from a device).
+// Returns { mask, counts, keptPerHead, visiblePerHead }: the uint8 mask and int32 row
+// counts on the scores' device, and per head the kept and visible blocks as numbers.
 static Napi::Value xattention_mask(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return guarded(env, false, [&]() -> Napi::Value {
@@ -88,13 +88,17 @@ static Napi::Value xattention_mask(const Napi::CallbackInfo& info) {
     xattention_bind_select(p, *mask, *counts);
     return c.run([p, opt] { xattention_select_run(p); },
                  [p, opt, im, ic](Napi::Env e, const std::vector<Napi::Value>& kept) -> Napi::Value {
-                   const std::vector<int64_t> per_head = xattention_select_kept(p);
-                   Napi::Array k = Napi::Array::New(e, per_head.size());
-                   for (size_t h = 0; h < per_head.size(); ++h) k.Set(uint32_t(h), Napi::Number::New(e, double(per_head[h])));
+                   const XSelectTotals t = xattention_select_totals(p);
+                   auto numbers = [&](const std::vector<int64_t>& v) {
+                     Napi::Array a = Napi::Array::New(e, v.size());
+                     for (size_t h = 0; h < v.size(); ++h) a.Set(uint32_t(h), Napi::Number::New(e, double(v[h])));
+                     return a;
+                   };
                    Napi::Object r = Napi::Object::New(e);
                    r.Set("mask", kept[im]);
                    r.Set("counts", kept[ic]);
-                   r.Set("kept", k);
+                   r.Set("keptPerHead", numbers(t.kept));
+                   r.Set("visiblePerHead", numbers(t.visible));
                    return r;
                  });
   });

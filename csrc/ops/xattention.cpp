@@ -104,11 +104,15 @@ void xattention_select_run(const XSelectParams& p) {
   cuda::xattention_select(p);
 }
 
-std::vector<int64_t> xattention_select_kept(const XSelectParams& p) {
+XSelectTotals xattention_select_totals(const XSelectParams& p) {
   const std::vector<int32_t> counts = host_elements<int32_t>(p.counts);
-  std::vector<int64_t> kept(size_t(p.H), 0);
-  for (size_t r = 0; r < counts.size(); ++r) kept[r / size_t(p.nqb) % size_t(p.H)] += counts[r];
-  return kept;
+  XSelectTotals t{std::vector<int64_t>(size_t(p.H), 0), std::vector<int64_t>(size_t(p.H), 0)};
+  for (size_t r = 0; r < counts.size(); ++r) {
+    const size_t h = r / size_t(p.nqb) % size_t(p.H);
+    t.kept[h] += counts[r];
+    t.visible[h] += xsel::visible_end(int64_t(r % size_t(p.nqb)), p.nqb, p.nkb, p.causal);
+  }
+  return t;
 }
 
 }  // namespace subq

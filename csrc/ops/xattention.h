@@ -46,7 +46,11 @@ void xattention_select_shapes(const XSelectParams& p, int64_t mask[4], int64_t c
 void xattention_bind_select(XSelectParams& p, const TensorView& mask, const TensorView& counts);
 // Runs on the scores' device.
 void xattention_select_run(const XSelectParams& p);
-// Kept blocks per head after a run (a CUDA call waits for it and reads back the counts).
-std::vector<int64_t> xattention_select_kept(const XSelectParams& p);
+// Kept and visible blocks per head after a run, over batch and rows (a CUDA call waits
+// for the run and reads back the counts).
+struct XSelectTotals {
+  std::vector<int64_t> kept, visible;
+};
+XSelectTotals xattention_select_totals(const XSelectParams& p);
 
 }  // namespace subq

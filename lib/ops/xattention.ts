@@ -79,17 +79,6 @@ function flag(o: Record<string, unknown>, key: string, dflt: boolean): boolean {
   return v;
 }
 
-/** Kept over visible blocks, overall and per head, from the kept counts per head. */
-function densities(kept: readonly number[], B: number, nqb: number, nkb: number, causal: boolean) {
-  let visRow = 0;  // visible blocks summed over one head's rows
-  for (let qb = 0; qb < nqb; qb++) visRow += causal ? Math.min(Math.max(qb + nkb - nqb + 1, 0), nkb) : nkb;
-  const vis = B * visRow, total = kept.reduce((x, y) => x + y, 0);
-  return {
-    density: vis > 0 ? total / (vis * kept.length) : 0,
-    densityPerHead: kept.map((k) => (vis > 0 ? k / vis : 0)),
-  };
-}
-
 /**
  * XAttention's block selection from xattentionScores output (float32 [B, H, nQB, nKB],
  * on the CPU or a CUDA device; the mask comes back on the same device, bit for bit the
@@ -108,8 +97,13 @@ function densities(kept: readonly number[], B: number, nqb: number, nkb: number,
 export function xattentionMask(scores: TensorLike, options: XAttentionMaskOptions): BlockMaskResult {
   const s = Tensor.from(scores, 'scores');
   const r = native().xattentionMaskSync(s, options);
-  const [B, , nqb, nkb] = s.shape;
-  return { mask: asTensor(r.mask), ...densities(r.kept, B, nqb, nkb, options.causal === true) };
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const vis = sum(r.visiblePerHead);
+  return {
+    mask: asTensor(r.mask),
+    density: vis > 0 ? sum(r.keptPerHead) / vis : 0,
+    densityPerHead: r.keptPerHead.map((k, h) => (r.visiblePerHead[h] > 0 ? k / r.visiblePerHead[h] : 0)),
+  };
 }
 
 // ---------------------------------------------------------------- streaming
