@@ -5,7 +5,7 @@
 // plus the device's copy bandwidth measured in the same run.
 //   subq_bench_native [--json FILE] [--quick] [--check] [--filter TEXT]
 // --quick: the rows of scripts/gpu-quick.sh (dense at N 4096 and 16384, decode,
-// scan, update; no block-sparse), 5 runs each. --check runs each op once on tiny
+// XAttention, scan, update; no block-sparse), 5 runs each. --check runs each op once on tiny
 // shapes (for compute-sanitizer). Each timed case reports the median of >= 5 runs
 // (cudaEvent pairs on the op's stream, after a warm-up); a case that fails records
 // its error and the rest still run.
