@@ -250,7 +250,12 @@ export async function xattention(q: TensorLike, k: TensorLike, v: TensorLike, op
   // Selection runs where the scores are; only the uint8 mask comes back from a device, for
   // the token diagonal, pooling and the compact form blockSparseAttention reads.
   const picked = xattentionMask(scores, { threshold: o.threshold ?? 0.9, causal, keepSink: o.keepSink, keepRecent: o.keepRecent });
-  const sel = picked.mask.device === 'cpu' ? picked : { ...picked, mask: await picked.mask.to('cpu') };
+  let sel = picked;
+  if (picked.mask.device !== 'cpu') {
+    sel = { ...picked, mask: await picked.mask.to('cpu') };
+    picked.mask.dispose();
+  }
+  scores.dispose();
   const hd = o.layout === 'bnhd' ? 2 : 1, nd = 3 - hd, g = qt.shape[hd] / kt.shape[hd];
   if (o.keepRecent !== false) keepTokenDiagonal(sel.mask, qt.shape[nd], kt.shape[nd], blockSize);
   const mask = o.poolGroups && g > 1 ? poolMask(sel.mask, g) : sel.mask;

@@ -97,6 +97,7 @@ function flag(o: Record<string, unknown>, key: string, dflt: boolean): boolean {
 export function xattentionMask(scores: TensorLike, options: XAttentionMaskOptions): BlockMaskResult {
   const s = Tensor.from(scores, 'scores');
   const r = native().xattentionMaskSync(s, options);
+  asTensor(r.counts).dispose();  // per-row counts: the totals below already hold what is needed
   const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
   const vis = sum(r.visiblePerHead);
   return {
