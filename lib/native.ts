@@ -5,7 +5,7 @@ import type { DType, Tensor, TensorLike, TypedArray } from './tensor';
 import type { AttentionOptions } from './ops/attention';
 import type { MergeOptions } from './ops/merge';
 import type { BlockIndices, BlockSparseOptions } from './ops/sparse';
-import type { XAttentionScoresOptions } from './ops/xattention';
+import type { XAttentionMaskOptions, XAttentionScoresOptions } from './ops/xattention';
 import type { DequantizeOptions, NativeQuantized, NativeQuantizedAttentionOptions, QuantizeOptions } from './ops/quant';
 import type { CausalConv1dOptions, CausalConv1dUpdateOptions, SelectiveScanOptions, StateUpdateOptions } from './ops/ssm';
 import { NativeLoadError } from './errors';
@@ -82,6 +82,7 @@ type AttentionArgs = [q: Tensor, k: Tensor, v: Tensor, options?: NativeOptions<A
 type SparseArgs = [q: Tensor, k: Tensor, v: Tensor, mask: BlockIndices | null, options: NativeSparseOptions];
 type MergeArgs = [o1: Tensor, lse1: Tensor, o2: Tensor, lse2: Tensor, options?: NativeOptions<MergeOptions>];
 type XAttentionScoresArgs = [q: Tensor, k: Tensor, options?: NativeOptions<XAttentionScoresOptions>];
+type XAttentionMaskArgs = [scores: Tensor, options: XAttentionMaskOptions];
 type QuantizeArgs = [x: Tensor, options?: NativeOptions<QuantizeOptions>];
 type NativeQuantizedOut = { data: NativeTensor; scales: NativeTensor; mean?: NativeTensor };
 type DequantizeArgs = [x: NativeQuantized, options?: NativeOptions<DequantizeOptions>];
@@ -112,6 +113,8 @@ export interface Native {
   causalConv1dUpdateSync(...a: Conv1dUpdateArgs): NativeOut;
   xattentionScores(...a: XAttentionScoresArgs): Promise<NativeOut>;
   xattentionScoresSync(...a: XAttentionScoresArgs): NativeOut;
+  /** Only a Sync twin: it returns the kept and visible blocks per head (read back from a device). */
+  xattentionMaskSync(...a: XAttentionMaskArgs): { mask: NativeTensor; counts: NativeTensor; keptPerHead: number[]; visiblePerHead: number[] };
   quantize(...a: QuantizeArgs): Promise<NativeQuantizedOut>;
   quantizeSync(...a: QuantizeArgs): NativeQuantizedOut;
   dequantize(...a: DequantizeArgs): Promise<NativeOut>;

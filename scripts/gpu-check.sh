@@ -5,7 +5,8 @@
 # Builds for this GPU only, then runs, each step under its own time limit:
 #   1. the native tests on the device (test/native, target subq_native_tests_device),
 #   2. the native benchmark (bench/native, subq_bench_native) at GPU shapes: dense,
-#      block-sparse at 10% density against dense at N 16384/32768, and decode,
+#      block-sparse at 10% density against dense at N 16384/32768, XAttention scoring
+#      and selection against dense at N 32768, and decode,
 #   3. compute-sanitizer memcheck and racecheck on small shapes,
 #   4. with Node and node_modules present: the addon for this GPU and the CUDA tap tests.
 # Everything goes to OUTDIR: logs/<step>.log, bench.json, and gpu-check.json (one

@@ -8,7 +8,8 @@
 # matters most if time runs short, each step under its own limit:
 #   1. the native device tests (test/native, subq_native_tests_device);
 #   2. our benchmark rows (bench/native --quick: fp16/bf16, hd64/hd128, N 4096 and
-#      16384, causal or not; decode Nq=1 Nk=32768 B=8 Hq=32 Hkv=8; scan; update);
+#      16384, causal or not; decode Nq=1 Nk=32768 B=8 Hq=32 Hkv=8; XAttention scoring
+#      and selection at N 32768 against dense in the same run; scan; update);
 #   3. the same attention shapes through PyTorch's SDPA with the flash, cuDNN and
 #      efficient backends each forced (scripts/gpu_quick.py peers);
 #   4. Nsight Compute on our forward kernel and PyTorch's flash kernel at one shape

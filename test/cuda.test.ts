@@ -5,6 +5,7 @@ import t from 'tap';
 import {
   attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, dequantizeSync, ErrorCodes, mergeAttentionStates,
   mergeAttentionStatesSync, quantizedAttention, quantizedAttentionSync, quantizeSync, sync, syncSync, Tensor, type FloatDType,
+  blockSparseAttentionSync, xattention, xattentionMask, xattentionScoresSync,
 } from '../lib';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -272,6 +273,35 @@ if (gpus > 0) {
           }
           g.forEach((x) => x.dispose());
         }
+  });
+
+  t.test('xattentionMask on CUDA scores gives the CPU mask bit for bit; xattention selects on the device', async (t) => {
+    const B = 2, H = 3, N = 1000, D = 64;
+    const q = Tensor.fromFloat32(randomArray(B * H * N * D, 21), [B, H, N, D]);
+    const k = Tensor.fromFloat32(randomArray(B * H * N * D, 22), [B, H, N, D]);
+    const v = Tensor.fromFloat32(randomArray(B * H * N * D, 23), [B, H, N, D]);
+    for (const causal of [false, true]) {
+      const scores = xattentionScoresSync(q, k, { causal, blockSize: 64, stride: 8 });
+      using gs = await scores.to('cuda');
+      for (const threshold of [0, 0.5, 0.9, [0.3, 0.95, 1]]) {
+        const opts = { threshold, causal, keepSink: threshold !== 0.5 };
+        const want = xattentionMask(scores, opts), got = xattentionMask(gs, opts);
+        t.equal(got.mask.device, 'cuda:0');
+        t.same((await got.mask.to('cpu')).data, want.mask.data, `causal ${causal} threshold ${threshold}: mask`);
+        t.same([got.density, ...got.densityPerHead], [want.density, ...want.densityPerHead], 'densities');
+        got.mask.dispose();
+      }
+      const g = await Promise.all([q, k, v].map((x) => x.to('cuda')));
+      const r = await xattention(g[0], g[1], g[2], { causal, blockSize: 64, threshold: 0.9 });
+      // The device's scores (not the CPU's bits) decide its mask; selection itself is exact.
+      using ds = xattentionScoresSync(g[0], g[1], { causal, blockSize: 64, stride: 8 });
+      const sel = xattentionMask(await ds.to('cpu'), { threshold: 0.9, causal });
+      t.same((await r.mask.to('cpu')).data, sel.mask.data, `causal ${causal}: xattention's mask`);
+      t.equal(r.density, sel.density);
+      const want = blockSparseAttentionSync(q, k, v, sel.mask, { causal, blockSize: 64 }) as Tensor;
+      t.ok(maxAbsDiff((await r.out.to('cpu')).toFloat32(), want.toFloat32()) <= 1e-4, `causal ${causal}: xattention's output`);
+      [...g, r.out].forEach((x) => x.dispose());
+    }
   });
 
   // Ops on CUDA tensors are enqueued (docs/architecture.md): outputs feed the next

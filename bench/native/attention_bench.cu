@@ -1,11 +1,12 @@
 // GPU benchmark of the CUDA ops through the package's own runtime (no Node):
 // dense attention at the GPU shapes of issue 3, split-KV decode, block-sparse
 // attention at 10% density against dense at the same long shapes, quantized attention
-// (INT8 / INT4 Q.K^T, P.V in the input's type) beside dense at hd128, the selective
-// scan and state update, plus the device's copy bandwidth measured in the same run.
+// (INT8 / INT4 Q.K^T, P.V in the input's type) beside dense at hd128, XAttention's scoring
+// and selection against dense at the same shape, the selective scan and state update,
+// plus the device's copy bandwidth measured in the same run.
 //   subq_bench_native [--json FILE] [--quick] [--check] [--filter TEXT]
 // --quick: the rows of scripts/gpu-quick.sh (dense and quantized at N 4096 and 16384,
-// decode, scan, update; no block-sparse), 5 runs each. --check runs each op once on tiny
+// decode, XAttention, scan, update; no block-sparse), 5 runs each. --check runs each op once on tiny
 // shapes (for compute-sanitizer). Each timed case reports the median of >= 5 runs
 // (cudaEvent pairs on the op's stream, after a warm-up); a case that fails records
 // its error and the rest still run.
@@ -29,7 +30,9 @@
 #include "../../csrc/ops/quant.h"
 #include "../../csrc/cuda/quant.h"
 #include "../../csrc/ops/ssm.h"
+#include "../../csrc/ops/xattention.h"
 #include "../../csrc/cuda/ssm.h"
+#include "../../csrc/cuda/xattention.h"
 
 using namespace subq;
 
@@ -62,6 +65,7 @@ struct DeviceTensor {
     for (int i = view.ndim - 1; i >= 0; --i) view.shape[i] = shape[i], view.stride[i] = n, n *= shape[i];
     view.capacity = n;
     view.data = cuda::alloc(0, size_t(n) * dtype_size(dtype));
+    if (!is_float(dtype)) return;  // an output the op fills
     fill_kernel<<<1024, 256, 0, cuda::stream(0)>>>(view.data, n, dtype, seed);
     ok(cudaGetLastError(), "fill");
   }
@@ -223,6 +227,44 @@ std::string run_merge(DType dtype, int64_t B, int64_t H, int64_t N, int64_t D, i
   char buf[256];
   std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"gbs\": %.1f, \"runs\": %d", med, best,
                 bytes / (med * 1e-3) / 1e9, reps);
+  return buf;
+}
+
+// XAttention on q, k [1, H, N, D] (128-token blocks, stride S): the scoring and the
+// selection of its scores (threshold 0.9), each timed with dense attention on the same
+// q, k, v in the same run: "fractionOfDense" is the op's time over dense's (issue 11:
+// scoring at most 6% of dense at stride 16, 10% at stride 8, N 32768).
+std::string run_xattention(DType dt, int64_t H, int64_t N, int64_t D, int64_t S, bool select, int reps, bool check,
+                           double* fraction) {
+  DeviceTensor q(dt, {1, H, N, D}, 1), k(dt, {1, H, N, D}, 2), v(dt, {1, H, N, D}, 3), o(dt, {1, H, N, D}, 4);
+  XAttentionOptions xo;
+  xo.stride = S, xo.block = check ? 64 : 128;
+  XAttentionParams p = xattention_prepare(q.view, k.view, xo);
+  int64_t ss[4];
+  xattention_scores_shape(p, ss);
+  DeviceTensor scores(DType::F32, {ss[0], ss[1], ss[2], ss[3]}, 5), mask(DType::U8, {ss[0], ss[1], ss[2], ss[3]}, 0),
+      counts(DType::I32, {ss[0], ss[1], ss[2]}, 0);
+  xattention_bind_scores(p, scores.view);
+  XSelectOptions so;
+  so.thresholds = {0.9};
+  XSelectParams sp = xattention_select_prepare(scores.view, so);
+  xattention_bind_select(sp, mask.view, counts.view);
+  auto op = [&] { select ? cuda::xattention_select(sp) : cuda::xattention_scores(p); };
+  if (check) {
+    cuda::xattention_scores(p);
+    cuda::xattention_select(sp);
+    return "";
+  }
+  cuda::xattention_scores(p);  // the scores the selection reads
+  AttentionParams ap = attention_prepare(q.view, k.view, v.view, AttentionOptions{});
+  attention_bind_outputs(ap, o.view, nullptr);
+  const auto [med, best] = time_ms(op, 2, reps);
+  const auto [dense, dense_best] = time_ms([&] { cuda::attention(ap); }, 2, reps);
+  (void)dense_best;
+  *fraction = med / dense;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "\"median_ms\": %.4f, \"min_ms\": %.4f, \"dense_ms\": %.4f, \"fractionOfDense\": %.4f, \"runs\": %d",
+                med, best, dense, *fraction, reps);
   return buf;
 }
 
@@ -426,6 +468,37 @@ int main(int argc, char** argv) {
     std::printf("%-48s %s\n", name.c_str(), error.empty() ? (check ? "ok" : result.c_str()) : ("FAILED " + error).c_str());
     if (!check) add_row(name, std::string("\"op\": \"merge\", \"dtype\": \"") + dname(dt) + "\"", result, error);
   }
+
+  // XAttention: scoring at strides 8 and 16, and the selection of stride-8 scores.
+  for (DType dt : {DType::F16, DType::BF16})
+    for (int64_t D : {64, 128})
+      for (int64_t S : {8, 16, 0}) {  // 0: the selection row
+        const int64_t H = check ? 2 : 16, N = check ? 300 : 32768;
+        char name[128];
+        std::snprintf(name, sizeof name, "xattention %s %s B1 H%lld N%lld D%lld", S ? "scores" : "select",
+                      dname(dt), (long long)H, (long long)N, (long long)D);
+        std::string nm = name;
+        if (S) nm += " stride" + std::to_string(S);
+        if (!filter.empty() && nm.find(filter) == std::string::npos) continue;
+        std::string result, error;
+        double fraction = 0;
+        try {
+          result = run_xattention(dt, H, N, D, S ? S : 8, S == 0, reps, check, &fraction);
+        } catch (const std::exception& e) {
+          error = e.what();
+          cudaGetLastError();
+          ++failed;
+        }
+        std::printf("%-48s %s\n", nm.c_str(), error.empty() ? (check ? "ok" : result.c_str()) : ("FAILED " + error).c_str());
+        std::fflush(stdout);
+        char shape[256];
+        std::snprintf(shape, sizeof shape,
+                      "\"op\": \"%s\", \"dtype\": \"%s\", \"B\": 1, \"Hq\": %lld, \"Hkv\": %lld, \"Nq\": %lld, "
+                      "\"Nk\": %lld, \"D\": %lld, \"causal\": false, \"stride\": %lld",
+                      S ? "xattentionScores" : "xattentionMask", dname(dt), (long long)H, (long long)H, (long long)N,
+                      (long long)N, (long long)D, (long long)(S ? S : 8));
+        if (!check) add_row(nm, shape, result, error);
+      }
 
   // The state-space rows, memory-bound: their rate as a fraction of the copy rate.
   for (int which = 0; which < 2; ++which) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../core/error.h"
+#include "device_table.h"
 #include "error.cuh"
 #include "runtime.h"
 #include "ssm.h"
@@ -15,33 +16,6 @@
 namespace subq::cuda {
 
 namespace {
-
-// A host table copied to the device for the duration of one call, in the order of
-// the device's stream (the kernels that read it run there too): the host copy is
-// kept until the upload is done, the device copy freed in stream order after the
-// kernel.
-class DeviceTable {
- public:
-  DeviceTable(int device, std::vector<int64_t> v) : device_(device) {
-    auto host = std::make_shared<const std::vector<int64_t>>(std::move(v));
-    const size_t bytes = host->size() * sizeof(int64_t);
-    p_ = alloc(device, bytes);
-    try {
-      upload(device, p_, host->data(), bytes, host);
-    } catch (...) {
-      release(device, p_);
-      throw;
-    }
-  }
-  ~DeviceTable() { release(device_, p_); }
-  DeviceTable(const DeviceTable&) = delete;
-  DeviceTable& operator=(const DeviceTable&) = delete;
-  const int64_t* get() const { return static_cast<const int64_t*>(p_); }
-
- private:
-  int device_;
-  void* p_ = nullptr;
-};
 
 // Kernels run on the device's stream (runtime.h), ordered with the tensors'
 // allocations and frees; the call returns once they are enqueued.

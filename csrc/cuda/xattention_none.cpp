@@ -5,5 +5,6 @@
 namespace subq::cuda {
 
 void xattention_scores(const XAttentionParams&) { no_cuda(); }
+void xattention_select(const XSelectParams&) { no_cuda(); }
 
 }  // namespace subq::cuda

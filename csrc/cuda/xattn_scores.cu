@@ -11,12 +11,20 @@
 // block's R keys: lanes, then the warp's rows, then the 4 warps in a fixed
 // order, so the result does not depend on scheduling. R divides 32, so a chunk
 // holds whole key blocks and each output is written once.
+//
+// fp16 / bf16 inputs take the products to the tensor cores (chunk_scores_tc): the R x 32
+// tile of A is mma.sync m16n8k16 with fp32 accumulation over 16-bit values staged raw in
+// shared memory (rows padded to 16: R = 4 and 8 leave part of the m-tile empty), then
+// handed to the same softmax and block sums through a shared score tile. The products of
+// 16-bit floats are exact in fp32, so only the order of the fp32 sums differs from the
+// CUDA-core path. fp32 inputs keep the CUDA-core products (chunk_scores).
 #include <string>
 
 #include "../core/error.h"
 #include "../core/log2.h"
 #include "launch_check.cuh"
 #include "numeric.cuh"
+#include "ptx.cuh"
 #include "softmax.cuh"
 #include "xattn_launch.h"
 
@@ -77,6 +85,67 @@ SUBQ_DEVICE void chunk_scores(const XScoreArgs& a, float* sQ, float* sK, int64_t
   }
 }
 
+// Tensor-core staging: 16-bit rows of kInner values plus 8 of padding (a row is then 36
+// words: the 8 rows x 4 columns a fragment load touches fall in distinct banks).
+constexpr int kInnerTc = kInner + 8;
+// Staged query rows: R rounded up to whole m-tiles of 16.
+template <int RW>
+constexpr int kRowsTc = (4 * RW + 15) / 16 * 16;
+
+// chunk_scores on the tensor cores (fp16 / bf16). sQ: [RP = ceil(R/16)*16][kInnerTc]
+// and sK: [kKeys][kInnerTc] 16-bit; sS: [R][kKeys + 1] fp32, the A tile before scaling.
+// Warp w computes key columns [8w, 8w + 8) for every m-tile of 16 reduced rows.
+template <Elem E, int RW>
+SUBQ_DEVICE void chunk_scores_tc(const XScoreArgs& a, uint16_t* sQ, uint16_t* sK, float* sS, int64_t qbase,
+                                 int64_t kbase, int i0, int c0, float (&s)[RW]) {
+  constexpr int R = 4 * RW, MT = kRowsTc<RW> / 16, SS = kKeys + 1;
+  constexpr bool BF16 = E == Elem::BF16;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t = lane % 4, inner = a.S * a.D;
+  const uint16_t* q = static_cast<const uint16_t*>(a.q);
+  const uint16_t* k = static_cast<const uint16_t*>(a.k);
+  float acc[MT][4] = {};
+  for (int e0 = 0; e0 < inner; e0 += kInner) {
+    __syncthreads();  // every warp is done with the previous chunk (and with sS)
+    for (int x = tid; x < MT * 16 * kInner; x += kThreads) {
+      const int r = x / kInner, e = e0 + x % kInner, tt = e / a.D, d = e % a.D, row = (i0 + r) * a.S + (a.S - 1 - tt);
+      sQ[r * kInnerTc + x % kInner] = r < R && e < inner && row < a.Nq ? q[qbase + row * a.q_sn + d] : uint16_t(0);
+    }
+    for (int x = tid; x < kKeys * kInner; x += kThreads) {
+      const int e = e0 + x % kInner, tt = e / a.D, d = e % a.D, row = (c0 + x / kInner) * a.S + tt;
+      sK[(x / kInner) * kInnerTc + x % kInner] = e < inner && row < a.Nk ? k[kbase + row * a.k_sn + d] : uint16_t(0);
+    }
+    __syncthreads();
+    for (int kk = 0; kk < kInner; kk += 16) {
+      // B (k x n): reg i holds k rows 2t + 8i + {0, 1} of key column g: consecutive in sK.
+      const uint16_t* kr = sK + (warp * 8 + g) * kInnerTc + kk + 2 * t;
+      const uint32_t b0 = *reinterpret_cast<const uint32_t*>(kr), b1 = *reinterpret_cast<const uint32_t*>(kr + 8);
+#pragma unroll
+      for (int m = 0; m < MT; ++m) {
+        // A (row-major): reg i holds row g + 8(i%2), columns 2t + 8(i/2) + {0, 1}.
+        uint32_t af[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+          af[i] = *reinterpret_cast<const uint32_t*>(sQ + (m * 16 + g + 8 * (i % 2)) * kInnerTc + kk + 2 * t + 8 * (i / 2));
+        ptx::mma_m16n8k16<BF16>(acc[m], af, b0, b1);
+      }
+    }
+  }
+  // C: value i is row g + 8(i/2), column 2t + i%2 of the warp's 16 x 8 tile.
+#pragma unroll
+  for (int m = 0; m < MT; ++m)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int r = m * 16 + g + 8 * (i / 2);
+      if (r < R) sS[r * SS + warp * 8 + 2 * t + i % 2] = acc[m][i];
+    }
+  __syncthreads();
+#pragma unroll
+  for (int r = 0; r < RW; ++r) {
+    const int i = i0 + warp * RW + r;
+    s[r] = i < a.reduced_q && c0 + lane < key_end(a, i) ? sS[(warp * RW + r) * SS + lane] * a.logit_log2 : -INFINITY;
+  }
+}
+
 // The explicit occupancy (1) keeps ptxas from capping sm_80 at 40 registers and spilling.
 template <Elem E, int RW>
 __global__ void __launch_bounds__(kThreads, 1) xattn_scores(const XScoreArgs a) {
@@ -85,6 +154,11 @@ __global__ void __launch_bounds__(kThreads, 1) xattn_scores(const XScoreArgs a) 
   float* sQ = smem;             // [R][kInner]
   float* sK = sQ + R * kInner;  // [kKeys][kInner + 1]
   float* sW = sK + kKeys * KS;  // [4 warps][kKeys / R] partial block sums
+  // Tensor cores (fp16 / bf16): 16-bit staging and the score tile (chunk_scores_tc).
+  uint16_t* tQ = reinterpret_cast<uint16_t*>(smem);
+  uint16_t* tK = tQ + kRowsTc<RW> * kInnerTc;
+  float* tS = reinterpret_cast<float*>(tK + kKeys * kInnerTc);
+  if constexpr (E != Elem::F32) sW = tS + R * (kKeys + 1);
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int qb = blockIdx.x, h = blockIdx.y, b = blockIdx.z, hk = h / (a.Hq / a.Hkv);
@@ -92,12 +166,16 @@ __global__ void __launch_bounds__(kThreads, 1) xattn_scores(const XScoreArgs a) 
   const int i_last = min(i0 + R, a.reduced_q) - 1;  // key_end grows with i: the last row sees the most
   const int nk = i_last >= i0 ? max(key_end(a, i_last), 0) : 0;
   const int64_t qbase = b * a.q_sb + h * a.q_sh, kbase = b * a.k_sb + hk * a.k_sh;
+  auto chunk = [&](int c0, float (&s)[RW]) {
+    if constexpr (E == Elem::F32) chunk_scores<E, RW>(a, sQ, sK, qbase, kbase, i0, c0, s);
+    else chunk_scores_tc<E, RW>(a, tQ, tK, tS, qbase, kbase, i0, c0, s);
+  };
 
   // Pass 1: each row's max m and sum l of 2^(s - m) (online, as attention).
   float s[RW];
   OnlineSoftmax row[RW];
   for (int c0 = 0; c0 < nk; c0 += kKeys) {
-    chunk_scores<E, RW>(a, sQ, sK, qbase, kbase, i0, c0, s);
+    chunk(c0, s);
 #pragma unroll
     for (int r = 0; r < RW; ++r) {
       float mx = fmaxf(row[r].m, s[r]);
@@ -114,7 +192,7 @@ __global__ void __launch_bounds__(kThreads, 1) xattn_scores(const XScoreArgs a) 
   // Pass 2: P summed per key block over the block's rows; a row that sees no key adds nothing.
   float* out = a.out + b * a.o_sb + h * a.o_sh + qb * a.o_sq;
   for (int c0 = 0; c0 < nk; c0 += kKeys) {
-    chunk_scores<E, RW>(a, sQ, sK, qbase, kbase, i0, c0, s);
+    chunk(c0, s);
     float acc = 0.f;
 #pragma unroll
     for (int r = 0; r < RW; ++r) acc += row[r].l > 0.f ? fast_exp2(s[r] - row[r].m) / row[r].l : 0.f;
@@ -132,7 +210,9 @@ __global__ void __launch_bounds__(kThreads, 1) xattn_scores(const XScoreArgs a) 
 
 template <Elem E, int RW>
 void launch(const XScoreArgs& a, dim3 grid, cudaStream_t stream) {
-  const int smem = (4 * RW * kInner + kKeys * (kInner + 1) + kKeys) * 4;
+  const int smem = E == Elem::F32
+                       ? (4 * RW * kInner + kKeys * (kInner + 1) + kKeys) * 4
+                       : (kRowsTc<RW> + kKeys) * kInnerTc * 2 + (4 * RW * (kKeys + 1) + kKeys) * 4;
   SIMT_LAUNCH((xattn_scores<E, RW>), grid, dim3(kThreads), smem, stream, a);
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 
 namespace subq::check {
 
@@ -92,6 +93,21 @@ void int_range(int64_t v, const char* name, int64_t lo, int64_t hi) {
 
 void finite(double v, const char* name) {
   if (!std::isfinite(v)) range_error(std::string(name) + " must be a finite number, got " + std::to_string(v));
+}
+
+std::string number_str(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+void unit_interval(double v, const std::string& name) {
+  if (!(v >= 0 && v <= 1)) range_error(name + " must be in [0, 1], got " + number_str(v));
 }
 
 void fp32_normal_or_zero(double v, const char* name) {

@@ -31,6 +31,10 @@ void dim_range(const TensorView& t, const char* name, int dim, const char* what,
 // Throws a RangeError naming `name` unless lo <= v <= hi.
 void int_range(int64_t v, const char* name, int64_t lo, int64_t hi);
 void finite(double v, const char* name);
+// Throws a RangeError naming `name` unless 0 <= v <= 1 (NaN is not).
+void unit_interval(double v, const std::string& name);
+// v as JavaScript prints it (shortest round trip; NaN, Infinity), for messages.
+std::string number_str(double v);
 // fp32 normal numbers, by magnitude: a value beyond them changes the math in fp32
 // (overflow to inf, or a flush to 0 that would turn a feature off).
 constexpr double kMinNormal = 1.1754943508222875e-38;  // 2^-126

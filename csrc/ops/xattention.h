@@ -3,8 +3,10 @@
 //   bf16; query head h reads kv head h / (Hq / Hkv). Output: fp32 [B, Hq, nqb, nkb].
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "../core/xattention_params.h"
+#include "../core/xattention_select.h"
 
 namespace subq {
 
@@ -25,5 +27,30 @@ void xattention_scores_shape(const XAttentionParams& p, int64_t shape[4]);
 void xattention_bind_scores(XAttentionParams& p, const TensorView& scores);
 // Runs on the tensors' device.
 void xattention_scores_run(const XAttentionParams& p);
+
+// XAttention block selection (rule: core/xattention_select.h) of fp32 scores
+// [B, H, nqb, nkb] on the CPU or a CUDA device: a uint8 mask of the same shape and the
+// int32 kept count of each row [B, H, nqb], both on the scores' device.
+struct XSelectOptions {
+  std::vector<double> thresholds;  // one for all heads (per_head false) or one per head
+  bool per_head = false;
+  std::vector<double> per_head_values;  // filled by xattention_select_prepare: one per head
+  bool causal = false, keep_sink = true, keep_recent = true;
+};
+
+// Checks scores and the options; fills everything but mask and counts. p.thresholds
+// points into opt.per_head_values, so opt must outlive p.
+XSelectParams xattention_select_prepare(const TensorView& scores, XSelectOptions& opt);
+void xattention_select_shapes(const XSelectParams& p, int64_t mask[4], int64_t counts[3]);
+// Checks freshly allocated (or caller-provided) outputs and binds them.
+void xattention_bind_select(XSelectParams& p, const TensorView& mask, const TensorView& counts);
+// Runs on the scores' device.
+void xattention_select_run(const XSelectParams& p);
+// Kept and visible blocks per head after a run, over batch and rows (a CUDA call waits
+// for the run and reads back the counts).
+struct XSelectTotals {
+  std::vector<int64_t> kept, visible;
+};
+XSelectTotals xattention_select_totals(const XSelectParams& p);
 
 }  // namespace subq

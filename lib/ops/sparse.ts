@@ -247,8 +247,15 @@ export async function xattention(q: TensorLike, k: TensorLike, v: TensorLike, op
   const [qt, kt, vt] = [Tensor.from(q, 'q'), Tensor.from(k, 'k'), Tensor.from(v, 'v')];
   const blockSize = o.blockSize ?? 128, causal = o.causal ?? false;
   const scores = await xattentionScores(qt, kt, { stride: o.stride ?? 8, blockSize, causal, scale: o.scale, layout: o.layout });
-  const host = scores.device === 'cpu' ? scores : await scores.to('cpu');
-  const sel = xattentionMask(host, { threshold: o.threshold ?? 0.9, causal, keepSink: o.keepSink, keepRecent: o.keepRecent });
+  // Selection runs where the scores are; only the uint8 mask comes back from a device, for
+  // the token diagonal, pooling and the compact form blockSparseAttention reads.
+  const picked = xattentionMask(scores, { threshold: o.threshold ?? 0.9, causal, keepSink: o.keepSink, keepRecent: o.keepRecent });
+  let sel = picked;
+  if (picked.mask.device !== 'cpu') {
+    sel = { ...picked, mask: await picked.mask.to('cpu') };
+    picked.mask.dispose();
+  }
+  scores.dispose();
   const hd = o.layout === 'bnhd' ? 2 : 1, nd = 3 - hd, g = qt.shape[hd] / kt.shape[hd];
   if (o.keepRecent !== false) keepTokenDiagonal(sel.mask, qt.shape[nd], kt.shape[nd], blockSize);
   const mask = o.poolGroups && g > 1 ? poolMask(sel.mask, g) : sel.mask;

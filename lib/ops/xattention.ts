@@ -5,7 +5,7 @@
 // into blockSize x blockSize blocks; xattentionMask keeps, per query block, the fewest
 // highest-scoring key blocks that reach a threshold of the row's mass; streamingMask
 // is the fixed attention-sink + local-window pattern.
-import { ErrorCodes, rangeError, typeError } from '../errors';
+import { rangeError, typeError } from '../errors';
 import { native } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
 import { asTensor, opOptions, type OutOption } from './common';
@@ -79,129 +79,31 @@ function flag(o: Record<string, unknown>, key: string, dflt: boolean): boolean {
   return v;
 }
 
-function unitNumber(v: unknown, name: string): number {
-  if (typeof v !== 'number') throw typeError(`${name} must be a number, got ${typeof v}`);
-  if (!(v >= 0 && v <= 1)) throw rangeError(`${name} must be in [0, 1], got ${v}`);
-  return v;
-}
-
-function thresholds(t: unknown, heads: number): number[] {
-  if (Array.isArray(t)) {
-    if (t.length !== heads)
-      throw rangeError(`options.threshold has ${t.length} entries but scores.shape[1] (heads) = ${heads}`, ErrorCodes.SHAPE);
-    return t.map((x, i) => unitNumber(x, `options.threshold[${i}]`));
-  }
-  if (t === undefined) throw typeError('options.threshold must be a number or an array of numbers (one per head)');
-  return new Array<number>(heads).fill(unitNumber(t, 'options.threshold'));
-}
-
-// Selection order: higher score first, ties to the lower block index.
-const before = (v: Float32Array, a: number, b: number) => v[a] > v[b] || (v[a] === v[b] && a < b);
-
-// Rows up to this many candidates are sorted; longer ones use the mass-guided select.
-const kSortMax = 64;
-
-/**
- * Arranges cand[0, n) (block indices into v) so that its first `return` entries are the
- * shortest prefix of the selection order whose mass (starting from 0) reaches `need`:
- * a quickselect on mass, expected O(n), never a full sort of a long row.
- */
-function selectPrefix(v: Float32Array, cand: Int32Array, n: number, need: number): number {
-  let lo = 0, hi = n;
-  const swap = (i: number, j: number) => {
-    const t = cand[i];
-    cand[i] = cand[j];
-    cand[j] = t;
-  };
-  while (need > 0 && lo < hi) {
-    if (hi - lo <= kSortMax) {
-      const part = Array.from(cand.subarray(lo, hi)).sort((a, b) => (before(v, a, b) ? -1 : 1));
-      cand.set(part, lo);
-      while (need > 0 && lo < hi) need -= v[cand[lo++]];
-      return lo;
-    }
-    // Median of three as the pivot, moved to the end; Lomuto partition by the order.
-    const mid = lo + ((hi - lo) >> 1);
-    const [a, b, c] = [cand[lo], cand[mid], cand[hi - 1]];
-    const med = before(v, a, b) ? (before(v, b, c) ? mid : before(v, a, c) ? hi - 1 : lo) : before(v, a, c) ? lo : before(v, b, c) ? hi - 1 : mid;
-    swap(med, hi - 1);
-    const pivot = cand[hi - 1];
-    let p = lo, mass = 0;
-    for (let i = lo; i < hi - 1; i++)
-      if (before(v, cand[i], pivot)) {
-        mass += v[cand[i]];
-        swap(i, p++);
-      }
-    swap(p, hi - 1);
-    if (mass >= need) hi = p;  // the prefix ends inside the better part
-    else {
-      need -= mass + v[pivot];  // the better part and the pivot are all kept
-      lo = p + 1;
-    }
-  }
-  return lo;
-}
-
 /**
  * XAttention's block selection from xattentionScores output (float32 [B, H, nQB, nKB],
- * CPU). Query block qb's diagonal key block is qb + nKB - nQB (the scores' alignment).
- * Per row: block 0 (keepSink) and the diagonal block (keepRecent) if visible, then
- * further blocks in descending score order (ties: lower index first) while the kept
- * mass is below threshold x the row's total over visible blocks; the block that
- * reaches it is kept, so the set is the smallest one reaching the threshold. Blocks
+ * on the CPU or a CUDA device; the mask comes back on the same device, bit for bit the
+ * same on both). Query block qb's diagonal key block is qb + nKB - nQB (the scores'
+ * alignment). Per row: block 0 (keepSink) and the diagonal block (keepRecent) if
+ * visible, then further blocks in descending score order (ties: lower index first)
+ * until the kept mass reaches threshold x the row's total over visible blocks; the block
+ * that reaches it is kept, so the set is the smallest one reaching the threshold. Blocks
  * with score <= 0 never count towards it and are only kept as sink or diagonal. With
- * causal, blocks past the diagonal are never kept. Masses are summed in fp64.
+ * causal, blocks past the diagonal are never kept. Masses are fp64 sums in one fixed
+ * order (docs/semantics.md). No sort: a bisection over the scores' values.
  * When Nq % blockSize != Nk % blockSize, the token-level (bottom-right) diagonal block can
  * be one past this diagonal; OR in streamingMask(Nq, Nk, { sinkBlocks: 0, localBlocks: 1 })
  * where every causally visible key of a kept block must be read.
  */
 export function xattentionMask(scores: TensorLike, options: XAttentionMaskOptions): BlockMaskResult {
   const s = Tensor.from(scores, 'scores');
-  if (s.dtype !== 'float32') throw typeError(`scores.dtype must be float32, got ${s.dtype}`, ErrorCodes.DTYPE);
-  if (s.shape.length !== 4) throw rangeError(`scores must have 4 dimensions, got ${s.shape.length}`, ErrorCodes.SHAPE);
-  if (s.device !== 'cpu') throw typeError(`scores must be a CPU tensor, got one on ${s.device}`);
-  if (options === null || typeof options !== 'object')
-    throw typeError(`options must be an object with a threshold, got ${options === null ? 'null' : typeof options}`);
-  const o = options as unknown as Record<string, unknown>;
-  const [B, H, nqb, nkb] = s.shape;
-  const th = thresholds(o.threshold, H);
-  const causal = flag(o, 'causal', false), keepSink = flag(o, 'keepSink', true), keepRecent = flag(o, 'keepRecent', true);
-
-  const v = s.isContiguous && s.data.length === s.size ? (s.data as Float32Array) : s.toFloat32();  // read only
-  const mask = new Uint8Array(v.length);
-  const keptH = new Float64Array(H), visH = new Float64Array(H);
-  const cand = new Int32Array(nkb);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let qb = 0; qb < nqb; qb++) {
-        const base = ((b * H + h) * nqb + qb) * nkb;
-        const row = v.subarray(base, base + nkb), m = mask.subarray(base, base + nkb);
-        const diag = qb + nkb - nqb;
-        const end = causal ? Math.min(Math.max(diag + 1, 0), nkb) : nkb;  // visible blocks [0, end)
-        if (end === 0) continue;
-        let total = 0;
-        for (let kb = 0; kb < end; kb++) total += row[kb];
-        let kept = 0;
-        if (keepSink) m[0] = 1;
-        if (keepRecent && diag >= 0 && diag < end) m[diag] = 1;
-        let n = 0;
-        for (let kb = 0; kb < end; kb++) {
-          if (m[kb]) kept += row[kb];
-          else if (row[kb] > 0) cand[n++] = kb;
-        }
-        const chosen = selectPrefix(row, cand, n, th[h] * total - kept);
-        for (let i = 0; i < chosen; i++) m[cand[i]] = 1;
-        let count = 0;
-        for (let kb = 0; kb < end; kb++) count += m[kb];
-        keptH[h] += count;
-        visH[h] += end;
-      }
-  const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
-  const vis = sum(visH);
+  const r = native().xattentionMaskSync(s, options);
+  asTensor(r.counts).dispose();  // per-row counts: the totals below already hold what is needed
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const vis = sum(r.visiblePerHead);
   return {
-    mask: new Tensor('uint8', mask, [B, H, nqb, nkb]),
-    density: vis > 0 ? sum(keptH) / vis : 0,
-    densityPerHead: Array.from(keptH, (k, h) => (visH[h] > 0 ? k / visH[h] : 0)),
+    mask: asTensor(r.mask),
+    density: vis > 0 ? sum(r.keptPerHead) / vis : 0,
+    densityPerHead: r.keptPerHead.map((k, h) => (r.visiblePerHead[h] > 0 ? k / r.visiblePerHead[h] : 0)),
   };
 }
 

@@ -48,7 +48,8 @@ void register_cuda_headers_tests();  // when the CUDA headers exist (SUBQ_HAVE_C
 void register_attention_tests();
 void register_merge_tests();
 void register_ssm_tests();
-void register_xattention_tests();  // emulated only
+void register_xattention_tests();
+void register_xattention_select_tests();
 void register_quant_tests();
 void register_host_blocks_tests();  // emulated only (host memory, no kernels)
 

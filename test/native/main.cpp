@@ -29,9 +29,10 @@ int main(int argc, char** argv) {
 #ifdef SUBQ_HAVE_CUDA_HEADERS
   register_cuda_headers_tests();
 #endif
-  register_xattention_tests();
   register_host_blocks_tests();
 #endif
+  register_xattention_tests();
+  register_xattention_select_tests();
   register_quant_tests();
   register_attention_tests();
   register_merge_tests();

@@ -1,7 +1,8 @@
 // CUDA XAttention block scores (emulated) against an fp64 reference written from the
 // definition in core/xattention_params.h: reduced rows, antidiagonal sums, causal
 // block alignment, padding rows, rows that see no key, GQA, every stride and block,
-// fp32 / fp16 / bf16, strided (BNHD) inputs.
+// fp32 / fp16 / bf16 (the last two on the tensor cores, also against the CUDA-core
+// kernel on the same values in fp32), strided (BNHD) inputs.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,8 +12,8 @@
 #include <vector>
 
 #include "../../csrc/core/half.h"
-#include "../../csrc/cuda/xattn_launch.h"
 #include "harness.h"
+#include "xattention_runner.h"
 
 namespace subq::test {
 
@@ -110,7 +111,7 @@ void run_case(const XCase& c) {
   for (int i = 0; i < 4; ++i) p.scores.shape[i] = os[i];
   p.scores.stride[3] = 1, p.scores.stride[2] = row, p.scores.stride[1] = nqb * row, p.scores.stride[0] = c.Hq * nqb * row;
   p.scores.capacity = int64_t(out.size());
-  cuda::xattention_scores_launch(p, nullptr);
+  run_cuda_xattention_scores(p);
 
   const std::vector<double> ref = reference(c, qd, kd, double(p.scale));
   double err = 0;
@@ -126,6 +127,26 @@ void run_case(const XCase& c) {
     }
   // Scores are sums of up to R * R probabilities (at most R): fp32 with fp32 logits.
   check(err <= 2e-5 * double(c.block / c.S), "max error " + std::to_string(err));
+  if (c.dt == DType::F32) return;
+
+  // fp16 / bf16 ran on the tensor cores: the CUDA-core fp32 kernel on the same values
+  // widened (exactly) to fp32 sums the same exact products in another order, so the two
+  // agree to the fp32 level each has against the reference.
+  std::vector<float> q32(qd.begin(), qd.end()), k32(kd.begin(), kd.end());
+  auto widen = [&](TensorView& v, std::vector<float>& data, int64_t H, int64_t N) {
+    v.data = data.data(), v.dtype = DType::F32, v.capacity = int64_t(data.size());
+    v.stride[3] = 1, v.stride[2] = c.D, v.stride[1] = N * c.D, v.stride[0] = H * N * c.D;
+  };
+  XAttentionParams p32 = p;
+  widen(p32.q, q32, c.Hq, c.Nq);
+  widen(p32.k, k32, c.Hkv, c.Nk);
+  std::vector<float> out32(out.size(), std::numeric_limits<float>::quiet_NaN());
+  p32.scores.data = out32.data();
+  run_cuda_xattention_scores(p32);
+  double diff = 0;
+  for (int64_t r = 0; r < c.B * c.Hq * nqb; ++r)
+    for (int64_t j = 0; j < nkb; ++j) diff = std::max(diff, double(std::abs(out[r * row + j] - out32[r * row + j])));
+  check(diff <= 4e-5 * double(c.block / c.S), "tensor cores vs CUDA cores: max difference " + std::to_string(diff));
 }
 
 std::vector<XCase> cases() {
