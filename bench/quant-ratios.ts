@@ -50,6 +50,7 @@ console.log(`${os.cpus()[0]?.model}, ${threads} threads, ${backendInfo().cpu.sim
   };
   console.log(`accuracy vs fp64 (Gaussian, H2 N512 D64): bf16 attention ${acc(attentionSync(bf(q), bf(k), bf(v)))}; ` +
     `int8 ${acc(quantizedAttentionSync(q, k, v))}; int8 pv bf16 ${acc(quantizedAttentionSync(q, k, v, { pv: 'bf16' }))}; ` +
+    `int8 pv int8 ${acc(quantizedAttentionSync(q, k, v, { pv: 'int8' }))}; ` +
     `int4 pv bf16 ${acc(quantizedAttentionSync(q, k, v, { pv: 'bf16', qkBits: 4, granularity: 'token', smoothQ: true }))}`);
 }
 for (const D of dims) {
@@ -58,15 +59,19 @@ for (const D of dims) {
   const [qb, kb, vb] = [q, k, v].map((x) => Tensor.fromFloat32(x.data as Float32Array, shape, 'bfloat16'));
   const out = Tensor.zeros('float32', shape), outb = Tensor.zeros('bfloat16', shape);
   const int4 = { qkBits: 4, granularity: 'token', smoothQ: true } as const;
-  const names = ['fp32', 'bf16', 'int8', 'int8 pv bf16', 'int8 pv bf16 (bf16 in)', 'int4', 'int4 pv bf16'];
+  const names = ['fp32', 'bf16', 'int8', 'int8 pv bf16', 'int8 pv bf16 (bf16 in)', 'int8 pv int8', 'int8 pv int8 (bf16 in)', 'int4',
+    'int4 pv bf16', 'int4 pv int8'];
   const m = interleaved([
     () => attentionSync(q, k, v, { out }),
     () => attentionSync(qb, kb, vb, { out: outb }),
     () => quantizedAttentionSync(q, k, v, { out }),
     () => quantizedAttentionSync(q, k, v, { out, pv: 'bf16' }),
     () => quantizedAttentionSync(qb, kb, vb, { out: outb, pv: 'bf16' }),
+    () => quantizedAttentionSync(q, k, v, { out, pv: 'int8' }),
+    () => quantizedAttentionSync(qb, kb, vb, { out: outb, pv: 'int8' }),
     () => quantizedAttentionSync(q, k, v, { out, ...int4 }),
     () => quantizedAttentionSync(q, k, v, { out, ...int4, pv: 'bf16' }),
+    () => quantizedAttentionSync(q, k, v, { out, ...int4, pv: 'int8' }),
   ], reps);
   console.log(`B1 H8 N${N} D${D} (medians of ${reps}; ratios: fp32 / x, bf16 / x; wall, then CPU time):`);
   names.forEach((name, i) =>

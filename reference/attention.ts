@@ -26,6 +26,9 @@ export interface RefOptions {
   keep?: (b: number, h: number, i: number, j: number) => boolean;
   /** Compute only these query rows (others stay 0 / -inf); all rows by default. */
   rows?: readonly number[];
+  /** The weights of P.V from a row's probabilities p [Nk] (0 for hidden keys), in place:
+   *  out_i = sum_j p_j v_j after it (quantizedAttention's pv 'int8' quantizes them). */
+  weights?: (p: Float64Array, b: number, hk: number) => void;
 }
 
 /** q [B,Hq,Nq,D], k [B,Hkv,Nk,D], v [B,Hkv,Nk,Dv], all contiguous. */
@@ -40,6 +43,7 @@ export function attentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
   const lse = new Float64Array(B * Hq * Nq);
   const s = new Float64Array(Nk);
   const acc = new Float64Array(Dv);
+  const w = new Float64Array(Nk);
   const allRows = o.rows ? [] : Array.from({ length: Nq }, (_, i) => i);
   if (o.rows) lse.fill(-Infinity);
   for (let b = 0; b < B; b++)
@@ -73,9 +77,11 @@ export function attentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
         for (let j = 0; j < Nk; j++) if (s[j] !== -Infinity) sum += Math.exp(s[j] - max);
         lse[row] = max + Math.log(sum);
         acc.fill(0);
+        for (let j = 0; j < Nk; j++) w[j] = s[j] === -Infinity ? 0 : round(Math.exp(s[j] - max) / sum);
+        if (o.weights) o.weights(w, b, hk);
         for (let j = 0; j < Nk; j++) {
           if (s[j] === -Infinity) continue;
-          const p = round(Math.exp(s[j] - max) / sum);
+          const p = w[j];
           for (let t = 0; t < Dv; t++) acc[t] += p * v[vBase + j * Dv + t];
         }
         for (let t = 0; t < Dv; t++) out[row * Dv + t] = round(acc[t]);

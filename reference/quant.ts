@@ -5,6 +5,10 @@
 // Attention then runs the fp64 reference on the dequantized operands:
 //   s_ij = scale * (deq(Q'_i) . deq(K'_j) + qm . deq(K'_j) + q_i . km)
 // by handing attentionRef [deq(Q') + qm, q] and [deq(K'), km] (head dim 2D).
+// pv 'int8': V' = quantize(v) (int8, the call's granularity) or the given V cache, and per
+// query row and block of 64 keys, with t_j = p_j * s_v(j) and m = max_j t_j,
+//   P.V = sum_blocks (m / 255) * sum_j round-half-away(255 * t_j / m) * V'_j
+// in fp64 (weights on the integer V'); the kernels' fp32 steps are left to the tolerance.
 import { attentionRef, type Dims, type RefOptions } from './attention';
 import { cosine, relL1 } from './measure';
 
@@ -88,6 +92,21 @@ export interface QuantAttentionRefOptions extends RefOptions {
   /** A pre-quantized K to use instead of quantizing k (as quantize(k) produced it). */
   kq?: { q: QuantRef; group: number };
   vq?: { q: QuantRef; group: number };
+  /** pv 'int8': P.V on V' and P quantized per row and block of 64 keys (above). */
+  pvInt8?: boolean;
+}
+
+/** pv 'int8''s keys per P block. */
+export const pBlock = 64;
+
+/** round-half-away(255 * t / m) * m / 255 over each block of pBlock keys of t = p * sv, in place. */
+export function quantizePRef(p: Float64Array, sv: (j: number) => number): void {
+  for (let j0 = 0; j0 < p.length; j0 += pBlock) {
+    const j1 = Math.min(p.length, j0 + pBlock);
+    let m = 0;
+    for (let j = j0; j < j1; j++) m = Math.max(m, p[j] * sv(j));
+    for (let j = j0; j < j1; j++) p[j] = m > 0 ? (Math.floor((255 * p[j] * sv(j)) / m + 0.5) * m) / 255 : 0;
+  }
 }
 
 /** q, k, v contiguous [B, H, N, D] values (already rounded to their dtype). */
@@ -116,9 +135,17 @@ export function quantizedAttentionRef(q: ArrayLike<number>, k: ArrayLike<number>
     }
   }
   let vv: ArrayLike<number> = v;
-  if (o.vq) vv = dequantizeRef(o.vq.q, B, Hkv, Nk, Dv, o.vq.group);
+  let weights: RefOptions['weights'];
+  if (o.pvInt8) {
+    // Weights on the integer V' (the V scale folded into p).
+    const vGroup = o.vq?.group ?? (token ? 1 : 64);
+    const vq = o.vq?.q ?? quantizeRef(v, B, Hkv, Nk, Dv, 8, vGroup, false);
+    const groups = Math.ceil(Nk / vGroup);
+    vv = vq.values;
+    weights = (p, b, hk) => quantizePRef(p, (j) => vq.scales[(b * Hkv + hk) * groups + Math.floor(j / vGroup)]);
+  } else if (o.vq) vv = dequantizeRef(o.vq.q, B, Hkv, Nk, Dv, o.vq.group);
   if (o.roundV) vv = Float64Array.from(vv, o.roundV);
-  return attentionRef(qa, ka, vv, { ...d, D: 2 * D }, { ...o, scale: o.scale ?? 1 / Math.sqrt(D) });
+  return attentionRef(qa, ka, vv, { ...d, D: 2 * D }, { ...o, weights, scale: o.scale ?? 1 / Math.sqrt(D) });
 }
 
 /** Cosine similarity and relative L1 (sum |a - b| / sum |b|) of a against b. */

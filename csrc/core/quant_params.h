@@ -47,7 +47,7 @@ struct QuantQK {
   QuantView v;              // pre-quantized V [B, Hkv, Nk, Dv], or absent (p.v is read)
   const float* q_bias = nullptr;  // [B, Hq, Nq]: unit * q_i . km, or null
   const float* qm_k = nullptr;    // [B, Hq, Nk]: unit * qm_h . deq(K'_j), or null
-  DType pv = DType::F32;          // P and V are rounded to this type before P.V
+  DType pv = DType::F32;          // P and V are rounded to this type before P.V; I8: pv 'int8'
 };
 
 // quantize(x): x [B, H, N, D] (any float dtype, normalised view) into `out`, whose views
@@ -72,10 +72,12 @@ struct QuantAttentionParams {
   int qk_bits = 8;         // Q, and K when quantized in the call
   bool per_token = false;  // granularity 'token'; else blocks of kQBlock / kKBlock tokens
   bool smooth_k = true, smooth_q = false;
-  DType pv = DType::F32;
+  DType pv = DType::F32;  // F32, F16, BF16 (rounded operands) or I8 (pv 'int8', CPU only)
 };
 
 // SageAttention's blocks: 128 query tokens, 64 key tokens of one head per scale.
 constexpr int64_t kQBlock = 128, kKBlock = 64;
+// pv 'int8': P is quantized per query row and block of kPBlock keys (key j in block j / kPBlock).
+constexpr int64_t kPBlock = 64;
 
 }  // namespace subq

@@ -250,5 +250,61 @@ class VtPairs {
   std::vector<int64_t> tag_;
 };
 
+// pv 'int8''s staging: V' (the quantized V: a pre-quantized cache or V quantized in the
+// call) per key block as V'^T int8 rows (quant_kernels.h's PvInt), keys zero-padded to a
+// multiple of 4, with each key's V' scale; once per thread and (batch, kv head), kept like
+// KvRows' copies: the whole head when it fits kCopyBudget, else a ring.
+class VtInt8 {
+ public:
+  struct Block {
+    const int8_t* vt;
+    const float* scale;
+  };
+
+  VtInt8(const AttentionParams& p, int64_t bk)
+      : p_(p), qv_(p.quant->v), bk_(bk), vts_(padded_bytes((bk + 3) / 4 * 4)), row_(size_t(p.Dv)) {
+    const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
+    const int64_t block_bytes = p.Dv * vts_ + bk_ * int64_t(sizeof(float));
+    slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
+    vt_.resize(size_t(slots_ * p.Dv * vts_));
+    scale_.resize(size_t(slots_ * bk_));
+    tag_.assign(size_t(slots_), -1);
+  }
+
+  void select(int64_t b, int64_t hk) {
+    if (b != b_ || hk != hk_) std::fill(tag_.begin(), tag_.end(), -1);
+    b_ = b;
+    hk_ = hk;
+  }
+
+  Block block(int64_t blk) {
+    const int64_t slot = blk % slots_;
+    int8_t* vt = vt_.data() + slot * p_.Dv * vts_;
+    float* scale = scale_.data() + slot * bk_;
+    if (tag_[size_t(slot)] != blk) {
+      const int64_t j0 = blk * bk_, nk = std::min(bk_, p_.Nk - j0), n4 = (nk + 3) / 4 * 4;
+      for (int64_t r = 0; r < nk; ++r) {
+        quant_values(qv_.row(b_, hk_, j0 + r), qv_.bits, p_.Dv, row_.data());
+        for (int64_t x = 0; x < p_.Dv; ++x) vt[x * vts_ + r] = row_[size_t(x)];
+        scale[r] = qv_.scale(b_, hk_, j0 + r);
+      }
+      for (int64_t x = 0; x < p_.Dv; ++x) std::fill(vt + x * vts_ + nk, vt + x * vts_ + n4, int8_t(0));
+      tag_[size_t(slot)] = blk;
+    }
+    return {vt, scale};
+  }
+
+  int64_t stride() const { return vts_; }
+
+ private:
+  const AttentionParams& p_;
+  const QuantView& qv_;
+  const int64_t bk_, vts_;
+  int64_t slots_ = 0, b_ = -1, hk_ = -1;
+  std::vector<int8_t> row_, vt_;
+  std::vector<float> scale_;
+  std::vector<int64_t> tag_;
+};
+
 }  // namespace
 }  // namespace subq::cpu

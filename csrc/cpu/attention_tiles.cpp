@@ -41,16 +41,23 @@ class TileRunner {
  public:
   // bf16: the bf16 matrix phases (K read in place, V staged by VtPairs), or null (fp32
   // phases, K and V staged by KvRows). Quantized calls stage integer K rows in KvRows,
-  // and V there too unless the bf16 P.V (pv bf16) takes it.
+  // and V there too unless the bf16 P.V (pv bf16) or the integer one (pv int8, VtInt8)
+  // takes it.
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16, int64_t g,
              int64_t bk, int64_t tiles_per_kv_head)
       : p_(p), kern_(kern), bf16_(bf16), qkern_(pick_quant_kernels(kern.tile_q)), tq_(kern.tile_q), g_(g), bk_(bk),
-        s_(bk * tq_, Buf::kUninit), rows_(tq_ * std::max(p.D, p.Dv), Buf::kUninit) {
+        pv8_(p.quant && p.quant->pv == DType::I8), s_(bk * tq_, Buf::kUninit),
+        rows_(tq_ * std::max(p.D, p.Dv), Buf::kUninit) {
     if (bf16_) {
       vt2_.emplace(p, *bf16_, bk);
       p2_ = Buf((bk + 1) / 2 * tq_, Buf::kUninit);
     }
-    if (!bf16_ || p.quant) kv_.emplace(p, kern, bk, tiles_per_kv_head, !bf16_);
+    if (pv8_) {
+      vt8_.emplace(p, bk);
+      p4_ = Buf((bk + 3) / 4 * tq_, Buf::kUninit);
+      pscale_ = Buf((bk + kPBlock - 1) / kPBlock * tq_, Buf::kUninit);
+    }
+    if (!bf16_ || p.quant) kv_.emplace(p, kern, bk, tiles_per_kv_head, !bf16_ && !pv8_);
     // A group holds tiles of one kv head, so at most that many.
     for (int64_t i = 0; i < std::min<int64_t>(kGroup, tiles_per_kv_head); ++i) {
       Tile& t = tiles_[i];
@@ -72,6 +79,7 @@ class TileRunner {
   // its list blocks[t].
   void run(int64_t b, int64_t hk, const TileRef* ref, int n, const std::vector<KeyBlock>* blocks) {
     if (bf16_) vt2_->select(b, hk);
+    if (vt8_) vt8_->select(b, hk);
     if (kv_) kv_->select(b, hk);
     else kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
     size_t steps = 0;
@@ -117,6 +125,14 @@ class TileRunner {
       masked = masked || e0 != j0 || e1 != j1;
       j0 = e0, j1 = e1;
     }
+    if (pv8_) {
+      // P is quantized per group of kPBlock keys from key 0 (the block starts one): the
+      // range starts at its group's start, the keys before j0 lie outside the band and
+      // are masked.
+      const int64_t e0 = b0 + (j0 - b0) / kPBlock * kPBlock;
+      masked = masked || e0 != j0;
+      j0 = e0;
+    }
     const int64_t nk = j1 - j0, skip = j0 - b0;  // skip: keys trimmed off the block's start
     float* s = s_.data();
     std::optional<KvBlock> kv;
@@ -129,6 +145,12 @@ class TileRunner {
       uint32_t* p2 = reinterpret_cast<uint32_t*>(p2_.data());
       bf16_->round_p(s, nk, p2);
       bf16_->pv(p2, nk, vt2_->block(kb.index) + skip / 2, vt2_->stride(), p_.Dv, t.ot.data(), t.alpha.data());
+      return;
+    }
+    if (pv8_) {
+      const VtInt8::Block v = vt8_->block(kb.index);
+      qkern_.pv(PvInt{s, v.scale + skip, v.vt + skip, vt8_->stride(), nk, p_.Dv, int(tq_),
+                      reinterpret_cast<uint32_t*>(p4_.data()), pscale_.data(), t.ot.data(), t.alpha.data()});
       return;
     }
     // P rounded to the pv type; V was rounded when staged. The fp32 P.V of the rounded
@@ -225,11 +247,14 @@ class TileRunner {
   const AttentionBf16Kernels* bf16_;
   const QuantKernels& qkern_;
   const int64_t tq_, g_, bk_;
+  const bool pv8_;              // pv 'int8': P.V on integers (quant_kernels.h's PvInt)
   std::optional<KvRows> kv_;    // fp32 phases, and quantized calls' K'
   std::optional<VtPairs> vt2_;  // bf16 P.V
+  std::optional<VtInt8> vt8_;   // pv 'int8'
   int64_t kb_ = 0;              // bf16 Q.K^T: offset of the kv head's K
   Tile tiles_[kGroup];
   Buf s_, rows_, p2_;  // S^T / P^T of a block; rows of Q or O being (un)staged; P^T bf16 pairs
+  Buf p4_, pscale_;    // pv 'int8': P' of a block in words of 4 keys, and its scales
   const float softcap_ = softcap_log2(p_);
   const float qscale_ = float(q_scale(p_));  // bf16: Q^T is staged unscaled
 };

@@ -113,6 +113,14 @@ void quantized_attention(const QuantAttentionParams& qp) {
     qq.k = kbuf->view;
     for_heads(B, Hkv, [&](int64_t b, int64_t h) { quantize_head(p.k, qp.smooth_k, qq.k, b, h); });
   }
+  // pv 'int8' without a quantized V: V quantized as K is (int8, the call's granularity),
+  // unsmoothed.
+  std::unique_ptr<QuantBuffers> vbuf;
+  if (qp.pv == DType::I8 && !qq.v.present()) {
+    vbuf = std::make_unique<QuantBuffers>(B, Hkv, Nk, p.Dv, 8, qp.per_token ? 1 : kKBlock, false);
+    qq.v = vbuf->view;
+    for_heads(B, Hkv, [&](int64_t b, int64_t h) { quantize_head(p.v, false, qq.v, b, h); });
+  }
   QuantBuffers qbuf(B, Hq, Nq, D, qp.qk_bits, qp.per_token ? 1 : kQBlock, qp.smooth_q);
   qq.q = qbuf.view;
   for_heads(B, Hq, [&](int64_t b, int64_t h) { quantize_head(p.q, qp.smooth_q, qq.q, b, h); });

@@ -26,6 +26,27 @@ struct Avx2I {
     return _mm256_add_epi32(acc, _mm256_madd_epi16(prod, _mm256_set1_epi16(1)));
   }
   static T fix(T acc, int32_t) { return acc; }
+  // pv 'int8': P' is unsigned (up to 255), so a pair of products can pass int16's range;
+  // each vpmaddubsw takes one product of a pair (V' with every other byte zeroed).
+  static T dot4u_at(T acc, T p, const int8_t* v4) {
+    int32_t w;
+    std::memcpy(&w, v4, 4);
+    const T v = set1(w), ones = _mm256_set1_epi16(1);
+    const T ve = _mm256_and_si256(v, set1(0x00ff00ff)), vo = _mm256_and_si256(v, set1(int32_t(0xff00ff00u)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(p, ve), ones));
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(p, vo), ones));
+  }
+  // quantize_value's rounding on [0, 255] (a NaN as 0), as the VNNI table's.
+  static T round_u8(__m256 v) {
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(255.f));
+    const T i = _mm256_cvttps_epi32(v);
+    const __m256 up = _mm256_cmp_ps(v, _mm256_add_ps(_mm256_cvtepi32_ps(i), _mm256_set1_ps(0.5f)), _CMP_GE_OQ);
+    return _mm256_sub_epi32(i, _mm256_castps_si256(up));
+  }
+  static T pack4(T a, T b, T c, T d) {
+    return _mm256_or_si256(_mm256_or_si256(a, _mm256_slli_epi32(b, 8)),
+                           _mm256_or_si256(_mm256_slli_epi32(c, 16), _mm256_slli_epi32(d, 24)));
+  }
   static T dot4_at(T acc, T q, const int8_t* k4) {
     int32_t k;
     std::memcpy(&k, k4, 4);
@@ -92,7 +113,17 @@ void qk(const QkInt& a) {
   }
 }
 
-constexpr QuantKernels kAvx2{qk, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, quantize_group};
+// pv 'int8': one output column at a time (the split products take registers).
+void pv(const PvInt& a) {
+  switch (a.tq / 8) {
+    case 3: return pv_rows<Avx2I, 3, 1>(a);
+    case 4: return pv_rows<Avx2I, 4, 1>(a);
+    case 6: return pv_rows<Avx2I, 6, 1>(a);
+    default: return pv_rows<Avx2I, 8, 1>(a);
+  }
+}
+
+constexpr QuantKernels kAvx2{qk, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, quantize_group, pv};
 
 }  // namespace
 

@@ -34,6 +34,21 @@ struct ZmmI {
     __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(q), "m"(*reinterpret_cast<const int32_t*>(k4)));
     return acc;
   }
+  // pv 'int8': P' (u8) in registers, V' (s8) broadcast from memory, as dot4_at.
+  static T dot4u_at(T acc, T p, const int8_t* v4) { return dot4_at(acc, p, v4); }
+  // quantize_value's rounding on [0, 255] (a NaN as 0): truncate, then up where v is at
+  // least the integer plus a half (exact in fp32).
+  static T round_u8(__m512 v) {
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(255.f));
+    const T i = _mm512_cvttps_epi32(v);
+    const __mmask16 up = _mm512_cmp_ps_mask(v, _mm512_add_ps(_mm512_cvtepi32_ps(i), _mm512_set1_ps(0.5f)), _CMP_GE_OQ);
+    return _mm512_mask_add_epi32(i, up, i, _mm512_set1_epi32(1));
+  }
+  // Four u8 per lane, a in the low byte.
+  static T pack4(T a, T b, T c, T d) {
+    return _mm512_or_si512(_mm512_or_si512(a, _mm512_slli_epi32(b, 8)),
+                           _mm512_or_si512(_mm512_slli_epi32(c, 16), _mm512_slli_epi32(d, 24)));
+  }
   static T fix(T acc, int32_t ksum) { return _mm512_sub_epi32(acc, _mm512_set1_epi32(128 * ksum)); }
   static __m512 to_float(T x) { return _mm512_cvtepi32_ps(x); }
   // Decode (quant_decode.h): K' goes in as the unsigned operand (k + 128, prepare), so
@@ -113,6 +128,15 @@ void qk(const QkInt& a) {
   }
 }
 
+// pv 'int8': 12 int32 and 12 fp32 accumulators (output columns x lane vectors).
+void pv(const PvInt& a) {
+  switch (a.tq / 16) {
+    case 2: return pv_rows<ZmmI, 2, 6>(a);
+    case 3: return pv_rows<ZmmI, 3, 4>(a);
+    default: return pv_rows<ZmmI, 4, 3>(a);
+  }
+}
+
 // quant_simd.h's dequant, 16 values a step: the same products, so the same bits.
 void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst) {
   const __m512 s = _mm512_set1_ps(scale);
@@ -140,7 +164,7 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
   }
 }
 
-constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, quantize_group};
+constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, quantize_group, pv};
 
 }  // namespace
 

@@ -46,6 +46,25 @@ struct QDecode {
   float *m, *l, *o;
 };
 
+// pv 'int8' (docs/semantics.md) on one key range of a tile, keys j < nk (nk <= the driver's
+// block; key 0 starts a group of kPBlock keys). Per lane and group g of kPBlock keys:
+//   t_j = P_j * vscale_j,  m = max_j t_j,  pscale[g] = m / 255,
+//   P'_j = round-half-away(t_j * (255 / m)) in [0, 255] (0 where m = 0),
+// all in fp32, then O^T = O^T * alpha + sum_g float(sum_j P'_j * V'_j(x)) * pscale[g], the
+// integer sums exact (u8 x s8). p4 holds four keys' P' per lane word: key 4i + c of lane l
+// is byte c of p4[i * tq + l]; keys from nk to the next multiple of 4 are 0.
+struct PvInt {
+  const float* p;       // P^T [nk][tq] (softmax's output)
+  const float* vscale;  // per key: V' scale
+  const int8_t* vt;     // V'^T: value x of key j at vt[x * vts + j], j < nk rounded up to 4
+  int64_t vts, nk, dv;
+  int tq;
+  uint32_t* p4;         // scratch [ceil(nk / 4)][tq]
+  float* pscale;        // scratch [ceil(nk / kPBlock)][tq]
+  float* ot;            // O^T [dv][tq]
+  const float* alpha;   // [tq]: the softmax step's rescale of O^T
+};
+
 struct QuantKernels {
   // s[j][l] = fma(float(sum_x qt(l, x) * k[j][x]), qscale[l] * kscale[j], bias[l])
   // (+ kterm[j]): the integer dot product is exact, the roundings after it the same
@@ -62,6 +81,8 @@ struct QuantKernels {
   // already subtracted), scale = max|y| / qmax, the values into rows rows of dst (row
   // bytes apart, INT4 packed); returns the scale. The same bits on every ISA.
   float (*quantize)(const float* y, int64_t rows, int64_t d, int bits, uint8_t* dst);
+  // pv 'int8': P quantized and P'.V' on integers (PvInt). The same bits on every ISA.
+  void (*pv)(const PvInt& a);
 };
 
 const QuantKernels& quant_kernels_scalar();

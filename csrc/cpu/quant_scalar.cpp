@@ -1,5 +1,6 @@
 // The integer Q.K^T in portable C++: the fallback, and the plain statement of what the
 // SIMD versions compute.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -59,9 +60,34 @@ struct ScalarI {
   static void load_v4(const uint8_t* row, int bits, int64_t x, float v[4]) {
     for (int i = 0; i < 4; ++i) v[i] = load_v(row, bits, x + i);
   }
+  // pv 'int8' (quant_simd.h's quant_p): quantize_value's rounding on [0, 255], a NaN as 0.
+  static T round_u8(float v) {
+    v = v > 0.f ? v : 0.f;
+    v = v < 255.f ? v : 255.f;
+    const int i = int(v);
+    return i + int(v >= float(i) + 0.5f);
+  }
+  static T pack4(T a, T b, T c, T d) { return int32_t(uint32_t(a) | uint32_t(b) << 8 | uint32_t(c) << 16 | uint32_t(d) << 24); }
 };
 
-constexpr QuantKernels kScalar{qk, 1, 0, dequant, qdecode<ScalarI>, quantize_group};
+// pv 'int8' as PvInt states it, lane by lane.
+void pv(const PvInt& a) {
+  quant_p<ScalarI>(a);
+  const int64_t n4 = (a.nk + 3) / 4;
+  for (int64_t x = 0; x < a.dv; ++x)
+    for (int l = 0; l < a.tq; ++l) {
+      float o = a.ot[x * a.tq + l] * a.alpha[l];
+      for (int64_t i0 = 0, g = 0; i0 < n4; i0 += kPBlock / 4, ++g) {
+        int32_t acc = 0;
+        for (int64_t i = i0; i < std::min(n4, i0 + kPBlock / 4); ++i)
+          for (int c = 0; c < 4; ++c) acc += int32_t(a.p4[i * a.tq + l] >> (8 * c) & 255) * a.vt[x * a.vts + 4 * i + c];
+        o = std::fma(float(acc), a.pscale[g * a.tq + l], o);
+      }
+      a.ot[x * a.tq + l] = o;
+    }
+}
+
+constexpr QuantKernels kScalar{qk, 1, 0, dequant, qdecode<ScalarI>, quantize_group, pv};
 
 }  // namespace
 

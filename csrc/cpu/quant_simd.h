@@ -5,12 +5,15 @@
 // undoes that offset (-128 * ksum for Q' + 128), and F, the float vector type of the same
 // width (vec_*.h).
 // R keys x Q query vectors of accumulators, as attention_simd.h's micro-kernel.
+// pv 'int8' (PvInt) also needs: dot4u_at (four u8 x s8 products, the u8 operand in
+// registers), round_u8 (quantize_value's rounding of fp32 lanes in [0, 255]) and pack4.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
+#include "../core/quant_params.h"
 #include "../core/quant_rule.h"
 #include "quant_kernels.h"
 
@@ -70,6 +73,94 @@ void qk_rows(const QkInt& a) {
   int64_t j = 0;
   for (; j + R <= a.nk; j += R) qk_micro<I, Q, R>(a, j);
   qk_tail<I, Q, R - 1>(int(a.nk - j), a, j);
+}
+
+// ---- pv 'int8' (quant_kernels.h's PvInt).
+
+// P^T of a key range quantized into a.p4 and a.pscale, W lanes at a time: per lane and
+// group of kPBlock keys the max of t = P * vscale, then t * (255 / max) rounded. Only
+// products, a quotient and compares: no fused operation the compiler could form, so every
+// ISA gives the same bits.
+template <class I>
+inline void quant_p(const PvInt& a) {
+  using F = typename I::F;
+  constexpr int W = I::W;
+  for (int64_t j0 = 0, g = 0; j0 < a.nk; j0 += kPBlock, ++g) {
+    const int64_t j1 = std::min(a.nk, j0 + kPBlock);
+    for (int c = 0; c < a.tq; c += W) {
+      auto m = F::zero();
+      for (int64_t j = j0; j < j1; ++j) m = F::max(F::mul(F::load(a.p + j * a.tq + c), F::set1(a.vscale[j])), m);
+      const auto inv = F::select_gt(m, F::zero(), F::div(F::set1(255.f), m), F::zero());
+      F::store(a.pscale + g * a.tq + c, F::div(m, F::set1(255.f)));
+      for (int64_t j = j0; j < j1; j += 4) {
+        typename I::T b[4];
+#pragma GCC unroll 4
+        for (int x = 0; x < 4; ++x)
+          b[x] = j + x < j1 ? I::round_u8(F::mul(F::mul(F::load(a.p + (j + x) * a.tq + c), F::set1(a.vscale[j + x])), inv))
+                            : I::zero();
+        I::store(reinterpret_cast<int32_t*>(a.p4) + j / 4 * a.tq + c, I::pack4(b[0], b[1], b[2], b[3]));
+      }
+    }
+  }
+}
+
+// Output columns x0 .. x0+R-1 of O^T, Q lane vectors: the rescaled O^T in fp32 registers,
+// per group an exact int32 sum of P' x V' added with the group's scale.
+template <class I, int Q, int R>
+inline void pv_micro(const PvInt& a, int64_t x0) {
+  using T = typename I::T;
+  using F = typename I::F;
+  constexpr int W = I::W;
+  typename F::T o[R][Q];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int c = 0; c < Q; ++c) o[r][c] = F::mul(F::load(a.ot + (x0 + r) * a.tq + c * W), F::load(a.alpha + c * W));
+  const int64_t n4 = (a.nk + 3) / 4;
+  for (int64_t i0 = 0, g = 0; i0 < n4; i0 += kPBlock / 4, ++g) {
+    const int64_t i1 = std::min(n4, i0 + kPBlock / 4);
+    T acc[R][Q];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int c = 0; c < Q; ++c) acc[r][c] = I::zero();
+    for (int64_t i = i0; i < i1; ++i) {
+      T p[Q];
+#pragma GCC unroll 8
+      for (int c = 0; c < Q; ++c) p[c] = I::load(reinterpret_cast<const int8_t*>(a.p4 + i * a.tq + c * W));
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const int8_t* v4 = a.vt + (x0 + r) * a.vts + 4 * i;
+#pragma GCC unroll 8
+        for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4u_at(acc[r][c], p[c], v4);
+      }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+      for (int c = 0; c < Q; ++c) o[r][c] = F::fmadd(I::to_float(acc[r][c]), F::load(a.pscale + g * a.tq + c * W), o[r][c]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int c = 0; c < Q; ++c) F::store(a.ot + (x0 + r) * a.tq + c * W, o[r][c]);
+}
+
+template <class I, int Q, int R>
+inline void pv_tail(int rows, const PvInt& a, int64_t x0) {
+  if constexpr (R > 0) {
+    if (rows == R) return pv_micro<I, Q, R>(a, x0);
+    pv_tail<I, Q, R - 1>(rows, a, x0);
+  }
+}
+
+// pv 'int8' on a tile of tq = Q * W lanes: P quantized, then R output columns at a time.
+template <class I, int Q, int R>
+void pv_rows(const PvInt& a) {
+  quant_p<I>(a);
+  int64_t x = 0;
+  for (; x + R <= a.dv; x += R) pv_micro<I, Q, R>(a, x);
+  pv_tail<I, Q, R - 1>(int(a.dv - x), a, x);
 }
 
 // One group of rows quantized (quantize's rule, quant_kernels.h; quantize_value of

@@ -126,7 +126,8 @@ QuantAttentionOptions parse_quant_options(const Napi::Object& obj) {
     if (pv == "fp32") opt.pv = DType::F32;
     else if (pv == "fp16") opt.pv = DType::F16;
     else if (pv == "bf16") opt.pv = DType::BF16;
-    else range_error("options.pv must be 'bf16', 'fp16' or 'fp32', got '" + pv + "'");
+    else if (pv == "int8") opt.pv = DType::I8;
+    else range_error("options.pv must be 'bf16', 'fp16', 'fp32' or 'int8', got '" + pv + "'");
   }
   return opt;
 }
