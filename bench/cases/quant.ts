@@ -1,5 +1,6 @@
 // Quantized attention: B=1, H=8, D in {64, 128}, N in {4096, 16384}, non-causal: our fp32
-// attention against INT8 (per-block scales) and INT4 (per-token scales, smoothQ) Q.K^T,
+// attention against INT8 (per-block scales; P.V in fp32, or on integers with pv 'int8') and
+// INT4 (per-token scales, smoothQ) Q.K^T,
 // with cosine and relative L1 against fp64 unquantized attention beside the speed; and
 // decode (1 token, GQA 32/8, 32K cache, D128) from int8 and int4 caches against a bf16
 // cache. "vs peer" is the speed-up over the fp32 attention (or the bf16-cache decode).
@@ -32,8 +33,11 @@ function note(s: Shape, q: Float32Array, k: Float32Array, v: Float32Array, out: 
   return `cos ${m.cosine.toFixed(5)} relL1 ${m.relL1.toFixed(4)}`;
 }
 
-function prefill(s: Shape, kind: 'fp32' | 'int8' | 'int4'): BenchCase {
-  const opts: QuantizedAttentionOptions = kind === 'int4' ? { qkBits: 4, granularity: 'token', smoothQ: true } : {};
+type Kind = 'fp32' | 'int8' | 'int8 pv int8' | 'int4';
+
+function prefill(s: Shape, kind: Kind): BenchCase {
+  const opts: QuantizedAttentionOptions = kind === 'int4' ? { qkBits: 4, granularity: 'token', smoothQ: true }
+    : kind === 'int8 pv int8' ? { pv: 'int8' } : {};
   return {
     family: 'quant',
     backend: kind === 'fp32' ? 'attention fp32' : 'subquadratic',
@@ -99,7 +103,7 @@ export const quantFamily: Family = {
     const out: BenchCase[] = [];
     for (const D of [64, 128])
       for (const N of quick ? [4096] : [4096, 16384])
-        for (const kind of ['fp32', 'int8', 'int4'] as const) out.push(prefill({ N, D }, kind));
+        for (const kind of ['fp32', 'int8', 'int8 pv int8', 'int4'] as const) out.push(prefill({ N, D }, kind));
     for (const kind of ['bf16', 'int8', 'int4'] as const) out.push(decode(kind));
     return out;
   },

@@ -36,12 +36,10 @@ struct Avx2I {
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(p, ve), ones));
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(p, vo), ones));
   }
-  // quantize_value's rounding on [0, 255] (a NaN as 0), as the VNNI table's.
+  // quantize_value's rounding of v in [0, 255], as the VNNI table's.
   static T round_u8(__m256 v) {
-    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(255.f));
-    const T i = _mm256_cvttps_epi32(v);
-    const __m256 up = _mm256_cmp_ps(v, _mm256_add_ps(_mm256_cvtepi32_ps(i), _mm256_set1_ps(0.5f)), _CMP_GE_OQ);
-    return _mm256_sub_epi32(i, _mm256_castps_si256(up));
+    __asm__("" : "+x"(v));
+    return _mm256_cvttps_epi32(_mm256_add_ps(v, _mm256_set1_ps(kRoundU8)));
   }
   static T pack4(T a, T b, T c, T d) {
     return _mm256_or_si256(_mm256_or_si256(a, _mm256_slli_epi32(b, 8)),

@@ -36,13 +36,11 @@ struct ZmmI {
   }
   // pv 'int8': P' (u8) in registers, V' (s8) broadcast from memory, as dot4_at.
   static T dot4u_at(T acc, T p, const int8_t* v4) { return dot4_at(acc, p, v4); }
-  // quantize_value's rounding on [0, 255] (a NaN as 0): truncate, then up where v is at
-  // least the integer plus a half (exact in fp32).
+  // quantize_value's rounding of v in [0, 255] (quant_simd.h's kRoundU8). The empty asm keeps
+  // v a rounded product: GCC would fuse it with the add into an FMA.
   static T round_u8(__m512 v) {
-    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(255.f));
-    const T i = _mm512_cvttps_epi32(v);
-    const __mmask16 up = _mm512_cmp_ps_mask(v, _mm512_add_ps(_mm512_cvtepi32_ps(i), _mm512_set1_ps(0.5f)), _CMP_GE_OQ);
-    return _mm512_mask_add_epi32(i, up, i, _mm512_set1_epi32(1));
+    __asm__("" : "+v"(v));
+    return _mm512_cvttps_epi32(_mm512_add_ps(v, _mm512_set1_ps(kRoundU8)));
   }
   // Four u8 per lane, a in the low byte.
   static T pack4(T a, T b, T c, T d) {

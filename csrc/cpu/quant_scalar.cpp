@@ -60,19 +60,15 @@ struct ScalarI {
   static void load_v4(const uint8_t* row, int bits, int64_t x, float v[4]) {
     for (int i = 0; i < 4; ++i) v[i] = load_v(row, bits, x + i);
   }
-  // pv 'int8' (quant_simd.h's quant_p): quantize_value's rounding on [0, 255], a NaN as 0.
-  static T round_u8(float v) {
-    v = v > 0.f ? v : 0.f;
-    v = v < 255.f ? v : 255.f;
-    const int i = int(v);
-    return i + int(v >= float(i) + 0.5f);
-  }
+  // pv 'int8' (quant_simd.h's quant_p): quantize_value's rounding of v in [0, 255] (a NaN
+  // as 0; the SIMD tables leave a NaN row's P' undefined, its output is NaN either way).
+  static T round_u8(float v) { return int(v > 0.f ? v + kRoundU8 : 0.f); }
   static T pack4(T a, T b, T c, T d) { return int32_t(uint32_t(a) | uint32_t(b) << 8 | uint32_t(c) << 16 | uint32_t(d) << 24); }
 };
 
 // pv 'int8' as PvInt states it, lane by lane.
 void pv(const PvInt& a) {
-  quant_p<ScalarI>(a);
+  quant_p<ScalarI, 1>(a);
   const int64_t n4 = (a.nk + 3) / 4;
   for (int64_t x = 0; x < a.dv; ++x)
     for (int l = 0; l < a.tq; ++l) {

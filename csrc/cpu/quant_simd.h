@@ -6,7 +6,9 @@
 // width (vec_*.h).
 // R keys x Q query vectors of accumulators, as attention_simd.h's micro-kernel.
 // pv 'int8' (PvInt) also needs: dot4u_at (four u8 x s8 products, the u8 operand in
-// registers), round_u8 (quantize_value's rounding of fp32 lanes in [0, 255]) and pack4.
+// registers), round_u8 (quantize_value's rounding of fp32 lanes in [0, 255]: v + kRoundU8
+// truncated, the sum in fp32, which is that rounding for every fp32 v in [0, 256), checked
+// exhaustively) and pack4.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -19,6 +21,10 @@
 
 namespace subq::cpu {
 namespace {
+
+// 0.5 - 2^-25: trunc(fp32(v + kRoundU8)) = round_half_away(v) for fp32 v in [0, 256) (with
+// 0.5 itself, v = 0.5 - 2^-25 would sum to 1 - 2^-25 and round up to 1).
+constexpr float kRoundU8 = 0.5f - 0x1p-25f;
 
 template <class I, int Q, int R>
 inline void qk_micro(const QkInt& a, int64_t j0) {
@@ -77,28 +83,47 @@ void qk_rows(const QkInt& a) {
 
 // ---- pv 'int8' (quant_kernels.h's PvInt).
 
-// P^T of a key range quantized into a.p4 and a.pscale, W lanes at a time: per lane and
-// group of kPBlock keys the max of t = P * vscale, then t * (255 / max) rounded. Only
-// products, a quotient and compares: no fused operation the compiler could form, so every
-// ISA gives the same bits.
-template <class I>
+// P^T of a key range quantized into a.p4 and a.pscale, Q vectors of W lanes at a time (a
+// tile of tq lanes is tq / (Q * W) such runs): per lane and group of kPBlock keys the max
+// of t = P * vscale, then t * (255 / max) rounded (round_u8). Products, a quotient and
+// compares only, and round_u8's sum takes the rounded product: every ISA gives the same bits.
+template <class I, int Q>
 inline void quant_p(const PvInt& a) {
   using F = typename I::F;
   constexpr int W = I::W;
   for (int64_t j0 = 0, g = 0; j0 < a.nk; j0 += kPBlock, ++g) {
     const int64_t j1 = std::min(a.nk, j0 + kPBlock);
-    for (int c = 0; c < a.tq; c += W) {
-      auto m = F::zero();
-      for (int64_t j = j0; j < j1; ++j) m = F::max(F::mul(F::load(a.p + j * a.tq + c), F::set1(a.vscale[j])), m);
-      const auto inv = F::select_gt(m, F::zero(), F::div(F::set1(255.f), m), F::zero());
-      F::store(a.pscale + g * a.tq + c, F::div(m, F::set1(255.f)));
+    for (int c0 = 0; c0 < a.tq; c0 += Q * W) {
+      const float* p = a.p + c0;
+      typename F::T m[Q], inv[Q];
+#pragma GCC unroll 8
+      for (int c = 0; c < Q; ++c) m[c] = F::zero();
+      for (int64_t j = j0; j < j1; ++j) {
+        const auto sv = F::set1(a.vscale[j]);
+#pragma GCC unroll 8
+        for (int c = 0; c < Q; ++c) m[c] = F::max(F::mul(F::load(p + j * a.tq + c * W), sv), m[c]);
+      }
+#pragma GCC unroll 8
+      for (int c = 0; c < Q; ++c) {
+        inv[c] = F::select_gt(m[c], F::zero(), F::div(F::set1(255.f), m[c]), F::zero());
+        F::store(a.pscale + g * a.tq + c0 + c * W, F::div(m[c], F::set1(255.f)));
+      }
       for (int64_t j = j0; j < j1; j += 4) {
-        typename I::T b[4];
+        typename I::T b[4][Q];
 #pragma GCC unroll 4
-        for (int x = 0; x < 4; ++x)
-          b[x] = j + x < j1 ? I::round_u8(F::mul(F::mul(F::load(a.p + (j + x) * a.tq + c), F::set1(a.vscale[j + x])), inv))
-                            : I::zero();
-        I::store(reinterpret_cast<int32_t*>(a.p4) + j / 4 * a.tq + c, I::pack4(b[0], b[1], b[2], b[3]));
+        for (int x = 0; x < 4; ++x) {
+          if (j + x < j1) {
+            const auto sv = F::set1(a.vscale[j + x]);
+#pragma GCC unroll 8
+            for (int c = 0; c < Q; ++c) b[x][c] = I::round_u8(F::mul(F::mul(F::load(p + (j + x) * a.tq + c * W), sv), inv[c]));
+          } else {
+#pragma GCC unroll 8
+            for (int c = 0; c < Q; ++c) b[x][c] = I::zero();
+          }
+        }
+#pragma GCC unroll 8
+        for (int c = 0; c < Q; ++c)
+          I::store(reinterpret_cast<int32_t*>(a.p4) + j / 4 * a.tq + c0 + c * W, I::pack4(b[0][c], b[1][c], b[2][c], b[3][c]));
       }
     }
   }
@@ -157,7 +182,7 @@ inline void pv_tail(int rows, const PvInt& a, int64_t x0) {
 // pv 'int8' on a tile of tq = Q * W lanes: P quantized, then R output columns at a time.
 template <class I, int Q, int R>
 void pv_rows(const PvInt& a) {
-  quant_p<I>(a);
+  quant_p<I, Q>(a);
   int64_t x = 0;
   for (; x + R <= a.dv; x += R) pv_micro<I, Q, R>(a, x);
   pv_tail<I, Q, R - 1>(int(a.dv - x), a, x);
