@@ -3,7 +3,7 @@
 // each repetition, so load on a shared machine shifts them alike and the ratios of medians
 // hold. Each call is timed in wall time and in the process's CPU time (user + system): on
 // a machine shared with other work, the CPU-time ratios are the steadier ones.
-//   node dist/bench/quant-ratios.js [N=4096] [reps=5] [D=64,128]
+//   node dist/bench/quant-ratios.js [N=4096] [reps=5] [D=64,128] [causal=0 (0, 1 or 0,1)]
 import * as os from 'os';
 import { attentionSync, backendInfo, quantizedAttentionSync, quantizeSync, Tensor } from '../lib';
 import { native } from '../lib/native';
@@ -13,6 +13,7 @@ import { attentionRef } from '../reference/attention';
 
 const N = Number(process.argv[2] ?? 4096), reps = Number(process.argv[3] ?? 5);
 const dims = (process.argv[4] ?? '64,128').split(',').map(Number);
+const causals = (process.argv[5] ?? '0').split(',').map((x) => x === '1');
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 // [wall ms, CPU ms] of one call.
 const time = (f: () => unknown): [number, number] => {
@@ -53,27 +54,27 @@ console.log(`${os.cpus()[0]?.model}, ${threads} threads, ${backendInfo().cpu.sim
     `int8 pv int8 ${acc(quantizedAttentionSync(q, k, v, { pv: 'int8' }))}; ` +
     `int4 pv bf16 ${acc(quantizedAttentionSync(q, k, v, { pv: 'bf16', qkBits: 4, granularity: 'token', smoothQ: true }))}`);
 }
-for (const D of dims) {
+for (const D of dims) for (const causal of causals) {
   const shape = [1, 8, N, D], n = 8 * N * D;
   const [q, k, v] = [1, 2, 3].map((s) => Tensor.fromFloat32(random(n, s), shape));
   const [qb, kb, vb] = [q, k, v].map((x) => Tensor.fromFloat32(x.data as Float32Array, shape, 'bfloat16'));
   const out = Tensor.zeros('float32', shape), outb = Tensor.zeros('bfloat16', shape);
-  const int4 = { qkBits: 4, granularity: 'token', smoothQ: true } as const;
+  const int4 = { qkBits: 4, granularity: 'token', smoothQ: true, causal } as const;
   const names = ['fp32', 'bf16', 'int8', 'int8 pv bf16', 'int8 pv bf16 (bf16 in)', 'int8 pv int8', 'int8 pv int8 (bf16 in)', 'int4',
     'int4 pv bf16', 'int4 pv int8'];
   const m = interleaved([
-    () => attentionSync(q, k, v, { out }),
-    () => attentionSync(qb, kb, vb, { out: outb }),
-    () => quantizedAttentionSync(q, k, v, { out }),
-    () => quantizedAttentionSync(q, k, v, { out, pv: 'bf16' }),
-    () => quantizedAttentionSync(qb, kb, vb, { out: outb, pv: 'bf16' }),
-    () => quantizedAttentionSync(q, k, v, { out, pv: 'int8' }),
-    () => quantizedAttentionSync(qb, kb, vb, { out: outb, pv: 'int8' }),
+    () => attentionSync(q, k, v, { out, causal }),
+    () => attentionSync(qb, kb, vb, { out: outb, causal }),
+    () => quantizedAttentionSync(q, k, v, { out, causal }),
+    () => quantizedAttentionSync(q, k, v, { out, causal, pv: 'bf16' }),
+    () => quantizedAttentionSync(qb, kb, vb, { out: outb, causal, pv: 'bf16' }),
+    () => quantizedAttentionSync(q, k, v, { out, causal, pv: 'int8' }),
+    () => quantizedAttentionSync(qb, kb, vb, { out: outb, causal, pv: 'int8' }),
     () => quantizedAttentionSync(q, k, v, { out, ...int4 }),
     () => quantizedAttentionSync(q, k, v, { out, ...int4, pv: 'bf16' }),
     () => quantizedAttentionSync(q, k, v, { out, ...int4, pv: 'int8' }),
   ], reps);
-  console.log(`B1 H8 N${N} D${D} (medians of ${reps}; ratios: fp32 / x, bf16 / x; wall, then CPU time):`);
+  console.log(`B1 H8 N${N} D${D}${causal ? ' causal' : ''} (medians of ${reps}; ratios: fp32 / x, bf16 / x; wall, then CPU time):`);
   names.forEach((name, i) =>
     console.log(`  ${name.padEnd(24)} wall ${m.wall[i].toFixed(1).padStart(8)} ms  ${(m.wall[0] / m.wall[i]).toFixed(2)}x  ` +
       `${(m.wall[1] / m.wall[i]).toFixed(2)}x   cpu ${m.cpu[i].toFixed(1).padStart(8)} ms  ${(m.cpu[0] / m.cpu[i]).toFixed(2)}x  ` +
