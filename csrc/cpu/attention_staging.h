@@ -4,6 +4,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "../core/attention_params.h"
@@ -262,7 +263,7 @@ class VtInt8 {
   };
 
   VtInt8(const AttentionParams& p, int64_t bk)
-      : p_(p), qv_(p.quant->v), bk_(bk), vts_(padded_bytes((bk + 3) / 4 * 4)), row_(size_t(p.Dv)) {
+      : p_(p), qv_(p.quant->v), bk_(bk), vts_(padded_bytes((bk + 3) / 4 * 4)), row_(size_t(4 * p.Dv)) {
     const int64_t nblocks = (p.Nk + bk_ - 1) / bk_;
     const int64_t block_bytes = p.Dv * vts_ + bk_ * int64_t(sizeof(float));
     slots_ = std::clamp<int64_t>(kCopyBudget / block_bytes, 1, std::max<int64_t>(nblocks, 1));
@@ -282,13 +283,25 @@ class VtInt8 {
     int8_t* vt = vt_.data() + slot * p_.Dv * vts_;
     float* scale = scale_.data() + slot * bk_;
     if (tag_[size_t(slot)] != blk) {
-      const int64_t j0 = blk * bk_, nk = std::min(bk_, p_.Nk - j0), n4 = (nk + 3) / 4 * 4;
-      for (int64_t r = 0; r < nk; ++r) {
-        quant_values(qv_.row(b_, hk_, j0 + r), qv_.bits, p_.Dv, row_.data());
-        for (int64_t x = 0; x < p_.Dv; ++x) vt[x * vts_ + r] = row_[size_t(x)];
-        scale[r] = qv_.scale(b_, hk_, j0 + r);
+      const int64_t j0 = blk * bk_, nk = std::min(bk_, p_.Nk - j0);
+      // Four keys at a time: their rows unpacked, then one 32-bit word per column.
+      for (int64_t r0 = 0; r0 < nk; r0 += 4) {
+        for (int64_t c = 0; c < 4; ++c) {
+          int8_t* row = row_.data() + c * p_.Dv;
+          if (r0 + c < nk) {
+            quant_values(qv_.row(b_, hk_, j0 + r0 + c), qv_.bits, p_.Dv, row);
+            scale[r0 + c] = qv_.scale(b_, hk_, j0 + r0 + c);
+          } else {
+            std::fill(row, row + p_.Dv, int8_t(0));  // keys padded with 0
+          }
+        }
+        const uint8_t* rows = reinterpret_cast<const uint8_t*>(row_.data());
+        for (int64_t x = 0; x < p_.Dv; ++x) {
+          const uint32_t w = uint32_t(rows[x]) | uint32_t(rows[p_.Dv + x]) << 8 | uint32_t(rows[2 * p_.Dv + x]) << 16 |
+                             uint32_t(rows[3 * p_.Dv + x]) << 24;
+          std::memcpy(vt + x * vts_ + r0, &w, 4);
+        }
       }
-      for (int64_t x = 0; x < p_.Dv; ++x) std::fill(vt + x * vts_ + nk, vt + x * vts_ + n4, int8_t(0));
       tag_[size_t(slot)] = blk;
     }
     return {vt, scale};
@@ -301,7 +314,7 @@ class VtInt8 {
   const QuantView& qv_;
   const int64_t bk_, vts_;
   int64_t slots_ = 0, b_ = -1, hk_ = -1;
-  std::vector<int8_t> row_, vt_;
+  std::vector<int8_t> row_, vt_;  // four keys' V' rows; the staged V'^T
   std::vector<float> scale_;
   std::vector<int64_t> tag_;
 };

@@ -224,10 +224,19 @@ class TileRunner {
     std::fill(t.bias.data(), t.bias.data() + tq_, 0.f);
     const double unit = q_scale(p_);
     int8_t* row = reinterpret_cast<int8_t*>(rows_.data());
+    const int64_t d4 = (p_.D + 3) / 4;
+    const uint32_t off4 = uint32_t(uint8_t(off)) * 0x01010101u;
     for (int64_t r = 0; r < t.ref.lanes; ++r) {
       const int64_t lane = t.ref.lane0 + r, h = t.ref.rg * g_ + lane % g_, n = lane / g_;
       quant_values(qv.row(b, h, n), qv.bits, p_.D, row);
-      for (int64_t x = 0; x < p_.D; ++x) qt[((x / 4) * tq_ + r) * 4 + x % 4] = int8_t(row[x] ^ off);
+      std::fill(row + p_.D, row + d4 * 4, int8_t(0));
+      // A lane's four channels of a group are one word: copied whole, offset bytewise.
+      for (int64_t i = 0; i < d4; ++i) {
+        uint32_t w;
+        std::memcpy(&w, row + 4 * i, 4);
+        w ^= off4;
+        std::memcpy(qt + (i * tq_ + r) * 4, &w, 4);
+      }
       t.qscale[r] = float(double(qv.scale(b, h, n)) * unit);
       const int64_t row_index = (b * p_.Hq + h) * p_.Nq + n;
       if (qq.q_bias) t.bias[r] = qq.q_bias[row_index];

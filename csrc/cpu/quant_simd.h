@@ -189,25 +189,22 @@ void pv_rows(const PvInt& a) {
 }
 
 // One group of rows quantized (quantize's rule, quant_kernels.h; quantize_value of
-// core/quant_rule.h): the scale from max |y|, kept in kLanes partial maxima so that the
-// loop vectorises (the maximum of the non-NaN values, a NaN compares false and is skipped,
-// in any order), then the values.
+// core/quant_rule.h): the scale from max |y| over F's lanes (the maximum of the non-NaN
+// values: maxps keeps its second operand where the first is NaN, so NaN is skipped, in any
+// order), then the values. Written with F: GCC 12 left the partial-maxima loop scalar.
+template <class F>
 inline float quantize_group(const float* y, int64_t rows, int64_t d, int bits, uint8_t* dst) {
   const int qmax = bits == 8 ? 127 : 7;
-  constexpr int kLanes = 16;
-  float part[kLanes] = {};
+  constexpr int W = F::W;
   const int64_t n = rows * d;
+  auto part = F::zero();
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-#pragma GCC unroll 16
-    for (int l = 0; l < kLanes; ++l) {
-      const float a = std::fabs(y[i + l]);
-      part[l] = a > part[l] ? a : part[l];
-    }
+  for (; i + W <= n; i += W) part = F::max(F::abs(F::load(y + i)), part);
+  float lanes[W];
+  F::store(lanes, part);
   float amax = 0;
   for (; i < n; ++i) amax = std::fabs(y[i]) > amax ? std::fabs(y[i]) : amax;
-#pragma GCC unroll 16
-  for (int l = 0; l < kLanes; ++l) amax = part[l] > amax ? part[l] : amax;
+  for (int l = 0; l < W; ++l) amax = lanes[l] > amax ? lanes[l] : amax;
   const float s = amax / float(qmax);
   const int64_t rb = bits == 8 ? d : (d + 1) / 2;
   if (!(s > 0)) {
