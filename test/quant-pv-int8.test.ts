@@ -189,6 +189,35 @@ t.test('pv int8: the same bits at both vector widths and any thread count', asyn
   }
 });
 
+// The integer P.V of every ISA from the same P: with q = 0 every visible score is 0 and P is
+// exactly 1 on every ISA (exp2(0)), so P' = round(255 * s_v(j) / max s_v) comes from the V
+// scales alone (per token: a different one per key) and the output from the integer sums:
+// VNNI zmm and ymm, AVX2 (vpmaddubsw on split bytes) and scalar must give the same bits.
+t.test('pv int8: the integer P.V gives the same bits on every ISA', async (t) => {
+  t.teardown(restore);
+  const s: Shape = { B: 1, Hq: 4, Hkv: 2, Nq: 77, Nk: 401, D: 40, Dv: 72 };
+  const { k, v } = inputs(s, 600);
+  const q = new Float32Array(s.B * s.Hq * s.Nq * s.D);
+  const vq = quantizeSync(tensor(v, [1, 2, 401, 72], 'float32'), { bits: 8, granularity: 'token' });
+  const args = [tensor(q, [1, 4, 77, 40], 'float32'), tensor(k, [1, 2, 401, 40], 'float32'), vq] as const;
+  const levels: [string, () => void][] = [];
+  if (start.simd === 'avx512') levels.push(['avx512 zmm', () => setVectorWidth(512)], ['avx512 ymm', () => setVectorWidth(256)]);
+  if (start.simd !== 'scalar') levels.push(['avx2', () => setSimdLevel('avx2')]);
+  levels.push(['scalar', () => setSimdLevel('scalar')]);
+  for (const o of [{ causal: true }, { window: [100, 3] }, {}] as QOpts[]) {
+    const results = levels.map(([, select]) => {
+      restore();
+      select();
+      return quantizedAttentionSync(...args, { ...o, pv: 'int8' });
+    });
+    const out = results[0].data as Float32Array;
+    // Not a trivial output: P' varies with the V scales, and it is not the pv fp32 result.
+    const fp32 = quantizedAttentionSync(...args, o).data as Float32Array;
+    t.ok(out.some((x) => x !== 0) && maxErr(out, fp32) > 1e-4, `${JSON.stringify(o)}: P' is not all 255 (differs from pv fp32 by ${maxErr(out, fp32).toExponential(2)})`);
+    t.ok(results.every((r) => bitsEqual(r, results[0])), `${JSON.stringify(o)}: ${levels.map(([n]) => n).join(', ')}: same bits`);
+  }
+});
+
 // Accuracy against unquantized fp64 attention (256 tokens, D 64, Gaussian, with and without
 // +30 on three K channels), the bound docs/semantics.md states.
 t.test('pv int8: accuracy against unquantized fp64 attention', async (t) => {
