@@ -4,6 +4,7 @@
 // one dot product and one axpy per row, and the kernel runs at the speed of reading K
 // and V. fp16/bf16 keys and values are widened as they are loaded (no staging copy).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
@@ -17,6 +18,7 @@ namespace {
 template <class V, DType E>
 struct KvElems {
   using Elem = std::conditional_t<E == DType::F32, float, uint16_t>;
+  static constexpr int kLine = 64 / sizeof(Elem);  // elements per cache line
   static typename V::T load(const Elem* p) {
     if constexpr (E == DType::F32) return V::load(p);
     else if constexpr (E == DType::BF16) return V::load_bf16(p);
@@ -32,10 +34,11 @@ struct KvElems {
 
 // o[r][:] = o[r][:] * alpha[r] + sum_{j < nk} p[r*ps + j] * v[j*vs + :] for r < R, C
 // vectors of columns from x at a time (c valid lanes in the last), the R x C sums in
-// registers.
+// registers. pf != 0: each line of row j is loaded with a prefetch of row j's line pf
+// elements on (see decode_rows).
 template <class V, class KV, int R, int C>
 inline void axpy_cols(const float* p, int ps, const float* alpha, int nk, const typename KV::Elem* v, int64_t vs,
-                      int64_t dv, int64_t x, int c, float* o) {
+                      int64_t dv, int64_t x, int c, float* o, int64_t pf) {
   using T = typename V::T;
   constexpr int W = V::W;
   // Lane counts: whole vectors but for a partial last one (masked loads and stores).
@@ -47,6 +50,7 @@ inline void axpy_cols(const float* p, int ps, const float* alpha, int nk, const 
     T vv[C];
     for (int i = 0; i < C; ++i) {
       const auto* at = v + j * vs + x + i * W;
+      if (pf && (x + i * W) % KV::kLine == 0) __builtin_prefetch(at + pf);
       vv[i] = i + 1 < C || c == W ? KV::load(at) : KV::load_n(at, c);
     }
     for (int r = 0; r < R; ++r) {
@@ -62,18 +66,19 @@ inline void axpy_cols(const float* p, int ps, const float* alpha, int nk, const 
 
 template <class V, class KV, int R>
 inline void axpy_rows(const float* p, int ps, const float* alpha, int nk, const typename KV::Elem* v, int64_t vs,
-                      int64_t dv, float* o) {
+                      int64_t dv, float* o, int64_t pf) {
   constexpr int W = V::W;
   constexpr int C = R <= 4 ? 4 : 2;  // columns per pass: R x C sums fit the registers
   int64_t x = 0;
-  for (; x + C * W <= dv; x += C * W) axpy_cols<V, KV, R, C>(p, ps, alpha, nk, v, vs, dv, x, W, o);
-  for (; x < dv; x += W) axpy_cols<V, KV, R, 1>(p, ps, alpha, nk, v, vs, dv, x, dv - x < W ? int(dv - x) : W, o);
+  for (; x + C * W <= dv; x += C * W) axpy_cols<V, KV, R, C>(p, ps, alpha, nk, v, vs, dv, x, W, o, pf);
+  for (; x < dv; x += W) axpy_cols<V, KV, R, 1>(p, ps, alpha, nk, v, vs, dv, x, dv - x < W ? int(dv - x) : W, o, pf);
 }
 
-// part[r][j + i] = partial sums (lanes over the head dim) of q[r] . key j + i, i < K.
+// part[r][j + i] = partial sums (lanes over the head dim) of q[r] . key j + i, i < K;
+// prefetches as in axpy_cols.
 template <class V, class KV, int R, int K>
 inline void dots(const float* q, int64_t d, const typename KV::Elem* k, int64_t ks, float (*part)[V::W][V::W],
-                 int j) {
+                 int j, int64_t pf) {
   using T = typename V::T;
   constexpr int W = V::W;
   T acc[K][R];
@@ -81,7 +86,11 @@ inline void dots(const float* q, int64_t d, const typename KV::Elem* k, int64_t 
     for (int r = 0; r < R; ++r) acc[i][r] = V::zero();
   auto step = [&](int64_t x, int c) {  // c < W: masked loads of the last c lanes
     T kv[K];
-    for (int i = 0; i < K; ++i) kv[i] = c < W ? KV::load_n(k + (j + i) * ks + x, c) : KV::load(k + (j + i) * ks + x);
+    for (int i = 0; i < K; ++i) {
+      const auto* at = k + (j + i) * ks + x;
+      if (pf && x % KV::kLine == 0) __builtin_prefetch(at + pf);
+      kv[i] = c < W ? KV::load_n(at, c) : KV::load(at);
+    }
     for (int r = 0; r < R; ++r) {
       const T qv = c < W ? V::load_n(q + r * d + x, c) : V::load(q + r * d + x);
       for (int i = 0; i < K; ++i) acc[i][r] = V::fmadd(qv, kv[i], acc[i][r]);
@@ -96,23 +105,21 @@ inline void dots(const float* q, int64_t d, const typename KV::Elem* k, int64_t 
 
 // s[r*ss + j] = q[r] . k[j] for r < R, j < nk <= W: a few keys at a time, R vectors of
 // partial sums over the head dim per key (each key's row read once); then per row, the
-// W keys' partial sums transposed and added, so lane j holds key j's score.
+// W keys' partial sums summed across lanes, so lane j holds key j's score.
 template <class V, class KV, int R>
-inline void scores(const float* q, int64_t d, const typename KV::Elem* k, int64_t ks, int nk, float* s, int ss) {
+inline void scores(const float* q, int64_t d, const typename KV::Elem* k, int64_t ks, int nk, float* s, int ss,
+                   int64_t pf) {
   using T = typename V::T;
   constexpr int W = V::W;
   alignas(64) float part[R][W][W];
   constexpr int K = R <= 4 ? 4 : 2;  // keys per pass: K x R sums fit the registers
   int j = 0;
-  for (; j + K <= nk; j += K) dots<V, KV, R, K>(q, d, k, ks, part, j);
-  for (; j < nk; ++j) dots<V, KV, R, 1>(q, d, k, ks, part, j);
+  for (; j + K <= nk; j += K) dots<V, KV, R, K>(q, d, k, ks, part, j, pf);
+  for (; j < nk; ++j) dots<V, KV, R, 1>(q, d, k, ks, part, j, pf);
   for (int r = 0; r < R; ++r) {
     T t[W];
     for (int i = 0; i < W; ++i) t[i] = i < nk ? V::load(part[r][i]) : V::zero();
-    V::transpose(t);
-    for (int h = W / 2; h > 0; h /= 2)  // a tree: the chain of adds is log2(W) long
-      for (int w = 0; w < h; ++w) t[w] = V::add(t[w], t[w + h]);
-    V::store(s + r * ss, t[0]);
+    V::store(s + r * ss, V::lane_sums(t));
   }
 }
 
@@ -128,23 +135,29 @@ void decode_rows(const DecodeRange& a) {
   using T = typename V::T;
   using KV = KvElems<V, E>;
   constexpr int W = V::W, KB = kDecodeVectors * W;
-  constexpr int64_t kAhead = 128;  // keys
+  // Each line of K and V is read with a prefetch of the same line kAhead keys on: the
+  // misses are spread over the work at one per line read, so the core keeps reading
+  // from memory while it computes. Asked for all at once each step, they queued behind
+  // each other (64 keys' rows: 32-64 KB) and the core waited; with none, a thread's
+  // stream waits on each line in turn (docs/cpu-kernels.md, Decode).
+  constexpr int64_t kAhead = 64;  // keys
   const auto* k = static_cast<const typename KV::Elem*>(a.k);
   const auto* v = static_cast<const typename KV::Elem*>(a.v);
   alignas(64) float s[R][KB];
   float alpha[R];
+  // The distance, held where the range ends; none for a short range (a chunk already in
+  // cache: the dequantized rows of a quantized cache).
+  auto ahead = [&](int64_t at, int64_t rows) {
+    return a.nk > 2 * kAhead ? std::max<int64_t>(0, std::min(kAhead, a.nk - rows - at)) : 0;
+  };
   for (int64_t b0 = 0; b0 < a.nk; b0 += KB) {
     const int n = a.nk - b0 < KB ? int(a.nk - b0) : KB, nv = (n + W - 1) / W;  // keys, vectors of them
     const int64_t j0 = a.j0 + b0;  // key index of lane 0
-    // K and V rows kAhead keys on are asked for now: a thread's stream of rows from
-    // memory otherwise waits on each line in turn.
-    constexpr int kLine = 64 / sizeof(typename KV::Elem);
-    for (int64_t j = b0 + kAhead; j < b0 + kAhead + KB && j < a.nk; ++j) {
-      for (int64_t x = 0; x < a.d; x += kLine) __builtin_prefetch(k + j * a.ks + x);
-      for (int64_t x = 0; x < a.dv; x += kLine) __builtin_prefetch(v + j * a.vs + x);
+    for (int w = 0; w < nv; ++w) {
+      const int64_t at = b0 + w * W;
+      scores<V, KV, R>(a.q, a.d, k + at * a.ks, a.ks, n - w * W < W ? n - w * W : W, &s[0][w * W], KB,
+                       ahead(at, W) * a.ks);
     }
-    for (int w = 0; w < nv; ++w)
-      scores<V, KV, R>(a.q, a.d, k + (b0 + w * W) * a.ks, a.ks, n - w * W < W ? n - w * W : W, &s[0][w * W], KB);
     if (a.cap > 0)
       for (int r = 0; r < R; ++r) a.softcap(s[r], int64_t(nv) * W, a.cap);
     for (int r = 0; r < R; ++r) {
@@ -166,7 +179,7 @@ void decode_rows(const DecodeRange& a) {
       }
       alpha[r] = advance_row<V>(a.m[r], a.l[r], mx, V::reduce_add(sum), V::exp2);
     }
-    axpy_rows<V, KV, R>(&s[0][0], KB, alpha, n, v + b0 * a.vs, a.vs, a.dv, a.o);
+    axpy_rows<V, KV, R>(&s[0][0], KB, alpha, n, v + b0 * a.vs, a.vs, a.dv, a.o, ahead(b0, KB) * a.vs);
   }
 }
 

@@ -17,6 +17,7 @@ struct VecAvx2 {
   static constexpr int TB = 8;
   static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
   static void transpose(T r[8]) { transpose8(r); }
+  static T lane_sums(const T r[8]) { return lane_sums8(r); }  // lane i: the sum of r[i]
 
   static T zero() { return _mm256_setzero_ps(); }
   static T set1(float v) { return _mm256_set1_ps(v); }

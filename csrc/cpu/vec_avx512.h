@@ -84,6 +84,19 @@ struct VecZmm {
     }
     for (int k = 0; k < 16; ++k) r[k] = t[k];
   }
+  // Lane i = the sum of r[i]'s lanes: a tree that halves the vectors at each level (an
+  // in-lane pair, then 128-bit-lane pairs, each summed), 30 shuffles and 15 adds where
+  // transpose() and an add tree take 64 and 15.
+  static T lane_sums(const T r[16]) {
+    T a[8], b[4], c[2];
+    for (int k = 0; k < 8; ++k)  // 128-bit lane L of a[k]: partial sums of r[2k], r[2k+1] (twice)
+      a[k] = _mm512_add_ps(_mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]), _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]));
+    for (int k = 0; k < 4; ++k)  // 128-bit lane L of b[k]: partial sums of r[4k .. 4k+3]
+      b[k] = _mm512_add_ps(_mm512_shuffle_ps(a[2 * k], a[2 * k + 1], 0x44), _mm512_shuffle_ps(a[2 * k], a[2 * k + 1], 0xEE));
+    for (int k = 0; k < 2; ++k)  // c[k]: lanes 0-7 r[8k .. 8k+3] in two halves, 8-15 r[8k+4 ..]
+      c[k] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0x44), _mm512_shuffle_f32x4(b[2 * k], b[2 * k + 1], 0xEE));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(c[0], c[1], 0x88), _mm512_shuffle_f32x4(c[0], c[1], 0xDD));
+  }
 
   static T zero() { return _mm512_setzero_ps(); }
   static T set1(float v) { return _mm512_set1_ps(v); }
@@ -133,6 +146,7 @@ struct VecYmm {
   static constexpr int TB = 8;
   static void transpose_block(const float* s, int64_t ss, float* d, int64_t ds) { transpose8x8(s, ss, d, ds); }
   static void transpose(T r[8]) { transpose8(r); }
+  static T lane_sums(const T r[8]) { return lane_sums8(r); }  // lane i: the sum of r[i]
 
   static T zero() { return _mm256_setzero_ps(); }
   static T set1(float v) { return _mm256_set1_ps(v); }

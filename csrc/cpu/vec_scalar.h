@@ -17,6 +17,7 @@ struct VecScalar {
   static constexpr int TB = 1;
   static void transpose_block(const float* s, int64_t, float* d, int64_t) { *d = *s; }
   static void transpose(T*) {}  // in registers: one lane is its own transpose
+  static T lane_sums(const T* r) { return *r; }
 
   static T zero() { return 0.f; }
   static T set1(float v) { return v; }
