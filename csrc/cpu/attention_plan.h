@@ -65,6 +65,7 @@ class TilePlan {
     }
   }
 
+  bool sparse() const { return sparse_; }
   int64_t g() const { return g_; }
   int64_t bk() const { return bk_; }
   // Work items in (batch, kv head, row group, tile) order, so the tiles of a kv head are

@@ -4,6 +4,7 @@
 // is the visible key range cut into blocks; a block-sparse caller's list comes from its mask
 // (attention_plan.h).
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -30,12 +31,18 @@ namespace {
 // one and a tile spans fewer rows (tighter causal edges). A block-sparse call whose heads
 // of a group read different blocks packs one head per group instead (g = 1).
 //
-// Up to kGroup tiles of one kv head run together, in lock step over their block lists
-// (step i runs block i of each list): a K/V block is then read from L2 by the tiles of
-// the group instead of from memory by each tile, as a whole head of K and V does not
-// fit L2 at long lengths. Each tile still sees exactly its own list, in order, so the
-// grouping never changes a result.
+// Tiles of one kv head run together as a group, key-block major: the group walks the
+// union of its tiles' lists in ascending order and, for each key block, runs every tile
+// that lists it, so the block is read from L2 by those tiles instead of from L3 or memory
+// by each (a whole head of K and V does not fit L2 at long lengths). Each list is
+// strictly ascending, so each tile still sees exactly its own list, in order, and the
+// grouping never changes a result. Dense tiles share all their blocks: kGroup of them
+// suffice. A block-sparse tile shares a given block with few others (a random 10% mask:
+// a tenth of the group), so its groups are larger, kSparseGroup tiles, whose states stay
+// in L2 or L3 while the group streams the union of its lists once, in address order
+// (docs/cpu-kernels.md has the measurements).
 constexpr int kGroup = 8;
+constexpr int kSparseGroup = 48;
 
 class TileRunner {
  public:
@@ -44,7 +51,7 @@ class TileRunner {
   // and V there too unless the bf16 P.V (pv bf16) or the integer one (pv int8, VtInt8)
   // takes it.
   TileRunner(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16, int64_t g,
-             int64_t bk, int64_t tiles_per_kv_head)
+             int64_t bk, int64_t tiles_per_kv_head, int group)
       : p_(p), kern_(kern), bf16_(bf16), qkern_(pick_quant_kernels(kern.tile_q)), tq_(kern.tile_q), g_(g), bk_(bk),
         pv8_(p.quant && p.quant->pv == DType::I8), s_(bk * tq_, Buf::kUninit),
         rows_(tq_ * std::max(p.D, p.Dv), Buf::kUninit) {
@@ -59,8 +66,8 @@ class TileRunner {
     }
     if (!bf16_ || p.quant) kv_.emplace(p, kern, bk, tiles_per_kv_head, !bf16_ && !pv8_);
     // A group holds tiles of one kv head, so at most that many.
-    for (int64_t i = 0; i < std::min<int64_t>(kGroup, tiles_per_kv_head); ++i) {
-      Tile& t = tiles_[i];
+    tiles_.resize(size_t(std::min<int64_t>(group, tiles_per_kv_head)));
+    for (Tile& t : tiles_) {
       // Quantized: qt holds int8 Q' in 4-channel groups (quant_kernels.h), d4 * tq * 4 bytes.
       t.qt = Buf(p.quant ? (p.D + 3) / 4 * tq_ : p.D * tq_, Buf::kUninit);
       if (p.quant) {
@@ -75,14 +82,13 @@ class TileRunner {
     }
   }
 
-  // Runs tiles ref[t] (t < n <= kGroup) of batch b, all reading kv head hk, each over
-  // its list blocks[t].
+  // Runs tiles ref[t] (t < n <= the group) of batch b, all reading kv head hk, each over
+  // its list blocks[t] (strictly ascending), key-block major.
   void run(int64_t b, int64_t hk, const TileRef* ref, int n, const std::vector<KeyBlock>* blocks) {
     if (bf16_) vt2_->select(b, hk);
     if (vt8_) vt8_->select(b, hk);
     if (kv_) kv_->select(b, hk);
     else kb_ = b * p_.k.stride[0] + hk * p_.k.stride[1];
-    size_t steps = 0;
     for (int t = 0; t < n; ++t) {
       Tile& tile = tiles_[t];
       tile.ref = ref[t];
@@ -95,11 +101,20 @@ class TileRunner {
       // Keys outside the tile's band are hidden whatever the list says: trimming blocks
       // to it skips most of the masked part of diagonal blocks.
       attention_key_range(p_, tile.ref.lane0 / g_, (tile.ref.lane0 + tile.ref.lanes - 1) / g_ + 1, &tile.lo, &tile.hi);
-      steps = std::max(steps, blocks[t].size());
+      tile.next = 0;
     }
-    for (size_t i = 0; i < steps; ++i)
+    // The union of the lists, ascending: each round takes the lowest block any tile has
+    // next, and every tile whose next block it is.
+    for (;;) {
+      int64_t kb = INT64_MAX;
       for (int t = 0; t < n; ++t)
-        if (i < blocks[t].size()) step(tiles_[t], blocks[t][i]);
+        if (tiles_[t].next < blocks[t].size()) kb = std::min(kb, blocks[t][tiles_[t].next].index);
+      if (kb == INT64_MAX) break;
+      for (int t = 0; t < n; ++t) {
+        Tile& tile = tiles_[t];
+        if (tile.next < blocks[t].size() && blocks[t][tile.next].index == kb) step(tile, blocks[t][tile.next++]);
+      }
+    }
     for (int t = 0; t < n; ++t) store(b, tiles_[t]);
   }
 
@@ -110,6 +125,7 @@ class TileRunner {
     std::vector<int64_t> qm_k;   // quantized with smoothQ: each lane's row of QuantQK::qm_k
     TileRef ref{};
     int64_t lo = 0, hi = 0;
+    size_t next = 0;  // the next entry of the tile's list
   };
 
   void step(Tile& t, const KeyBlock& kb) {
@@ -261,7 +277,7 @@ class TileRunner {
   std::optional<VtPairs> vt2_;  // bf16 P.V
   std::optional<VtInt8> vt8_;   // pv 'int8'
   int64_t kb_ = 0;              // bf16 Q.K^T: offset of the kv head's K
-  Tile tiles_[kGroup];
+  std::vector<Tile> tiles_;
   Buf s_, rows_, p2_;  // S^T / P^T of a block; rows of Q or O being (un)staged; P^T bf16 pairs
   Buf p4_, pscale_;    // pv 'int8': P' of a block in words of 4 keys, and its scales
   const float softcap_ = softcap_log2(p_);
@@ -282,16 +298,17 @@ void tile_attention(const AttentionParams& p, const AttentionKernels& kern, cons
     for (int64_t w = 0; w < items; ++w) prefix[size_t(w) + 1] = prefix[size_t(w)] + plan.cost(w, &scratch);
   }
   const int64_t total = prefix[size_t(items)];
+  const int group = plan.sparse() ? kSparseGroup : kGroup;
   ThreadPool::instance().run([&](int t, int n) {
-    TileRunner runner(p, kern, bf16, plan.g(), plan.bk(), plan.tiles_per_kv_head());
-    std::vector<KeyBlock> blocks[kGroup];
-    TileRef ref[kGroup];
-    int group = 0;
+    TileRunner runner(p, kern, bf16, plan.g(), plan.bk(), plan.tiles_per_kv_head(), group);
+    std::vector<std::vector<KeyBlock>> blocks(static_cast<size_t>(group));
+    std::vector<TileRef> ref(static_cast<size_t>(group));
+    int members = 0;
     int64_t group_b = -1, group_hk = -1;
     auto flush = [&] {
       check_cancelled();
-      if (group) runner.run(group_b, group_hk, ref, group, blocks);
-      group = 0;
+      if (members) runner.run(group_b, group_hk, ref.data(), members, blocks.data());
+      members = 0;
     };
     for (int64_t w = 0; w < items; ++w) {
       // Owner: the thread whose share holds the item's cost midpoint.
@@ -299,10 +316,10 @@ void tile_attention(const AttentionParams& p, const AttentionKernels& kern, cons
       if (mid2 * n / (2 * total) != t) continue;
       const TilePlan::Item it = plan.item(w);
       const int64_t hk = plan.kv_head(it);
-      if (it.b != group_b || hk != group_hk || group == kGroup) flush();
+      if (it.b != group_b || hk != group_hk || members == group) flush();
       group_b = it.b, group_hk = hk;
-      plan.key_blocks(it, &blocks[group]);
-      ref[group++] = it.ref;
+      plan.key_blocks(it, &blocks[size_t(members)]);
+      ref[size_t(members++)] = it.ref;
     }
     flush();
   });
