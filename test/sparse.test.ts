@@ -41,6 +41,14 @@ t.test('GQA: a mask per query head, per kv head, and one for all heads; both for
         await checkCase(t, maskCase({ B: 2, Hq, Hkv, Nq: 260, Nk: 333, D: 32, causal: seed % 2 === 0, seed }, 64, 0.4, Hm, seed++, form));
 });
 
+// More tiles per head than one group of the tile driver holds (48; 64-query tiles), so a
+// head runs as several groups, each walking the union of its tiles' lists key-block major.
+t.test('many tiles per head: several groups per head, lists of every length', async (t) => {
+  let seed = 250;
+  for (const opts of [{}, { causal: true }, { window: [700, 300] as [number, number] }])
+    await checkCase(t, maskCase({ Hq: 2, Hkv: 1, Nq: 3500, Nk: 3300, D: 16, ...opts, seed }, 64, 0.3, 2, seed++));
+});
+
 t.test('every dtype and layout, sync and async', async (t) => {
   let seed = 300;
   for (const dtype of ['float32', 'float16', 'bfloat16'] as FloatDType[])
