@@ -35,3 +35,20 @@ export function bitsEqual(a: Tensor, b: Tensor): boolean {
   const y = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
   return x.every((v, i) => v === y[i]);
 }
+
+/**
+ * The quantized-attention option sweep over `shapes`: per shape qkBits 8 / 4 x granularity
+ * block / token, every other case causal, every third with a window whose edges fall on odd
+ * keys (they cut key blocks), smoothQ with INT4; seeds seed0, seed0 + 1, ...
+ */
+export function* quantSweep<S extends { Nk: number }>(shapes: readonly S[], seed0: number) {
+  let n = 0;
+  for (const s of shapes)
+    for (const qkBits of [8, 4] as const)
+      for (const granularity of ['block', 'token'] as const) {
+        const causal = (n & 1) === 1;
+        const window: [number, number] | undefined = n % 3 === 2 ? [Math.max(1, (s.Nk >> 2) | 1), causal ? 0 : 5] : undefined;
+        yield [s, { qkBits, granularity, causal, window, seed: seed0 + n, smoothQ: qkBits === 4 }] as const;
+        n++;
+      }
+}

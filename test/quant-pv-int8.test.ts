@@ -8,7 +8,7 @@ import {
   Tensor, backendInfo, setNumThreads, setSimdLevel, setVectorWidth, quantizeSync, quantizedAttentionSync, quantizedAttention,
   type FloatDType,
 } from '../lib';
-import { roundTo, tensor, bitsEqual } from './helpers';
+import { roundTo, tensor, bitsEqual, quantSweep } from './helpers';
 import { attentionRef } from '../reference/attention';
 import { quantizeRef, quantizedAttentionRef, accuracy, type QuantAttentionRefOptions } from '../reference/quant';
 import { blockKeep, randomBlockMask } from '../reference/sparse';
@@ -69,16 +69,8 @@ const shapes: Shape[] = [
 ];
 
 function sweep(t: Test, seed0: number) {
-  let i = 0;
-  for (const s of shapes)
-    for (const qkBits of [8, 4] as const)
-      for (const granularity of ['block', 'token'] as const) {
-        const n = i++;
-        const causal = (n & 1) === 1;
-        // Windows whose edges cut P's 64-key blocks.
-        const window: [number, number] | undefined = n % 3 === 2 ? [Math.max(1, (s.Nk >> 2) | 1), causal ? 0 : 5] : undefined;
-        check(t, s, { qkBits, granularity, causal, window, seed: seed0 + n, smoothQ: qkBits === 4 });
-      }
+  // Windows whose edges cut P's 64-key blocks.
+  for (const [s, o] of quantSweep(shapes, seed0)) check(t, s, o);
   const s = shapes[4];
   check(t, s, { softcap: 2.5, causal: true, seed: seed0 + 50 });
   check(t, shapes[5], { softcap: 2.5, seed: seed0 + 51 });

@@ -7,7 +7,7 @@ import {
   Tensor, backendInfo, setNumThreads, setSimdLevel, setVectorWidth, quantizeSync, quantize, dequantizeSync, quantizedAttentionSync,
   quantizedAttention, attentionSync, type FloatDType, type QuantizedTensor,
 } from '../lib';
-import { randomArray, roundTo, rounder, tensor, bitsEqual, rng } from './helpers';
+import { randomArray, roundTo, rounder, tensor, bitsEqual, rng, quantSweep } from './helpers';
 import { attentionRef } from '../reference/attention';
 import { quantizeRef, packRef, dequantizeRef, quantizedAttentionRef, accuracy } from '../reference/quant';
 import { blockKeep, randomBlockMask } from '../reference/sparse';
@@ -452,16 +452,7 @@ for (const p of pvPaths)
       { B: 1, Hq: 2, Hkv: 2, Nq: 70, Nk: 401, D: 33, Dv: 31 },    // several key blocks, odd edges
       { B: 1, Hq: 4, Hkv: 1, Nq: 2, Nk: 130, D: 33, Dv: 16 },     // decode: V rounded, P not
     ];
-    let i = 0;
-    for (const s of shapes)
-      for (const qkBits of [8, 4] as const)
-        for (const granularity of ['block', 'token'] as const) {
-          const n = i++;
-          const causal = (n & 1) === 1;
-          // Windows with odd edges: ranges that start or end at an odd key of a block.
-          const window: [number, number] | undefined = n % 3 === 2 ? [Math.max(1, (s.Nk >> 2) | 1), causal ? 0 : 5] : undefined;
-          check(t, s, { pv: 'bf16', qkBits, granularity, causal, window, seed: 100 + n, smoothQ: qkBits === 4 });
-        }
+    for (const [s, o] of quantSweep(shapes, 100)) check(t, s, { pv: 'bf16', ...o });
     const s = shapes[3];
     check(t, s, { pv: 'bf16', softcap: 2.5, causal: true, seed: 120 });
     check(t, s, { pv: 'bf16', scale: 0.3, smoothK: false, window: [31, 7], seed: 121 });
