@@ -149,6 +149,12 @@ function report(res) {
 module.exports = { check, entries, loops, measure, report, KERNELS };
 
 if (require.main === module) {
+  const bad = process.argv.slice(2).find((a) => a !== '--json');
+  if (bad) {
+    const help = bad === '--help' || bad === '-h';
+    (help ? console.log : console.error)('usage: node scripts/cuda-budget.js [--json]');
+    process.exit(help ? 0 : 2);
+  }
   check().then((res) => {
     if (!res.nvcc) {
       console.error('nvcc not found');

@@ -135,6 +135,19 @@ module.exports = { check, findNvcc, parsePtxas, table };
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
+  const usage = 'usage: node scripts/cuda-compile-check.js [--json] [--jobs N] [--arch 80,90]';
+  for (let k = 0; k < argv.length; ++k) {
+    const a = argv[k];
+    if (a === '--help' || a === '-h') {
+      console.log(usage);
+      process.exit(0);
+    }
+    if (a === '--jobs' || a === '--arch') ++k;
+    else if (a !== '--json') {
+      console.error(`cuda-compile-check: unknown argument ${a}\n${usage}`);
+      process.exit(2);
+    }
+  }
   const opt = {};
   const i = argv.indexOf('--jobs');
   if (i >= 0) opt.jobs = +argv[i + 1];
