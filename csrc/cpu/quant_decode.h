@@ -18,16 +18,40 @@
 namespace subq::cpu {
 namespace {
 
-// 4 * W K' values from column x of a row: in place, or (the row's last partial step)
-// through a zero-padded copy.
+// 4 * W K' values from column x of a row: in place, or (the row's last partial step,
+// tail) through a zero-padded copy. pf != 0: a load that starts a line of the row also
+// asks for the same line pf bytes on (qdecode_rows).
 template <class I>
-inline typename I::T qd_k(const uint8_t* row, int bits, int64_t d, int64_t x) {
+inline typename I::T qd_k(const uint8_t* row, int bits, int64_t d, int64_t x, int64_t pf, bool tail) {
   constexpr int64_t n = 4 * I::W;
   const int64_t off = bits == 8 ? x : x / 2;
-  if (x + n <= d) return I::load_k(row + off, bits);
+  if (pf && off % 64 == 0) __builtin_prefetch(row + off + pf);
+  if (!tail) return I::load_k(row + off, bits);
   alignas(64) uint8_t buf[n] = {};
   std::memcpy(buf, row + off, size_t(bits == 8 ? d - x : (d - x + 1) / 2));
   return I::load_k(buf, bits);
+}
+
+// acc[i][r] = lane partial sums of Q'_r . K'_(j + i) for i < K keys. The partial last step
+// goes first, while no sum is live: its copy (a call) would otherwise keep all K x R sums
+// on the stack through the whole loop. The sums are exact, so the order is free.
+template <class I, int R, int K>
+inline void qd_dot_sums(const QDecode& a, const uint8_t* k, int j, int64_t pf, typename I::T (&acc)[K][R]) {
+  using T = typename I::T;
+  constexpr int64_t n = 4 * I::W;
+  const int64_t full = a.d / n * n;
+  auto step = [&](int64_t x, bool tail) {
+    T kv[K];
+    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x, pf, tail));
+    for (int r = 0; r < R; ++r) {
+      const T qv = I::load(a.q + r * a.dq + x);
+      for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
+    }
+  };
+  for (int i = 0; i < K; ++i)
+    for (int r = 0; r < R; ++r) acc[i][r] = I::zero();
+  if (full < a.d) step(full, true);
+  for (int64_t x = 0; x < full; x += n) step(x, false);
 }
 
 // W V' values (as fp32) from column x of a row, c of them valid.
@@ -53,20 +77,9 @@ inline void qd_scales(const float* sc, int64_t group, int64_t j0, int n, float* 
 
 // part[r][j + i] = lane partial sums of Q'_r . K'_(j + i) for i < K keys.
 template <class I, int R, int K>
-inline void qd_dots(const QDecode& a, const uint8_t* k, int32_t (*part)[I::W][I::W], int j) {
-  using T = typename I::T;
-  constexpr int W = I::W;
-  T acc[K][R];
-  for (int i = 0; i < K; ++i)
-    for (int r = 0; r < R; ++r) acc[i][r] = I::zero();
-  for (int64_t x = 0; x < a.d; x += 4 * W) {
-    T kv[K];
-    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x));
-    for (int r = 0; r < R; ++r) {
-      const T qv = I::load(a.q + r * a.dq + x);
-      for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
-    }
-  }
+inline void qd_dots(const QDecode& a, const uint8_t* k, int32_t (*part)[I::W][I::W], int j, int64_t pf) {
+  typename I::T acc[K][R];
+  qd_dot_sums<I, R, K>(a, k, j, pf, acc);
   for (int i = 0; i < K; ++i)
     for (int r = 0; r < R; ++r) I::store(part[r][j + i], acc[i][r]);
 }
@@ -74,19 +87,10 @@ inline void qd_dots(const QDecode& a, const uint8_t* k, int32_t (*part)[I::W][I:
 // The same sums for keys j..j + K - 1 and R rows with K * R == W, folded at once: lane
 // i * R + r holds Q'_r . K'_(j + i).
 template <class I, int R, int K>
-inline typename I::T qd_dots_folded(const QDecode& a, const uint8_t* k, int j) {
+inline typename I::T qd_dots_folded(const QDecode& a, const uint8_t* k, int j, int64_t pf) {
   using T = typename I::T;
   T acc[K][R];
-  for (int i = 0; i < K; ++i)
-    for (int r = 0; r < R; ++r) acc[i][r] = I::zero();
-  for (int64_t x = 0; x < a.d; x += 4 * I::W) {
-    T kv[K];
-    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x));
-    for (int r = 0; r < R; ++r) {
-      const T qv = I::load(a.q + r * a.dq + x);
-      for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
-    }
-  }
+  qd_dot_sums<I, R, K>(a, k, j, pf, acc);
   T v[I::W];
   for (int i = 0; i < K; ++i)
     for (int r = 0; r < R; ++r) v[i * R + r] = acc[i][r];
@@ -95,7 +99,8 @@ inline typename I::T qd_dots_folded(const QDecode& a, const uint8_t* k, int j) {
 
 // s[r][j] for the nk <= W keys from k on (key index j0 of lane 0): integer sums, scaled.
 template <class I, int R>
-inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, const float* ks, float* s, int64_t ss) {
+inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, const float* ks, float* s, int64_t ss,
+                      int64_t pf) {
   using T = typename I::T;
   using F = typename I::F;
   constexpr int W = I::W;
@@ -108,14 +113,14 @@ inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, co
   if (kRows4 && nk == W) {
     if constexpr (kRows4) {
       T f[4];
-      for (int g = 0; g < 4; ++g) f[g] = qd_dots_folded<I, R, K>(a, k, g * K);
+      for (int g = 0; g < 4; ++g) f[g] = qd_dots_folded<I, R, K>(a, k, g * K, pf);
       I::rows4(f, sums);
     }
   } else {
     alignas(64) int32_t part[R][W][W];
     int j = 0;
-    for (; j + K <= nk; j += K) qd_dots<I, R, K>(a, k, part, j);
-    for (; j < nk; ++j) qd_dots<I, R, 1>(a, k, part, j);
+    for (; j + K <= nk; j += K) qd_dots<I, R, K>(a, k, part, j, pf);
+    for (; j < nk; ++j) qd_dots<I, R, 1>(a, k, part, j, pf);
     for (int r = 0; r < R; ++r) {
       T t[W];
       for (int i = 0; i < W; ++i) t[i] = i < nk ? I::load32(part[r][i]) : I::zero();
@@ -131,10 +136,10 @@ inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, co
 }
 
 // o[r][:] = o[r][:] * alpha[r] + sum_{j < nk} p[r][j] * V'_j (p already times V' scales),
-// C vectors of columns from x at a time (c valid lanes in the last).
+// C vectors of columns from x at a time (c valid lanes in the last); prefetches as qd_k.
 template <class I, int R, int C>
 inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v,
-                         int64_t x, int c) {
+                         int64_t x, int c, int64_t pf) {
   using F = typename I::F;
   using T = typename F::T;
   constexpr int W = I::W;
@@ -147,6 +152,11 @@ inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const flo
     }
   for (int j = 0; j < nk; ++j) {
     const uint8_t* row = v + j * a.vb;
+    if (pf)
+      for (int i = 0; i < C; ++i) {
+        const int64_t off = a.vbits == 8 ? x + i * W : (x + i * W) / 2;
+        if (off % 64 == 0) __builtin_prefetch(row + off + pf);
+      }
     T vv[C];
     if constexpr (C == 4) {
       if (c == W) I::load_v4(row, a.vbits, x, vv);  // 4 * W values unpacked at once
@@ -169,12 +179,13 @@ inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const flo
 }
 
 template <class I, int R>
-inline void qd_axpy(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v) {
+inline void qd_axpy(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v,
+                    int64_t pf) {
   constexpr int W = I::W;
   constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
   int64_t x = 0;
-  for (; x + C * W <= a.dv; x += C * W) qd_axpy_cols<I, R, C>(a, p, ps, alpha, nk, v, x, W);
-  for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1>(a, p, ps, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W);
+  for (; x + C * W <= a.dv; x += C * W) qd_axpy_cols<I, R, C>(a, p, ps, alpha, nk, v, x, W, pf);
+  for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1>(a, p, ps, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W, pf);
 }
 
 // One key range for R rows, NB * W keys a step (decode_rows in attention_decode_kernel.h, with
@@ -185,25 +196,25 @@ void qdecode_rows(const QDecode& a) {
   using F = typename I::F;
   using T = typename F::T;
   constexpr int W = I::W, NB = 4, B = NB * W;
-  constexpr int64_t kAhead = 128;
+  // Each line of K' and V' is read with a prefetch of the same line kAhead keys on, as in
+  // decode_rows (attention_decode_kernel.h): one miss asked for per line read, spread over
+  // the work, where a burst of a whole step's rows queued and the core waited on it.
+  constexpr int64_t kAhead = 64;  // keys
   alignas(64) float s[R][B], ks[B], vs[B];
   float alpha[R];
+  // The distance in keys, held where the range ends; none for a short range.
+  auto ahead = [&](int64_t at, int64_t rows) {
+    return a.nk > 2 * kAhead ? std::max<int64_t>(0, std::min(kAhead, a.nk - rows - at)) : 0;
+  };
   for (int64_t b0 = 0; b0 < a.nk; b0 += B) {
     const int n = a.nk - b0 < B ? int(a.nk - b0) : B;
     const int64_t j0 = a.j0 + b0;  // key index of lane 0
-    // Rows kAhead keys on are asked for now (as the fp32 decode): a head's rows are
-    // contiguous, so one run of lines each for K' and V'.
-    {
-      const int64_t ja = j0 + kAhead, jb = std::min(ja + B, a.j0 + a.nk);
-      for (int64_t x = ja * a.kb; x < jb * a.kb; x += 64) __builtin_prefetch(a.k + x);
-      for (int64_t x = ja * a.vb; x < jb * a.vb; x += 64) __builtin_prefetch(a.v + x);
-    }
     qd_scales<B>(a.ksc, a.kgroup, j0, n, ks);
     qd_scales<B>(a.vsc, a.vgroup, j0, n, vs);
     for (int v = 0; v < NB; ++v)
       if (v * W < n)
         qd_scores<I, R>(a, a.k + (j0 + v * W) * a.kb, n - v * W < W ? n - v * W : W, j0 + v * W, ks + v * W,
-                        &s[0][v * W], B);
+                        &s[0][v * W], B, ahead(b0 + v * W, W) * a.kb);
       else
         for (int r = 0; r < R; ++r) F::store(s[r] + v * W, F::zero());  // masked below
     if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * B, a.cap);
@@ -224,7 +235,7 @@ void qdecode_rows(const QDecode& a) {
       }
       alpha[r] = advance_row<F>(a.m[r], a.l[r], mx, F::reduce_add(sum), [](T x) { return F::exp2_mul(x, F::set1(1.f)); });
     }
-    qd_axpy<I, R>(a, &s[0][0], B, alpha, n, a.v + j0 * a.vb);
+    qd_axpy<I, R>(a, &s[0][0], B, alpha, n, a.v + j0 * a.vb, ahead(b0, B) * a.vb);
   }
 }
 
