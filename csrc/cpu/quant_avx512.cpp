@@ -90,8 +90,9 @@ struct ZmmI {
     const __m512i w = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     const __m512i n = _mm512_or_si512(_mm512_and_si512(w, _mm512_set1_epi16(0x000f)),
                                       _mm512_and_si512(_mm512_slli_epi16(w, 4), _mm512_set1_epi16(0x0f00)));
-    const __m512i eight = _mm512_set1_epi8(8);
-    return _mm512_max_epi8(_mm512_sub_epi8(_mm512_xor_si512(n, eight), eight), _mm512_set1_epi8(-7));
+    // Nibble n -> max((n ^ 8) - 8, -7) by a table lookup: one shuffle for sign, offset and clamp.
+    const __m512i value = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -7, -7, -6, -5, -4, -3, -2, -1));
+    return _mm512_shuffle_epi8(value, n);
   }
   // 16 values of a V' row from column x (even) as fp32.
   static __m512 load_v(const uint8_t* row, int bits, int64_t x) {
@@ -108,7 +109,14 @@ struct ZmmI {
   }
   // 64 values from column x (even): unpacked and clamped as K' rows, then widened.
   static void load_v4(const uint8_t* row, int bits, int64_t x, __m512 v[4]) {
-    const __m512i b = load_k(row + (bits == 8 ? x : x / 2), bits);
+    if (bits == 8) {
+      // Widened from memory 16 at a time (no extracts), clamped as floats.
+      for (int i = 0; i < 4; ++i)
+        v[i] = _mm512_max_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x + 16 * i)))),
+                             _mm512_set1_ps(-127.f));
+      return;
+    }
+    const __m512i b = load_k(row + x / 2, bits);
     v[0] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(b)));
     v[1] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 1)));
     v[2] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(b, 2)));
