@@ -200,7 +200,7 @@ void qdecode_rows(const QDecode& a) {
   // decode_rows (attention_decode_kernel.h): one miss asked for per line read, spread over
   // the work, where a burst of a whole step's rows queued and the core waited on it.
   constexpr int64_t kAhead = 64;  // keys
-  alignas(64) float s[R][B], ks[B], vs[B];
+  alignas(64) float s[R][B], kbuf[B], vbuf[B];
   float alpha[R];
   // The distance in keys, held where the range ends; none for a short range.
   auto ahead = [&](int64_t at, int64_t rows) {
@@ -209,8 +209,14 @@ void qdecode_rows(const QDecode& a) {
   for (int64_t b0 = 0; b0 < a.nk; b0 += B) {
     const int n = a.nk - b0 < B ? int(a.nk - b0) : B;
     const int64_t j0 = a.j0 + b0;  // key index of lane 0
-    qd_scales<B>(a.ksc, a.kgroup, j0, n, ks);
-    qd_scales<B>(a.vsc, a.vgroup, j0, n, vs);
+    // The keys' K' and V' scales: read in place where they are one per key (token
+    // granularity) and the step is whole, else spread from their groups.
+    auto scales = [&](const float* sc, int64_t group, float* buf) {
+      if (group == 1 && n == B) return sc + j0;
+      qd_scales<B>(sc, group, j0, n, buf);
+      return static_cast<const float*>(buf);
+    };
+    const float *ks = scales(a.ksc, a.kgroup, kbuf), *vs = scales(a.vsc, a.vgroup, vbuf);
     for (int v = 0; v < NB; ++v)
       if (v * W < n)
         qd_scores<I, R>(a, a.k + (j0 + v * W) * a.kb, n - v * W < W ? n - v * W : W, j0 + v * W, ks + v * W,
