@@ -107,13 +107,14 @@ struct ZmmI {
     }
     return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v));
   }
-  // 64 values from column x (even): unpacked and clamped as K' rows, then widened.
+  // 64 values from column x (even) as fp32; INT4 unpacked and clamped as K' rows, then widened.
   static void load_v4(const uint8_t* row, int bits, int64_t x, __m512 v[4]) {
     if (bits == 8) {
       // Widened from memory 16 at a time (no extracts), clamped as floats.
-      for (int i = 0; i < 4; ++i)
-        v[i] = _mm512_max_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x + 16 * i)))),
-                             _mm512_set1_ps(-127.f));
+      for (int i = 0; i < 4; ++i) {
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x + 16 * i));
+        v[i] = _mm512_max_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b)), _mm512_set1_ps(-127.f));
+      }
       return;
     }
     const __m512i b = load_k(row + x / 2, bits);
