@@ -108,7 +108,9 @@ t.test('outputs made in workers: posted back, held at exit, and the workers gone
         const held = [s.causalConv1dSync(x, wt), await s.causalConv1d(x, wt)];  // alive at exit
         for (let i = 0; i < 3; i++) { s.causalConv1dSync(x, wt); await new Promise((r) => setImmediate(r)); }
         parentPort.postMessage(held[workerData % 2].data);  // a copy goes out
-        if (workerData === 2) process.exit(0);  // an abrupt end
+        // An abrupt end, once the copy has arrived (a message posted just before
+        // process.exit() in a worker may never be delivered).
+        if (workerData === 2) parentPort.once('message', () => process.exit(0));
       })();
     ${'`'};
     (async () => {
@@ -116,6 +118,7 @@ t.test('outputs made in workers: posted back, held at exit, and the workers gone
       for (let i = 0; i < 3; i++) {
         const w = new Worker(body, { eval: true, workerData: i });
         outs.push(await new Promise((res, rej) => { w.once('message', res); w.once('error', rej); }));
+        w.postMessage('received');
         await new Promise((res) => w.once('exit', res));
       }
       const w = new Worker(body, { eval: true, workerData: 1 });
