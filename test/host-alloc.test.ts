@@ -117,9 +117,15 @@ t.test('outputs made in workers: posted back, held at exit, and the workers gone
       const outs = [];
       for (let i = 0; i < 3; i++) {
         const w = new Worker(body, { eval: true, workerData: i });
-        outs.push(await new Promise((res, rej) => { w.once('message', res); w.once('error', rej); }));
+        // Listen for the exit from the start: a worker that ends right after posting may
+        // exit before a later listener is attached.
+        const exited = new Promise((res) => w.once('exit', res));
+        outs.push(await Promise.race([
+          new Promise((res, rej) => { w.once('message', res); w.once('error', rej); }),
+          exited.then((code) => { throw new Error('worker ' + i + ' exited (' + code + ') before posting'); }),
+        ]));
         w.postMessage('received');
-        await new Promise((res) => w.once('exit', res));
+        await exited;
       }
       const w = new Worker(body, { eval: true, workerData: 1 });
       await new Promise((res) => w.once('message', res));
