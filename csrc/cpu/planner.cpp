@@ -1,6 +1,8 @@
 #include "planner.h"
 
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <utility>
 
 #include "../core/env_warnings.h"
@@ -108,6 +110,14 @@ void PlanChoice::state(int& index, Source& source) const {
   const int m = measured_.load(std::memory_order_acquire);
   index = m == -2 ? -1 : m < 0 ? 0 : m;
   source = m == -2 ? Source::Pending : m < 0 ? Source::Default : Source::Measured;
+}
+
+double thread_cpu_seconds() {
+#ifdef CLOCK_THREAD_CPUTIME_ID
+  timespec ts;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0) return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+#endif
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 std::vector<PlanEntry> plan_report() {

@@ -52,6 +52,10 @@ class PlanChoice {
   std::once_flag once_;
 };
 
+// CPU time of the calling thread, in seconds: a measurement timed with it leaves out the
+// time its threads spent descheduled, the main noise on a busy machine.
+double thread_cpu_seconds();
+
 struct PlanEntry {
   std::string name, value, source;  // value "" while pending; source: pending, measured, default, env, set
   std::vector<std::string> candidates;

@@ -3,7 +3,6 @@
 #include "ssm.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <vector>
 
@@ -71,7 +70,8 @@ struct ProbeMemory {
 // conv whose input and output (24 MiB each) together exceed the Zen 5's 32 MiB last-level
 // cache, so each pass finds out's lines evicted. A pass runs the channels in 16 slices,
 // each on all threads, the candidates alternating slice by slice (and by pass), so a
-// burst of load elsewhere hits both; 2 timed passes after one that settles the caches.
+// burst of load elsewhere hits both, and timed by the threads' CPU time, so time spent
+// descheduled is left out; 2 timed passes after one that settles the caches.
 // The probe took 45-60 ms on two busy Zen 5 cores, two thirds of it mapping the memory.
 int measure_stream(bool with_silu) {
   constexpr int64_t dim = 48, len = 131072, size = dim * len;
@@ -100,13 +100,19 @@ int measure_stream(bool with_silu) {
   p.seqs.push_back({0, 0, len, 0});
   const SsmKernels& k = kernels();
   constexpr int kSlices = 16, kPasses = 3;
+  const int threads = ThreadPool::instance().num_threads();
   std::vector<double> times[2];
+  std::vector<double> spent(static_cast<size_t>(threads));
   for (int pass = 0; pass < kPasses; ++pass)
     for (int slice = 0; slice < kSlices; ++slice) {
       const bool stream = (slice + pass) % 2;
-      const auto t0 = std::chrono::steady_clock::now();
-      ThreadPool::instance().run([&](int t, int n) { k.conv(p, stream, slice * n + t, kSlices * n); });
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      ThreadPool::instance().run(threads, [&](int t, int n) {
+        const double t0 = thread_cpu_seconds();
+        k.conv(p, stream, slice * n + t, kSlices * n);
+        spent[size_t(t)] = thread_cpu_seconds() - t0;
+      });
+      double s = 0;
+      for (double c : spent) s += c;
       if (pass > 0) times[stream].push_back(s);
     }
   for (auto& v : times) std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());

@@ -1,7 +1,6 @@
 #include "vector_width.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include "../core/cpu_features.h"
 #include "peak_simd.h"
@@ -11,13 +10,13 @@ namespace subq::cpu {
 
 namespace {
 
-// flops per second of one width's FMA loop, best of a few short rounds
-// (interleaved by the caller, so a burst of load elsewhere hits both).
+// flops per second of the thread's CPU time in one width's FMA loop, best of a few short
+// rounds (interleaved by the caller, so a burst of load elsewhere hits both).
 template <class Loop>
 double rate(Loop loop) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const double t0 = thread_cpu_seconds();
   const double flops = loop(20000);
-  return flops / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return flops / (thread_cpu_seconds() - t0);
 }
 
 // "512" (zmm) unless ymm is clearly faster: zmm halves the instruction count. Without
