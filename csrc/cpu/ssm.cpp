@@ -72,7 +72,7 @@ struct ProbeMemory {
 // each on all threads, the candidates alternating slice by slice (and by pass), so a
 // burst of load elsewhere hits both, and timed by the threads' CPU time, so time spent
 // descheduled is left out; 2 timed passes after one that settles the caches.
-// The probe took 45-60 ms on two busy Zen 5 cores, two thirds of it mapping the memory.
+// The probe took 40-65 ms on two Zen 5 cores at load 7, most of it mapping the memory.
 int measure_stream(bool with_silu) {
   constexpr int64_t dim = 48, len = 131072, size = dim * len;
   ProbeMemory mem(size_t(2 * size) * sizeof(float));
