@@ -1,7 +1,7 @@
 // Kernel shapes whose best value differs by machine, chosen at run time by measurement.
 // A PlanChoice is a named choice among a fixed list of candidates: on first use its
-// measurement times the candidates on a short problem (interleaved, best of a few rounds,
-// a few ms) and the fastest is kept for the process. SUBQ_PLAN=name=value,... sets values
+// measurement times the candidates on a short problem (interleaved, best or median of a
+// few rounds, by the threads' CPU time) and the fastest is kept for the process. SUBQ_PLAN=name=value,... sets values
 // at start-up ("auto": measure), a setter at run time; backendInfo().cpu.plan reports
 // every choice and where its value came from. Candidates differ in speed only: each gives
 // the same bits.
