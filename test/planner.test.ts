@@ -112,6 +112,27 @@ t.test('a large conv1d measures its choice on first use', async (t) => {
   t.equal(o.silu.source, 'pending', 'the silu choice waits for a silu call');
 });
 
+t.test('concurrent first uses measure once and agree', async (t) => {
+  // Four async calls on the libuv pool reach the pending choices together.
+  const r = runChild(`
+    const d = 64, L = 40000;
+    const x = s.Tensor.fromFloat32(new Float32Array(d * L).map((_, i) => (i % 19) / 8 - 1), [1, d, L]);
+    const w = s.Tensor.fromFloat32(new Float32Array(d * 4).fill(0.25), [d, 4]);
+    const opts = [{}, { activation: 'silu' }, {}, { activation: 'silu' }];
+    Promise.all(opts.map((o) => s.causalConv1d(x, w, o))).then((outs) => {
+      const same = (a, b) => Buffer.from(a.data.buffer).equals(Buffer.from(b.data.buffer));
+      const plan = s.backendInfo().cpu.plan;
+      console.log(JSON.stringify({ same: same(outs[0], outs[2]) && same(outs[1], outs[3]),
+        sync: same(outs[0], s.causalConv1dSync(x, w)), sources: [plan.conv1d_stream.source, plan.conv1d_stream_silu.source] }));
+    });
+  `);
+  t.equal(r.status, 0, describe(r));
+  const o = JSON.parse(r.stdout);
+  t.ok(o.same, 'the same inputs give the same bits');
+  t.ok(o.sync, 'and the same as a later call');
+  t.same(o.sources, ['measured', 'measured']);
+});
+
 const report = `console.log(JSON.stringify({ plan: s.backendInfo().cpu.plan, bits: s.backendInfo().cpu.vectorBits, simd: s.backendInfo().cpu.simd }))`;
 
 t.test('SUBQ_PLAN sets choices at start-up, reported as env', async (t) => {
