@@ -1,5 +1,6 @@
 // What this build and machine offer, and the CPU backend's knobs.
 import { native, type NativeBackendInfo, type SimdLevel } from './native';
+export type { PlanChoiceInfo } from './native';
 import { parseDevice, type Device } from './tensor';
 
 export type BackendInfo = NativeBackendInfo & { backends: ('cpu' | 'cuda')[] };
@@ -32,6 +33,17 @@ export function setSimdLevel(level: SimdLevel): SimdLevel {
  */
 export function setVectorWidth(bits: 256 | 512 | 'auto'): number {
   return native().setVectorWidth(bits);
+}
+
+/**
+ * Forces one of the planner's choices (`backendInfo().cpu.plan` lists them with their
+ * candidates) to a candidate, or 'auto' to use the value measured on this machine (timed
+ * once per process when first needed). SUBQ_PLAN=name=value,... sets them at start-up.
+ * Every candidate gives the same bits: the choice affects speed only. Returns the value
+ * in effect.
+ */
+export function setPlan(name: string, value: string): string {
+  return native().setPlan(name, value);
 }
 
 /**

@@ -4,8 +4,8 @@ export type { DType, FloatDType, TypedArray, TensorLike, OrtLikeTensor, Device }
 export { toHalfBits, fromHalfBits } from './half';
 export { NativeLoadError, ErrorCodes } from './errors';
 export type { ErrorCode } from './errors';
-export { backendInfo, setNumThreads, setSimdLevel, setVectorWidth, sync, syncSync } from './backend';
-export type { BackendInfo } from './backend';
+export { backendInfo, setNumThreads, setPlan, setSimdLevel, setVectorWidth, sync, syncSync } from './backend';
+export type { BackendInfo, PlanChoiceInfo } from './backend';
 export type { SimdLevel } from './native';
 export type { OpResult, OutOption } from './ops/common';
 export { attention, attentionSync } from './ops/attention';

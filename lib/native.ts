@@ -31,6 +31,17 @@ export interface NativeTensor {
 /** The CPU kernels' instruction set. */
 export type SimdLevel = 'avx512' | 'avx2' | 'scalar';
 
+/** One planner choice: its value, where that came from, and its candidates. */
+export interface PlanChoiceInfo {
+  /** The candidate in effect; null while pending. */
+  value: string | null;
+  /** measured: timed on this machine; env: SUBQ_PLAN (or SUBQ_VECTOR_BITS); set: setPlan()
+   *  or setVectorWidth(); default: cannot be timed on this CPU, the first candidate holds;
+   *  pending: not needed yet (measured on first use). */
+  source: 'measured' | 'env' | 'set' | 'default' | 'pending';
+  candidates: string[];
+}
+
 export interface NativeBackendInfo {
   cpu: {
     simd: SimdLevel;
@@ -41,6 +52,9 @@ export interface NativeBackendInfo {
      *  AVX512-BF16 dot products with P rounded to bf16, or converted to fp32. */
     attentionBf16: 'avx512-bf16' | 'fp32-widen';
     features: Record<string, boolean>;
+    /** The planner's choices (kernel shapes whose best value differs by machine), by name:
+     *  `vector_bits`, `conv1d_stream`, `conv1d_stream_silu`. See setPlan(). */
+    plan: Record<string, PlanChoiceInfo>;
   };
   cuda: {
     compiled: boolean;
@@ -135,6 +149,7 @@ export interface Native {
   setNumThreads(n: number): void;
   setSimdLevel(level: SimdLevel): SimdLevel;
   setVectorWidth(bits: 256 | 512 | 'auto'): number;
+  setPlan(name: string, value: string): string;
   /** Cancels this environment's calls in flight (at their next tile or chunk). */
   shutdown(): void;
   /** The SUBQ_* environment settings that were not understood. */

@@ -17,12 +17,6 @@ struct Conv1d {
   static constexpr int W = V::W;
   static constexpr int64_t kChunk = 4096;
 
-  // An fp32 output larger than the caches is not read back soon: streaming stores skip
-  // reading each destination line before writing it (a third of the traffic). Measured
-  // interleaved on the Zen 5: 1.2-1.3x faster without an activation, but 0.82-0.93x with
-  // silu, whose longer loop body already hides the reads; so silu keeps plain stores.
-  static constexpr int64_t kStreamBytes = int64_t(8) << 20;
-
   // out[l] = bias + sum_k w[k] * xb[l + k] for l < lc; the width is a template so the
   // taps unroll into independent FMAs. Stream: whole vectors from the first 64-byte
   // line boundary of out on are streamed (the lines before it and the tail stored).
@@ -61,12 +55,12 @@ struct Conv1d {
     return fns[width - 2];
   }
 
-  static void run(const Conv1dParams& p, int t, int n) {
+  // stream: write the fp32 output with streaming stores (the driver decides when).
+  static void run(const Conv1dParams& p, bool stream, int t, int n) {
     const int64_t items = int64_t(p.seqs.size()) * p.dim;
     const int64_t i0 = items * t / n, i1 = items * (t + 1) / n;
     if (i0 >= i1) return;
     const int64_t h = p.width - 1;
-    const bool stream = !p.silu && p.out.dtype == DType::F32 && int64_t(p.out.numel()) * 4 >= kStreamBytes;
     const TapsFn f = pick<false>(p.width), f_stream = stream ? pick<true>(p.width) : f;
     Buf xb(h + kChunk), out(kChunk), w(p.width);
     for (int64_t it = i0; it < i1; ++it) {

@@ -9,7 +9,7 @@ struct SsmKernels {
   // Each runs share t of n of the work (static split; results do not depend on n).
   void (*scan)(const SelectiveScanParams&, int t, int n);
   void (*update)(const StateUpdateParams&, int t, int n);
-  void (*conv)(const Conv1dParams&, int t, int n);
+  void (*conv)(const Conv1dParams&, bool stream, int t, int n);  // stream: fp32 out, streaming stores
 };
 
 const SsmKernels& ssm_kernels_zmm();

@@ -6,6 +6,7 @@
 #include "../core/env_warnings.h"
 #include "../core/thread_pool.h"
 #include "../cpu/attention.h"
+#include "../cpu/planner.h"
 #include "../cpu/vector_width.h"
 #include "../cuda/backend.h"
 #include "marshal.h"
@@ -23,6 +24,17 @@ static Napi::Value backend_info(const Napi::CallbackInfo& info) {
   cpu.Set("threads", ThreadPool::instance().num_threads());
   cpu.Set("hardwareThreads", hardware_threads());
   cpu.Set("attentionBf16", cpu::attention_bf16_path());
+  Napi::Object plan = Napi::Object::New(env);
+  for (const cpu::PlanEntry& e : cpu::plan_report()) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("value", e.value.empty() ? env.Null() : Napi::String::New(env, e.value));
+    o.Set("source", e.source);
+    Napi::Array c = Napi::Array::New(env, e.candidates.size());
+    for (size_t i = 0; i < e.candidates.size(); ++i) c.Set(uint32_t(i), e.candidates[i]);
+    o.Set("candidates", c);
+    plan.Set(e.name, o);
+  }
+  cpu.Set("plan", plan);
   Napi::Object feat = Napi::Object::New(env);
   feat.Set("avx2", f.avx2);
   feat.Set("fma", f.fma);
@@ -91,6 +103,25 @@ static Napi::Value set_vector_width(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, cpu::vector_bits());
 }
 
+// setPlan(name, value): a planner choice forced to a candidate, or 'auto' to measure;
+// returns the value in effect (measuring if need be).
+static Napi::Value set_plan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "name must be a string: one of " + cpu::plan_names());
+  const std::string name = info[0].As<Napi::String>().Utf8Value();
+  cpu::PlanChoice* c = cpu::plan_choice(name);
+  if (!c) throw Napi::RangeError::New(env, "name must be one of " + cpu::plan_names() + ", got '" + name + "'");
+  std::string expected;
+  for (const char* v : c->candidates()) expected.append("'").append(v).append("', ");
+  expected = "value must be " + expected + "or 'auto' for " + name;
+  if (!info[1].IsString()) throw Napi::TypeError::New(env, expected);
+  const std::string value = info[1].As<Napi::String>().Utf8Value();
+  const int i = c->find(value);
+  if (i < 0 && value != "auto") throw Napi::RangeError::New(env, expected + ", got '" + value + "'");
+  c->set(i);
+  return Napi::String::New(env, c->candidates()[size_t(c->get())]);
+}
+
 // envWarnings(): the SUBQ_* environment settings that were ignored (each read once).
 static Napi::Value env_warnings_js(const Napi::CallbackInfo& info) {
   // Reading the settings parses every variable first.
@@ -98,6 +129,7 @@ static Napi::Value env_warnings_js(const Napi::CallbackInfo& info) {
   (void)ThreadPool::instance().num_threads();
   (void)cpu::vector_bits();
   (void)cpu::attention_bf16_path();
+  cpu::plan_check_env();
   const std::vector<std::string> w = env_warnings();
   Napi::Array a = Napi::Array::New(info.Env(), w.size());
   for (size_t i = 0; i < w.size(); ++i) a.Set(uint32_t(i), w[i]);
@@ -117,6 +149,7 @@ SUBQ_EXPORTS(info) {
   exports.Set("backendInfo", Napi::Function::New(env, backend_info));
   exports.Set("setNumThreads", Napi::Function::New(env, set_num_threads));
   exports.Set("setSimdLevel", Napi::Function::New(env, set_simd));
+  exports.Set("setPlan", Napi::Function::New(env, set_plan));
 }
 
 }  // namespace subq::napi
