@@ -1,0 +1,36 @@
+// The compact form of a block mask on the CPU: the rule of core/block_mask.h, row by row
+// (a pass over B * Hm * nqb * nkb bytes, memory-bound and small next to the attention
+// it feeds, so one thread).
+#include "block_mask.h"
+
+#include <algorithm>
+
+namespace subq::cpu {
+
+void block_mask_compact(const BlockMaskParams& p) {
+  const bmask::Rows rows = bmask::rows_of(p);
+  int32_t* ix = p.indices.ptr<int32_t>();
+  int32_t* ct = p.counts.ptr<int32_t>();
+  int32_t* vis = p.visible.ptr<int32_t>();
+  uint8_t* om = p.out_mask.ptr<uint8_t>();
+  int32_t widest = 0;
+  for (int64_t r = 0; r < p.B * p.Hm * p.nqb; ++r) {
+    const bmask::Row row = rows.row(r);
+    int32_t n = 0, nv = 0;
+    for (int64_t kb = 0; kb < p.nkb; ++kb) {
+      const bool keep = row.kept(kb);
+      if (om) om[r * p.nkb + kb] = keep;
+      if (!keep) continue;
+      if (ix) ix[r * p.max_k + n] = int32_t(kb);
+      ++n;
+      nv += kb < row.vis_end;
+    }
+    if (ix) std::fill(ix + r * p.max_k + n, ix + (r + 1) * p.max_k, bmask::kPad);
+    ct[r] = n;
+    if (vis) vis[r] = nv;
+    widest = std::max(widest, n);
+  }
+  if (p.max_count) *p.max_count = std::max(*p.max_count, widest);
+}
+
+}  // namespace subq::cpu
