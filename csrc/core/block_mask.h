@@ -13,7 +13,9 @@
 // Compact form (what lib's blockMaskToIndices has always given): counts[row] = kept
 // blocks, indices[row, 0 .. count) = their ids ascending, indices[row, count .. max_k) = 0.
 // visible[row] (optional): kept blocks below visible_end(qb) (core/xattention_select.h),
-// the denominator xattention's densities use.
+// the numerator of xattention's densities.
+// The way back (BlockMaskExpandParams): mask[row, kb] = 1 for the row's first count ids,
+// 0 elsewhere (ops/block_mask.cpp has checked the ids are key blocks).
 #pragma once
 #include <cstdint>
 
@@ -38,6 +40,13 @@ struct BlockMaskParams {
   int64_t B = 0, Hm = 0, group = 1, nqb = 0, nkb = 0, max_k = 0;
   int64_t block = 0, Nq = 0, Nk = 0;  // token diagonal, when block > 0
   bool causal = false;                // visible_end's rule for `visible`
+};
+
+struct BlockMaskExpandParams {
+  TensorView indices;  // int32 [B, Hm, nqb, max_k], last dim contiguous
+  TensorView counts;   // int32 [B, Hm, nqb]
+  TensorView mask;     // uint8 [B, Hm, nqb, nkb] contiguous
+  int64_t B = 0, Hm = 0, nqb = 0, nkb = 0, max_k = 0;
 };
 
 namespace bmask {
@@ -92,6 +101,21 @@ inline Rows rows_of(const BlockMaskParams& p) {
   const TensorView& m = p.mask;
   return Rows{static_cast<const uint8_t*>(m.data), m.stride[0], m.stride[1], m.stride[2], p.Hm, p.group, p.nqb, p.nkb,
               p.block, p.Nq, p.Nk, p.causal};
+}
+
+// Where a compact form's row r = (b, hm, qb) starts: its ids, and its count.
+struct ListRows {
+  const int32_t *indices, *counts;
+  int64_t i_b, i_h, i_q, c_b, c_h, c_q;  // strides
+  int64_t Hm, nqb;
+  SUBQ_BMASK_FN const int32_t* ids(int64_t r) const { return indices + r / (nqb * Hm) * i_b + r / nqb % Hm * i_h + r % nqb * i_q; }
+  SUBQ_BMASK_FN int32_t count(int64_t r) const { return counts[r / (nqb * Hm) * c_b + r / nqb % Hm * c_h + r % nqb * c_q]; }
+};
+
+inline ListRows list_rows_of(const BlockMaskExpandParams& p) {
+  const TensorView &i = p.indices, &c = p.counts;
+  return ListRows{i.ptr<const int32_t>(), c.ptr<const int32_t>(), i.stride[0], i.stride[1], i.stride[2],
+                  c.stride[0], c.stride[1], c.stride[2], p.Hm, p.nqb};
 }
 
 // The value of an indices entry past a row's count.

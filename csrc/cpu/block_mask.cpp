@@ -1,4 +1,4 @@
-// The compact form of a block mask on the CPU: the rule of core/block_mask.h, row by row
+// The compact form of a block mask on the CPU, and back: the rule of core/block_mask.h, row by row
 // (a pass over B * Hm * nqb * nkb bytes, memory-bound and small next to the attention
 // it feeds, so one thread).
 #include "block_mask.h"
@@ -31,6 +31,17 @@ void block_mask_compact(const BlockMaskParams& p) {
     widest = std::max(widest, n);
   }
   if (p.max_count) *p.max_count = std::max(*p.max_count, widest);
+}
+
+void block_mask_expand(const BlockMaskExpandParams& p) {
+  const bmask::ListRows lists = bmask::list_rows_of(p);
+  uint8_t* m = p.mask.ptr<uint8_t>();
+  for (int64_t r = 0; r < p.B * p.Hm * p.nqb; ++r) {
+    uint8_t* row = m + r * p.nkb;
+    std::fill(row, row + p.nkb, uint8_t(0));
+    const int32_t* ids = lists.ids(r);
+    for (int32_t x = 0; x < lists.count(r); ++x) row[ids[x]] = 1;
+  }
 }
 
 }  // namespace subq::cpu

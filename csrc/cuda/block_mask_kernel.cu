@@ -1,5 +1,5 @@
-// A uint8 block mask to its compact form on CUDA (the rule, shared with the CPU:
-// core/block_mask.h). One warp per output row, 4 rows per block: the warp walks the row
+// A uint8 block mask to its compact form on CUDA and back (the rule, shared with the
+// CPU: core/block_mask.h). One warp per output row, 4 rows per block: the warp walks the row
 // 32 key blocks at a time, lane l deciding block base + l; a ballot of the kept lanes
 // gives each kept lane its slot (the kept lanes below it), so ids land ascending with no
 // shared memory, and the row's count is the ballots' popcounts. Reads are 32 bytes per
@@ -47,7 +47,29 @@ __global__ void __launch_bounds__(kWarps * 32) block_mask_compact(const CompactA
   }
 }
 
+// The way back: the warp clears its row, then lane x of each 32 sets the row's id x.
+__global__ void __launch_bounds__(kWarps * 32) block_mask_expand(const bmask::ListRows lists, int64_t n_rows, int64_t nkb, uint8_t* mask) {
+  const int lane = threadIdx.x % 32;
+  const int64_t r = int64_t(blockIdx.x) * kWarps + threadIdx.x / 32;
+  if (r >= n_rows) return;  // whole warps
+  uint8_t* row = mask + r * nkb;
+  for (int64_t kb = lane; kb < nkb; kb += 32) row[kb] = 0;
+  __syncwarp();  // the clears before any lane's sets
+  const int32_t* ids = lists.ids(r);
+  const int32_t n = lists.count(r);
+  for (int32_t x = lane; x < n; x += 32) row[ids[x]] = 1;
+}
+
 }  // namespace
+
+void block_mask_expand_launch(const BlockMaskExpandParams& p, CUstream_st* stream) {
+  const int64_t n_rows = p.B * p.Hm * p.nqb;
+  if (n_rows == 0) return;
+  if ((n_rows + kWarps - 1) / kWarps >= (int64_t(1) << 31)) range_error("CUDA block-mask expansion: too many rows for one launch");
+  const dim3 grid(unsigned((n_rows + kWarps - 1) / kWarps));
+  SIMT_LAUNCH(block_mask_expand, grid, dim3(kWarps * 32), 0, stream, bmask::list_rows_of(p), n_rows, p.nkb, p.mask.ptr<uint8_t>());
+  check_last_launch("block-mask expansion");
+}
 
 void block_mask_compact_launch(const BlockMaskParams& p, CUstream_st* stream) {
   const int64_t n_rows = p.B * p.Hm * p.nqb;

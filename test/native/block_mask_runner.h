@@ -7,4 +7,5 @@
 namespace subq::test {
 // p.max_count, when set, is host memory; every output with data is written.
 void run_cuda_block_mask_compact(const BlockMaskParams& p);
+void run_cuda_block_mask_expand(const BlockMaskExpandParams& p);
 }  // namespace subq::test

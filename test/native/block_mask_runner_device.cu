@@ -27,4 +27,12 @@ void run_cuda_block_mask_compact(const BlockMaskParams& p) {
     if (c) c->back();
 }
 
+void run_cuda_block_mask_expand(const BlockMaskExpandParams& p) {
+  BlockMaskExpandParams d = p;
+  DeviceCopy indices(d.indices), counts(d.counts), mask(d.mask);
+  cuda::block_mask_expand_launch(d, nullptr);
+  cuda_ok(cudaDeviceSynchronize(), "block-mask expansion kernel");
+  mask.back();
+}
+
 }  // namespace subq::test

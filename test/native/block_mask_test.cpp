@@ -3,7 +3,9 @@
 // token diagonal OR'd in, kept ids ascending, zeros past the count), on odd shapes:
 // 1, 3, 65 and 200 key blocks, empty and all-ones rows, several batches and heads,
 // pooling groups 1, 2 and 4, Nq % block != Nk % block, strided sources, the counting pass
-// (no indices) and rows padded to every key block.
+// (no indices) and rows padded to every key block. And back: the expansion of the
+// compact forms (with strided lists, and rows whose unused entries are garbage) against
+// the source mask.
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -158,6 +160,35 @@ void run_case(const MCase& c) {
   }
 }
 
+// The compact form of a random mask with max_k slots and garbage past each count, its
+// lists strided (pad), expanded on both backends: the source mask again.
+void run_expand(int64_t B, int64_t Hm, int64_t nqb, int64_t nkb, double density, int64_t pad) {
+  MCase c;
+  c.B = B, c.Hm = Hm, c.nqb = nqb, c.nkb = nkb, c.density = density;
+  const std::vector<uint8_t> m = make_mask(c);
+  const int64_t rows = B * Hm * nqb, max_k = nkb + 2, row_len = max_k + pad;
+  std::vector<int32_t> ix(size_t(rows * row_len), 1 << 30), ct(size_t(rows * 2), -3);  // counts strided by 2
+  for (int64_t r = 0; r < rows; ++r) {
+    int32_t n = 0;
+    for (int64_t kb = 0; kb < nkb; ++kb)
+      if (m[size_t(r * nkb + kb)]) ix[size_t(r * row_len + n++)] = int32_t(kb);
+    ct[size_t(2 * r)] = n;
+  }
+  BlockMaskExpandParams p;
+  p.B = B, p.Hm = Hm, p.nqb = nqb, p.nkb = nkb, p.max_k = max_k;
+  p.indices = view(ix.data(), DType::I32, {B, Hm, nqb, max_k}, {Hm * nqb * row_len, nqb * row_len, row_len, 1}, int64_t(ix.size()));
+  p.counts = view(ct.data(), DType::I32, {B, Hm, nqb}, {2 * Hm * nqb, 2 * nqb, 2}, int64_t(ct.size()));
+  std::vector<uint8_t> cpu_m(size_t(rows * nkb), 7), gpu_m(cpu_m);
+  p.mask = view(cpu_m.data(), DType::U8, {B, Hm, nqb, nkb}, {Hm * nqb * nkb, nqb * nkb, nkb, 1}, int64_t(cpu_m.size()));
+  cpu::block_mask_expand(p);
+  p.mask.data = gpu_m.data();
+  run_cuda_block_mask_expand(p);
+  for (size_t i = 0; i < m.size(); ++i) {
+    check(cpu_m[i] == (m[i] != 0), "CPU element " + std::to_string(i));
+    check(gpu_m[i] == (m[i] != 0), "CUDA element " + std::to_string(i));
+  }
+}
+
 std::vector<MCase> cases() {
   std::vector<MCase> out;
   int idx = 0;
@@ -200,6 +231,10 @@ std::vector<MCase> cases() {
 
 void register_block_mask_tests() {
   for (const MCase& c : cases()) add(c.name(), [c] { run_case(c); });
+  for (int64_t nkb : {1, 3, 65, 200})
+    for (double density : {0.0, 0.3, 1.0})
+      add("block mask expand B2 Hm3 5x" + std::to_string(nkb) + " d" + std::to_string(int(density * 100)),
+          [=] { run_expand(2, 3, 5, nkb, density, nkb % 2 ? 3 : 0); });
 }
 
 }  // namespace subq::test
