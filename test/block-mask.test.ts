@@ -108,6 +108,8 @@ t.test('bad input is refused, naming the argument', async (t) => {
     ['negative id', () => indicesToBlockMask(compact([-1, 0], [1, 1], 1), 4), /lists key block -1/, RangeError],
     ['nKeyBlocks', () => indicesToBlockMask(compact([0], [1], 1), 0), /nKeyBlocks must be in \[1, /, RangeError],
     ['counts shape', () => indicesToBlockMask({ indices: i32([0, 0], [1, 1, 2, 1]), counts: i32([1], [1, 1, 1]) }, 4), /mask\.counts\.shape\[2\] \(leading dims\)/, RangeError],
+    ['host data claiming a device', () => blockMaskToIndices({ dtype: 'uint8', shape: [1, 1, 1, 1], data: new Uint8Array(1), device: 'cuda:0' } as never), /mask\.device is 'cuda:0'.*only a Tensor/, TypeError],
+    ['compact form claiming a device', () => indicesToBlockMask({ indices: { dtype: 'int32', shape: [1, 1, 1, 1], data: new Int32Array(1), device: 'cuda:0' } as never, counts: i32([1], [1, 1, 1]) }, 4), /mask\.indices\.device is 'cuda:0'.*only a Tensor/, TypeError],
     ['indices dtype', () => indicesToBlockMask({ indices: ones([1, 1, 1, 1]), counts: i32([1], [1, 1, 1]) }, 4), /mask\.indices\.dtype must be int32/, TypeError],
   ];
   for (const [what, f, msg, cls] of cases) t.throws(f, { name: cls.name, message: msg }, what);
