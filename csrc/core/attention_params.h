@@ -44,24 +44,24 @@ struct BlockMask {
   int64_t diagonal_block(int64_t qb, int64_t Nq, int64_t Nk) const { return bmask::token_diagonal(qb, block, Nq, Nk); }
 };
 
-// The compaction of m.dense (core/block_mask.h, every row padded to nkb ids, so nothing
-// is read back) into contiguous buffers of B * Hm * nqb * nkb (indices) and B * Hm * nqb
-// (counts) int32 on its device, which become m.indices and m.counts.
-inline BlockMaskParams dense_mask_compaction(BlockMask& m, int64_t B, int32_t* indices, int32_t* counts) {
+// The compaction of m.dense (core/block_mask.h) into contiguous int32 buffers on its
+// device, indices B * Hm * nqb * max_k (rows padded to max_k ids; null: a counting pass)
+// and counts B * Hm * nqb, which become m.indices and m.counts.
+inline BlockMaskParams dense_mask_compaction(BlockMask& m, int64_t B, int64_t max_k, int32_t* indices, int32_t* counts) {
   BlockMaskParams c;
   c.mask = m.dense;
-  c.B = B, c.Hm = m.Hm, c.nqb = m.nqb, c.nkb = m.nkb, c.max_k = m.nkb;
+  c.B = B, c.Hm = m.Hm, c.nqb = m.nqb, c.nkb = m.nkb, c.max_k = max_k;
   auto view = [&](int32_t* data, int ndim) {
     TensorView t;
     t.data = data, t.dtype = DType::I32, t.device = m.dense.device, t.ndim = ndim;
-    const int64_t shape[4] = {B, m.Hm, m.nqb, m.nkb};
+    const int64_t shape[4] = {B, m.Hm, m.nqb, max_k};
     int64_t s = 1;
     for (int i = ndim - 1; i >= 0; --i) t.shape[i] = shape[i], t.stride[i] = s, s *= shape[i];
     t.capacity = s;
     return t;
   };
-  c.indices = m.indices = view(indices, 4);
   c.counts = m.counts = view(counts, 3);
+  if (indices) c.indices = m.indices = view(indices, 4);
   m.dense = TensorView{};
   return c;
 }

@@ -15,12 +15,13 @@ void attention(const AttentionParams& p) {
   const int dev = p.q.device.index;
   if (p.mask.dense.data) {
     // A uint8 mask: compacted on the device into buffers freed in stream order after the
-    // attention kernels that read them.
+    // attention kernels that read them; rows padded to every key block, as sizing them to
+    // the widest row would wait for the device.
     AttentionParams c = p;
     const size_t rows = size_t(p.B * p.mask.Hm * p.mask.nqb);
     int32_t* lists = static_cast<int32_t*>(alloc(dev, rows * size_t(p.mask.nkb + 1) * sizeof(int32_t)));
     try {
-      const BlockMaskParams bm = dense_mask_compaction(c.mask, p.B, lists + rows, lists);
+      const BlockMaskParams bm = dense_mask_compaction(c.mask, p.B, p.mask.nkb, lists + rows, lists);
       launch_checked(dev, "blockSparseAttention", [&] { block_mask_compact_launch(bm, stream(dev)); });
       attention(c);
     } catch (...) {
