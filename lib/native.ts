@@ -93,7 +93,19 @@ type StateUpdateArgs = [state: Tensor, x: Tensor, dt: Tensor, A: Tensor, B: Tens
 type Conv1dArgs = [x: Tensor, weight: Tensor, options?: NativeOptions<CausalConv1dOptions>];
 type Conv1dUpdateArgs = [x: Tensor, convState: Tensor, weight: Tensor, options?: NativeOptions<CausalConv1dUpdateOptions>];
 type AttentionArgs = [q: Tensor, k: Tensor, v: Tensor, options?: NativeOptions<AttentionOptions>];
-type SparseArgs = [q: Tensor, k: Tensor, v: Tensor, mask: BlockIndices | null, options: NativeSparseOptions];
+type SparseArgs = [q: Tensor, k: Tensor, v: Tensor, mask: BlockIndices | Tensor | null, options: NativeSparseOptions];
+/** blockMaskToIndicesSync's options (ops/block_mask.h): pooling, the token diagonal, and
+ *  what to return besides the counts. */
+export interface NativeBlockMaskOptions {
+  group?: number;
+  diagonal?: { nq: number; nk: number; blockSize: number };
+  causal?: boolean;
+  padToKeyBlocks?: boolean;
+  /** Default true; false: no compact form, for the mask and totals alone. */
+  indices?: boolean;
+  withMask?: boolean;
+  totals?: boolean;
+}
 type MergeArgs = [o1: Tensor, lse1: Tensor, o2: Tensor, lse2: Tensor, options?: NativeOptions<MergeOptions>];
 type XAttentionScoresArgs = [q: Tensor, k: Tensor, options?: NativeOptions<XAttentionScoresOptions>];
 type XAttentionMaskArgs = [scores: Tensor, options: XAttentionMaskOptions];
@@ -128,6 +140,10 @@ export interface Native {
   xattentionScores(...a: XAttentionScoresArgs): Promise<NativeOut>;
   xattentionScoresSync(...a: XAttentionScoresArgs): NativeOut;
   /** Only a Sync twin: it returns the kept and visible blocks per head (read back from a device). */
+  blockMaskToIndicesSync(mask: Tensor, options: NativeBlockMaskOptions): {
+    indices?: NativeTensor; counts: NativeTensor; mask?: NativeTensor; keptPerHead?: number[]; visiblePerHead?: number[];
+  };
+  indicesToBlockMaskSync(indices: Tensor, counts: Tensor, nKeyBlocks: number): NativeOut;
   xattentionMaskSync(...a: XAttentionMaskArgs): { mask: NativeTensor; counts: NativeTensor; keptPerHead: number[]; visiblePerHead: number[] };
   quantize(...a: QuantizeArgs): Promise<NativeQuantizedOut>;
   quantizeSync(...a: QuantizeArgs): NativeQuantizedOut;

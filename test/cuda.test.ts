@@ -5,7 +5,8 @@ import t from 'tap';
 import {
   attentionSync, attention, backendInfo, causalConv1d, causalConv1dSync, dequantizeSync, ErrorCodes, mergeAttentionStates,
   mergeAttentionStatesSync, quantizedAttention, quantizedAttentionSync, quantizeSync, sync, syncSync, Tensor, type FloatDType,
-  blockSparseAttentionSync, xattention, xattentionMask, xattentionScoresSync,
+  blockSparseAttentionSync, xattention, xattentionMask, xattentionScoresSync, blockMaskToIndices, indicesToBlockMask,
+  blockSparseAttention,
 } from '../lib';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -302,6 +303,50 @@ if (gpus > 0) {
       t.ok(maxAbsDiff((await r.out.to('cpu')).toFloat32(), want.toFloat32()) <= 1e-4, `causal ${causal}: xattention's output`);
       [...g, r.out].forEach((x) => x.dispose());
     }
+  });
+
+  t.test('block masks stay on the device: both forms, uint8 masks in blockSparseAttention, pooled xattention', async (t) => {
+    const { randomBlockMask } = await import('../reference/sparse');
+    for (const [B, H, nqb, nkb, density] of [[1, 1, 1, 1, 1], [2, 3, 5, 3, 0.5], [2, 4, 7, 65, 0.1], [1, 2, 3, 200, 0], [1, 2, 4, 200, 1]]) {
+      const m = new Tensor('uint8', randomBlockMask(B, H, nqb, nkb, density, nkb), [B, H, nqb, nkb]);
+      using gm = await m.to('cuda');
+      const want = blockMaskToIndices(m), got = blockMaskToIndices(gm);
+      const what = `B${B} H${H} ${nqb}x${nkb} density ${density}`;
+      t.equal(got.indices.device, 'cuda:0', `${what}: the compact form stays on the device`);
+      t.same(got.indices.shape, want.indices.shape, `${what}: maxK`);
+      t.same((await got.indices.to('cpu')).data, want.indices.data, `${what}: indices bit for bit`);
+      t.same((await got.counts.to('cpu')).data, want.counts.data, `${what}: counts`);
+      using back = indicesToBlockMask(got, nkb);
+      t.same((await back.to('cpu')).data, m.data, `${what}: indicesToBlockMask on the device`);
+      got.indices.dispose();
+      got.counts.dispose();
+    }
+    const [B, Hq, Hkv, N, D] = [2, 4, 2, 1000, 64];
+    const q = Tensor.fromFloat32(randomArray(B * Hq * N * D, 31), [B, Hq, N, D]);
+    const k = Tensor.fromFloat32(randomArray(B * Hkv * N * D, 32), [B, Hkv, N, D]);
+    const v = Tensor.fromFloat32(randomArray(B * Hkv * N * D, 33), [B, Hkv, N, D]);
+    const g = await Promise.all([q, k, v].map((x) => x.to('cuda')));
+    const nb = Math.ceil(N / 64);
+    const mask = new Tensor('uint8', randomBlockMask(B, Hkv, nb, nb, 0.3, 5), [B, Hkv, nb, nb]);
+    using gmask = await mask.to('cuda');
+    for (const causal of [false, true]) {
+      const want = blockSparseAttentionSync(q, k, v, mask, { causal, blockSize: 64 }) as Tensor;
+      const got = blockSparseAttentionSync(g[0], g[1], g[2], gmask, { causal, blockSize: 64 }) as Tensor;
+      t.ok(maxAbsDiff((await got.to('cpu')).toFloat32(), want.toFloat32()) <= 1e-4, `causal ${causal}: a uint8 mask on the device`);
+      const moved = (await blockSparseAttention(g[0], g[1], g[2], mask, { causal, blockSize: 64 })) as Tensor;
+      t.ok(maxAbsDiff((await moved.to('cpu')).toFloat32(), want.toFloat32()) <= 1e-4, `causal ${causal}: a CPU mask moved by the async call`);
+      const r = await xattention(g[0], g[1], g[2], { causal, blockSize: 64, threshold: 0.9, poolGroups: true });
+      t.equal(r.mask.device, 'cuda:0', `causal ${causal}: the pooled mask stays on the device`);
+      // The CPU's transforms of the device's own selection (its scores decide it).
+      using ds = xattentionScoresSync(g[0], g[1], { causal, blockSize: 64, stride: 8 });
+      const sel = xattentionMask(await ds.to('cpu'), { threshold: 0.9, causal });
+      const ref = native().blockMaskToIndicesSync(sel.mask, { group: Hq / Hkv, diagonal: { nq: N, nk: N, blockSize: 64 }, causal, withMask: true, totals: true });
+      t.same((await r.mask.to('cpu')).data, ref.mask!.data, `causal ${causal}: pooled mask`);
+      const vis = ref.visiblePerHead!;
+      t.same(r.densityPerHead, ref.keptPerHead!.map((x, h) => x / vis[h]), `causal ${causal}: pooled densities`);
+      [got, moved, r.out, r.mask].forEach((x) => x.dispose());
+    }
+    g.forEach((x) => x.dispose());
   });
 
   // Ops on CUDA tensors are enqueued (docs/architecture.md): outputs feed the next

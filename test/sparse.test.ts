@@ -113,7 +113,7 @@ t.test('bad input is refused, naming the argument', async (t) => {
   };
   const cases: [string, () => unknown, RegExp, ErrorConstructor][] = [
     ['mask shape', () => blockSparseAttentionSync(q, q, q, ones([1, 2, nqb, 3]), { blockSize: 64, out }), /mask\.shape\[3\] \(key blocks\) must equal ceil\(Nk \/ blockSize\) = 4, got 3/, RangeError],
-    ['mask query blocks', () => blockSparseAttentionSync(q, q, q, ones([1, 2, 2, 4]), { blockSize: 64, out }), /mask\.indices\.shape\[2\] \(query blocks\)/, RangeError],
+    ['mask query blocks', () => blockSparseAttentionSync(q, q, q, ones([1, 2, 2, 4]), { blockSize: 64, out }), /mask\.shape\[2\] \(query blocks\) must equal ceil\(Nq \/ blockSize\) = 4, got 2/, RangeError],
     ['mask heads', () => blockSparseAttentionSync(q, q, q, ones([1, 3, nqb, 4]), { blockSize: 64, out }), /mask heads/, RangeError],
     ['mask dtype', () => blockSparseAttentionSync(q, q, q, new Tensor('int32', new Int32Array(2 * nqb * 4), [1, 2, nqb, 4]), { blockSize: 64, out }), /mask\.dtype/, TypeError],
     ['block size', () => blockSparseAttentionSync(q, q, q, ones([1, 2, 1, 1]), { blockSize: 32 as 64, out }), /options\.blockSize/, RangeError],
@@ -177,6 +177,10 @@ t.test('xattention: scores, selection and block-sparse attention in one call', a
       for (let x = 0; x < n; x++) union &&= pm[(b * Hkv + (h >> 1)) * n + x] === (m[(b * Hq + (h & ~1)) * n + x] | m[(b * Hq + (h | 1)) * n + x]);
   t.ok(union, 'pooled mask is the union of its query heads');
   t.ok(pooled.density >= single.density, 'and at least as dense');
+  // Its densities: kept over visible blocks per kv head, from the mask it reports.
+  const kept = new Array(Hkv).fill(0);
+  for (let b = 0; b < B; b++) for (let h = 0; h < Hkv; h++) for (let x = 0; x < n; x++) kept[h] += pm[(b * Hkv + h) * n + x];
+  t.same(pooled.densityPerHead, kept.map((k) => k / (B * n)), 'pooled: densities per kv head from its mask');
 });
 
 t.test('xattention keeps the token-level diagonal block when Nq and Nk differ modulo the block', async (t) => {

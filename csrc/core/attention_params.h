@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "block_mask.h"
 #include "layout.h"
 #include "tensor.h"
 
@@ -32,17 +33,38 @@ struct BlockMask {
   int64_t Hm = 0;            // mask heads: Hq, Hkv or 1; query head h reads mask head h / (Hq / Hm)
   TensorView indices;        // int32 [B, Hm, nqb, max_k]: key-block ids, ascending
   TensorView counts;         // int32 [B, Hm, nqb]: how many of each row's ids are used
+  TensorView dense;          // uint8 [B, Hm, nqb, nkb] when given uncompacted (indices and counts
+                             // then unset): the backend compacts it on its device first
   TensorView head_modes;     // uint8 [Hq] of HeadMode, or no data: every head Masked
   int64_t sink_blocks = 0, local_blocks = 0;  // Streaming heads
 
   bool active() const { return block > 0; }
   // Streaming heads: query block qb's diagonal key block is the one holding the key
   // aligned with the block's last row (bottom-right alignment, as causal).
-  int64_t diagonal_block(int64_t qb, int64_t Nq, int64_t Nk) const {
-    const int64_t last = std::min((qb + 1) * block, Nq) - 1 + Nk - Nq;
-    return last < 0 ? -1 : std::min(last, Nk - 1) / block;
-  }
+  int64_t diagonal_block(int64_t qb, int64_t Nq, int64_t Nk) const { return bmask::token_diagonal(qb, block, Nq, Nk); }
 };
+
+// The compaction of m.dense (core/block_mask.h) into contiguous int32 buffers on its
+// device, indices B * Hm * nqb * max_k (rows padded to max_k ids; null: a counting pass)
+// and counts B * Hm * nqb, which become m.indices and m.counts.
+inline BlockMaskParams dense_mask_compaction(BlockMask& m, int64_t B, int64_t max_k, int32_t* indices, int32_t* counts) {
+  BlockMaskParams c;
+  c.mask = m.dense;
+  c.B = B, c.Hm = m.Hm, c.nqb = m.nqb, c.nkb = m.nkb, c.max_k = max_k;
+  auto view = [&](int32_t* data, int ndim) {
+    TensorView t;
+    t.data = data, t.dtype = DType::I32, t.device = m.dense.device, t.ndim = ndim;
+    const int64_t shape[4] = {B, m.Hm, m.nqb, max_k};
+    int64_t s = 1;
+    for (int i = ndim - 1; i >= 0; --i) t.shape[i] = shape[i], t.stride[i] = s, s *= shape[i];
+    t.capacity = s;
+    return t;
+  };
+  c.counts = m.counts = view(counts, 3);
+  if (indices) c.indices = m.indices = view(indices, 4);
+  m.dense = TensorView{};
+  return c;
+}
 
 struct QuantQK;  // core/quant_params.h
 

@@ -4,11 +4,13 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "../core/cpu_features.h"
 #include "../core/env_warnings.h"
 #include "../core/quant_params.h"
 #include "attention_bf16_kernels.h"
+#include "block_mask.h"
 #include "attention_driver.h"
 #include "attention_kernels.h"
 #include "attention_rows.h"
@@ -64,6 +66,21 @@ double score_unit(const AttentionParams& p) { return q_scale(p); }
 
 void attention(const AttentionParams& p) {
   if (p.B == 0 || p.Hq == 0 || p.Nq == 0) return;
+  if (p.mask.dense.data) {
+    // A uint8 mask: its compact form first, for the tile driver's block lists, rows
+    // padded to the widest (a counting pass finds it).
+    AttentionParams c = p;
+    const size_t rows = size_t(p.B * p.mask.Hm * p.mask.nqb);
+    std::vector<int32_t> counts(rows);
+    BlockMask probe = p.mask;
+    BlockMaskParams count = dense_mask_compaction(probe, p.B, 0, nullptr, counts.data());
+    int32_t widest = 1;
+    count.max_count = &widest;
+    block_mask_compact(count);
+    std::vector<int32_t> indices(rows * size_t(widest));
+    block_mask_compact(dense_mask_compaction(c.mask, p.B, widest, indices.data(), counts.data()));
+    return attention(c);
+  }
   const AttentionKernels& kern = pick_kernels(p.mask.active());
   // Quantized decode adds q . km to the LSE alone, which a softcap would not allow.
   const bool shifted_cap = p.quant && p.quant->q_bias && p.softcap > 0;

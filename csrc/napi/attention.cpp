@@ -28,7 +28,7 @@ AttentionOptions read_attention_options(const Napi::Object& obj) {
   return opt;
 }
 
-MaskArgs read_mask(Call& c, const Napi::Value& mask, const Napi::Object& opts) {
+MaskArgs read_mask(Call& c, const Napi::Value& mask, const Napi::Object& opts, bool allow_dense) {
   MaskArgs a;
   opt_int(opts, "blockSize", "options", &a.opt.block);
   opt_int(opts, "sinkBlocks", "options", &a.opt.sink_blocks);
@@ -36,8 +36,12 @@ MaskArgs read_mask(Call& c, const Napi::Value& mask, const Napi::Object& opts) {
   opt_int(opts, "maskKeyBlocks", "options", &a.opt.mask_key_blocks);
   if (!mask.IsNull() && !mask.IsUndefined()) {
     Napi::Object m = as_object(mask, "mask");
-    a.indices = &c.tensor(m.Get("indices"), "mask.indices");
-    a.counts = &c.tensor(m.Get("counts"), "mask.counts");
+    if (allow_dense && !m.Has("indices")) {
+      a.dense = &c.tensor(mask, "mask");
+    } else {
+      a.indices = &c.tensor(m.Get("indices"), "mask.indices");
+      a.counts = &c.tensor(m.Get("counts"), "mask.counts");
+    }
   }
   a.modes = c.opt_tensor(opts, "headModes");
   return a;
@@ -51,7 +55,7 @@ static Napi::Value attention(const Napi::CallbackInfo& info, bool async, bool sp
     Napi::Object opts = as_object(info[sparse ? 4 : 3], "options");
     const AttentionOptions opt = read_attention_options(opts);
     TensorView* out = c.opt_tensor(opts, "out", true);
-    const MaskArgs mask = sparse ? read_mask(c, info[3], opts) : MaskArgs{};
+    const MaskArgs mask = sparse ? read_mask(c, info[3], opts, true) : MaskArgs{};
     c.attach();
 
     AttentionParams p = attention_prepare(q, k, v, opt);
@@ -64,7 +68,7 @@ static Napi::Value attention(const Napi::CallbackInfo& info, bool async, bool sp
     auto bind = [&] {
       p = attention_prepare(q, k, v, opt);
       attention_bind_outputs(p, *out, lse);
-      if (sparse) block_sparse_bind_mask(p, mask.indices, mask.counts, mask.modes, mask.opt);
+      if (sparse) block_sparse_bind_mask(p, mask.indices, mask.counts, mask.modes, mask.opt, mask.dense);
     };
     bind();
     if (c.stage()) bind();

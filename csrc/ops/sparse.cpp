@@ -17,10 +17,18 @@ std::string at(int64_t b, int64_t h, int64_t qb) {
   return s.append("]");
 }
 
+// A mask's head count: the query heads, the kv heads or 1.
+int64_t mask_heads(const AttentionParams& p, int64_t hm, const char* name) {
+  if (hm != p.Hq && hm != p.Hkv && hm != 1)
+    range_error(std::string(name) + " (mask heads) must be the query heads (" + std::to_string(p.Hq) +
+                "), the kv heads (" + std::to_string(p.Hkv) + ") or 1, got " + std::to_string(hm));
+  return hm;
+}
+
 }  // namespace
 
 void block_sparse_bind_mask(AttentionParams& p, const TensorView* indices, const TensorView* counts,
-                            const TensorView* head_modes, const BlockSparseOptions& opt) {
+                            const TensorView* head_modes, const BlockSparseOptions& opt, const TensorView* dense) {
   if (opt.block != 64 && opt.block != 128)
     range_error("options.blockSize must be 64 or 128, got " + std::to_string(opt.block));
   BlockMask m;
@@ -51,6 +59,17 @@ void block_sparse_bind_mask(AttentionParams& p, const TensorView* indices, const
     m.head_modes = *head_modes;
   }
 
+  if (dense) {
+    check::tensor(*dense, "mask", 4, {DType::U8});
+    check::same_device(p.q, "q", *dense, "mask");
+    check::dim_equals(*dense, "mask", 0, "batch", p.B, "q's batch");
+    m.Hm = mask_heads(p, dense->shape[1], "mask.shape[1]");
+    check::dim_equals(*dense, "mask", 2, "query blocks", m.nqb, "ceil(Nq / blockSize)");
+    check::dim_equals(*dense, "mask", 3, "key blocks", m.nkb, "ceil(Nk / blockSize)");
+    m.dense = *dense;
+    p.mask = m;
+    return;
+  }
   if (!indices || !counts) {
     if (any_masked) type_error("mask is required: a masked head reads its key blocks from it");
     m.Hm = 1;
@@ -62,10 +81,7 @@ void block_sparse_bind_mask(AttentionParams& p, const TensorView* indices, const
   check::same_device(p.q, "q", *indices, "mask.indices");
   check::same_device(p.q, "q", *counts, "mask.counts");
   check::dim_equals(*indices, "mask.indices", 0, "batch", p.B, "q's batch");
-  m.Hm = indices->shape[1];
-  if (m.Hm != p.Hq && m.Hm != p.Hkv && m.Hm != 1)
-    range_error("mask.indices.shape[1] (mask heads) must be the query heads (" + std::to_string(p.Hq) +
-                "), the kv heads (" + std::to_string(p.Hkv) + ") or 1, got " + std::to_string(m.Hm));
+  m.Hm = mask_heads(p, indices->shape[1], "mask.indices.shape[1]");
   check::dim_equals(*indices, "mask.indices", 2, "query blocks", m.nqb, "ceil(Nq / blockSize)");
   for (int d = 0; d < 3; ++d)
     check::dim_equals(*counts, "mask.counts", d, "leading dims", indices->shape[d],

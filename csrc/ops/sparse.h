@@ -25,8 +25,11 @@ struct BlockSparseOptions {
 // indices int32 [B, Hm, nqb, max_k] and counts int32 [B, Hm, nqb] may be null only when
 // no head is masked; head_modes uint8 [Hq] of HeadMode may be null (every head masked).
 // The lists are read (on the host: a CUDA call copies them back) and must be ascending
-// and in range.
+// and in range. Instead of indices and counts, `dense` may give the mask itself, uint8
+// [B, Hm, nqb, nkb] on q's device (nonzero: the block is read): the backend compacts it
+// on its device (core/block_mask.h), and nothing of it is read here.
 void block_sparse_bind_mask(AttentionParams& p, const TensorView* indices, const TensorView* counts,
-                            const TensorView* head_modes, const BlockSparseOptions& opt);
+                            const TensorView* head_modes, const BlockSparseOptions& opt,
+                            const TensorView* dense = nullptr);
 
 }  // namespace subq

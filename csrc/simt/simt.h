@@ -602,6 +602,8 @@ inline int __any_sync(unsigned mask, int pred, std::source_location at = std::so
 inline int __all_sync(unsigned mask, int pred, std::source_location at = std::source_location::current()) {
   return __ballot_sync(mask, pred, at) == mask;
 }
+// Bit counts of a ballot (CUDA's integer intrinsic).
+inline int __popc(unsigned x) { return __builtin_popcount(x); }
 
 // Fibers never run concurrently, so plain read-modify-write is atomic here.
 template <class T> T atomicAdd(T* p, T v) { T old = *p; *p = old + v; return old; }

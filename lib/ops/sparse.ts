@@ -1,11 +1,11 @@
 // blockSparseAttention(q, k, v, mask, options): attention restricted to a block mask
 // (Block-Sparse-Attention semantics, docs/semantics.md), and the conversions between a
 // mask's two forms.
-import { ErrorCodes, rangeError, typeError } from '../errors';
+import { typeError } from '../errors';
 import { native, type NativeResult, type NativeSparseOptions } from '../native';
 import { Tensor, type TensorLike } from '../tensor';
 import type { AttentionOptions, AttentionResult, AttentionWithLse } from './attention';
-import { opOptions, outAnd } from './common';
+import { asTensor, opOptions, outAnd } from './common';
 import { xattentionMask, xattentionScores } from './xattention';
 
 /** Which key blocks a query head reads. */
@@ -43,54 +43,20 @@ const isIndices = (m: unknown): m is BlockIndices =>
   typeof m === 'object' && m !== null && 'indices' in m && 'counts' in m && !('data' in m);
 
 /**
- * The compact form of a uint8 block mask [B, Hm, nQB, nKB] on the CPU: maxK is the
- * largest row count (at least 1).
+ * The compact form of a uint8 block mask [B, Hm, nQB, nKB], on the mask's device (CPU or
+ * CUDA): maxK is the largest row count (at least 1), entries past a row's count are 0.
+ * On a device the call waits for that one count to come back.
  */
 export function blockMaskToIndices(mask: TensorLike): BlockIndices {
-  const m = Tensor.from(mask, 'mask');
-  if (m.dtype !== 'uint8') throw typeError(`mask.dtype must be uint8, got ${m.dtype}`, ErrorCodes.DTYPE);
-  if (m.shape.length !== 4) throw rangeError(`mask must have 4 dimensions [B, H, nQB, nKB], got [${m.shape.join(', ')}]`, ErrorCodes.SHAPE);
-  if (m.device !== 'cpu') throw typeError(`mask is on ${m.device}: convert a CPU mask (await mask.to('cpu'))`);
-  const [B, H, nqb, nkb] = m.shape;
-  const data = m.contiguous().data as Uint8Array;
-  const rows = B * H * nqb;
-  const counts = new Int32Array(rows);
-  let maxK = 1;
-  for (let r = 0; r < rows; r++) {
-    let n = 0;
-    for (let j = 0; j < nkb; j++) if (data[r * nkb + j]) n++;
-    counts[r] = n;
-    maxK = Math.max(maxK, n);
-  }
-  const indices = new Int32Array(rows * maxK);
-  for (let r = 0; r < rows; r++) {
-    let n = 0;
-    for (let j = 0; j < nkb; j++) if (data[r * nkb + j]) indices[r * maxK + n++] = j;
-  }
-  return { indices: new Tensor('int32', indices, [B, H, nqb, maxK]), counts: new Tensor('int32', counts, [B, H, nqb]) };
+  const r = native().blockMaskToIndicesSync(Tensor.from(mask, 'mask'), {});
+  return { indices: asTensor(r.indices!), counts: asTensor(r.counts) };
 }
 
-/** The uint8 block mask [B, Hm, nQB, nKeyBlocks] of a compact form on the CPU. */
+/** The uint8 block mask [B, Hm, nQB, nKeyBlocks] of a compact form, on its device (CPU or
+ *  CUDA; a device's counts and ids are read back to check them). */
 export function indicesToBlockMask(mask: BlockIndices, nKeyBlocks: number): Tensor {
-  const ix = Tensor.from(mask.indices, 'mask.indices');
-  const ct = Tensor.from(mask.counts, 'mask.counts');
-  if (ix.dtype !== 'int32' || ct.dtype !== 'int32') throw typeError('mask.indices and mask.counts must be int32', ErrorCodes.DTYPE);
-  if (ix.device !== 'cpu' || ct.device !== 'cpu') throw typeError('indicesToBlockMask takes CPU tensors');
-  if (!Number.isSafeInteger(nKeyBlocks) || nKeyBlocks < 1) throw rangeError(`nKeyBlocks must be a positive integer, got ${nKeyBlocks}`);
-  if (ix.shape.length !== 4 || ct.shape.length !== 3 || ct.shape.some((d, i) => d !== ix.shape[i]))
-    throw rangeError(`mask.indices [B, H, nQB, maxK] and mask.counts [B, H, nQB] disagree: [${ix.shape.join(', ')}] vs [${ct.shape.join(', ')}]`, ErrorCodes.SHAPE);
-  const [B, H, nqb, maxK] = ix.shape;
-  const idx = ix.contiguous().data as Int32Array, cnt = ct.contiguous().data as Int32Array;
-  const out = new Uint8Array(B * H * nqb * nKeyBlocks);
-  for (let r = 0; r < B * H * nqb; r++) {
-    if (cnt[r] < 0 || cnt[r] > maxK) throw rangeError(`mask.counts[${r}] must be in [0, ${maxK}], got ${cnt[r]}`);
-    for (let x = 0; x < cnt[r]; x++) {
-      const j = idx[r * maxK + x];
-      if (j < 0 || j >= nKeyBlocks) throw rangeError(`mask.indices row ${r} lists key block ${j}, outside [0, ${nKeyBlocks})`);
-      out[r * nKeyBlocks + j] = 1;
-    }
-  }
-  return new Tensor('uint8', out, [B, H, nqb, nKeyBlocks]);
+  const ix = Tensor.from(mask.indices, 'mask.indices'), ct = Tensor.from(mask.counts, 'mask.counts');
+  return asTensor(native().indicesToBlockMaskSync(ix, ct, nKeyBlocks));
 }
 
 /** options.headModes as the addon takes it: a uint8 Tensor [Hq] of mode codes. */
@@ -112,30 +78,36 @@ async function nativeArgsAsync(q: Tensor, mask: BlockMaskLike | null, options: B
   const [m, o] = nativeArgs(q, mask, options, true);
   if (q.device === 'cpu') return [m, o] as const;
   const move = async (t: Tensor) => (t.device === q.device ? t : t.to(q.device));
-  const moved = m && { indices: await move(m.indices), counts: await move(m.counts) };
+  const moved = m && (m instanceof Tensor ? await move(m) : { indices: await move(m.indices), counts: await move(m.counts) });
   if (o.headModes) o.headModes = await move(o.headModes);
   return [moved, o] as const;
 }
 
-/** A mask in the addon's compact form and, for a dense uint8 mask (CPU only), its width in
- *  key blocks: the compact form loses it, and the addon checks it against Nk. */
+/** A mask in the addon's compact form and, for a dense uint8 mask, its width in key
+ *  blocks: the compact form loses it, and the addon checks it against Nk. */
 export function nativeMask(mask: BlockMaskLike, name = 'mask'): { mask: BlockIndices; maskKeyBlocks?: number } {
   if (isIndices(mask)) return { mask: { indices: Tensor.from(mask.indices, `${name}.indices`), counts: Tensor.from(mask.counts, `${name}.counts`) } };
   const t = Tensor.from(mask as TensorLike, name);
-  if (t.device !== 'cpu')
-    throw typeError(`${name} is a uint8 tensor on ${t.device}: pass its compact form (blockMaskToIndices) on that device, or a CPU mask`);
   return { mask: blockMaskToIndices(t), maskKeyBlocks: t.shape[3] };
 }
+
+// The mask as blockSparseAttention's addon call takes it: the compact form, or a uint8
+// mask as it is (compacted by the backend on its device).
+function sparseMask(mask: BlockMaskLike): BlockIndices | Tensor {
+  if (isIndices(mask)) return { indices: Tensor.from(mask.indices, 'mask.indices'), counts: Tensor.from(mask.counts, 'mask.counts') };
+  return Tensor.from(mask as TensorLike, 'mask');
+}
+
+const maskOn = (m: BlockIndices | Tensor, device: string) =>
+  m instanceof Tensor ? m.device === device : m.indices.device === device && m.counts.device === device;
 
 function nativeArgs(q: Tensor, mask: BlockMaskLike | null, options: BlockSparseOptions | undefined, async: boolean) {
   const o = (opOptions(options) ?? {}) as NativeSparseOptions;
   if (o.headModes !== undefined) o.headModes = headModesTensor(options!.headModes!);
-  let m: BlockIndices | null = null;
+  let m: BlockIndices | Tensor | null = null;
   if (mask !== null && mask !== undefined) {
-    const n = nativeMask(mask);
-    m = n.mask;
-    if (n.maskKeyBlocks !== undefined) o.maskKeyBlocks = n.maskKeyBlocks;
-    if (!async && q.device !== 'cpu' && (m.indices.device !== q.device || m.counts.device !== q.device))
+    m = sparseMask(mask);
+    if (!async && q.device !== 'cpu' && !maskOn(m, q.device))
       throw typeError(`mask must be on ${q.device} for blockSparseAttentionSync (the async call moves it)`);
   }
   if (!async && q.device !== 'cpu' && o.headModes && o.headModes.device !== q.device)
@@ -193,47 +165,11 @@ export interface XAttentionResult {
   lse?: Tensor;
 }
 
-// The union of the masks of each group of `g` consecutive heads: [B, H / g, nQB, nKB].
-function poolMask(mask: Tensor, g: number): Tensor {
-  const [B, H, nqb, nkb] = mask.shape;
-  const src = mask.data as Uint8Array, n = nqb * nkb;
-  const out = new Uint8Array(B * (H / g) * n);
-  for (let bh = 0; bh < B * H; bh++) {
-    const dst = (Math.floor(bh / H) * (H / g) + Math.floor((bh % H) / g)) * n;
-    for (let x = 0; x < n; x++) out[dst + x] |= src[bh * n + x];
-  }
-  return new Tensor('uint8', out, [B, H / g, nqb, nkb]);
-}
-
-// The scores align query blocks with the last key blocks (block qb's diagonal is
-// qb + nKB - nQB); attention aligns rows bottom-right, and when Nq and Nk differ modulo the
-// block the keys a block's last rows see reach one block further. Keep that block too.
-function keepTokenDiagonal(mask: Tensor, Nq: number, Nk: number, bs: number): void {
-  const [B, H, nqb, nkb] = mask.shape;
-  const m = mask.data as Uint8Array;
-  for (let qb = 0; qb < nqb; qb++) {
-    const last = Math.min((qb + 1) * bs, Nq) - 1 + Nk - Nq;
-    if (last < 0) continue;
-    const diag = Math.floor(Math.min(last, Nk - 1) / bs);
-    for (let bh = 0; bh < B * H; bh++) m[(bh * nqb + qb) * nkb + diag] = 1;
-  }
-}
-
-// Kept over visible blocks per mask head, visible meaning up to the scores' diagonal when causal.
-function densities(mask: Tensor, causal: boolean) {
-  const [B, H, nqb, nkb] = mask.shape;
-  const m = mask.data as Uint8Array;
-  const kept = new Float64Array(H), vis = new Float64Array(H);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let qb = 0; qb < nqb; qb++) {
-        const end = causal ? Math.min(Math.max(qb + nkb - nqb + 1, 0), nkb) : nkb;
-        const base = ((b * H + h) * nqb + qb) * nkb;
-        for (let kb = 0; kb < end; kb++) kept[h] += m[base + kb];
-        vis[h] += end;
-      }
-  const sum = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
-  return { density: sum(vis) ? sum(kept) / sum(vis) : 0, densityPerHead: Array.from(kept, (k, h) => (vis[h] ? k / vis[h] : 0)) };
+// Kept over visible blocks, overall and per mask head.
+function densities(kept: number[], visible: number[]) {
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const vis = sum(visible);
+  return { density: vis ? sum(kept) / vis : 0, densityPerHead: kept.map((k, h) => (visible[h] ? k / visible[h] : 0)) };
 }
 
 /**
@@ -247,21 +183,25 @@ export async function xattention(q: TensorLike, k: TensorLike, v: TensorLike, op
   const [qt, kt, vt] = [Tensor.from(q, 'q'), Tensor.from(k, 'k'), Tensor.from(v, 'v')];
   const blockSize = o.blockSize ?? 128, causal = o.causal ?? false;
   const scores = await xattentionScores(qt, kt, { stride: o.stride ?? 8, blockSize, causal, scale: o.scale, layout: o.layout });
-  // Selection runs where the scores are; only the uint8 mask comes back from a device, for
-  // the token diagonal, pooling and the compact form blockSparseAttention reads.
+  // Selection, the token diagonal, pooling and the compaction all run where the scores
+  // are: from a device only the per-row kept counts of a pooled mask come back (its densities).
   const picked = xattentionMask(scores, { threshold: o.threshold ?? 0.9, causal, keepSink: o.keepSink, keepRecent: o.keepRecent });
-  let sel = picked;
-  if (picked.mask.device !== 'cpu') {
-    sel = { ...picked, mask: await picked.mask.to('cpu') };
-    picked.mask.dispose();
-  }
   scores.dispose();
   const hd = o.layout === 'bnhd' ? 2 : 1, nd = 3 - hd, g = qt.shape[hd] / kt.shape[hd];
-  if (o.keepRecent !== false) keepTokenDiagonal(sel.mask, qt.shape[nd], kt.shape[nd], blockSize);
-  const mask = o.poolGroups && g > 1 ? poolMask(sel.mask, g) : sel.mask;
+  const pool = o.poolGroups === true && g > 1, diagonal = o.keepRecent !== false;
+  let mask = picked.mask, d: { density: number; densityPerHead: number[] } = picked;
+  if (pool || diagonal) {
+    const r = native().blockMaskToIndicesSync(picked.mask, {
+      group: pool ? g : 1, diagonal: diagonal ? { nq: qt.shape[nd], nk: kt.shape[nd], blockSize } : undefined,
+      causal, withMask: true, indices: false, totals: pool,
+    });
+    picked.mask.dispose();
+    asTensor(r.counts).dispose();
+    mask = asTensor(r.mask!);
+    if (pool) d = densities(r.keptPerHead!, r.visiblePerHead!);
+  }
   const { threshold: _t, stride: _s, keepSink: _ks, keepRecent: _kr, poolGroups: _p, ...attn } = o;
   const r: Tensor | AttentionWithLse = await blockSparseAttention(qt, kt, vt, mask, { ...attn, blockSize });
-  const d = mask === sel.mask ? sel : densities(mask, causal);
   const pair = r instanceof Tensor ? { out: r } : r;
   return { ...pair, mask, density: d.density, densityPerHead: d.densityPerHead };
 }

@@ -50,6 +50,7 @@ void register_merge_tests();
 void register_ssm_tests();
 void register_xattention_tests();
 void register_xattention_select_tests();
+void register_block_mask_tests();
 void register_quant_tests();
 void register_host_blocks_tests();  // emulated only (host memory, no kernels)
 

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
 #endif
   register_xattention_tests();
   register_xattention_select_tests();
+  register_block_mask_tests();
   register_quant_tests();
   register_attention_tests();
   register_merge_tests();
