@@ -171,7 +171,7 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
   }
 }
 
-constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, quantize_group<VecZmm>, pv};
+constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, qdecode_pv8<ZmmI>, quantize_group<VecZmm>, pv};
 
 }  // namespace
 

@@ -12,7 +12,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "../core/quant_params.h"
 #include "attention_kernels.h"
+#include "attention_plan.h"
 #include "quant_kernels.h"
 
 namespace subq::cpu {
@@ -129,7 +131,9 @@ inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, co
   }
   for (int r = 0; r < R; ++r) {
     const typename F::T x = I::to_float(I::fix(sums[r], a.qsum[r]));
-    typename F::T v = F::mul(x, F::mul(F::set1(a.qs[r]), kv));
+    const typename F::T t = F::mul(F::set1(a.qs[r]), kv);
+    // With a bias (pv 'int8'), the tiles' fma (quant_simd.h's qk_micro).
+    typename F::T v = a.bias ? F::fmadd(x, t, F::set1(a.bias[r])) : F::mul(x, t);
     if (a.qm) v = F::add(v, F::load_n(a.qm[r] + j0, nk));
     F::store(s + r * ss, v);
   }
@@ -250,6 +254,128 @@ void qdecode(const QDecode& a) {
   if constexpr (R > 1)
     if (a.rows < R) return qdecode<I, R - 1>(a);
   qdecode_rows<I, R>(a);
+}
+
+// ---- pv 'int8' (docs/semantics.md): the tiled path's steps for R rows, each row's keys in
+// the lanes. The tiles step over key blocks of kBlockK from key 0, each cut to the rows'
+// band [j0, j0 + nk) and started at its kPBlock group; per block the scores (their fma of the
+// bias), the softmax step of the attention kernels (softmax_rows: the same exp2 and sums),
+// P quantized per row and group as quant_simd.h's quant_p (the same fp32 operations per
+// value), and per group O = O * alpha (first group) + float(sum_j P'_j V'_j) * pscale. The
+// group's sum runs in fp32 here: every partial sum is an integer below 64 * 255 * 127 < 2^24,
+// so each fma is exact and the sum is the tiles' int32 one. Hence the tiled path's bits.
+
+// O[r][x..] for C vectors of columns from x (c valid lanes in the last), over the groups of
+// the block's nk keys: p holds P' (as fp32) [R][ps], pscale[r][g] each group's scale.
+template <class I, int R, int C>
+inline void qd_pv8_cols(const QDecode& a, const float* p, int64_t ps, const float (*pscale)[kBlockK / kPBlock],
+                        const float* alpha, int nk, const uint8_t* v, int64_t x, int c, int64_t pf) {
+  using F = typename I::F;
+  using T = typename F::T;
+  constexpr int W = I::W;
+  auto lanes = [&](int i) { return i + 1 < C ? W : c; };
+  for (int j0 = 0, g = 0; j0 < nk; j0 += int(kPBlock), ++g) {
+    const int j1 = std::min<int>(nk, j0 + int(kPBlock));
+    T acc[R][C];
+    for (int r = 0; r < R; ++r)
+      for (int i = 0; i < C; ++i) acc[r][i] = F::zero();
+    for (int j = j0; j < j1; ++j) {
+      const uint8_t* row = v + j * a.vb;
+      if (pf)
+        for (int i = 0; i < C; ++i) {
+          const int64_t off = a.vbits == 8 ? x + i * W : (x + i * W) / 2;
+          if (off % 64 == 0) __builtin_prefetch(row + off + pf);
+        }
+      T vv[C];
+      if constexpr (C == 4) {
+        if (c == W) I::load_v4(row, a.vbits, x, vv);
+        else
+          for (int i = 0; i < C; ++i)
+            vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+      } else {
+        for (int i = 0; i < C; ++i)
+          vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
+      }
+      for (int r = 0; r < R; ++r) {
+        const T pj = F::set1(p[r * ps + j]);
+        for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int i = 0; i < C; ++i) {
+        float* o = a.o + r * a.dv + x + i * W;
+        T ov = lanes(i) == W ? F::load(o) : F::load_n(o, c);
+        if (g == 0) ov = F::mul(ov, F::set1(alpha[r]));
+        ov = F::fmadd(acc[r][i], F::set1(pscale[r][g]), ov);
+        if (lanes(i) == W) F::store(o, ov);
+        else F::store_n(o, ov, c);
+      }
+  }
+}
+
+template <class I, int R>
+void qdecode_pv8_rows(const QDecode& a) {
+  using F = typename I::F;
+  using T = typename F::T;
+  constexpr int W = I::W;
+  constexpr int64_t BK = kBlockK, G = kPBlock, NG = BK / G;
+  static_assert(BK % G == 0 && G % W == 0 && BK % 16 == 0, "whole groups of whole vectors");
+  constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
+  constexpr int64_t kAhead = 64;  // keys, as qdecode_rows
+  alignas(64) float s[R][BK], kbuf[BK], vbuf[BK], pscale[R][NG];
+  float alpha[R];
+  const int64_t end = a.j0 + a.nk;
+  auto ahead = [&](int64_t at, int64_t rows) {
+    return a.nk > 2 * kAhead ? std::max<int64_t>(0, std::min(kAhead, end - rows - at)) : 0;
+  };
+  for (int64_t b0 = a.j0 / BK * BK; b0 < end; b0 += BK) {
+    const int64_t j0 = std::max(b0, a.j0) / G * G, j1 = std::min(b0 + BK, end);  // the tiles' cut
+    const int n = int(j1 - j0);
+    auto scales = [&](const float* sc, int64_t group, float* buf) {
+      if (group == 1 && n == BK) return sc + j0;
+      qd_scales<BK>(sc, group, j0, n, buf);
+      return static_cast<const float*>(buf);
+    };
+    const float *ks = scales(a.ksc, a.kgroup, kbuf), *vs = scales(a.vsc, a.vgroup, vbuf);
+    for (int x = 0; x < n; x += W)
+      qd_scores<I, R>(a, a.k + (j0 + x) * a.kb, n - x < W ? n - x : W, j0 + x, ks + x, &s[0][x], BK,
+                      ahead(j0 + x, W) * a.kb);
+    if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * BK, a.cap);
+    for (int r = 0; r < R; ++r) {
+      // Lanes [first, last) are keys row r sees; the rest, and the block's tail, masked.
+      const int64_t first = std::clamp<int64_t>(a.lo[r] - j0, 0, n), last = std::clamp<int64_t>(a.hi[r] - j0, first, n);
+      std::fill(s[r], s[r] + first, kMaskedScore);
+      std::fill(s[r] + last, s[r] + BK, kMaskedScore);
+    }
+    a.softmax_rows(&s[0][0], BK, R, n, a.m, a.l, alpha);
+    // P' per row and group (quant_p): t = P * s_v, m = max t, P' = round(t * (255 / m)).
+    for (int r = 0; r < R; ++r)
+      for (int g = 0; g * G < n; ++g) {
+        float* p = s[r] + g * G;
+        T mx = F::zero();
+        for (int64_t x = 0; x < G; x += W) mx = F::max(F::mul(F::load(p + x), F::load(vs + g * G + x)), mx);
+        const T m = F::set1(F::reduce_max(mx));
+        const T inv = F::select_gt(m, F::zero(), F::div(F::set1(255.f), m), F::zero());
+        alignas(64) float sc[W];
+        F::store(sc, F::div(m, F::set1(255.f)));
+        pscale[r][g] = sc[0];
+        for (int64_t x = 0; x < G; x += W)
+          F::store(p + x, I::to_float(I::round_u8(F::mul(F::mul(F::load(p + x), F::load(vs + g * G + x)), inv))));
+      }
+    const uint8_t* v = a.v + j0 * a.vb;
+    const int64_t pf = ahead(j0, BK) * a.vb;
+    int64_t x = 0;
+    for (; x + C * W <= a.dv; x += C * W) qd_pv8_cols<I, R, C>(a, &s[0][0], BK, pscale, alpha, n, v, x, W, pf);
+    for (; x < a.dv; x += W)
+      qd_pv8_cols<I, R, 1>(a, &s[0][0], BK, pscale, alpha, n, v, x, a.dv - x < W ? int(a.dv - x) : W, pf);
+  }
+}
+
+template <class I, int R = kDecodeRows>
+void qdecode_pv8(const QDecode& a) {
+  if constexpr (R > 1)
+    if (a.rows < R) return qdecode_pv8<I, R - 1>(a);
+  qdecode_pv8_rows<I, R>(a);
 }
 
 }  // namespace
