@@ -265,52 +265,49 @@ void qdecode(const QDecode& a) {
 // group's sum runs in fp32 here: every partial sum is an integer below 64 * 255 * 127 < 2^24,
 // so each fma is exact and the sum is the tiles' int32 one. Hence the tiled path's bits.
 
-// O[r][x..] for C vectors of columns from x (c valid lanes in the last), over the groups of
-// the block's nk keys: p holds P' (as fp32) [R][ps], pscale[r][g] each group's scale.
+// O[r][x..] for C vectors of columns from x (c valid lanes in the last) and the keys
+// [j0, j1) of group g: p holds P' (as fp32) [R][ps], pscale[r] the group's scales.
 template <class I, int R, int C>
-inline void qd_pv8_cols(const QDecode& a, const float* p, int64_t ps, const float (*pscale)[kBlockK / kPBlock],
-                        const float* alpha, int nk, const uint8_t* v, int64_t x, int c, int64_t pf) {
+inline void qd_pv8_cols(const QDecode& a, const float* p, int64_t ps, const float* pscale, int64_t pss,
+                        const float* alpha, int g, int j0, int j1, const uint8_t* v, int64_t x, int c, int64_t pf) {
   using F = typename I::F;
   using T = typename F::T;
   constexpr int W = I::W;
   auto lanes = [&](int i) { return i + 1 < C ? W : c; };
-  for (int j0 = 0, g = 0; j0 < nk; j0 += int(kPBlock), ++g) {
-    const int j1 = std::min<int>(nk, j0 + int(kPBlock));
-    T acc[R][C];
-    for (int r = 0; r < R; ++r)
-      for (int i = 0; i < C; ++i) acc[r][i] = F::zero();
-    for (int j = j0; j < j1; ++j) {
-      const uint8_t* row = v + j * a.vb;
-      if (pf)
-        for (int i = 0; i < C; ++i) {
-          const int64_t off = a.vbits == 8 ? x + i * W : (x + i * W) / 2;
-          if (off % 64 == 0) __builtin_prefetch(row + off + pf);
-        }
-      T vv[C];
-      if constexpr (C == 4) {
-        if (c == W) I::load_v4(row, a.vbits, x, vv);
-        else
-          for (int i = 0; i < C; ++i)
-            vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
-      } else {
+  T acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i) acc[r][i] = F::zero();
+  for (int j = j0; j < j1; ++j) {
+    const uint8_t* row = v + j * a.vb;
+    if (pf)
+      for (int i = 0; i < C; ++i) {
+        const int64_t off = a.vbits == 8 ? x + i * W : (x + i * W) / 2;
+        if (off % 64 == 0) __builtin_prefetch(row + off + pf);
+      }
+    T vv[C];
+    if constexpr (C == 4) {
+      if (c == W) I::load_v4(row, a.vbits, x, vv);
+      else
         for (int i = 0; i < C; ++i)
           vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
-      }
-      for (int r = 0; r < R; ++r) {
-        const T pj = F::set1(p[r * ps + j]);
-        for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
-      }
+    } else {
+      for (int i = 0; i < C; ++i)
+        vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
     }
-    for (int r = 0; r < R; ++r)
-      for (int i = 0; i < C; ++i) {
-        float* o = a.o + r * a.dv + x + i * W;
-        T ov = lanes(i) == W ? F::load(o) : F::load_n(o, c);
-        if (g == 0) ov = F::mul(ov, F::set1(alpha[r]));
-        ov = F::fmadd(acc[r][i], F::set1(pscale[r][g]), ov);
-        if (lanes(i) == W) F::store(o, ov);
-        else F::store_n(o, ov, c);
-      }
+    for (int r = 0; r < R; ++r) {
+      const T pj = F::set1(p[r * ps + j]);
+      for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
+    }
   }
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i) {
+      float* o = a.o + r * a.dv + x + i * W;
+      T ov = lanes(i) == W ? F::load(o) : F::load_n(o, c);
+      if (g == 0) ov = F::mul(ov, F::set1(alpha[r]));
+      ov = F::fmadd(acc[r][i], F::set1(pscale[r * pss]), ov);
+      if (lanes(i) == W) F::store(o, ov);
+      else F::store_n(o, ov, c);
+    }
 }
 
 template <class I, int R>
@@ -362,12 +359,17 @@ void qdecode_pv8_rows(const QDecode& a) {
         for (int64_t x = 0; x < G; x += W)
           F::store(p + x, I::to_float(I::round_u8(F::mul(F::mul(F::load(p + x), F::load(vs + g * G + x)), inv))));
       }
+    // Group by group, all columns: a group's V' rows stay in L1 for the second pass.
     const uint8_t* v = a.v + j0 * a.vb;
-    const int64_t pf = ahead(j0, BK) * a.vb;
-    int64_t x = 0;
-    for (; x + C * W <= a.dv; x += C * W) qd_pv8_cols<I, R, C>(a, &s[0][0], BK, pscale, alpha, n, v, x, W, pf);
-    for (; x < a.dv; x += W)
-      qd_pv8_cols<I, R, 1>(a, &s[0][0], BK, pscale, alpha, n, v, x, a.dv - x < W ? int(a.dv - x) : W, pf);
+    for (int g = 0; g * G < n; ++g) {
+      const int g0 = int(g * G), g1 = std::min(n, int(g0 + G));
+      const int64_t pf = ahead(j0 + g0, G) * a.vb;
+      int64_t x = 0;
+      for (; x + C * W <= a.dv; x += C * W)
+        qd_pv8_cols<I, R, C>(a, &s[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, W, pf);
+      for (; x < a.dv; x += W)
+        qd_pv8_cols<I, R, 1>(a, &s[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, a.dv - x < W ? int(a.dv - x) : W, pf);
+    }
   }
 }
 
