@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "../core/quant_params.h"
 #include "attention_kernels.h"
@@ -310,6 +311,63 @@ inline void qd_pv8_cols(const QDecode& a, const float* p, int64_t ps, const floa
     }
 }
 
+// Where the table has u8 x s8 dot products on 64 columns (I::quad: VNNI), a group's P'.V'
+// runs on them for up to 4 rows: 4 keys' V' rows (64 columns each) interleaved per quad, so
+// each int32 lane takes four keys' products of one column, against the rows' P' bytes
+// broadcast (4 keys per dword). The int32 sums are the exact ones, so the same bits as the
+// fp32 sums; a dot product per 4 keys and 16 columns where the fp32 sums take 4 FMAs and
+// 4 conversions.
+template <class I>
+constexpr bool kPv8Int = requires(typename I::T* t) { I::quad(t, t); };
+
+// O[r][x .. x + 63] for the keys [j0, j1) of group g (P' bytes pb [R][pbs], zero past the
+// block's keys; a quad's rows past j1 are read as row j1 - 1, times those zeros).
+template <class I, int R>
+inline void qd_pv8_int(const QDecode& a, const uint8_t* pb, int64_t pbs, const float* pscale, int64_t pss,
+                       const float* alpha, int g, int j0, int j1, const uint8_t* v, int64_t x, int64_t pf) {
+  using T = typename I::T;
+  using F = typename I::F;
+  T acc[R][4];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < 4; ++i) acc[r][i] = I::zero();
+  const int64_t off = a.vbits == 8 ? x : x / 2;
+  const bool pre = pf && off % 64 == 0;
+  // The quad of keys j.. (n of them in range), its bits a constant.
+  auto quad = [&](int j, int n, auto bits) {
+    T k[4], u[4];
+    const uint8_t* row = v + j * a.vb + off;
+    for (int i = 0; i < 4; ++i) {
+      const uint8_t* ri = row + (i < n ? i : n - 1) * a.vb;
+      if (pre) __builtin_prefetch(ri + pf);
+      k[i] = I::load_k(ri, bits());
+    }
+    I::quad(k, u);
+    for (int r = 0; r < R; ++r) {
+      int32_t w;
+      std::memcpy(&w, pb + r * pbs + j, 4);
+      const T p = I::set1(w);
+      for (int i = 0; i < 4; ++i) acc[r][i] = I::dot4(acc[r][i], p, u[i]);
+    }
+  };
+  auto run = [&](auto bits) {
+    int j = j0;
+    for (; j + 4 <= j1; j += 4) quad(j, 4, bits);
+    if (j < j1) quad(j, j1 - j, bits);
+  };
+  if (a.vbits == 8) run(std::integral_constant<int, 8>());
+  else run(std::integral_constant<int, 4>());
+  for (int r = 0; r < R; ++r) {
+    T sums[4];
+    I::unquad(acc[r], sums);
+    for (int m = 0; m < 4; ++m) {
+      float* o = a.o + r * a.dv + x + 16 * m;
+      typename F::T ov = F::load(o);
+      if (g == 0) ov = F::mul(ov, F::set1(alpha[r]));
+      F::store(o, F::fmadd(I::to_float(sums[m]), F::set1(pscale[r * pss]), ov));
+    }
+  }
+}
+
 template <class I, int R>
 void qdecode_pv8_rows(const QDecode& a) {
   using F = typename I::F;
@@ -319,7 +377,9 @@ void qdecode_pv8_rows(const QDecode& a) {
   static_assert(BK % G == 0 && G % W == 0 && BK % 16 == 0, "whole groups of whole vectors");
   constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
   constexpr int64_t kAhead = 64;  // keys, as qdecode_rows
+  constexpr bool kInt = kPv8Int<I> && R <= 4;  // 4 x R int32 sums in registers
   alignas(64) float s[R][BK], kbuf[BK], vbuf[BK], pscale[R][NG];
+  alignas(64) uint8_t pb[kInt ? R : 1][BK];  // P' as bytes, for qd_pv8_int
   float alpha[R];
   const int64_t end = a.j0 + a.nk;
   auto ahead = [&](int64_t at, int64_t rows) {
@@ -356,8 +416,11 @@ void qdecode_pv8_rows(const QDecode& a) {
         alignas(64) float sc[W];
         F::store(sc, F::div(m, F::set1(255.f)));
         pscale[r][g] = sc[0];
-        for (int64_t x = 0; x < G; x += W)
-          F::store(p + x, I::to_float(I::round_u8(F::mul(F::mul(F::load(p + x), F::load(vs + g * G + x)), inv))));
+        for (int64_t x = 0; x < G; x += W) {
+          const auto q = I::round_u8(F::mul(F::mul(F::load(p + x), F::load(vs + g * G + x)), inv));
+          F::store(p + x, I::to_float(q));
+          if constexpr (kInt) I::store_u8(pb[r] + g * G + x, q);
+        }
       }
     // Group by group, all columns: a group's V' rows stay in L1 for the second pass.
     const uint8_t* v = a.v + j0 * a.vb;
@@ -365,6 +428,9 @@ void qdecode_pv8_rows(const QDecode& a) {
       const int g0 = int(g * G), g1 = std::min(n, int(g0 + G));
       const int64_t pf = ahead(j0 + g0, G) * a.vb;
       int64_t x = 0;
+      if constexpr (kInt)
+        for (; x + 64 <= a.dv; x += 64)
+          qd_pv8_int<I, R>(a, &pb[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, pf);
       for (; x + C * W <= a.dv; x += C * W)
         qd_pv8_cols<I, R, C>(a, &s[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, W, pf);
       for (; x < a.dv; x += W)
