@@ -204,6 +204,7 @@ t.test('pv int8 decode shapes: the tiled path\'s bits and the reference, on ever
     { B: 1, Hq: 6, Hkv: 2, Nq: 1, Nk: 1, D: 16, Dv: 24 },       // one key
     { B: 1, Hq: 2, Hkv: 1, Nq: 3, Nk: 401, D: 64, Dv: 72 },     // 6 rows, Dv past a vector
     { B: 1, Hq: 5, Hkv: 5, Nq: 5, Nk: 257, D: 40, Dv: 40 },     // no GQA
+    { B: 2, Hq: 3, Hkv: 1, Nq: 1, Nk: 333, D: 64, Dv: 80 },     // 3 rows: VNNI P.V on 64 columns, the rest fp32; a partial quad
   ];
   const opts: QOpts[] = [{}, { causal: true }, { window: [100, 3] }, { softcap: 3 }, { granularity: 'token', causal: true, softcap: 2 },
     { qkBits: 4, granularity: 'token', window: [150, 0] }, { smoothK: false, scale: 0.2, causal: true, window: [60, 0] }];
