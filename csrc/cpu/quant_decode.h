@@ -312,7 +312,7 @@ inline void qd_pv8_cols(const QDecode& a, const float* p, int64_t ps, const floa
 }
 
 // Where the table has u8 x s8 dot products on 64 columns (I::quad: VNNI), a group's P'.V'
-// runs on them for up to 4 rows: 4 keys' V' rows (64 columns each) interleaved per quad, so
+// runs on them, 4 rows at a time: 4 keys' V' rows (64 columns each) interleaved per quad, so
 // each int32 lane takes four keys' products of one column, against the rows' P' bytes
 // broadcast (4 keys per dword). The int32 sums are the exact ones, so the same bits as the
 // fp32 sums; a dot product per 4 keys and 16 columns where the fp32 sums take 4 FMAs and
@@ -320,10 +320,11 @@ inline void qd_pv8_cols(const QDecode& a, const float* p, int64_t ps, const floa
 template <class I>
 constexpr bool kPv8Int = requires(typename I::T* t) { I::quad(t, t); };
 
-// O[r][x .. x + 63] for the keys [j0, j1) of group g (P' bytes pb [R][pbs], zero past the
-// block's keys; a quad's rows past j1 are read as row j1 - 1, times those zeros).
+// O[r][x .. x + 63] (rows of o, dv apart) for the keys [j0, j1) of group g (P' bytes pb
+// [R][pbs], zero past the block's keys; a quad's rows past j1 are read as row j1 - 1, times
+// those zeros).
 template <class I, int R>
-inline void qd_pv8_int(const QDecode& a, const uint8_t* pb, int64_t pbs, const float* pscale, int64_t pss,
+inline void qd_pv8_int(const QDecode& a, float* o, const uint8_t* pb, int64_t pbs, const float* pscale, int64_t pss,
                        const float* alpha, int g, int j0, int j1, const uint8_t* v, int64_t x, int64_t pf) {
   using T = typename I::T;
   using F = typename I::F;
@@ -360,10 +361,10 @@ inline void qd_pv8_int(const QDecode& a, const uint8_t* pb, int64_t pbs, const f
     T sums[4];
     I::unquad(acc[r], sums);
     for (int m = 0; m < 4; ++m) {
-      float* o = a.o + r * a.dv + x + 16 * m;
-      typename F::T ov = F::load(o);
+      float* om = o + r * a.dv + x + 16 * m;
+      typename F::T ov = F::load(om);
       if (g == 0) ov = F::mul(ov, F::set1(alpha[r]));
-      F::store(o, F::fmadd(I::to_float(sums[m]), F::set1(pscale[r * pss]), ov));
+      F::store(om, F::fmadd(I::to_float(sums[m]), F::set1(pscale[r * pss]), ov));
     }
   }
 }
@@ -377,7 +378,7 @@ void qdecode_pv8_rows(const QDecode& a) {
   static_assert(BK % G == 0 && G % W == 0 && BK % 16 == 0, "whole groups of whole vectors");
   constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
   constexpr int64_t kAhead = 64;  // keys, as qdecode_rows
-  constexpr bool kInt = kPv8Int<I> && R <= 4;  // 4 x R int32 sums in registers
+  constexpr bool kInt = kPv8Int<I>;
   alignas(64) float s[R][BK], kbuf[BK], vbuf[BK], pscale[R][NG];
   alignas(64) uint8_t pb[kInt ? R : 1][BK];  // P' as bytes, for qd_pv8_int
   float alpha[R];
@@ -428,9 +429,14 @@ void qdecode_pv8_rows(const QDecode& a) {
       const int g0 = int(g * G), g1 = std::min(n, int(g0 + G));
       const int64_t pf = ahead(j0 + g0, G) * a.vb;
       int64_t x = 0;
+      // 4 x 4 int32 sums in registers: rows 4 at a time (the quads interleaved again).
       if constexpr (kInt)
-        for (; x + 64 <= a.dv; x += 64)
-          qd_pv8_int<I, R>(a, &pb[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, pf);
+        for (; x + 64 <= a.dv; x += 64) {
+          constexpr int R0 = R < 4 ? R : 4;
+          qd_pv8_int<I, R0>(a, a.o, &pb[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, pf);
+          if constexpr (R > 4)
+            qd_pv8_int<I, R - 4>(a, a.o + 4 * a.dv, &pb[4][0], BK, &pscale[4][g], NG, alpha + 4, g, g0, g1, v, x, 0);
+        }
       for (; x + C * W <= a.dv; x += C * W)
         qd_pv8_cols<I, R, C>(a, &s[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, W, pf);
       for (; x < a.dv; x += W)
