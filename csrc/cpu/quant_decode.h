@@ -67,6 +67,22 @@ inline typename I::F::T qd_v(const uint8_t* row, int bits, int64_t x, int c) {
   return I::load_v(buf, bits, 0);
 }
 
+// C vectors of V' values (as fp32) from column x of a row, c valid lanes in the last; with
+// pf != 0 a load that starts a line asks for the same line pf bytes on (as qd_k).
+template <class I, int C>
+inline void qd_v_cols(const uint8_t* row, int bits, int64_t x, int c, int64_t pf, typename I::F::T (&vv)[C]) {
+  constexpr int W = I::W;
+  if (pf)
+    for (int i = 0; i < C; ++i) {
+      const int64_t off = bits == 8 ? x + i * W : (x + i * W) / 2;
+      if (off % 64 == 0) __builtin_prefetch(row + off + pf);
+    }
+  if constexpr (C == 4)
+    if (c == W) return I::load_v4(row, bits, x, vv);  // 4 * W values unpacked at once
+  for (int i = 0; i < C; ++i)
+    vv[i] = i + 1 < C || c == W ? I::load_v(row, bits, x + i * W) : qd_v<I>(row, bits, x + i * W, c);
+}
+
 // dst[j] = the scale of key j0 + j for j < n (groups of `group` keys), 0 beyond: one
 // division per W keys, not one per key.
 template <int W>
@@ -156,22 +172,8 @@ inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const flo
       acc[r][i] = F::mul(o, F::set1(alpha[r]));
     }
   for (int j = 0; j < nk; ++j) {
-    const uint8_t* row = v + j * a.vb;
-    if (pf)
-      for (int i = 0; i < C; ++i) {
-        const int64_t off = a.vbits == 8 ? x + i * W : (x + i * W) / 2;
-        if (off % 64 == 0) __builtin_prefetch(row + off + pf);
-      }
     T vv[C];
-    if constexpr (C == 4) {
-      if (c == W) I::load_v4(row, a.vbits, x, vv);  // 4 * W values unpacked at once
-      else
-        for (int i = 0; i < C; ++i)
-          vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
-    } else {
-      for (int i = 0; i < C; ++i)
-        vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
-    }
+    qd_v_cols<I, C>(v + j * a.vb, a.vbits, x, c, pf, vv);
     for (int r = 0; r < R; ++r) {
       const T pj = F::set1(p[r * ps + j]);
       for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
@@ -263,8 +265,9 @@ void qdecode(const QDecode& a) {
 // bias), the softmax step of the attention kernels (softmax_rows: the same exp2 and sums),
 // P quantized per row and group as quant_simd.h's quant_p (the same fp32 operations per
 // value), and per group O = O * alpha (first group) + float(sum_j P'_j V'_j) * pscale. The
-// group's sum runs in fp32 here: every partial sum is an integer below 64 * 255 * 127 < 2^24,
-// so each fma is exact and the sum is the tiles' int32 one. Hence the tiled path's bits.
+// group's sum runs on integer dot products where the table has them (qd_pv8_int), else in
+// fp32 (qd_pv8_cols): every partial sum is an integer below 64 * 255 * 127 < 2^24, so each
+// fma is exact. Either is the tiles' int32 sum, hence the tiled path's bits.
 
 // O[r][x..] for C vectors of columns from x (c valid lanes in the last) and the keys
 // [j0, j1) of group g: p holds P' (as fp32) [R][ps], pscale[r] the group's scales.
@@ -279,22 +282,8 @@ inline void qd_pv8_cols(const QDecode& a, const float* p, int64_t ps, const floa
   for (int r = 0; r < R; ++r)
     for (int i = 0; i < C; ++i) acc[r][i] = F::zero();
   for (int j = j0; j < j1; ++j) {
-    const uint8_t* row = v + j * a.vb;
-    if (pf)
-      for (int i = 0; i < C; ++i) {
-        const int64_t off = a.vbits == 8 ? x + i * W : (x + i * W) / 2;
-        if (off % 64 == 0) __builtin_prefetch(row + off + pf);
-      }
     T vv[C];
-    if constexpr (C == 4) {
-      if (c == W) I::load_v4(row, a.vbits, x, vv);
-      else
-        for (int i = 0; i < C; ++i)
-          vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
-    } else {
-      for (int i = 0; i < C; ++i)
-        vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
-    }
+    qd_v_cols<I, C>(v + j * a.vb, a.vbits, x, c, pf, vv);
     for (int r = 0; r < R; ++r) {
       const T pj = F::set1(p[r * ps + j]);
       for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
