@@ -181,6 +181,89 @@ t.test('pv int8: the same bits at both vector widths and any thread count', asyn
   }
 });
 
+// Decode shapes (at most 8 query rows per kv head: tokens x GQA group) run the integer decode
+// kernel in the tiled path's steps, so they give the tiled path's bits on each ISA. The tiled
+// path is forced on the same rows by prepending zero query rows (more than 8 rows per kv
+// head): the causal mask is aligned to the last query, and with one Q block (whose max the
+// zero rows leave alone) or per-token Q scales and no Q smoothing, each original row
+// computes what it computes alone. Each call is also checked against the fp64 reference.
+t.test('pv int8 decode shapes: the tiled path\'s bits and the reference, on every ISA', async (t) => {
+  const threads = start.threads;
+  t.teardown(() => {
+    restore();
+    setNumThreads(threads);
+  });
+  const levels: [string, () => void][] = [];
+  if (start.simd === 'avx512') levels.push(['avx512 zmm', () => setVectorWidth(512)], ['avx512 ymm', () => setVectorWidth(256)]);
+  if (start.simd !== 'scalar') levels.push(['avx2', () => setSimdLevel('avx2')]);
+  levels.push(['scalar', () => setSimdLevel('scalar')]);
+  const decodeShapes: Shape[] = [
+    { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 1000, D: 128, Dv: 128 },  // GQA 4, several 192-key blocks
+    { B: 2, Hq: 4, Hkv: 1, Nq: 2, Nk: 333, D: 33, Dv: 17 },     // 8 rows, odd dims and key count
+    { B: 1, Hq: 1, Hkv: 1, Nq: 8, Nk: 70, D: 7, Dv: 9 },        // 8 tokens, Dv below a vector
+    { B: 1, Hq: 6, Hkv: 2, Nq: 1, Nk: 1, D: 16, Dv: 24 },       // one key
+    { B: 1, Hq: 2, Hkv: 1, Nq: 3, Nk: 401, D: 64, Dv: 72 },     // 6 rows, Dv past a vector
+    { B: 1, Hq: 5, Hkv: 5, Nq: 5, Nk: 257, D: 40, Dv: 40 },     // no GQA
+    { B: 2, Hq: 3, Hkv: 1, Nq: 1, Nk: 333, D: 64, Dv: 80 },     // 3 rows: VNNI P.V on 64 columns, the rest fp32; a partial quad
+  ];
+  const opts: QOpts[] = [{}, { causal: true }, { window: [100, 3] }, { softcap: 3 }, { granularity: 'token', causal: true, softcap: 2 },
+    { qkBits: 4, granularity: 'token', window: [150, 0] }, { smoothK: false, scale: 0.2, causal: true, window: [60, 0] }];
+  const f32 = (x: Tensor) => x.data as Float32Array;
+  const sameBits = (a: Float32Array, b: Float32Array) => {
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  };
+  let seed = 700, calls = 0;
+  for (const s of decodeShapes)
+    for (const o of opts)
+      for (const cache of ['none', 'int8', 'int4'] as const) {
+        const { B, Hq, Hkv, Nq, Nk, D, Dv } = s;
+        const { q, k, v } = inputs(s, seed++);
+        const E = Math.ceil(9 / (Hq / Hkv)), Nt = Nq + E;  // the tiled call's rows: E zero rows first
+        const qt = new Float32Array(B * Hq * Nt * D);
+        for (let r = 0; r < B * Hq; r++) qt.set(q.subarray(r * Nq * D, (r + 1) * Nq * D), (r * Nt + E) * D);
+        const kt = tensor(k, [B, Hkv, Nk, D], 'float32'), vt = tensor(v, [B, Hkv, Nk, Dv], 'float32');
+        const bits = cache === 'int4' ? 4 : 8, granularity = cache === 'int4' ? 'block' : 'token';
+        // A cached V (and, for int4, a cached K as well).
+        const vArg = cache === 'none' ? vt : quantizeSync(vt, { bits, granularity });
+        const kArg = cache === 'int4' ? quantizeSync(kt, { bits: 4, granularity: 'token', smooth: o.smoothK ?? true }) : kt;
+        const opt = { ...o, ...(cache === 'int4' ? { qkBits: 4 as const, granularity: 'token' as const } : {}), pv: 'int8', returnLse: true } as const;
+        const vGroup = granularity === 'token' ? 1 : 64;
+        const ref = quantizedAttentionRef(q, k, v, s, {
+          ...opt, pvInt8: true,
+          ...(cache === 'none' ? {} : { vq: { q: quantizeRef(v, B, Hkv, Nk, Dv, bits, vGroup, false), group: vGroup } }),
+          ...(cache === 'int4' ? { kq: { q: quantizeRef(k, B, Hkv, Nk, D, 4, 1, o.smoothK ?? true), group: 1 } } : {}),
+        });
+        const what = `${JSON.stringify({ ...s, ...o })} ${cache} V cache`;
+        let agree = true, worst = 0, worstLse = 0;
+        for (const [name, select] of levels) {
+          restore();
+          select();
+          const dec = quantizedAttentionSync(tensor(q, [B, Hq, Nq, D], 'float32'), kArg, vArg, opt);
+          const til = quantizedAttentionSync(tensor(qt, [B, Hq, Nt, D], 'float32'), kArg, vArg, opt);
+          for (let r = 0; r < B * Hq; r++) {
+            const ok = sameBits(f32(dec.out).subarray(r * Nq * Dv, (r + 1) * Nq * Dv), f32(til.out).subarray((r * Nt + E) * Dv, (r + 1) * Nt * Dv)) &&
+              sameBits(f32(dec.lse).subarray(r * Nq, (r + 1) * Nq), f32(til.lse).subarray(r * Nt + E, (r + 1) * Nt));
+            if (!ok) {
+              agree = false;
+              t.fail(`${what} on ${name}: query head ${r} differs from the tiled path`);
+            }
+          }
+          worst = Math.max(worst, maxErr(f32(dec.out), ref.out));
+          worstLse = Math.max(worstLse, lseErr(f32(dec.lse), ref.lse));
+          if (name === levels[0][0] && calls++ % 9 === 0) {
+            // One range per head: any thread count gives the same bits.
+            setNumThreads(1);
+            const one = quantizedAttentionSync(tensor(q, [B, Hq, Nq, D], 'float32'), kArg, vArg, opt);
+            setNumThreads(threads);
+            t.ok(bitsEqual(one.out, dec.out) && bitsEqual(one.lse, dec.lse), `${what}: 1 and ${threads} threads, same bits`);
+          }
+        }
+        t.ok(agree, `${what}: ${levels.map(([n]) => n).join(', ')}: the tiled path's bits`);
+        t.ok(worst <= TOL && worstLse <= 1e-4, `${what}: max |out - ref| ${worst.toExponential(2)} <= ${TOL}, lse ${worstLse.toExponential(2)}`);
+      }
+});
+
 // The integer P.V of every ISA from the same P: with q = 0 every visible score is 0 and P is
 // exactly 1 on every ISA (exp2(0)), so P' = round(255 * s_v(j) / max s_v) comes from the V
 // scales alone (per token: a different one per key) and the output from the integer sums:

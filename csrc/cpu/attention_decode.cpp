@@ -79,8 +79,11 @@ void load_q_row_int(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, 
 
 void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
   const QuantKernels& qkern = pick_quant_kernels(kern.tile_q);
-  // K' and V' quantized, P.V in fp32: the integer kernel reads both caches in place.
-  const bool int_path = p.quant && p.quant->v.present() && p.quant->pv == DType::F32;
+  // K' and V' quantized, P.V in fp32 or int8: the integer kernel reads both caches in place.
+  // pv 'int8' runs it in the tiled path's steps (QuantKernels::decode_pv8) over each head's
+  // keys in one range: a split would merge partial states, which rounds off its bits.
+  const bool pv8 = p.quant && p.quant->pv == DType::I8;
+  const bool int_path = p.quant && p.quant->v.present() && (p.quant->pv == DType::F32 || pv8);
   const int64_t g = p.Hq / p.Hkv, rows = g * p.Nq, heads = p.B * p.Hkv, D = p.D, Dv = p.Dv;
   int64_t lo[kDecodeRows], hi[kDecodeRows], first = p.Nk, last = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -88,7 +91,8 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
     if (lo[r] < hi[r]) first = std::min(first, lo[r]), last = std::max(last, hi[r]);
   }
   const int64_t span = std::max<int64_t>(last - first, 0);
-  const int64_t want = std::clamp<int64_t>(kDecodeItems / heads, 1, std::max<int64_t>(span / kDecodeMinRange, 1));
+  const int64_t want =
+      pv8 ? 1 : std::clamp<int64_t>(kDecodeItems / heads, 1, std::max<int64_t>(span / kDecodeMinRange, 1));
   const int64_t len = (span + want - 1) / want, ranges = len ? (span + len - 1) / len : 1;
   // Per (head, range): for each row, m, l and o [Dv].
   const int64_t row_floats = Dv + 2, item_floats = rows * row_floats, items = heads * ranges;
@@ -106,7 +110,7 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
     const int64_t dq = (D + 63) / 64 * 64;
     std::vector<int8_t> qi(static_cast<size_t>(int_path ? rows * dq : 0));
     int32_t qsum[kDecodeRows];
-    float qs[kDecodeRows];
+    float qs[kDecodeRows], bias[kDecodeRows];
     const float* qm[kDecodeRows];
     for (int64_t it = i0; it < i1; ++it) {
       check_cancelled();
@@ -119,13 +123,17 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
       std::fill(o, o + rows * Dv, 0.f);
       if (int_path) {
         const QuantQK& qq = *p.quant;
-        for (int64_t r = 0; r < rows; ++r) load_q_row_int(p, g, b, hk, r, dq, qi.data() + r * dq, &qsum[r], &qs[r], &qm[r]);
+        for (int64_t r = 0; r < rows; ++r) {
+          load_q_row_int(p, g, b, hk, r, dq, qi.data() + r * dq, &qsum[r], &qs[r], &qm[r]);
+          bias[r] = qq.q_bias ? qq.q_bias[quant_row(p, g, b, hk, r)] : 0.f;
+        }
         const float* ksc = static_cast<const float*>(qq.k.scales.data) + (b * p.Hkv + hk) * qq.k.groups();
         const float* vsc = static_cast<const float*>(qq.v.scales.data) + (b * p.Hkv + hk) * qq.v.groups();
         const QDecode qd{qi.data(), qsum, qs, qq.qm_k ? qm : nullptr, int(rows), D, dq, Dv, qq.k.row(b, hk, 0),
                          qq.v.row(b, hk, 0), qq.k.row_bytes(), qq.v.row_bytes(), qq.k.bits, qq.v.bits, ksc, vsc,
-                         qq.k.group, qq.v.group, j0, j1 - j0, lo, hi, softcap_log2(p), kern.softcap, m.data(), l.data(), o};
-        if (j1 > j0) qkern.decode(qd);
+                         qq.k.group, qq.v.group, j0, j1 - j0, lo, hi, softcap_log2(p), kern.softcap, m.data(), l.data(), o,
+                         pv8 ? bias : nullptr, kern.softmax_rows};
+        if (j1 > j0) (pv8 ? qkern.decode_pv8 : qkern.decode)(qd);
         std::copy_n(m.data(), rows, st);
         std::copy_n(l.data(), rows, st + rows);
         continue;
@@ -171,8 +179,9 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
           const float w = merged.absorb(st[r], st[rows + r]);
           for (int64_t x = 0; x < Dv; ++x) o[size_t(x)] += st[2 * rows + r * Dv + x] * w;
         }
-        // A quantized call's q . km shifts the LSE only (decode runs without a softcap then).
-        const float bias = p.quant && p.quant->q_bias ? p.quant->q_bias[quant_row(p, g, h / p.Hkv, h % p.Hkv, r)] : 0.f;
+        // A quantized call's q . km shifts the LSE only (decode runs without a softcap then);
+        // pv 'int8' has it in the scores, as the tiles do.
+        const float bias = p.quant && p.quant->q_bias && !pv8 ? p.quant->q_bias[quant_row(p, g, h / p.Hkv, h % p.Hkv, r)] : 0.f;
         store_row(p, g, h / p.Hkv, h % p.Hkv, r, o.data(), merged.m + bias, float(merged.l));
       }
   });

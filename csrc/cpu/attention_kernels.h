@@ -46,6 +46,10 @@ struct AttentionKernels {
   // Online softmax step: m' = max(m, max_j s[j]); alpha = 2^(m - m'); s = 2^(s - m');
   // l = l * alpha + sum_j s[j]; m = m'.
   void (*softmax)(float* s, int64_t nk, float* m, float* l, float* alpha);
+  // The same step on rows r < rows of keys in memory, s [rows][ss] (pv 'int8' decode,
+  // quant_decode.h): per row the operations softmax applies to its lane, in its order, so
+  // its bits. ss and the lanes read are nk rounded up to 16; lanes past nk hold masked scores.
+  void (*softmax_rows)(float* s, int64_t ss, int rows, int64_t nk, float* m, float* l, float* alpha);
   // ot[x][:] = ot[x][:] * alpha + sum_j vt[x*vts + j] * p[j][:] for x < dv. Like qk, each
   // accumulator row then reads one contiguous row (of V^T), which keeps L1 for P^T.
   void (*pv)(const float* p, int64_t nk, const float* vt, int64_t vts, int64_t dv, float* ot,

@@ -35,6 +35,19 @@ void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
   }
 }
 
+// softmax's step per row, keys in memory (AttentionKernels::softmax_rows).
+void softmax_rows(float* s, int64_t ss, int rows, int64_t nk, float* m, float* l, float* alpha) {
+  for (int r = 0; r < rows; ++r) {
+    float* x = s + r * ss;
+    float mx = m[r];
+    for (int64_t j = 0; j < nk; ++j) mx = std::fmax(mx, x[j]);
+    float sum = 0;
+    for (int64_t j = 0; j < nk; ++j) sum += x[j] = std::exp2(x[j] - mx);
+    alpha[r] = std::exp2(m[r] - mx);
+    advance(m[r], l[r], mx, alpha[r], sum);
+  }
+}
+
 // a(x, j) = a[x * xs + j * js]: rows of V^T (xs = vts, js = 1) or of V (xs = 1, js = vs).
 void pv_strided(const float* p, int64_t nk, const float* a, int64_t xs, int64_t js, int64_t dv, float* ot,
                 const float* alpha) {
@@ -64,7 +77,7 @@ struct Scalar : VecScalar {
   static T exp2(T x) { return std::exp2(x); }
 };
 
-constexpr AttentionKernels kScalar{TQ, qk, softcap, softmax, pv, pv_rows, transpose, decode<Scalar>};
+constexpr AttentionKernels kScalar{TQ, qk, softcap, softmax, softmax_rows, pv, pv_rows, transpose, decode<Scalar>};
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 // Every lane (query) goes through the same operations in the same order whatever W and
 // Q are, so all widths give bit-identical results.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #include "attention_decode_kernel.h"
@@ -154,6 +155,35 @@ void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
   for (int c = 0; c < Q; ++c) V::store(alpha + c * W, advance_lanes<V>(m + c * W, l + c * W, mx[c], sum[c]));
 }
 
+// The step of softmax on rows with their keys in the lanes (AttentionKernels::softmax_rows):
+// the max, 2^(s - m') by the same exp2, the sum in key order from 0 as softmax's lane
+// chain, and l = fma(l, alpha, sum) as advance_lanes. The rows' sums advance together: R
+// chains, where one row at a time waited on each add.
+template <class V, int R = kDecodeRows>
+void softmax_rows(float* s, int64_t ss, int rows, int64_t nk, float* m, float* l, float* alpha) {
+  if constexpr (R > 1)
+    if (rows < R) return softmax_rows<V, R - 1>(s, ss, rows, nk, m, l, alpha);
+  using T = typename V::T;
+  constexpr int W = V::W;
+  float sum[R];
+  for (int r = 0; r < R; ++r) {
+    float* x = s + r * ss;
+    T mx = V::set1(m[r]);
+    for (int64_t j = 0; j < nk; j += W) mx = V::max(mx, V::load(x + j));
+    const T mv = V::set1(V::reduce_max(mx));
+    for (int64_t j = 0; j < nk; j += W) V::store(x + j, V::exp2(V::sub(V::load(x + j), mv)));
+    alignas(64) float a[W], mn[W];
+    V::store(a, V::exp2(V::sub(V::set1(m[r]), mv)));
+    V::store(mn, mv);
+    m[r] = mn[0];
+    alpha[r] = a[0];
+    sum[r] = 0.f;
+  }
+  for (int64_t j = 0; j < nk; ++j)
+    for (int r = 0; r < R; ++r) sum[r] += s[r * ss + j];
+  for (int r = 0; r < R; ++r) l[r] = std::fma(l[r], alpha[r], sum[r]);
+}
+
 // ---- O^T = O^T * alpha + V^T P^T, over keys in chunks whose P^T stays in L1 while every
 // row group of O^T passes over it (a whole block's P^T re-read per group came from L2).
 // Chunks are even, as a short last chunk pays the accumulator loads and stores for little
@@ -184,7 +214,7 @@ void pv_rows(const float* p, int64_t nk, const float* v, int64_t vs, int64_t dv,
 
 template <class V>
 constexpr AttentionKernels kernels_for() {
-  return AttentionKernels{V::Q * V::W, qk<V>, softcap<V>, softmax<V>, pv<V>, pv_rows<V>, transpose_words<float>, decode<V>};
+  return AttentionKernels{V::Q * V::W, qk<V>, softcap<V>, softmax<V>, softmax_rows<V>, pv<V>, pv_rows<V>, transpose_words<float>, decode<V>};
 }
 
 }  // namespace

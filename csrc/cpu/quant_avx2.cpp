@@ -121,7 +121,7 @@ void pv(const PvInt& a) {
   }
 }
 
-constexpr QuantKernels kAvx2{qk, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, quantize_group<VecAvx2>, pv};
+constexpr QuantKernels kAvx2{qk, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, qdecode_pv8<Avx2I>, quantize_group<VecAvx2>, pv};
 
 }  // namespace
 

@@ -83,6 +83,28 @@ struct ZmmI {
     out[2] = _mm512_shuffle_i32x4(t1, t3, 0x88);
     out[3] = _mm512_shuffle_i32x4(t1, t3, 0xdd);
   }
+  // pv 'int8' decode (quant_decode.h's qd_pv8_int): the low bytes of 16 lanes (P', 0..255).
+  static void store_u8(uint8_t* p, T v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8(v)); }
+  // 64 columns of 4 keys' V' rows a[0..3] as 4 vectors of dot4 operands: in vector k, dword d
+  // of 128-bit segment l holds column 16 l + 4 k + d of the four keys (bytes 0..3).
+  static void quad(const T a[4], T u[4]) {
+    const T t0 = _mm512_unpacklo_epi8(a[0], a[1]), t1 = _mm512_unpackhi_epi8(a[0], a[1]);
+    const T t2 = _mm512_unpacklo_epi8(a[2], a[3]), t3 = _mm512_unpackhi_epi8(a[2], a[3]);
+    u[0] = _mm512_unpacklo_epi16(t0, t2);
+    u[1] = _mm512_unpackhi_epi16(t0, t2);
+    u[2] = _mm512_unpacklo_epi16(t1, t3);
+    u[3] = _mm512_unpackhi_epi16(t1, t3);
+  }
+  // Sums of quad's layout back to column order: out[m] = segment m of a[0..3], columns
+  // 16 m .. 16 m + 15 (a 4 x 4 transpose of 128-bit segments, as rows4's second half).
+  static void unquad(const T a[4], T out[4]) {
+    const T t0 = _mm512_shuffle_i32x4(a[0], a[1], 0x44), t1 = _mm512_shuffle_i32x4(a[0], a[1], 0xee);
+    const T t2 = _mm512_shuffle_i32x4(a[2], a[3], 0x44), t3 = _mm512_shuffle_i32x4(a[2], a[3], 0xee);
+    out[0] = _mm512_shuffle_i32x4(t0, t2, 0x88);
+    out[1] = _mm512_shuffle_i32x4(t0, t2, 0xdd);
+    out[2] = _mm512_shuffle_i32x4(t1, t3, 0x88);
+    out[3] = _mm512_shuffle_i32x4(t1, t3, 0xdd);
+  }
   // 64 values of a K' row (INT4: 32 bytes, low nibble first), -128 / -8 read as -127 / -7.
   static T load_k(const uint8_t* p, int bits) {
     if (bits == 8) return _mm512_max_epi8(_mm512_loadu_si512(p), _mm512_set1_epi8(-127));
@@ -171,7 +193,7 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
   }
 }
 
-constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, quantize_group<VecZmm>, pv};
+constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, qdecode_pv8<ZmmI>, quantize_group<VecZmm>, pv};
 
 }  // namespace
 

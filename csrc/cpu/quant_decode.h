@@ -11,8 +11,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
+#include "../core/quant_params.h"
 #include "attention_kernels.h"
+#include "attention_plan.h"
 #include "quant_kernels.h"
 
 namespace subq::cpu {
@@ -62,6 +65,22 @@ inline typename I::F::T qd_v(const uint8_t* row, int bits, int64_t x, int c) {
   alignas(64) uint8_t buf[I::W] = {};
   std::memcpy(buf, row + off, size_t(bits == 8 ? c : (c + 1) / 2));
   return I::load_v(buf, bits, 0);
+}
+
+// C vectors of V' values (as fp32) from column x of a row, c valid lanes in the last; with
+// pf != 0 a load that starts a line asks for the same line pf bytes on (as qd_k).
+template <class I, int C>
+inline void qd_v_cols(const uint8_t* row, int bits, int64_t x, int c, int64_t pf, typename I::F::T (&vv)[C]) {
+  constexpr int W = I::W;
+  if (pf)
+    for (int i = 0; i < C; ++i) {
+      const int64_t off = bits == 8 ? x + i * W : (x + i * W) / 2;
+      if (off % 64 == 0) __builtin_prefetch(row + off + pf);
+    }
+  if constexpr (C == 4)
+    if (c == W) return I::load_v4(row, bits, x, vv);  // 4 * W values unpacked at once
+  for (int i = 0; i < C; ++i)
+    vv[i] = i + 1 < C || c == W ? I::load_v(row, bits, x + i * W) : qd_v<I>(row, bits, x + i * W, c);
 }
 
 // dst[j] = the scale of key j0 + j for j < n (groups of `group` keys), 0 beyond: one
@@ -129,7 +148,9 @@ inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, co
   }
   for (int r = 0; r < R; ++r) {
     const typename F::T x = I::to_float(I::fix(sums[r], a.qsum[r]));
-    typename F::T v = F::mul(x, F::mul(F::set1(a.qs[r]), kv));
+    const typename F::T t = F::mul(F::set1(a.qs[r]), kv);
+    // With a bias (pv 'int8'), the tiles' fma (quant_simd.h's qk_micro).
+    typename F::T v = a.bias ? F::fmadd(x, t, F::set1(a.bias[r])) : F::mul(x, t);
     if (a.qm) v = F::add(v, F::load_n(a.qm[r] + j0, nk));
     F::store(s + r * ss, v);
   }
@@ -151,22 +172,8 @@ inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const flo
       acc[r][i] = F::mul(o, F::set1(alpha[r]));
     }
   for (int j = 0; j < nk; ++j) {
-    const uint8_t* row = v + j * a.vb;
-    if (pf)
-      for (int i = 0; i < C; ++i) {
-        const int64_t off = a.vbits == 8 ? x + i * W : (x + i * W) / 2;
-        if (off % 64 == 0) __builtin_prefetch(row + off + pf);
-      }
     T vv[C];
-    if constexpr (C == 4) {
-      if (c == W) I::load_v4(row, a.vbits, x, vv);  // 4 * W values unpacked at once
-      else
-        for (int i = 0; i < C; ++i)
-          vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
-    } else {
-      for (int i = 0; i < C; ++i)
-        vv[i] = lanes(i) == W ? I::load_v(row, a.vbits, x + i * W) : qd_v<I>(row, a.vbits, x + i * W, c);
-    }
+    qd_v_cols<I, C>(v + j * a.vb, a.vbits, x, c, pf, vv);
     for (int r = 0; r < R; ++r) {
       const T pj = F::set1(p[r * ps + j]);
       for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
@@ -250,6 +257,188 @@ void qdecode(const QDecode& a) {
   if constexpr (R > 1)
     if (a.rows < R) return qdecode<I, R - 1>(a);
   qdecode_rows<I, R>(a);
+}
+
+// ---- pv 'int8' (docs/semantics.md): the tiled path's steps for R rows, each row's keys in
+// the lanes. The tiles step over key blocks of kBlockK from key 0, each cut to the rows'
+// band [j0, j0 + nk) and started at its kPBlock group; per block the scores (their fma of the
+// bias), the softmax step of the attention kernels (softmax_rows: the same exp2 and sums),
+// P quantized per row and group as quant_simd.h's quant_p (the same fp32 operations per
+// value), and per group O = O * alpha (first group) + float(sum_j P'_j V'_j) * pscale. The
+// group's sum runs on integer dot products where the table has them (qd_pv8_int), else in
+// fp32 (qd_pv8_cols): every partial sum is an integer below 64 * 255 * 127 < 2^24, so each
+// fma is exact. Either is the tiles' int32 sum, hence the tiled path's bits.
+
+// O[r][x..] for C vectors of columns from x (c valid lanes in the last) and the keys
+// [j0, j1) of group g: p holds P' (as fp32) [R][ps], pscale[r] the group's scales.
+template <class I, int R, int C>
+inline void qd_pv8_cols(const QDecode& a, const float* p, int64_t ps, const float* pscale, int64_t pss,
+                        const float* alpha, int g, int j0, int j1, const uint8_t* v, int64_t x, int c, int64_t pf) {
+  using F = typename I::F;
+  using T = typename F::T;
+  constexpr int W = I::W;
+  auto lanes = [&](int i) { return i + 1 < C ? W : c; };
+  T acc[R][C];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i) acc[r][i] = F::zero();
+  for (int j = j0; j < j1; ++j) {
+    T vv[C];
+    qd_v_cols<I, C>(v + j * a.vb, a.vbits, x, c, pf, vv);
+    for (int r = 0; r < R; ++r) {
+      const T pj = F::set1(p[r * ps + j]);
+      for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < C; ++i) {
+      float* o = a.o + r * a.dv + x + i * W;
+      T ov = lanes(i) == W ? F::load(o) : F::load_n(o, c);
+      if (g == 0) ov = F::mul(ov, F::set1(alpha[r]));
+      ov = F::fmadd(acc[r][i], F::set1(pscale[r * pss]), ov);
+      if (lanes(i) == W) F::store(o, ov);
+      else F::store_n(o, ov, c);
+    }
+}
+
+// Where the table has u8 x s8 dot products on 64 columns (I::quad: VNNI), a group's P'.V'
+// runs on them, 4 rows at a time: 4 keys' V' rows (64 columns each) interleaved per quad, so
+// each int32 lane takes four keys' products of one column, against the rows' P' bytes
+// broadcast (4 keys per dword). The int32 sums are the exact ones, so the same bits as the
+// fp32 sums; a dot product per 4 keys and 16 columns where the fp32 sums take 4 FMAs and
+// 4 conversions.
+template <class I>
+constexpr bool kPv8Int = requires(typename I::T* t) { I::quad(t, t); };
+
+// O[r][x .. x + 63] (rows of o, dv apart) for the keys [j0, j1) of group g (P' bytes pb
+// [R][pbs], zero past the block's keys; a quad's rows past j1 are read as row j1 - 1, times
+// those zeros).
+template <class I, int R>
+inline void qd_pv8_int(const QDecode& a, float* o, const uint8_t* pb, int64_t pbs, const float* pscale, int64_t pss,
+                       const float* alpha, int g, int j0, int j1, const uint8_t* v, int64_t x, int64_t pf) {
+  using T = typename I::T;
+  using F = typename I::F;
+  T acc[R][4];
+  for (int r = 0; r < R; ++r)
+    for (int i = 0; i < 4; ++i) acc[r][i] = I::zero();
+  const int64_t off = a.vbits == 8 ? x : x / 2;
+  const bool pre = pf && off % 64 == 0;
+  // The quad of keys j.. (n of them in range), its bits a constant.
+  auto quad = [&](int j, int n, auto bits) {
+    T k[4], u[4];
+    const uint8_t* row = v + j * a.vb + off;
+    for (int i = 0; i < 4; ++i) {
+      const uint8_t* ri = row + (i < n ? i : n - 1) * a.vb;
+      if (pre) __builtin_prefetch(ri + pf);
+      k[i] = I::load_k(ri, bits());
+    }
+    I::quad(k, u);
+    for (int r = 0; r < R; ++r) {
+      int32_t w;
+      std::memcpy(&w, pb + r * pbs + j, 4);
+      const T p = I::set1(w);
+      for (int i = 0; i < 4; ++i) acc[r][i] = I::dot4(acc[r][i], p, u[i]);
+    }
+  };
+  auto run = [&](auto bits) {
+    int j = j0;
+    for (; j + 4 <= j1; j += 4) quad(j, 4, bits);
+    if (j < j1) quad(j, j1 - j, bits);
+  };
+  if (a.vbits == 8) run(std::integral_constant<int, 8>());
+  else run(std::integral_constant<int, 4>());
+  for (int r = 0; r < R; ++r) {
+    T sums[4];
+    I::unquad(acc[r], sums);
+    for (int m = 0; m < 4; ++m) {
+      float* om = o + r * a.dv + x + 16 * m;
+      typename F::T ov = F::load(om);
+      if (g == 0) ov = F::mul(ov, F::set1(alpha[r]));
+      F::store(om, F::fmadd(I::to_float(sums[m]), F::set1(pscale[r * pss]), ov));
+    }
+  }
+}
+
+template <class I, int R>
+void qdecode_pv8_rows(const QDecode& a) {
+  using F = typename I::F;
+  using T = typename F::T;
+  constexpr int W = I::W;
+  constexpr int64_t BK = kBlockK, G = kPBlock, NG = BK / G;
+  static_assert(BK % G == 0 && G % W == 0 && BK % 16 == 0, "whole groups of whole vectors");
+  constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
+  constexpr int64_t kAhead = 64;  // keys, as qdecode_rows
+  constexpr bool kInt = kPv8Int<I>;
+  alignas(64) float s[R][BK], kbuf[BK], vbuf[BK], pscale[R][NG];
+  alignas(64) uint8_t pb[kInt ? R : 1][BK];  // P' as bytes, for qd_pv8_int
+  float alpha[R];
+  const int64_t end = a.j0 + a.nk;
+  auto ahead = [&](int64_t at, int64_t rows) {
+    return a.nk > 2 * kAhead ? std::max<int64_t>(0, std::min(kAhead, end - rows - at)) : 0;
+  };
+  for (int64_t b0 = a.j0 / BK * BK; b0 < end; b0 += BK) {
+    const int64_t j0 = std::max(b0, a.j0) / G * G, j1 = std::min(b0 + BK, end);  // the tiles' cut
+    const int n = int(j1 - j0);
+    auto scales = [&](const float* sc, int64_t group, float* buf) {
+      if (group == 1 && n == BK) return sc + j0;
+      qd_scales<BK>(sc, group, j0, n, buf);
+      return static_cast<const float*>(buf);
+    };
+    const float *ks = scales(a.ksc, a.kgroup, kbuf), *vs = scales(a.vsc, a.vgroup, vbuf);
+    for (int x = 0; x < n; x += W)
+      qd_scores<I, R>(a, a.k + (j0 + x) * a.kb, n - x < W ? n - x : W, j0 + x, ks + x, &s[0][x], BK,
+                      ahead(j0 + x, W) * a.kb);
+    if (a.cap > 0) a.softcap(&s[0][0], int64_t(R) * BK, a.cap);
+    for (int r = 0; r < R; ++r) {
+      // Lanes [first, last) are keys row r sees; the rest, and the block's tail, masked.
+      const int64_t first = std::clamp<int64_t>(a.lo[r] - j0, 0, n), last = std::clamp<int64_t>(a.hi[r] - j0, first, n);
+      std::fill(s[r], s[r] + first, kMaskedScore);
+      std::fill(s[r] + last, s[r] + BK, kMaskedScore);
+    }
+    a.softmax_rows(&s[0][0], BK, R, n, a.m, a.l, alpha);
+    // P' per row and group (quant_p): t = P * s_v, m = max t, P' = round(t * (255 / m)).
+    for (int r = 0; r < R; ++r)
+      for (int g = 0; g * G < n; ++g) {
+        float* p = s[r] + g * G;
+        T mx = F::zero();
+        for (int64_t x = 0; x < G; x += W) mx = F::max(F::mul(F::load(p + x), F::load(vs + g * G + x)), mx);
+        const T m = F::set1(F::reduce_max(mx));
+        const T inv = F::select_gt(m, F::zero(), F::div(F::set1(255.f), m), F::zero());
+        alignas(64) float sc[W];
+        F::store(sc, F::div(m, F::set1(255.f)));
+        pscale[r][g] = sc[0];
+        for (int64_t x = 0; x < G; x += W) {
+          const auto q = I::round_u8(F::mul(F::mul(F::load(p + x), F::load(vs + g * G + x)), inv));
+          F::store(p + x, I::to_float(q));
+          if constexpr (kInt) I::store_u8(pb[r] + g * G + x, q);
+        }
+      }
+    // Group by group, all columns: a group's V' rows stay in L1 for the second pass.
+    const uint8_t* v = a.v + j0 * a.vb;
+    for (int g = 0; g * G < n; ++g) {
+      const int g0 = int(g * G), g1 = std::min(n, int(g0 + G));
+      const int64_t pf = ahead(j0 + g0, G) * a.vb;
+      int64_t x = 0;
+      // 4 x 4 int32 sums in registers: rows 4 at a time (the quads interleaved again).
+      if constexpr (kInt)
+        for (; x + 64 <= a.dv; x += 64) {
+          constexpr int R0 = R < 4 ? R : 4;
+          qd_pv8_int<I, R0>(a, a.o, &pb[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, pf);
+          if constexpr (R > 4)
+            qd_pv8_int<I, R - 4>(a, a.o + 4 * a.dv, &pb[4][0], BK, &pscale[4][g], NG, alpha + 4, g, g0, g1, v, x, 0);
+        }
+      for (; x + C * W <= a.dv; x += C * W)
+        qd_pv8_cols<I, R, C>(a, &s[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, W, pf);
+      for (; x < a.dv; x += W)
+        qd_pv8_cols<I, R, 1>(a, &s[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, a.dv - x < W ? int(a.dv - x) : W, pf);
+    }
+  }
+}
+
+template <class I, int R = kDecodeRows>
+void qdecode_pv8(const QDecode& a) {
+  if constexpr (R > 1)
+    if (a.rows < R) return qdecode_pv8<I, R - 1>(a);
+  qdecode_pv8_rows<I, R>(a);
 }
 
 }  // namespace

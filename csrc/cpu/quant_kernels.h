@@ -28,6 +28,8 @@ struct QkInt {
 // int8/int4 K' and V' caches of one kv head, read in place. Key j (absolute) is the row
 // k + j * kb (V': v + j * vb), with scales ksc[j / kgroup] and vsc[j / vgroup]. The
 // state m, l, o [rows][dv] is the fp32 decode's (attention_kernels.h's DecodeRange).
+// pv 'int8' (decode_pv8) also takes bias and softmax_rows, the tiled path's score bias and
+// softmax step, and runs the range in the tiles' key blocks (their bits).
 struct QDecode {
   const int8_t* q;         // rows x dq: Q' values, zero from d to dq (a multiple of 64)
   const int32_t* qsum;     // rows: the sum of each Q' row (undoes VNNI's +128 on K')
@@ -44,6 +46,8 @@ struct QDecode {
   float cap;               // softcap in the scores' unit, 0 for none
   void (*softcap)(float* s, int64_t n, float cap);
   float *m, *l, *o;
+  const float* bias;  // rows: added to the scores by the fma (QkInt's bias), or null (none)
+  void (*softmax_rows)(float* s, int64_t ss, int rows, int64_t nk, float* m, float* l, float* alpha);
 };
 
 // pv 'int8' (docs/semantics.md) on one key range of a tile, keys j < nk (nk <= the driver's
@@ -77,6 +81,9 @@ struct QuantKernels {
   void (*dequant)(const uint8_t* row, int bits, int64_t n, float scale, float* dst);
   // Online softmax over one QDecode range: integer scores, P.V from the quantized V'.
   void (*decode)(const QDecode& a);
+  // The same with pv 'int8': the tiled path's blocks, scores, softmax, P' and integer P'.V'
+  // sums, row by row (quant_decode.h), so the tiled path's bits on each ISA.
+  void (*decode_pv8)(const QDecode& a);
   // quantize's rule (docs/semantics.md) on one group of rows: y [rows][d] in fp32 (the mean
   // already subtracted), scale = max|y| / qmax, the values into rows rows of dst (row
   // bytes apart, INT4 packed); returns the scale. The same bits on every ISA.
