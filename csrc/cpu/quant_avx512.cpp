@@ -147,24 +147,10 @@ struct ZmmI {
   }
 };
 
-// 32 registers: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query
-// tiles, 6 x 4 for 64), 2 x 12 for the 32-query ymm tile.
-void qk(const QkInt& a) {
-  switch (a.tq / 16) {
-    case 2: return qk_rows<ZmmI, 2, 10>(a);
-    case 3: return qk_rows<ZmmI, 3, 8>(a);
-    default: return qk_rows<ZmmI, 4, 6>(a);
-  }
-}
-
-// pv 'int8': 12 int32 and 12 fp32 accumulators (output columns x lane vectors).
-void pv(const PvInt& a) {
-  switch (a.tq / 16) {
-    case 2: return pv_rows<ZmmI, 2, 6>(a);
-    case 3: return pv_rows<ZmmI, 3, 4>(a);
-    default: return pv_rows<ZmmI, 4, 3>(a);
-  }
-}
+// 32 registers. Q.K^T: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query
+// tiles, 6 x 4 for 64), 2 x 10 for the 32-query ymm tile. pv 'int8': 12 int32 and 12 fp32
+// accumulators (output columns x lane vectors).
+using Tiles = QuantTiles<QuantTile<2, 10, 6>, QuantTile<3, 8, 4>, QuantTile<4, 6, 3>>;
 
 // quant_simd.h's dequant, 16 values a step: the same products, so the same bits.
 void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst) {
@@ -193,7 +179,8 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
   }
 }
 
-constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, qdecode_pv8<ZmmI>, quantize_group<VecZmm>, pv};
+constexpr QuantKernels kVnni{Tiles::qk<ZmmI>, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, qdecode_pv8<ZmmI>,
+                             quantize_group<VecZmm>, Tiles::pv<ZmmI>};
 
 }  // namespace
 

@@ -1,4 +1,5 @@
-// Scratch memory, row and element access in fp32 for tensors of any float dtype.
+// Scratch memory, row and element access in fp32 for tensors of any float dtype, and the
+// row steps of the micro-kernels (R rows at a time, then a compile-time tail).
 //
 // Everything here has internal linkage, and the kernel headers use no standard
 // library templates: they are compiled once per ISA, and a shared inline function
@@ -114,6 +115,33 @@ inline float read_elem(const TensorView& t, int64_t off) {
   if (t.dtype == DType::F32) v = t.ptr<float>()[off];
   else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, &v, 1);
   return v;
+}
+
+// ---- Row steps of the micro-kernels.
+
+// A micro-kernel's row count as a type, for the generic lambdas of by_rows.
+template <int R>
+struct RowsOf {
+  static constexpr int value = R;
+};
+
+// Calls f(RowsOf<n>) for n rows, 1 <= n <= R (R for more): a kernel compiled per row
+// count keeps its rows' sums in registers.
+template <int R, class F>
+inline void as_rows(int64_t n, F&& f) {
+  if constexpr (R > 1)
+    if (n < R) return as_rows<R - 1>(n, f);
+  f(RowsOf<R>{});
+}
+
+// Calls f(RowsOf<R>, r0) on rows [0, rows): R at a time, then the rest in one call of
+// its own height.
+template <int R, class F>
+inline void by_rows(int64_t rows, F&& f) {
+  int64_t r = 0;
+  for (; r + R <= rows; r += R) f(RowsOf<R>{}, r);
+  if constexpr (R > 1)
+    if (r < rows) as_rows<R - 1>(rows - r, [&](auto n) { f(n, r); });
 }
 
 }  // namespace
