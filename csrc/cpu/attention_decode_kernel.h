@@ -174,11 +174,9 @@ void decode_rows(const DecodeRange& a) {
   }
 }
 
-template <class V, DType E, int R = kDecodeRows>
+template <class V, DType E>
 void decode_as(const DecodeRange& a) {
-  if constexpr (R > 1)
-    if (a.rows < R) return decode_as<V, E, R - 1>(a);
-  decode_rows<V, E, R>(a);
+  as_rows<kDecodeRows>(a.rows, [&](auto rows) { decode_rows<V, E, decltype(rows)::value>(a); });
 }
 
 template <class V>

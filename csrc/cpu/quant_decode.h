@@ -248,11 +248,9 @@ void qdecode_rows(const QDecode& a) {
   }
 }
 
-template <class I, int R = kDecodeRows>
+template <class I>
 void qdecode(const QDecode& a) {
-  if constexpr (R > 1)
-    if (a.rows < R) return qdecode<I, R - 1>(a);
-  qdecode_rows<I, R>(a);
+  as_rows<kDecodeRows>(a.rows, [&](auto rows) { qdecode_rows<I, decltype(rows)::value>(a); });
 }
 
 // ---- pv 'int8' (docs/semantics.md): the tiled path's steps for R rows, each row's keys in
@@ -428,11 +426,9 @@ void qdecode_pv8_rows(const QDecode& a) {
   }
 }
 
-template <class I, int R = kDecodeRows>
+template <class I>
 void qdecode_pv8(const QDecode& a) {
-  if constexpr (R > 1)
-    if (a.rows < R) return qdecode_pv8<I, R - 1>(a);
-  qdecode_pv8_rows<I, R>(a);
+  as_rows<kDecodeRows>(a.rows, [&](auto rows) { qdecode_pv8_rows<I, decltype(rows)::value>(a); });
 }
 
 }  // namespace
