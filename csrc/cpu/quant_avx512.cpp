@@ -71,17 +71,12 @@ struct ZmmI {
   }
   // f[g] lane 4i + r = the sum of key 4g + i, row r (qd_dots_folded); out[r] lane j = key
   // j's sum of row r: each vector's lanes grouped by row (vpermd), then 128-bit segments
-  // transposed.
+  // transposed (segments4).
   static void rows4(const T f[4], T out[4]) {
     const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     T g[4];
     for (int i = 0; i < 4; ++i) g[i] = _mm512_permutexvar_epi32(idx, f[i]);
-    const T t0 = _mm512_shuffle_i32x4(g[0], g[1], 0x44), t1 = _mm512_shuffle_i32x4(g[0], g[1], 0xee);
-    const T t2 = _mm512_shuffle_i32x4(g[2], g[3], 0x44), t3 = _mm512_shuffle_i32x4(g[2], g[3], 0xee);
-    out[0] = _mm512_shuffle_i32x4(t0, t2, 0x88);
-    out[1] = _mm512_shuffle_i32x4(t0, t2, 0xdd);
-    out[2] = _mm512_shuffle_i32x4(t1, t3, 0x88);
-    out[3] = _mm512_shuffle_i32x4(t1, t3, 0xdd);
+    segments4(g, out);
   }
   // pv 'int8' decode (quant_decode.h's qd_pv8_int): the low bytes of 16 lanes (P', 0..255).
   static void store_u8(uint8_t* p, T v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8(v)); }
@@ -96,8 +91,10 @@ struct ZmmI {
     u[3] = _mm512_unpackhi_epi16(t1, t3);
   }
   // Sums of quad's layout back to column order: out[m] = segment m of a[0..3], columns
-  // 16 m .. 16 m + 15 (a 4 x 4 transpose of 128-bit segments, as rows4's second half).
-  static void unquad(const T a[4], T out[4]) {
+  // 16 m .. 16 m + 15.
+  static void unquad(const T a[4], T out[4]) { segments4(a, out); }
+  // out[m] segment i = a[i] segment m: a 4 x 4 transpose of 128-bit segments.
+  static void segments4(const T a[4], T out[4]) {
     const T t0 = _mm512_shuffle_i32x4(a[0], a[1], 0x44), t1 = _mm512_shuffle_i32x4(a[0], a[1], 0xee);
     const T t2 = _mm512_shuffle_i32x4(a[2], a[3], 0x44), t3 = _mm512_shuffle_i32x4(a[2], a[3], 0xee);
     out[0] = _mm512_shuffle_i32x4(t0, t2, 0x88);
