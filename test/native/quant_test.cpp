@@ -405,7 +405,9 @@ void run_attention_case(const ACase& c) {
         else lerr = std::max(lerr, std::abs(got - want) / std::max(1.0, std::abs(want)));
       }
   check(err <= tol, "max |out - reference| = " + std::to_string(err) + " > " + std::to_string(tol));
-  check(err_cpu <= tol, "max |out - CPU op| = " + std::to_string(err_cpu) + " > " + std::to_string(tol));
+  // pv int8 on a GPU: each side's P' may round a half the other way (its exp2 is not the CPU's).
+  const double tol_cpu = c.pv == DType::I8 ? 2 * tol : tol;
+  check(err_cpu <= tol_cpu, "max |out - CPU op| = " + std::to_string(err_cpu) + " > " + std::to_string(tol_cpu));
   check(lerr <= 1e-4, "LSE relative error " + std::to_string(lerr));
 }
 
