@@ -69,6 +69,47 @@ function loops(lines) {
   return found;
 }
 
+// The common path through one pass of a loop (lines[start..end], end being the branch
+// back to start): among the paths from its head to that branch that issue the most
+// mma.sync, the one with the fewest instructions. Run-time options (softcap, masking,
+// unaligned loads) sit on branches that this path skips; the tensor-core work is all on
+// it. Branches backwards inside the pass (inner loops) and out of the loop are not followed.
+function commonPath(lines, start, end) {
+  const label = (l) => l.match(/^(\$L__BB\d+_\d+):/);
+  const at = new Map();
+  for (let i = start; i <= end; ++i) {
+    const m = label(lines[i]);
+    if (m) at.set(m[1], i);
+  }
+  // Basic blocks: [first line, last line], split at labels and after branches.
+  const blocks = [];
+  let cur = null;
+  for (let i = start; i <= end; ++i) {
+    if (label(lines[i]) && cur) cur = null;
+    if (!cur) blocks.push((cur = { from: i, to: i }));
+    cur.to = i;
+    if (/\bbra(\.uni)?\s/.test(lines[i]) || /^\s*ret;/.test(lines[i])) cur = null;
+  }
+  const index = new Map(blocks.map((b, n) => [b.from, n]));
+  const best = blocks.map(() => null);  // [mma, instructions] reaching the block's head
+  best[0] = [0, 0];
+  const better = (a, b) => !b || a[0] > b[0] || (a[0] === b[0] && a[1] < b[1]);
+  for (let n = 0; n < blocks.length; ++n) {
+    if (!best[n]) continue;
+    const b = blocks[n];
+    const body = lines.slice(b.from, b.to + 1).filter(isInstruction);
+    const here = [best[n][0] + body.filter((x) => /\bmma\.sync/.test(x)).length, best[n][1] + body.length];
+    if (b.to === end) return { mma: here[0], instructions: here[1] };
+    const last = lines[b.to];
+    const br = last.match(/^\s*(@!?%p\d+\s+)?bra(?:\.uni)?\s+(\$L__BB\d+_\d+);/);
+    const next = [];
+    if (!br || br[1]) next.push(n + 1);  // falls through unless an unconditional branch
+    if (br && at.has(br[2]) && at.get(br[2]) > b.to) next.push(index.get(at.get(br[2])));
+    for (const m of next) if (m < blocks.length && better(here, best[m])) best[m] = here;
+  }
+  return null;
+}
+
 // The figure of one kernel from its entry's lines, or an error string.
 function measure(k, lines) {
   const ls = loops(lines);
@@ -76,7 +117,9 @@ function measure(k, lines) {
     const withMma = ls.filter((l) => l.mma > 0);
     if (!withMma.length) return { error: 'no loop with mma.sync' };
     const key = withMma.reduce((a, b) => (b.mma > a.mma || (b.mma === a.mma && b.instructions > a.instructions) ? b : a));
-    return { value: key.instructions, unit: `per warp per key block (${key.mma} mma)`, loop: key };
+    const path = commonPath(lines, key.start, key.end);
+    if (!path) return { error: 'no path through the key-block loop' };
+    return { value: path.instructions, unit: `per warp per key block on its common path (${path.mma} mma; loop body ${key.instructions})`, loop: key, path };
   }
   const scan = ls.filter((l) => l.shflUp > 0 && l.ex2 > 0);
   if (!scan.length) return { error: 'no loop with shfl.sync.up and ex2' };
@@ -146,7 +189,7 @@ function report(res) {
     .join('\n');
 }
 
-module.exports = { check, entries, loops, measure, report, KERNELS };
+module.exports = { check, commonPath, entries, loops, measure, report, KERNELS };
 
 if (require.main === module) {
   const bad = process.argv.slice(2).find((a) => a !== '--json');

@@ -54,11 +54,31 @@ $L__BB1_1:
 	fma.rn.f32 %f5, %f1, %f3, %f5;
 	@%p1 bra $L__BB1_1;
 	ret;
+}
+.visible .entry _Z4pathv(
+)
+{
+$L__BB2_1:
+	setp.ne.s32 %p1, %r1, 0;
+	@%p1 bra $L__BB2_3;
+	tanh.approx.f32 %f1, %f1;
+	tanh.approx.f32 %f2, %f2;
+	tanh.approx.f32 %f3, %f3;
+$L__BB2_3:
+	mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%f1}, {%r1}, {%r2}, {%f1};
+	@%p2 bra $L__BB2_5;
+	mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%f1}, {%r1}, {%r2}, {%f1};
+	add.s32 %r2, %r2, 1;
+$L__BB2_5:
+	add.s32 %r1, %r1, 1;
+	setp.lt.s32 %p3, %r1, 4;
+	@%p3 bra $L__BB2_1;
+	ret;
 }`;
 
 t.test('instruction budgets: the loop analysis (any machine)', async (t) => {
   const e = budget.entries(SYNTHETIC);
-  t.same(Object.keys(e), ['_Z4attnv', '_Z4scanv']);
+  t.same(Object.keys(e), ['_Z4attnv', '_Z4scanv', '_Z4pathv']);
   const ls = budget.loops(e._Z4attnv);
   t.same(ls.map((l: { instructions: number; mma: number }) => [l.instructions, l.mma]), [[6, 3], [10, 3]], 'inner and outer loop; comments and labels not counted');
   const m = budget.measure({ kind: 'mma' }, e._Z4attnv);
@@ -66,6 +86,11 @@ t.test('instruction budgets: the loop analysis (any machine)', async (t) => {
   t.match(m.unit, /\(3 mma\)/);
   t.equal(budget.measure({ kind: 'scan' }, e._Z4scanv).value, 5 / 2, 'per ex2');
   t.match(budget.measure({ kind: 'scan' }, e._Z4attnv), { error: /no loop/ });
+  // The common path skips the optional block (3 tanh) but not the branch around an mma.
+  const p = budget.measure({ kind: 'mma' }, e._Z4pathv);
+  t.equal(p.value, 9, 'the path with every mma and the fewest instructions');
+  t.equal(p.loop.instructions, 12, 'the whole loop body');
+  t.match(p.unit, /\(2 mma; loop body 12\)/);
 });
 
 t.test('instruction budgets of the main CUDA loops (PTX, sm_90)', async (t) => {

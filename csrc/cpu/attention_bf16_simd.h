@@ -17,33 +17,11 @@
 #include <cstdint>
 
 #include "attention_bf16_kernels.h"
+#include "rows.h"
 #include "transpose8.h"
 
 namespace subq::cpu {
 namespace {
-
-// The row count of a micro-tile as a type, for the generic lambdas below.
-template <int R>
-struct RowsOf {
-  static constexpr int value = R;
-};
-
-// Calls f(RowsOf<R>, r0) on rows [0, rows): R at a time, then the rest in one call of
-// its own height.
-template <int R, class F>
-inline void rows_tail(int left, int64_t r0, F& f) {
-  if constexpr (R > 0) {
-    if (left == R) return f(RowsOf<R>{}, r0);
-    rows_tail<R - 1>(left, r0, f);
-  }
-}
-
-template <int R, class F>
-inline void by_rows(int64_t rows, F&& f) {
-  int64_t r = 0;
-  for (; r + R <= rows; r += R) f(RowsOf<R>{}, r);
-  rows_tail<R - 1>(int(rows - r), r, f);
-}
 
 // The pair of k[0], k[1] as one word; k need not be 4-byte aligned.
 inline uint32_t pair_at(const uint16_t* k) {

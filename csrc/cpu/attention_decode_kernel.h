@@ -4,12 +4,12 @@
 // one dot product and one axpy per row, and the kernel runs at the speed of reading K
 // and V. fp16/bf16 keys and values are widened as they are loaded (no staging copy).
 #pragma once
-#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
 #include "../core/dtype.h"
 #include "attention_kernels.h"
+#include "rows.h"
 
 namespace subq::cpu {
 namespace {
@@ -18,7 +18,6 @@ namespace {
 template <class V, DType E>
 struct KvElems {
   using Elem = std::conditional_t<E == DType::F32, float, uint16_t>;
-  static constexpr int kLine = 64 / sizeof(Elem);  // elements per cache line
   static typename V::T load(const Elem* p) {
     if constexpr (E == DType::F32) return V::load(p);
     else if constexpr (E == DType::BF16) return V::load_bf16(p);
@@ -50,7 +49,7 @@ inline void axpy_cols(const float* p, int ps, const float* alpha, int nk, const 
     T vv[C];
     for (int i = 0; i < C; ++i) {
       const auto* at = v + j * vs + x + i * W;
-      if (pf && (x + i * W) % KV::kLine == 0) __builtin_prefetch(at + pf);
+      prefetch_line(at, x + i * W, pf);
       vv[i] = i + 1 < C || c == W ? KV::load(at) : KV::load_n(at, c);
     }
     for (int r = 0; r < R; ++r) {
@@ -88,7 +87,7 @@ inline void dots(const float* q, int64_t d, const typename KV::Elem* k, int64_t 
     T kv[K];
     for (int i = 0; i < K; ++i) {
       const auto* at = k + (j + i) * ks + x;
-      if (pf && x % KV::kLine == 0) __builtin_prefetch(at + pf);
+      prefetch_line(at, x, pf);
       kv[i] = c < W ? KV::load_n(at, c) : KV::load(at);
     }
     for (int r = 0; r < R; ++r) {
@@ -135,21 +134,13 @@ void decode_rows(const DecodeRange& a) {
   using T = typename V::T;
   using KV = KvElems<V, E>;
   constexpr int W = V::W, KB = kDecodeVectors * W;
-  // Each line of K and V is read with a prefetch of the same line kAhead keys on: the
-  // misses are spread over the work at one per line read, so the core keeps reading
-  // from memory while it computes. Asked for all at once each step, they queued behind
-  // each other (64 keys' rows: 32-64 KB) and the core waited; with none, a thread's
-  // stream waits on each line in turn (docs/cpu-kernels.md, Decode).
-  constexpr int64_t kAhead = 64;  // keys
+  // Each line of K and V is read with a prefetch of the same line some keys on (rows.h's
+  // ahead_keys and prefetch_line).
   const auto* k = static_cast<const typename KV::Elem*>(a.k);
   const auto* v = static_cast<const typename KV::Elem*>(a.v);
   alignas(64) float s[R][KB];
   float alpha[R];
-  // The distance, held where the range ends; none for a short range (a chunk already in
-  // cache: the dequantized rows of a quantized cache).
-  auto ahead = [&](int64_t at, int64_t rows) {
-    return a.nk > 2 * kAhead ? std::max<int64_t>(0, std::min(kAhead, a.nk - rows - at)) : 0;
-  };
+  auto ahead = [&](int64_t at, int64_t rows) { return ahead_keys(a.nk, at, rows, a.nk); };
   for (int64_t b0 = 0; b0 < a.nk; b0 += KB) {
     const int n = a.nk - b0 < KB ? int(a.nk - b0) : KB, nv = (n + W - 1) / W;  // keys, vectors of them
     const int64_t j0 = a.j0 + b0;  // key index of lane 0
@@ -183,11 +174,9 @@ void decode_rows(const DecodeRange& a) {
   }
 }
 
-template <class V, DType E, int R = kDecodeRows>
+template <class V, DType E>
 void decode_as(const DecodeRange& a) {
-  if constexpr (R > 1)
-    if (a.rows < R) return decode_as<V, E, R - 1>(a);
-  decode_rows<V, E, R>(a);
+  as_rows<kDecodeRows>(a.rows, [&](auto rows) { decode_rows<V, E, decltype(rows)::value>(a); });
 }
 
 template <class V>

@@ -15,6 +15,7 @@
 
 #include "attention_decode_kernel.h"
 #include "attention_kernels.h"
+#include "rows.h"
 #include "transpose8.h"
 
 namespace subq::cpu {
@@ -73,24 +74,14 @@ inline void micro(const float* b, int64_t n, const float* a, int64_t as, float* 
     for (int c = 0; c < Q; ++c) V::store(out + r * TQ + c * W, acc[r][c]);
 }
 
-// Runs `rows` rows (< R) with the micro-kernel of that height.
-template <class V, int R, Layout L, Init I>
-inline void micro_tail(int rows, const float* b, int64_t n, const float* a, int64_t as, float* out,
-                       const float* scale) {
-  if constexpr (R > 0) {
-    if (rows == R) return micro<V, R, L, I>(b, n, a, as, out, scale);
-    micro_tail<V, R - 1, L, I>(rows, b, n, a, as, out, scale);
-  }
-}
-
 // out rows [0, rows), R at a time; a row step of a is `step` elements.
 template <class V, int R, Layout L, Init I>
 inline void micro_rows(int64_t rows, const float* b, int64_t n, const float* a, int64_t step, int64_t as,
                        float* out, const float* scale) {
   constexpr int TQ = V::Q * V::W;
-  int64_t r = 0;
-  for (; r + R <= rows; r += R) micro<V, R, L, I>(b, n, a + r * step, as, out + r * TQ, scale);
-  micro_tail<V, R - 1, L, I>(int(rows - r), b, n, a + r * step, as, out + r * TQ, scale);
+  by_rows<R>(rows, [&](auto h, int64_t r) {
+    micro<V, decltype(h)::value, L, I>(b, n, a + r * step, as, out + r * TQ, scale);
+  });
 }
 
 // ---- S^T = K Q^T: rows of K against Q^T, over the head dim.
@@ -159,10 +150,8 @@ void softmax(float* s, int64_t nk, float* m, float* l, float* alpha) {
 // the max, 2^(s - m') by the same exp2, the sum in key order from 0 as softmax's lane
 // chain, and l = fma(l, alpha, sum) as advance_lanes. The rows' sums advance together: R
 // chains, where one row at a time waited on each add.
-template <class V, int R = kDecodeRows>
-void softmax_rows(float* s, int64_t ss, int rows, int64_t nk, float* m, float* l, float* alpha) {
-  if constexpr (R > 1)
-    if (rows < R) return softmax_rows<V, R - 1>(s, ss, rows, nk, m, l, alpha);
+template <class V, int R>
+void softmax_rows_of(float* s, int64_t ss, int64_t nk, float* m, float* l, float* alpha) {
   using T = typename V::T;
   constexpr int W = V::W;
   float sum[R];
@@ -182,6 +171,11 @@ void softmax_rows(float* s, int64_t ss, int rows, int64_t nk, float* m, float* l
   for (int64_t j = 0; j < nk; ++j)
     for (int r = 0; r < R; ++r) sum[r] += s[r * ss + j];
   for (int r = 0; r < R; ++r) l[r] = std::fma(l[r], alpha[r], sum[r]);
+}
+
+template <class V>
+void softmax_rows(float* s, int64_t ss, int rows, int64_t nk, float* m, float* l, float* alpha) {
+  as_rows<kDecodeRows>(rows, [&](auto h) { softmax_rows_of<V, decltype(h)::value>(s, ss, nk, m, l, alpha); });
 }
 
 // ---- O^T = O^T * alpha + V^T P^T, over keys in chunks whose P^T stays in L1 while every

@@ -100,28 +100,13 @@ struct Avx2I {
   }
 };
 
-// 16 registers: 3 x 4 accumulators, 24-query tiles (the AVX2 attention tile); the other
-// widths the driver may pair with it (AVX-512 without VNNI) take 8 or 6 keys x 4 or 8.
-void qk(const QkInt& a) {
-  switch (a.tq / 8) {
-    case 3: return qk_rows<Avx2I, 3, 3>(a);
-    case 4: return qk_rows<Avx2I, 4, 2>(a);
-    case 6: return qk_rows<Avx2I, 6, 1>(a);
-    default: return qk_rows<Avx2I, 8, 1>(a);
-  }
-}
-
+// 16 registers. Q.K^T: 3 x 4 accumulators, 24-query tiles (the AVX2 attention tile); the
+// other widths the driver may pair with it (AVX-512 without VNNI) take 8 or 6 keys x 4 or 8.
 // pv 'int8': one output column at a time (the split products take registers).
-void pv(const PvInt& a) {
-  switch (a.tq / 8) {
-    case 3: return pv_rows<Avx2I, 3, 1>(a);
-    case 4: return pv_rows<Avx2I, 4, 1>(a);
-    case 6: return pv_rows<Avx2I, 6, 1>(a);
-    default: return pv_rows<Avx2I, 8, 1>(a);
-  }
-}
+using Tiles = QuantTiles<QuantTile<3, 3, 1>, QuantTile<4, 2, 1>, QuantTile<6, 1, 1>, QuantTile<8, 1, 1>>;
 
-constexpr QuantKernels kAvx2{qk, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, qdecode_pv8<Avx2I>, quantize_group<VecAvx2>, pv};
+constexpr QuantKernels kAvx2{Tiles::qk<Avx2I>, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, qdecode_pv8<Avx2I>,
+                             quantize_group<VecAvx2>, Tiles::pv<Avx2I>};
 
 }  // namespace
 

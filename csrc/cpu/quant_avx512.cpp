@@ -71,17 +71,12 @@ struct ZmmI {
   }
   // f[g] lane 4i + r = the sum of key 4g + i, row r (qd_dots_folded); out[r] lane j = key
   // j's sum of row r: each vector's lanes grouped by row (vpermd), then 128-bit segments
-  // transposed.
+  // transposed (segments4).
   static void rows4(const T f[4], T out[4]) {
     const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     T g[4];
     for (int i = 0; i < 4; ++i) g[i] = _mm512_permutexvar_epi32(idx, f[i]);
-    const T t0 = _mm512_shuffle_i32x4(g[0], g[1], 0x44), t1 = _mm512_shuffle_i32x4(g[0], g[1], 0xee);
-    const T t2 = _mm512_shuffle_i32x4(g[2], g[3], 0x44), t3 = _mm512_shuffle_i32x4(g[2], g[3], 0xee);
-    out[0] = _mm512_shuffle_i32x4(t0, t2, 0x88);
-    out[1] = _mm512_shuffle_i32x4(t0, t2, 0xdd);
-    out[2] = _mm512_shuffle_i32x4(t1, t3, 0x88);
-    out[3] = _mm512_shuffle_i32x4(t1, t3, 0xdd);
+    segments4(g, out);
   }
   // pv 'int8' decode (quant_decode.h's qd_pv8_int): the low bytes of 16 lanes (P', 0..255).
   static void store_u8(uint8_t* p, T v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8(v)); }
@@ -96,8 +91,10 @@ struct ZmmI {
     u[3] = _mm512_unpackhi_epi16(t1, t3);
   }
   // Sums of quad's layout back to column order: out[m] = segment m of a[0..3], columns
-  // 16 m .. 16 m + 15 (a 4 x 4 transpose of 128-bit segments, as rows4's second half).
-  static void unquad(const T a[4], T out[4]) {
+  // 16 m .. 16 m + 15.
+  static void unquad(const T a[4], T out[4]) { segments4(a, out); }
+  // out[m] segment i = a[i] segment m: a 4 x 4 transpose of 128-bit segments.
+  static void segments4(const T a[4], T out[4]) {
     const T t0 = _mm512_shuffle_i32x4(a[0], a[1], 0x44), t1 = _mm512_shuffle_i32x4(a[0], a[1], 0xee);
     const T t2 = _mm512_shuffle_i32x4(a[2], a[3], 0x44), t3 = _mm512_shuffle_i32x4(a[2], a[3], 0xee);
     out[0] = _mm512_shuffle_i32x4(t0, t2, 0x88);
@@ -147,24 +144,10 @@ struct ZmmI {
   }
 };
 
-// 32 registers: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query
-// tiles, 6 x 4 for 64), 2 x 12 for the 32-query ymm tile.
-void qk(const QkInt& a) {
-  switch (a.tq / 16) {
-    case 2: return qk_rows<ZmmI, 2, 10>(a);
-    case 3: return qk_rows<ZmmI, 3, 8>(a);
-    default: return qk_rows<ZmmI, 4, 6>(a);
-  }
-}
-
-// pv 'int8': 12 int32 and 12 fp32 accumulators (output columns x lane vectors).
-void pv(const PvInt& a) {
-  switch (a.tq / 16) {
-    case 2: return pv_rows<ZmmI, 2, 6>(a);
-    case 3: return pv_rows<ZmmI, 3, 4>(a);
-    default: return pv_rows<ZmmI, 4, 3>(a);
-  }
-}
+// 32 registers. Q.K^T: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query
+// tiles, 6 x 4 for 64), 2 x 10 for the 32-query ymm tile. pv 'int8': 12 int32 and 12 fp32
+// accumulators (output columns x lane vectors).
+using Tiles = QuantTiles<QuantTile<2, 10, 6>, QuantTile<3, 8, 4>, QuantTile<4, 6, 3>>;
 
 // quant_simd.h's dequant, 16 values a step: the same products, so the same bits.
 void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst) {
@@ -193,7 +176,8 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
   }
 }
 
-constexpr QuantKernels kVnni{qk, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, qdecode_pv8<ZmmI>, quantize_group<VecZmm>, pv};
+constexpr QuantKernels kVnni{Tiles::qk<ZmmI>, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, qdecode_pv8<ZmmI>,
+                             quantize_group<VecZmm>, Tiles::pv<ZmmI>};
 
 }  // namespace
 

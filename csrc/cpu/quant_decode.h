@@ -17,18 +17,19 @@
 #include "attention_kernels.h"
 #include "attention_plan.h"
 #include "quant_kernels.h"
+#include "rows.h"
 
 namespace subq::cpu {
 namespace {
 
 // 4 * W K' values from column x of a row: in place, or (the row's last partial step,
-// tail) through a zero-padded copy. pf != 0: a load that starts a line of the row also
-// asks for the same line pf bytes on (qdecode_rows).
+// tail) through a zero-padded copy; with the prefetch of the line pf bytes on (rows.h's
+// prefetch_line, qdecode_rows).
 template <class I>
 inline typename I::T qd_k(const uint8_t* row, int bits, int64_t d, int64_t x, int64_t pf, bool tail) {
   constexpr int64_t n = 4 * I::W;
   const int64_t off = bits == 8 ? x : x / 2;
-  if (pf && off % 64 == 0) __builtin_prefetch(row + off + pf);
+  prefetch_line(row + off, off, pf);
   if (!tail) return I::load_k(row + off, bits);
   alignas(64) uint8_t buf[n] = {};
   std::memcpy(buf, row + off, size_t(bits == 8 ? d - x : (d - x + 1) / 2));
@@ -68,14 +69,14 @@ inline typename I::F::T qd_v(const uint8_t* row, int bits, int64_t x, int c) {
 }
 
 // C vectors of V' values (as fp32) from column x of a row, c valid lanes in the last; with
-// pf != 0 a load that starts a line asks for the same line pf bytes on (as qd_k).
+// pf != 0 the prefetches first (as qd_k).
 template <class I, int C>
 inline void qd_v_cols(const uint8_t* row, int bits, int64_t x, int c, int64_t pf, typename I::F::T (&vv)[C]) {
   constexpr int W = I::W;
   if (pf)
     for (int i = 0; i < C; ++i) {
       const int64_t off = bits == 8 ? x + i * W : (x + i * W) / 2;
-      if (off % 64 == 0) __builtin_prefetch(row + off + pf);
+      prefetch_line(row + off, off, pf);
     }
   if constexpr (C == 4)
     if (c == W) return I::load_v4(row, bits, x, vv);  // 4 * W values unpacked at once
@@ -203,16 +204,11 @@ void qdecode_rows(const QDecode& a) {
   using F = typename I::F;
   using T = typename F::T;
   constexpr int W = I::W, NB = 4, B = NB * W;
-  // Each line of K' and V' is read with a prefetch of the same line kAhead keys on, as in
-  // decode_rows (attention_decode_kernel.h): one miss asked for per line read, spread over
-  // the work, where a burst of a whole step's rows queued and the core waited on it.
-  constexpr int64_t kAhead = 64;  // keys
+  // Each line of K' and V' is read with a prefetch of the same line some keys on, as in
+  // decode_rows (rows.h's ahead_keys and prefetch_line).
   alignas(64) float s[R][B], kbuf[B], vbuf[B];
   float alpha[R];
-  // The distance in keys, held where the range ends; none for a short range.
-  auto ahead = [&](int64_t at, int64_t rows) {
-    return a.nk > 2 * kAhead ? std::max<int64_t>(0, std::min(kAhead, a.nk - rows - at)) : 0;
-  };
+  auto ahead = [&](int64_t at, int64_t rows) { return ahead_keys(a.nk, at, rows, a.nk); };
   for (int64_t b0 = 0; b0 < a.nk; b0 += B) {
     const int n = a.nk - b0 < B ? int(a.nk - b0) : B;
     const int64_t j0 = a.j0 + b0;  // key index of lane 0
@@ -252,11 +248,9 @@ void qdecode_rows(const QDecode& a) {
   }
 }
 
-template <class I, int R = kDecodeRows>
+template <class I>
 void qdecode(const QDecode& a) {
-  if constexpr (R > 1)
-    if (a.rows < R) return qdecode<I, R - 1>(a);
-  qdecode_rows<I, R>(a);
+  as_rows<kDecodeRows>(a.rows, [&](auto rows) { qdecode_rows<I, decltype(rows)::value>(a); });
 }
 
 // ---- pv 'int8' (docs/semantics.md): the tiled path's steps for R rows, each row's keys in
@@ -321,14 +315,15 @@ inline void qd_pv8_int(const QDecode& a, float* o, const uint8_t* pb, int64_t pb
   for (int r = 0; r < R; ++r)
     for (int i = 0; i < 4; ++i) acc[r][i] = I::zero();
   const int64_t off = a.vbits == 8 ? x : x / 2;
-  const bool pre = pf && off % 64 == 0;
+  // prefetch_line's test (rows.h), out of quad: inside, it cost quad its inlining (GCC 12).
+  const int64_t lpf = line_ahead<uint8_t>(off, pf);
   // The quad of keys j.. (n of them in range), its bits a constant.
   auto quad = [&](int j, int n, auto bits) {
     T k[4], u[4];
     const uint8_t* row = v + j * a.vb + off;
     for (int i = 0; i < 4; ++i) {
       const uint8_t* ri = row + (i < n ? i : n - 1) * a.vb;
-      if (pre) __builtin_prefetch(ri + pf);
+      if (lpf) __builtin_prefetch(ri + lpf);
       k[i] = I::load_k(ri, bits());
     }
     I::quad(k, u);
@@ -366,15 +361,12 @@ void qdecode_pv8_rows(const QDecode& a) {
   constexpr int64_t BK = kBlockK, G = kPBlock, NG = BK / G;
   static_assert(BK % G == 0 && G % W == 0 && BK % 16 == 0, "whole groups of whole vectors");
   constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
-  constexpr int64_t kAhead = 64;  // keys, as qdecode_rows
   constexpr bool kInt = kPv8Int<I>;
   alignas(64) float s[R][BK], kbuf[BK], vbuf[BK], pscale[R][NG];
   alignas(64) uint8_t pb[kInt ? R : 1][BK];  // P' as bytes, for qd_pv8_int
   float alpha[R];
   const int64_t end = a.j0 + a.nk;
-  auto ahead = [&](int64_t at, int64_t rows) {
-    return a.nk > 2 * kAhead ? std::max<int64_t>(0, std::min(kAhead, end - rows - at)) : 0;
-  };
+  auto ahead = [&](int64_t at, int64_t rows) { return ahead_keys(a.nk, at, rows, end); };
   for (int64_t b0 = a.j0 / BK * BK; b0 < end; b0 += BK) {
     const int64_t j0 = std::max(b0, a.j0) / G * G, j1 = std::min(b0 + BK, end);  // the tiles' cut
     const int n = int(j1 - j0);
@@ -434,11 +426,9 @@ void qdecode_pv8_rows(const QDecode& a) {
   }
 }
 
-template <class I, int R = kDecodeRows>
+template <class I>
 void qdecode_pv8(const QDecode& a) {
-  if constexpr (R > 1)
-    if (a.rows < R) return qdecode_pv8<I, R - 1>(a);
-  qdecode_pv8_rows<I, R>(a);
+  as_rows<kDecodeRows>(a.rows, [&](auto rows) { qdecode_pv8_rows<I, decltype(rows)::value>(a); });
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "../core/quant_params.h"
 #include "../core/quant_rule.h"
 #include "quant_kernels.h"
+#include "rows.h"
 
 namespace subq::cpu {
 namespace {
@@ -60,20 +61,10 @@ inline void qk_micro(const QkInt& a, int64_t j0) {
   }
 }
 
-template <class I, int Q, int R>
-inline void qk_tail(int rows, const QkInt& a, int64_t j0) {
-  if constexpr (R > 0) {
-    if (rows == R) return qk_micro<I, Q, R>(a, j0);
-    qk_tail<I, Q, R - 1>(rows, a, j0);
-  }
-}
-
 // A tile of tq = Q * W lanes, R keys at a time.
 template <class I, int Q, int R>
 void qk_rows(const QkInt& a) {
-  int64_t j = 0;
-  for (; j + R <= a.nk; j += R) qk_micro<I, Q, R>(a, j);
-  qk_tail<I, Q, R - 1>(int(a.nk - j), a, j);
+  by_rows<R>(a.nk, [&](auto rows, int64_t j) { qk_micro<I, Q, decltype(rows)::value>(a, j); });
 }
 
 // ---- pv 'int8' (quant_kernels.h's PvInt).
@@ -166,22 +157,41 @@ inline void pv_micro(const PvInt& a, int64_t x0) {
     for (int c = 0; c < Q; ++c) F::store(a.ot + (x0 + r) * a.tq + c * W, o[r][c]);
 }
 
-template <class I, int Q, int R>
-inline void pv_tail(int rows, const PvInt& a, int64_t x0) {
-  if constexpr (R > 0) {
-    if (rows == R) return pv_micro<I, Q, R>(a, x0);
-    pv_tail<I, Q, R - 1>(rows, a, x0);
-  }
-}
-
 // pv 'int8' on a tile of tq = Q * W lanes: P quantized, then R output columns at a time.
 template <class I, int Q, int R>
 void pv_rows(const PvInt& a) {
   quant_p<I, Q>(a);
-  int64_t x = 0;
-  for (; x + R <= a.dv; x += R) pv_micro<I, Q, R>(a, x);
-  pv_tail<I, Q, R - 1>(int(a.dv - x), a, x);
+  by_rows<R>(a.dv, [&](auto rows, int64_t x) { pv_micro<I, Q, decltype(rows)::value>(a, x); });
 }
+
+// The micro-tile shape of one tile width: Q lane vectors, KR keys per Q.K^T step and DR
+// output columns per P.V step (as many sums as the ISA's registers hold).
+template <int Q_, int KR_, int DR_>
+struct QuantTile {
+  static constexpr int Q = Q_, KR = KR_, DR = DR_;
+};
+
+// Calls f(T) for the tile T of Tiles with q lane vectors; the last for any other q.
+template <class T, class... More, class F>
+inline void by_tile(int q, F&& f) {
+  if constexpr (sizeof...(More) > 0)
+    if (q != T::Q) return by_tile<More...>(q, f);
+  f(T{});
+}
+
+// An ISA's tile shapes (QuantTile...) and its table's qk and pv over integer type I: the
+// tile's width picks the micro-tile shape.
+template <class... Tiles>
+struct QuantTiles {
+  template <class I>
+  static void qk(const QkInt& a) {
+    by_tile<Tiles...>(a.tq / I::W, [&](auto t) { qk_rows<I, decltype(t)::Q, decltype(t)::KR>(a); });
+  }
+  template <class I>
+  static void pv(const PvInt& a) {
+    by_tile<Tiles...>(a.tq / I::W, [&](auto t) { pv_rows<I, decltype(t)::Q, decltype(t)::DR>(a); });
+  }
+};
 
 // One group of rows quantized (quantize's rule, quant_kernels.h; quantize_value of
 // core/quant_rule.h): the scale from max |y| over F's lanes (the maximum of the non-NaN

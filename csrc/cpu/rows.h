@@ -1,4 +1,6 @@
-// Scratch memory, row and element access in fp32 for tensors of any float dtype.
+// Scratch memory, row and element access in fp32 for tensors of any float dtype; the row
+// steps of the micro-kernels (R rows at a time, then a compile-time tail) and the line
+// prefetch of the decode kernels.
 //
 // Everything here has internal linkage, and the kernel headers use no standard
 // library templates: they are compiled once per ISA, and a shared inline function
@@ -114,6 +116,65 @@ inline float read_elem(const TensorView& t, int64_t off) {
   if (t.dtype == DType::F32) v = t.ptr<float>()[off];
   else half_to_f32(t.dtype, t.ptr<uint16_t>() + off, &v, 1);
   return v;
+}
+
+// ---- Row steps of the micro-kernels.
+
+// A micro-kernel's row count as a type, for the generic lambdas of by_rows.
+template <int R>
+struct RowsOf {
+  static constexpr int value = R;
+};
+
+// Calls f(RowsOf<n>) for n rows, 1 <= n <= R (R for more): a kernel compiled per row
+// count keeps its rows' sums in registers.
+template <int R, class F>
+inline void as_rows(int64_t n, F&& f) {
+  if constexpr (R > 1)
+    if (n < R) return as_rows<R - 1>(n, f);
+  f(RowsOf<R>{});
+}
+
+// Calls f(RowsOf<R>, r0) on rows [0, rows): R at a time, then the rest in one call of
+// its own height.
+template <int R, class F>
+inline void by_rows(int64_t rows, F&& f) {
+  int64_t r = 0;
+  for (; r + R <= rows; r += R) f(RowsOf<R>{}, r);
+  if constexpr (R > 1)
+    if (r < rows) as_rows<R - 1>(rows - r, [&](auto n) { f(n, r); });
+}
+
+// ---- Prefetch of the decode kernels (docs/cpu-kernels.md, Decode).
+
+// Each line of a K or V row is read with a prefetch of the same line kAheadKeys keys on:
+// the misses are spread over the work at one per line read, so the core keeps reading from
+// memory while it computes. Asked for all at once each step, they queued behind each other
+// and the core waited; with none, a thread's stream waits on each line in turn.
+constexpr int64_t kAheadKeys = 64;
+
+// The distance in keys for reading keys [at, at + n) of a range of nk keys that ends at
+// end: kAheadKeys, held where the range ends; none for a short range (a chunk already in
+// cache: the dequantized rows of a quantized cache).
+inline int64_t ahead_keys(int64_t nk, int64_t at, int64_t n, int64_t end) {
+  if (nk <= 2 * kAheadKeys) return 0;
+  const int64_t left = end - n - at;
+  return left < 0 ? 0 : imin(kAheadKeys, left);
+}
+
+// pf where element off of a row starts one of the row's 64-byte lines, else 0.
+template <class E>
+constexpr int64_t line_ahead(int64_t off, int64_t pf) {
+  return off % int64_t(64 / sizeof(E)) == 0 ? pf : 0;
+}
+
+// The prefetch that goes with a load at p, element off of its row: the line pf elements on,
+// where off starts one of the row's 64-byte lines (once per line read); pf = 0: none.
+// Always inlined: GCC 12 takes a function that only prefetches for one without effects and
+// deletes the calls it has not inlined early (no prefetch was left in the decode kernels).
+template <class E>
+[[gnu::always_inline]] inline void prefetch_line(const E* p, int64_t off, int64_t pf) {
+  if (const int64_t at = line_ahead<E>(off, pf)) __builtin_prefetch(p + at);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 // walks its list of key blocks; S = Q K^T and O += P V are
 // mma.m16n8k16 with operands from shared memory through ldmatrix; the online
 // softmax runs on the accumulator registers. K[n+1] is fetched (cp.async) while
-// P V of block n runs, V[n] while Q K[n]^T runs.
+// P V of block n runs, V[n] while Q K[n]^T runs. Interior key tiles (seen whole by every
+// row, no softcap, a positive scale) run straight-line: the scale is folded into the
+// exponent's FFMA after the max; softcap and element masks are one branch per tile.
 // Decode (DEC: at most 16 rows, e.g. one query of each head of a GQA group): the
 // four warps share the 16 rows and split each key block four ways instead, then
 // merge their (max, sum, O) through shared memory at the end, so K and V are read
@@ -42,10 +44,72 @@ struct TcTile {
   static_assert(!DEC || kWarps * 16 * (HD + 2) * 4 <= kSmem);
 };
 
+// A K or V tile, rows [j0, j0 + ROWS) of one head, copied into shared memory by the
+// block's 128 threads, 16 bytes (8 elements) per chunk: thread tid takes chunks
+// tid, tid + 128, ..., chunk c being row c / (HD / 8), columns (c % (HD / 8)) * 8 + [0, 8).
+// Columns past `cols` and rows past Nk are zeros (never poison: 0 * NaN). Asynchronous
+// (cp.async) when the call's rows are 16-byte aligned (FwdParams::vec), else element by
+// element; that and whether the tile crosses Nk are one branch per tile, not per chunk.
+// UNROLLED: the chunks in straight-line code from one running source pointer; false
+// where registers are short (the head-dim-128 forward kernels, whose O and S fragments take 192 of a thread's
+// 255: unrolled, ptxas hoists the chunk addresses and spills on sm_80 or sm_90).
+template <int ROWS, int HD, int STRIDE, bool UNROLLED>
+struct TileCopy {
+  static constexpr int kPerRow = HD / 8, kChunks = ROWS * kPerRow / 128;
+  static_assert(ROWS * kPerRow % 128 == 0, "a tile is a whole number of chunks per thread");
+  // With a row's chunks dividing 128 (every head dim but 96), a thread's chunks share a
+  // column and lie kRowStep rows apart.
+  static constexpr bool kColumn = 128 % kPerRow == 0;
+  static constexpr int kRowStep = kColumn ? 128 / kPerRow : 0;
+
+  static SUBQ_DEVICE int row(int tid, int k) { return kColumn ? tid / kPerRow + k * kRowStep : (tid + k * 128) / kPerRow; }
+  static SUBQ_DEVICE int col(int tid, int k) { return (kColumn ? tid : tid + k * 128) % kPerRow * 8; }
+
+  static SUBQ_DEVICE void load(const FwdParams& p, uint16_t* dst, const uint16_t* head, int64_t sn, int j0, int cols) {
+    if (!p.vec) copy_elements(p, dst, head + int64_t(j0) * sn, sn, j0, cols);
+    else if (j0 + ROWS <= p.Nk) copy_async<false>(p, dst, head, sn, j0, cols);
+    else copy_async<true>(p, dst, head, sn, j0, cols);
+  }
+
+ private:
+  template <bool TAIL>
+  static SUBQ_DEVICE void copy_async(const FwdParams& p, uint16_t* dst, const uint16_t* head, int64_t sn, int j0, int cols) {
+    const int tid = threadIdx.x;
+    const uint16_t* base = head + int64_t(j0) * sn;
+    if constexpr (kColumn && UNROLLED) {
+      const int r = row(tid, 0), c = col(tid, 0);
+      const bool col_ok = c < cols;
+      const uint16_t* src = base + r * sn + c;
+#pragma unroll
+      for (int k = 0; k < kChunks; ++k, src += kRowStep * sn) {
+        const bool ok = col_ok && (!TAIL || j0 + r + k * kRowStep < p.Nk);
+        ptx::cp_async_16(dst + (r + k * kRowStep) * STRIDE + c, ok ? src : head, ok);
+      }
+    } else {
+#pragma unroll 1
+      for (int k = 0; k < kChunks; ++k) {
+        const int r = row(tid, k), c = col(tid, k);
+        const bool ok = c < cols && (!TAIL || j0 + r < p.Nk);
+        ptx::cp_async_16(dst + r * STRIDE + c, ok ? base + r * sn + c : head, ok);
+      }
+    }
+  }
+
+  static SUBQ_DEVICE void copy_elements(const FwdParams& p, uint16_t* dst, const uint16_t* base, int64_t sn, int j0, int cols) {
+    for (int k = 0; k < kChunks; ++k) {
+      const int r = row(threadIdx.x, k), c = col(threadIdx.x, k);
+      for (int e = 0; e < 8; ++e) dst[r * STRIDE + c + e] = j0 + r < p.Nk && c + e < cols ? base[r * sn + c + e] : uint16_t(0);
+    }
+  }
+};
+
 template <int HD, bool BF16, bool DEC, int SPARSE>
-__global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
+// Two blocks per multiprocessor, as FlashAttention-2: up to 255 registers a thread (with the
+// thread count alone ptxas may aim for more blocks and spill).
+__global__ void __launch_bounds__(128, 2) attn_fwd_tc(const FwdParams p) {
   using T = TcTile<HD, DEC, SPARSE>;
   constexpr int BM = T::kBM, BN = T::kBN, BNW = T::kBNW, S = T::kStride, MT = T::kMT;
+  using KV = TileCopy<BN, HD, S, DEC || HD != 128>;
   SIMT_DYNAMIC_SHARED(uint16_t, smem);
   uint16_t* sQ = smem;
   uint16_t* sK = sQ + BM * S;
@@ -61,30 +125,6 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
   const uint16_t* kp = static_cast<const uint16_t*>(p.k) + b * p.k_sb + hk * p.k_sh;
   const uint16_t* vp = static_cast<const uint16_t*>(p.v) + b * p.v_sb + hk * p.v_sh;
 
-  // Tile loads: 8 elements (16 bytes) per step; asynchronous when aligned, else
-  // element by element. Padding rows and columns are zero (never poison: 0 * NaN).
-  auto load = [&](uint16_t* dst, int rows, auto row_ptr, int cols) {
-    constexpr int chunks = HD / 8;
-    for (int c = tid; c < rows * chunks; c += T::kThreads) {
-      const int r = c / chunks, col = (c % chunks) * 8;
-      const uint16_t* src = row_ptr(r);
-      uint16_t* d = dst + r * S + col;
-      if (p.vec) {
-        ptx::cp_async_16(d, src && col < cols ? src + col : kp, src && col < cols);
-      } else {
-        for (int e = 0; e < 8; ++e) d[e] = src && col + e < cols ? src[col + e] : uint16_t(0);
-      }
-    }
-  };
-  auto q_row = [&](int r) -> const uint16_t* {
-    if (r0 + r >= p.rows) return nullptr;
-    const RowMap m = map_row(p, y, r0 + r);
-    return q + b * p.q_sb + m.head * p.q_sh + m.pos * p.q_sn;
-  };
-  auto kv_rows = [&](const uint16_t* base, int64_t sn, int j0) {
-    return [=](int r) -> const uint16_t* { return j0 + r < p.Nk ? base + (j0 + r) * sn : nullptr; };
-  };
-
   static_assert(SPARSE % BM == 0 && SPARSE % BN == 0, "a block's rows and key tiles lie in one mask block");
   const auto blocks = key_tiles<SPARSE != 0, BN>(p, b, y, r0, r1, split);
   // This thread's rows: tile mt of the warp, rows g and g + 8 (h = 0, 1), i.e.
@@ -96,6 +136,8 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     for (int h = 0; h < 2; ++h) pos[mt][h] = map_row(p, y, min(r0 + (rw * MT + mt) * 16 + g + 8 * h, p.rows - 1)).pos;
   int i_lo, i_hi;
   pos_range(p, r0, r1, &i_lo, &i_hi);
+  // Folding the scale into the exponent after the max needs a positive scale and no softcap.
+  const bool fold = p.scale_log2 > 0.f && p.softcap_in == 0.f;
 
   float o[MT][HD / 8][4];
   OnlineSoftmax row[MT][2];  // rows g and g + 8 of each tile; l is this lane's share until the epilogue
@@ -106,8 +148,21 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
 
   int j0 = blocks.count > 0 ? blocks[0] * BN : 0;  // first key of tile `it`
   if (blocks.count > 0) {
-    load(sQ, BM, q_row, p.D);
-    load(sK, BN, kv_rows(kp, p.k_sn, j0), p.D);
+    // Q once, 16 bytes per chunk; its rows map to (head, position) when GQA heads are packed.
+    for (int c = tid; c < BM * (HD / 8); c += T::kThreads) {
+      const int r = c / (HD / 8), col = c % (HD / 8) * 8;
+      uint16_t* d = sQ + r * S + col;
+      const bool ok = r0 + r < p.rows && col < p.D;
+      const uint16_t* src = q;
+      if (ok) {
+        const RowMap m = map_row(p, y, r0 + r);
+        src += b * p.q_sb + m.head * p.q_sh + m.pos * p.q_sn + col;
+      }
+      if (p.vec) ptx::cp_async_16(d, src, ok);
+      else
+        for (int e = 0; e < 8; ++e) d[e] = ok && col + e < p.D ? src[e] : uint16_t(0);
+    }
+    KV::load(p, sK, kp, p.k_sn, j0, p.D);
     ptx::cp_async_commit();
   }
   const int d_steps = (p.D + 15) / 16, dv_steps = (p.Dv + 15) / 16;
@@ -116,7 +171,7 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     const int j1 = it + 1 < blocks.count ? blocks[it + 1] * BN : 0;
     ptx::cp_async_wait<0>();
     __syncthreads();  // K[it] landed; every warp is done with V[it-1]
-    load(sV, BN, kv_rows(vp, p.v_sn, j0), p.Dv);
+    KV::load(p, sV, vp, p.v_sn, j0, p.Dv);
     ptx::cp_async_commit();
 
     // S = Q K^T; each K fragment serves the warp's MT tiles.
@@ -144,34 +199,44 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
       }
     }
 
-    // Scores to the log2 domain, masked where the block is not fully visible;
-    // then the online softmax (the 4 lanes of a group share a row).
+    // Scores to the log2 domain. Interior tiles (every key visible to every row, no
+    // softcap, a positive scale) keep the raw products and scale them inside the
+    // exponent, 2^(s * scale_log2 - max), one FFMA; other tiles take softcap or the
+    // scale first, then the mask where needed: one branch per tile, none per element.
     const bool masked = !block_fully_visible(p, i_lo, i_hi, j0, BN);
+    float fscale = p.scale_log2;
+    if (masked || !fold) {
+      fscale = 1.f;
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int n = 0; n < BNW / 8; ++n)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            float x = s[mt][n][e];
+            x = p.softcap_in != 0.f ? tanhf(x * p.softcap_in) * p.softcap_out : x * p.scale_log2;
+            if (masked && !key_visible(p, pos[mt][e / 2], j0 + kw + n * 8 + 2 * t4 + e % 2)) x = -INFINITY;
+            s[mt][n][e] = x;
+          }
+    }
+    // The online softmax (the 4 lanes of a group share a row).
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
-      for (int n = 0; n < BNW / 8; ++n)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          float x = s[mt][n][e];
-          x = p.softcap_in != 0.f ? tanhf(x * p.softcap_in) * p.softcap_out : x * p.scale_log2;
-          if (masked && !key_visible(p, pos[mt][e / 2], j0 + kw + n * 8 + 2 * t4 + e % 2)) x = -INFINITY;
-          s[mt][n][e] = x;
-        }
-#pragma unroll
       for (int h = 0; h < 2; ++h) {
-        float mx = row[mt][h].m;
+        float mx = -INFINITY;
 #pragma unroll
         for (int n = 0; n < BNW / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        mx = fmaxf(row[mt][h].m, mx * fscale);
         const float base = OnlineSoftmax::offset(mx);
         const float corr = row[mt][h].rescale(base);
         float sum = 0.f;
 #pragma unroll
         for (int n = 0; n < BNW / 8; ++n) {
-          s[mt][n][2 * h] = fast_exp2(s[mt][n][2 * h] - base);
-          s[mt][n][2 * h + 1] = fast_exp2(s[mt][n][2 * h + 1] - base);
+          s[mt][n][2 * h] = fast_exp2(fmaf(s[mt][n][2 * h], fscale, -base));
+          s[mt][n][2 * h + 1] = fast_exp2(fmaf(s[mt][n][2 * h + 1], fscale, -base));
           sum += s[mt][n][2 * h] + s[mt][n][2 * h + 1];
         }
         row[mt][h].advance(mx, corr, sum);
@@ -183,30 +248,34 @@ __global__ void __launch_bounds__(128) attn_fwd_tc(const FwdParams p) {
     ptx::cp_async_wait<0>();
     __syncthreads();  // V[it] landed; every warp is done with K[it]
     if (it + 1 < blocks.count) {
-      load(sK, BN, kv_rows(kp, p.k_sn, j1), p.D);
+      KV::load(p, sK, kp, p.k_sn, j1, p.D);
       ptx::cp_async_commit();
     }
 
-    // O += P V: the S accumulators of two adjacent n-tiles are the A fragment.
+    // O += P V: the S accumulators of two adjacent n-tiles are the A fragment of a
+    // 16-key step; P is packed to 16 bits first (half the registers of S), then each
+    // 16-column step of V takes every key step.
+    uint32_t pa[BNW / 16][MT][4];
 #pragma unroll
-    for (int kk = 0; kk < BNW / 16; ++kk) {
-      uint32_t a[MT][4];
+    for (int kk = 0; kk < BNW / 16; ++kk)
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        a[mt][0] = pack_half2<BF16>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
-        a[mt][1] = pack_half2<BF16>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
-        a[mt][2] = pack_half2<BF16>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
-        a[mt][3] = pack_half2<BF16>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+        pa[kk][mt][0] = pack_half2<BF16>(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+        pa[kk][mt][1] = pack_half2<BF16>(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+        pa[kk][mt][2] = pack_half2<BF16>(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+        pa[kk][mt][3] = pack_half2<BF16>(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
       }
 #pragma unroll
-      for (int d2 = 0; d2 < HD / 16; ++d2) {
-        if (d2 >= dv_steps) break;
+    for (int d2 = 0; d2 < HD / 16; ++d2) {
+      if (d2 >= dv_steps) break;
+#pragma unroll
+      for (int kk = 0; kk < BNW / 16; ++kk) {
         uint32_t bv[4];
         ptx::ldmatrix<4, true>(bv, sV + (kw + kk * 16 + ((lane / 8) % 2) * 8 + lane % 8) * S + d2 * 16 + (lane / 16) * 8);
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          ptx::mma_m16n8k16<BF16>(o[mt][2 * d2], a[mt], bv[0], bv[1]);
-          ptx::mma_m16n8k16<BF16>(o[mt][2 * d2 + 1], a[mt], bv[2], bv[3]);
+          ptx::mma_m16n8k16<BF16>(o[mt][2 * d2], pa[kk][mt], bv[0], bv[1]);
+          ptx::mma_m16n8k16<BF16>(o[mt][2 * d2 + 1], pa[kk][mt], bv[2], bv[3]);
         }
       }
     }

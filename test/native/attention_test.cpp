@@ -34,7 +34,7 @@ struct AttnCase {
   int64_t B = 1, Hq = 2, Hkv = 2, Nq = 64, Nk = 64, D = 64, Dv = 64;
   bool causal = false;
   int64_t left = -1, right = -1;
-  double softcap = 0, scale = 0;  // scale 0: the default 1/sqrt(D)
+  double softcap = 0, scale = NAN;  // NaN: the default 1/sqrt(D)
   bool lse = true;
   Layout layout = Layout::BHND;
   bool misaligned = false;  // views start one element into their buffers
@@ -56,7 +56,7 @@ struct AttnCase {
     if (causal) s += " causal";
     if (left >= 0 || right >= 0) s += " window(" + std::to_string(left) + "," + std::to_string(right) + ")";
     if (softcap > 0) s += " softcap";
-    if (scale > 0) s += " scale";
+    if (!std::isnan(scale)) s += " scale=" + std::to_string(scale).substr(0, 5);
     if (lse) s += " lse";
     if (layout == Layout::BNHD) s += " bnhd";
     if (misaligned) s += " misaligned";
@@ -216,7 +216,7 @@ SparseMask explicit_lists(const AttnCase& c, const RefShape& rs) {
 void run_case(const AttnCase& c) {
   std::mt19937 rng(uint32_t(c.Nq * 131 + c.Nk * 7 + c.D + c.Hq * 3 + int(c.dt)));
   std::uniform_real_distribution<double> u(-2.0, 2.0);
-  RefShape rs{c.B, c.Hq, c.Hkv, c.Nq, c.Nk, c.D, c.Dv, c.scale > 0 ? c.scale : 1.0 / std::sqrt(double(c.D)), c.softcap,
+  RefShape rs{c.B, c.Hq, c.Hkv, c.Nq, c.Nk, c.D, c.Dv, !std::isnan(c.scale) ? c.scale : 1.0 / std::sqrt(double(c.D)), c.softcap,
               c.left, c.causal ? 0 : c.right};
   SparseMask mask;
   if (c.block) {
@@ -246,7 +246,7 @@ void run_case(const AttnCase& c) {
   fill(c.Hkv, c.Nk, c.Dv, v, vd);
 
   AttentionOptions opt;
-  opt.has_scale = c.scale > 0;
+  opt.has_scale = !std::isnan(c.scale);
   opt.scale = c.scale;
   opt.softcap = c.softcap;
   opt.causal = c.causal;
@@ -412,6 +412,14 @@ std::vector<AttnCase> cases() {
     out.push_back(c);
     c.D = 40, c.Dv = 96, c.left = 9, c.right = 9, c.softcap = 2.5;
     out.push_back(c);
+    // A negative or zero scale: kernels that fold the scale into the exponent after the
+    // max (a positive scale only) must take their general path.
+    for (double sc : {-0.3, 0.0})
+      for (bool causal : {false, true}) {
+        c = AttnCase{};
+        c.dt = dt, c.Hq = 2, c.Hkv = 1, c.Nq = 70, c.Nk = 200, c.D = c.Dv = 64, c.scale = sc, c.causal = causal, c.lse = true;
+        out.push_back(c);
+      }
   }
   return out;
 }
