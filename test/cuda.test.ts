@@ -13,6 +13,9 @@ import * as path from 'path';
 import { native } from '../lib/native';
 import { DeviceStorage } from '../lib/tensor';
 import { maxAbs, maxAbsDiff, randomArray, roundingFloor } from './helpers';
+import { attentionRef } from '../reference/attention';
+import { accuracy } from '../reference/quant';
+import { gaussian } from '../reference/random';
 
 const info = backendInfo();
 const gpus = info.cuda.devices.length;
@@ -173,11 +176,12 @@ if (gpus > 0) {
         t.throws(() => quantizedAttentionSync(x, got, x), { name: 'TypeError', message: /k.data is on cuda:0 but q is on cpu/ });
         t.throws(() => dequantizeSync(got, { out: Tensor.zeros('float32', [B, H, N, D]) }), { name: 'TypeError', message: /options.out is on cpu/ });
         [got.data, got.scales, got.mean!, deq].forEach((y) => y.dispose());
-        for (const pv of ['fp32', 'fp16'] as const) {
+        for (const pv of ['fp32', 'fp16', 'int8'] as const) {
           const o = { qkBits: bits, pv, causal: true, returnLse: true } as const;
           const cpu = quantizedAttentionSync(x, x, x, o);
           const dev = await quantizedAttention(g, g, g, o);
-          const tol = pv === 'fp16' || dtype === 'float16' ? 3e-3 : dtype === 'bfloat16' ? 2e-2 : 2e-4;
+          // pv int8: each side within 1e-3 of the fp64 pvInt8 reference (docs/semantics.md).
+          const tol = pv === 'fp16' || dtype === 'float16' ? 3e-3 : dtype === 'bfloat16' ? 2e-2 : pv === 'int8' ? 1e-3 : 2e-4;
           t.ok(maxAbsDiff((await dev.out.to('cpu')).toFloat32(), cpu.out.toFloat32()) <= 2 * tol, `${dtype} int${bits} pv ${pv} out`);
           t.ok(maxAbsDiff((await dev.lse.to('cpu')).toFloat32(), cpu.lse.toFloat32()) <= 1e-4 * 10, `${dtype} int${bits} pv ${pv} lse`);
           [dev.out, dev.lse].forEach((y) => y.dispose());
@@ -193,6 +197,41 @@ if (gpus > 0) {
       const tol = dtype === 'float16' ? 3e-3 : dtype === 'bfloat16' ? 2e-2 : 2e-4;
       t.ok(maxAbsDiff((await got.out.to('cpu')).toFloat32(), want.out.toFloat32()) <= 2 * tol, `${dtype} block mask`);
       [g, indices, counts, got.out, got.lse].forEach((y) => y.dispose());
+    }
+  });
+
+  t.test('quantizedAttention pv int8 on CUDA: accuracy against fp64 attention, caches, GQA', async (t) => {
+    // The semantics' accuracy inputs: 256 tokens, D 64, Gaussian, +30 on three K channels or not.
+    const s = { B: 1, Hq: 2, Hkv: 2, Nq: 256, Nk: 256, D: 64, Dv: 64 };
+    for (const outlier of [0, 30]) {
+      const q = gaussian(256 * 128, 31), k = gaussian(256 * 128, 32), v = gaussian(256 * 128, 33);
+      if (outlier) for (let i = 0; i < k.length; i += 64) for (const c of [1, 5, 11]) k[i + c] += outlier;
+      const ref = attentionRef(q, k, v, s, {}).out;
+      const [gq, gk, gv] = await Promise.all([q, k, v].map((a) => new Tensor('float32', a, [1, 2, 256, 64]).to('cuda')));
+      for (const granularity of ['block', 'token'] as const) {
+        const got = await quantizedAttention(gq, gk, gv, { granularity, pv: 'int8' }) as Tensor;
+        const a = accuracy((await got.to('cpu')).toFloat32(), ref);
+        t.ok(a.cosine >= 0.9995 && a.relL1 <= 0.02, `${granularity} outlier ${outlier}: cos ${a.cosine.toFixed(5)} relL1 ${a.relL1.toFixed(4)}`);
+        got.dispose();
+      }
+      [gq, gk, gv].forEach((y) => y.dispose());
+    }
+    // GQA, odd lengths, a window, head dims 128 and 256, int8 and int4 V caches: against the CPU op.
+    for (const [D, vbits] of [[128, 8], [200, 4]] as const) {
+      const x = (n: number, h: number, seed: number) => new Tensor('float32', gaussian(h * n * D, seed), [1, h, n, D]);
+      const q = x(77, 6, 41), k = x(203, 2, 42), v = x(203, 2, 43);
+      const o = { pv: 'int8', window: [90, 7], returnLse: true } as const;
+      const [gq, gk, gv] = await Promise.all([q.to('cuda'), k.to('cuda'), v.to('cuda')]);
+      // The device quantizer writes the CPU's bits (checked above), so both read the same cache.
+      const vq = quantizeSync(v, { bits: vbits, granularity: 'token' }), gvq = quantizeSync(gv, { bits: vbits, granularity: 'token' });
+      for (const [name, cv, dv] of [['in-call V', v, gv], [`int${vbits} V cache`, vq, gvq]] as const) {
+        const want = quantizedAttentionSync(q, k, cv, o);
+        const got = await quantizedAttention(gq, gk, dv, o);
+        t.ok(maxAbsDiff((await got.out.to('cpu')).toFloat32(), want.out.toFloat32()) <= 2e-3, `D ${D} ${name}: out`);
+        t.ok(maxAbsDiff((await got.lse.to('cpu')).toFloat32(), want.lse.toFloat32()) <= 1e-3, `D ${D} ${name}: lse`);
+        [got.out, got.lse].forEach((y) => y.dispose());
+      }
+      [gq, gk, gv, gvq.data, gvq.scales].forEach((y) => y.dispose());
     }
   });
 

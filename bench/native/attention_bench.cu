@@ -1,9 +1,10 @@
 // GPU benchmark of the CUDA ops through the package's own runtime (no Node):
 // dense attention at the GPU shapes of issue 3, split-KV decode, block-sparse
 // attention at 10% density against dense at the same long shapes, quantized attention
-// (INT8 / INT4 Q.K^T, P.V in the input's type) beside dense at hd128, XAttention's scoring
-// and selection against dense at the same shape, the selective scan and state update,
-// plus the device's copy bandwidth measured in the same run.
+// (INT8 / INT4 Q.K^T, P.V in the input's type; INT8 fp16 also with pv int8) beside
+// dense at hd128, XAttention's scoring and selection against dense at the same shape,
+// the selective scan and state update, plus the device's copy bandwidth measured in
+// the same run.
 //   subq_bench_native [--json FILE] [--quick] [--check] [--filter TEXT]
 // --quick: the rows of scripts/gpu-quick.sh (dense and quantized at N 4096 and 16384,
 // decode, XAttention, scan, update; no block-sparse), 5 runs each. --check runs each op once on tiny
@@ -107,6 +108,7 @@ struct Case {
   int64_t block = 0;    // > 0: block-sparse, each query block reading
   double density = 0;   // this fraction of the key blocks (random, at least one)
   int qk_bits = 0;      // 8 or 4: quantizedAttention (per-block scales, smoothK, P.V in dtype)
+  bool pv8 = false;     // quantizedAttention with pv 'int8' instead
 };
 
 std::string json_escape(const std::string& s) {
@@ -191,7 +193,7 @@ Timing run_attention(const Case& c, int reps, bool check) {
     QuantAttentionOptions qo;
     qo.attn = opt;
     qo.qk_bits = c.qk_bits;
-    qo.pv = c.dtype;
+    qo.pv = c.pv8 ? DType::I8 : c.dtype;
     QuantAttentionParams qp = quant_attention_prepare(q.view, &k.view, nullptr, &v.view, nullptr, qo);
     quant_attention_bind_outputs(qp, o.view, &lse.view);
     if (check) {
@@ -396,6 +398,13 @@ int main(int argc, char** argv) {
           Case c{name, B, H, H, N, N, 128, causal, dt, false};
           c.qk_bits = bits;
           cases.push_back(c);
+          // pv int8 (the .u8.s8 P'.V') beside the INT8 fp16 rows.
+          if (bits == 8 && dt == DType::F16) {
+            std::snprintf(name, sizeof name, "quant int8 pv int8 %s B%lld H%lld N%lld D128%s", dname(dt), (long long)B,
+                          (long long)H, (long long)N, causal ? " causal" : "");
+            c.name = name, c.pv8 = true;
+            cases.push_back(c);
+          }
         }
   for (DType dt : {DType::F16, DType::BF16}) {
     const int64_t B = check ? 1 : 8, Hq = check ? 4 : 32, Hkv = check ? 2 : 8, Nk = check ? 300 : 32768;
@@ -428,10 +437,11 @@ int main(int argc, char** argv) {
     char shape[256];
     std::snprintf(shape, sizeof shape,
                   "\"op\": \"%s\", \"dtype\": \"%s\", \"B\": %lld, \"Hq\": %lld, \"Hkv\": %lld, \"Nq\": %lld, \"Nk\": %lld, "
-                  "\"D\": %lld, \"causal\": %s, \"block\": %lld, \"density\": %.2f, \"qkBits\": %d",
+                  "\"D\": %lld, \"causal\": %s, \"block\": %lld, \"density\": %.2f, \"qkBits\": %d, \"pv\": \"%s\"",
                   c.decode ? "decode" : c.block ? "sparse" : c.qk_bits ? "quant" : "attention", dname(c.dtype),
                   (long long)c.B, (long long)c.Hq, (long long)c.Hkv, (long long)c.Nq, (long long)c.Nk, (long long)c.D,
-                  c.causal ? "true" : "false", (long long)c.block, c.density, c.qk_bits);
+                  c.causal ? "true" : "false", (long long)c.block, c.density, c.qk_bits,
+                  c.pv8 ? "int8" : c.qk_bits ? dname(c.dtype) : "");
     std::string result, error;
     try {
       const Timing t = run_attention(c, reps, check);

@@ -28,6 +28,13 @@ SUBQ_QUANT_FN int quantize_value(float v, int qmax) {
   return i < -qmax ? -qmax : i;
 }
 
+// pv 'int8''s P' (docs/semantics.md): round half away from zero of v in [0, 256) as
+// trunc(fp32(v + kRoundU8)), the sum rounded to fp32 on its own (never fused with the
+// product that made v), which is that rounding for every fp32 v there (checked
+// exhaustively); 0.5 itself would take v = 0.5 - 2^-25 to 1. v <= 0 gives 0.
+constexpr float kRoundU8 = 0.5f - 0x1p-25f;
+SUBQ_QUANT_FN int round_u8(float v) { return v > 0.f ? int(v + kRoundU8) : 0; }
+
 // Element x of a quantized row, as an integer. The ranges are symmetric: a stored -128
 // (INT8) or -8 (INT4), which quantize never writes, reads as -127 or -7.
 SUBQ_QUANT_FN int quant_value(const uint8_t* row, int bits, int64_t x) {

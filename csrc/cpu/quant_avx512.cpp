@@ -36,7 +36,7 @@ struct ZmmI {
   }
   // pv 'int8': P' (u8) in registers, V' (s8) broadcast from memory, as dot4_at.
   static T dot4u_at(T acc, T p, const int8_t* v4) { return dot4_at(acc, p, v4); }
-  // quantize_value's rounding of v in [0, 255] (quant_simd.h's kRoundU8). The empty asm keeps
+  // quantize_value's rounding of v in [0, 255] (core/quant_rule.h's kRoundU8). The empty asm keeps
   // v a rounded product: GCC would fuse it with the add into an FMA.
   static T round_u8(__m512 v) {
     __asm__("" : "+v"(v));

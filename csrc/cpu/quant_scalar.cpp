@@ -62,7 +62,7 @@ struct ScalarI {
   }
   // pv 'int8' (quant_simd.h's quant_p): quantize_value's rounding of v in [0, 255] (a NaN
   // as 0; the SIMD tables leave a NaN row's P' undefined, its output is NaN either way).
-  static T round_u8(float v) { return int(v > 0.f ? v + kRoundU8 : 0.f); }
+  static T round_u8(float v) { return subq::round_u8(v); }
   static T pack4(T a, T b, T c, T d) { return int32_t(uint32_t(a) | uint32_t(b) << 8 | uint32_t(c) << 16 | uint32_t(d) << 24); }
 };
 

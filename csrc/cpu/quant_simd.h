@@ -6,9 +6,8 @@
 // width (vec_*.h).
 // R keys x Q query vectors of accumulators, as attention_simd.h's micro-kernel.
 // pv 'int8' (PvInt) also needs: dot4u_at (four u8 x s8 products, the u8 operand in
-// registers), round_u8 (quantize_value's rounding of fp32 lanes in [0, 255]: v + kRoundU8
-// truncated, the sum in fp32, which is that rounding for every fp32 v in [0, 256), checked
-// exhaustively) and pack4.
+// registers), round_u8 (core/quant_rule.h's round_u8 on fp32 lanes: v + kRoundU8 truncated,
+// the sum in fp32) and pack4.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -22,10 +21,6 @@
 
 namespace subq::cpu {
 namespace {
-
-// 0.5 - 2^-25: trunc(fp32(v + kRoundU8)) = round_half_away(v) for fp32 v in [0, 256) (with
-// 0.5 itself, v = 0.5 - 2^-25 would sum to 1 - 2^-25 and round up to 1).
-constexpr float kRoundU8 = 0.5f - 0x1p-25f;
 
 template <class I, int Q, int R>
 inline void qk_micro(const QkInt& a, int64_t j0) {

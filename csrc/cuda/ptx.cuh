@@ -10,8 +10,9 @@
 //     columns 2t + 8*(i/2) + {0,1}.
 //   B 16x8 (k x n), 2 regs: reg i holds rows 2t + 8*i + {0,1}, column group.
 //   C/D 16x8 fp32, 4 values: value i is row group + 8*(i/2), column 2t + i%2.
-//   Integer mma (m16n8k32 .s8, m16n8k64 .s4; E = 32 / bits elements per register,
-//     element e in bits [bits * e, bits * (e + 1)), two's complement):
+//   Integer mma (m16n8k32 .s8 or .u8.s8 (A unsigned), m16n8k64 .s4; E = 32 / bits
+//     elements per register, element e in bits [bits * e, bits * (e + 1)), two's
+//     complement, or unsigned for .u8):
 //     A 16xK row-major, 4 regs: reg i holds row group + 8*(i%2), columns
 //       E*t + 4E*(i/2) + e.
 //     B Kx8 (k x n), 2 regs: reg i holds rows E*t + 4E*i + e, column group.
@@ -60,6 +61,32 @@ SUBQ_DEVICE void mma_m16n8k16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0
 #endif
 }
 
+#if SIMT_EMULATED
+namespace detail {
+// The integer mma of the fragment layouts above, lane by lane: BITS-bit elements, A's
+// unsigned when UA (the .u8 form), B's signed; s32 accumulation, wrapping.
+template <int BITS, bool UA>
+void mma_int_emulated(int32_t (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1, std::source_location at) {
+  constexpr int E = 32 / BITS, K = 8 * E;
+  struct Frag { uint32_t a[4], b[2]; };
+  const Frag* all = simt::warp_exchange(Frag{{a[0], a[1], a[2], a[3]}, {b0, b1}}, 0xffffffffu, at);
+  // Element e of a register, sign- or zero-extended.
+  auto elem = [](uint32_t r, int e, bool is_unsigned) {
+    return is_unsigned ? int32_t((r >> (BITS * e)) & ((1u << BITS) - 1)) : int32_t(r << (32 - BITS * (e + 1))) >> (32 - BITS);
+  };
+  auto A = [&](int r, int k) { return elem(all[(r % 8) * 4 + (k % (4 * E)) / E].a[r / 8 + 2 * (k / (4 * E))], k % E, UA); };
+  auto B = [&](int k, int n) { return elem(all[n * 4 + (k % (4 * E)) / E].b[k / (4 * E)], k % E, false); };
+  const int lane = int(simt::lane_id()), g = lane / 4, t = lane % 4;
+  for (int i = 0; i < 4; ++i) {
+    const int r = g + 8 * (i / 2), n = 2 * t + i % 2;
+    uint32_t acc = uint32_t(d[i]);
+    for (int k = 0; k < K; ++k) acc += uint32_t(A(r, k) * B(k, n));
+    d[i] = int32_t(acc);
+  }
+}
+}  // namespace detail
+#endif
+
 // D = A * B + C on signed integers, s32 accumulation (wrapping, no .satfinite):
 // BITS 8 is m16n8k32 .s8, BITS 4 is m16n8k64 .s4.
 template <int BITS>
@@ -75,20 +102,19 @@ SUBQ_DEVICE void mma_int(int32_t (&d)[4], const uint32_t (&a)[4], uint32_t b0, u
                  : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 #elif SIMT_EMULATED
-  constexpr int E = 32 / BITS, K = 8 * E;
-  struct Frag { uint32_t a[4], b[2]; };
-  const Frag* all = simt::warp_exchange(Frag{{a[0], a[1], a[2], a[3]}, {b0, b1}}, 0xffffffffu, at);
-  // Element e of a register, sign-extended.
-  auto elem = [](uint32_t r, int e) { return int32_t(r << (32 - BITS * (e + 1))) >> (32 - BITS); };
-  auto A = [&](int r, int k) { return elem(all[(r % 8) * 4 + (k % (4 * E)) / E].a[r / 8 + 2 * (k / (4 * E))], k % E); };
-  auto B = [&](int k, int n) { return elem(all[n * 4 + (k % (4 * E)) / E].b[k / (4 * E)], k % E); };
-  const int lane = int(simt::lane_id()), g = lane / 4, t = lane % 4;
-  for (int i = 0; i < 4; ++i) {
-    const int r = g + 8 * (i / 2), n = 2 * t + i % 2;
-    uint32_t acc = uint32_t(d[i]);
-    for (int k = 0; k < K; ++k) acc += uint32_t(A(r, k) * B(k, n));
-    d[i] = int32_t(acc);
-  }
+  detail::mma_int_emulated<BITS, false>(d, a, b0, b1, at);
+#endif
+}
+
+// D = A * B + C with A unsigned and B signed 8-bit (m16n8k32 .u8.s8), s32 accumulation,
+// wrapping; the fragment layouts of the .s8 form.
+SUBQ_DEVICE void mma_u8s8(int32_t (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1 SUBQ_PTX_SITE) {
+#if defined(__CUDA_ARCH__)
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+               : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#elif SIMT_EMULATED
+  detail::mma_int_emulated<8, true>(d, a, b0, b1, at);
 #endif
 }
 

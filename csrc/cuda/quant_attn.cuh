@@ -9,7 +9,12 @@
 //   softcap, masks (mask.cuh), the online softmax and the LSE as the dense kernel;
 //   O += P.V on the fp16 / bf16 mma with fp32 accumulation: P and V rounded to the pv
 //        type, or (pv fp32) each split into a bf16 high and low part,
-//        P.V ~ Ph.Vh + Ph.Vl + Pl.Vh (about 16 bits of each operand).
+//        P.V ~ Ph.Vh + Ph.Vl + Pl.Vh (about 16 bits of each operand);
+//   or (pv int8) O += (m / 255) * (P'.V' on the m16n8k32 .u8.s8 mma, exact in s32),
+//        P' the tile's P times each key's V' scale quantized to u8 per row and 64-key
+//        tile (= the semantics' block), in the CPU's fp32 steps (cpu/quant_simd.h).
+//        The P' fragment is the score accumulators' registers as they are: the keys
+//        of the mma's k order are permuted (kv_position_key), V'^T staged in that order.
 // Q' and K' come as stored (int8, or int4 nibbles, low nibble first); INT4 meeting
 // an INT8 operand is widened to int8 while staged, and the stored -128 / -8 that the
 // semantics read as -127 / -7 are raised as they are staged. Tiles are in shared
@@ -18,6 +23,7 @@
 // fragments (ptx.cuh).
 // HD is the head dim padded up (64, 128, 256); D and Dv <= HD at run time.
 #pragma once
+#include "../core/quant_params.h"
 #include "attn_kernels.cuh"
 #include "mask.cuh"
 #include "ptx.cuh"
@@ -26,17 +32,24 @@
 
 namespace subq::cuda {
 
-template <int HD, int BITS, Elem PV>
+// PV: the P.V rounding, DType::F16 / BF16 (rounded operands), F32 (the bf16 split) or
+// I8 (pv 'int8').
+template <int HD, int BITS, DType PV>
 struct QuantTile {
   static_assert(HD == 64 || HD == 128 || HD == 256);
   static_assert(BITS == 8 || BITS == 4);
+  static constexpr bool kPv8 = PV == DType::I8;
   static constexpr int kWarps = 4, kThreads = 128, kBM = 64;
-  static constexpr int kBN = HD <= 128 ? 64 : 32;
+  // pv int8 quantizes P per 64-key block: one block per key tile at every head dim.
+  static constexpr int kBN = HD <= 128 || kPv8 ? 64 : 32;
+  static_assert(!kPv8 || kBN == kPBlock);
   static constexpr int kQB = HD * BITS / 8 + 16;    // bytes per Q' / K' row: 16 of padding
   static constexpr int kK = BITS == 8 ? 32 : 64;    // channels per integer mma
   static constexpr int kVS = HD + 8;                // 16-bit elements per V row
-  static constexpr int kVParts = PV == Elem::F32 ? 2 : 1;  // bf16 high and low parts for pv fp32
-  static constexpr int kSmem = (kBM + kBN) * kQB + kVParts * kBN * kVS * 2 + 2 * kBN * 4;
+  static constexpr int kVTS = kBN + 16;             // pv int8: bytes per V'^T row (an output column)
+  static constexpr int kVParts = PV == DType::F32 ? 2 : 1;  // bf16 high and low parts for pv fp32
+  static constexpr int kVBytes = kPv8 ? HD * kVTS : kVParts * kBN * kVS * 2;
+  static constexpr int kSmem = (kBM + kBN) * kQB + kVBytes + (kPv8 ? 3 : 2) * kBN * 4;
   static_assert(kSmem <= 101376, "quantized attention tile exceeds the shared memory of sm_86/sm_89");
 };
 
@@ -101,10 +114,10 @@ SUBQ_DEVICE void stage_int_rows(uint8_t* dst, int rows, RowPtr src, int src_bits
 // Stages V rows [j0, j0 + BN) of one kv head, value(j, x) in fp32, rounded to the pv type,
 // or (PV F32) split into bf16 high and low parts (the low part BN rows further on); zero
 // past Nk and Dv. 8 columns (16 bytes) per step.
-template <int HD, int BN, Elem PV, class Value>
+template <int HD, int BN, DType PV, class Value>
 SUBQ_DEVICE void stage_v_rows(uint16_t* sV, int j0, int Nk, int Dv, Value value, int tid) {
   constexpr int VS = HD + 8;
-  constexpr bool kSplit = PV == Elem::F32, kBF16 = PV != Elem::F16;
+  constexpr bool kSplit = PV == DType::F32, kBF16 = PV != DType::F16;
   for (int c = tid; c < BN * (HD / 8); c += 128) {
     const int r = c / (HD / 8), col = (c % (HD / 8)) * 8, j = j0 + r;
     uint32_t hi[4], lo[4];
@@ -122,19 +135,51 @@ SUBQ_DEVICE void stage_v_rows(uint16_t* sV, int j0, int Nk, int Dv, Value value,
   }
 }
 
-template <int HD, int BITS, Elem PV, bool SPARSE>
+// pv int8: the key (within a tile) at position pos of the mma's k order. Position
+// 16 h + 4 t + e of the A fragment is byte e of the register that lane t (of its group)
+// packs from its score accumulators, which hold keys 8 n + 2 t + {0, 1} (ptx.cuh): so
+// key 16 h + 8 (e / 2) + 2 t + e % 2, and V'^T is staged in that order.
+SUBQ_DEVICE int kv_position_key(int pos) {
+  const int h = pos / 16, t = (pos % 16) / 4, e = pos % 4;
+  return 16 * h + 8 * (e / 2) + 2 * t + e % 2;
+}
+
+// pv int8: V' of keys [j0, j0 + BN) of one kv head transposed, sVt[x * (BN + 16) + pos]
+// = V'(key at pos, x) as int8 (quant_value's rule), and sVS[r] the V' scale of key
+// j0 + r; zero past Nk and Dv. A word of 4 positions per step, consecutive threads on
+// consecutive columns (one row's bytes).
+template <int HD, int BN>
+SUBQ_DEVICE void stage_vt(uint8_t* sVt, float* sVS, int j0, int Nk, int Dv, const QuantFwdParams& qp, int64_t bhk,
+                          int tid) {
+  for (int c = tid; c < HD * (BN / 4); c += 128) {
+    const int x = c % HD, p4 = c / HD;
+    uint32_t w = 0;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int j = j0 + kv_position_key(4 * p4 + e);
+      const int v = j < Nk && x < Dv ? quant_value(qp.vd + (bhk * Nk + j) * qp.v_rb, qp.v_bits, x) : 0;
+      w |= uint32_t(uint8_t(int8_t(v))) << (8 * e);
+    }
+    *reinterpret_cast<uint32_t*>(sVt + x * (BN + 16) + 4 * p4) = w;
+  }
+  for (int r = tid; r < BN; r += 128) sVS[r] = j0 + r < Nk ? qp.vs[bhk * qp.v_groups + (j0 + r) / qp.v_group] : 0.f;
+}
+
+template <int HD, int BITS, DType PV, bool SPARSE>
 __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
   using T = QuantTile<HD, BITS, PV>;
   constexpr int BM = T::kBM, BN = T::kBN, QB = T::kQB, VS = T::kVS, KS = T::kK;
-  constexpr bool kSplit = PV == Elem::F32;
-  constexpr bool kBF16 = PV != Elem::F16;  // the P.V mma's type
+  constexpr bool kSplit = PV == DType::F32, kPv8 = T::kPv8;
+  constexpr bool kBF16 = PV != DType::F16;  // the P.V mma's type
   const FwdParams& p = qp.f;
   SIMT_DYNAMIC_SHARED(uint8_t, smem);
   uint8_t* sQ = smem;
   uint8_t* sK = sQ + BM * QB;
-  uint16_t* sV = reinterpret_cast<uint16_t*>(sK + BN * QB);  // [kVParts][BN][VS]
-  float* sKS = reinterpret_cast<float*>(sV + T::kVParts * BN * VS);  // per key: K' scale
+  uint16_t* sV = reinterpret_cast<uint16_t*>(sK + BN * QB);  // [kVParts][BN][VS], or pv int8's V'^T
+  uint8_t* sVt = sK + BN * QB;                                // pv int8: [HD][kVTS] bytes
+  float* sKS = reinterpret_cast<float*>(sK + BN * QB + T::kVBytes);  // per key: K' scale
   float* sQM = sKS + BN;                                            // per key: qm . K'_j
+  float* sVS = sQM + BN;                                            // pv int8, per key: V' scale
 
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32, g = lane / 4, t4 = lane % 4;
   const int h = blockIdx.y, b = blockIdx.z, hk = h / (p.Hq / p.Hkv);
@@ -181,10 +226,13 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
       sKS[r] = qp.ks[bhk * qp.k_groups + j / qp.k_group];
       sQM[r] = qp.qm_k ? qp.qm_k[bh * p.Nk + j] : 0.f;
     }
-    // V: converted, or dequantized as value * scale (one branch per source, outside the loop).
+    // V: V'^T and its scales (pv int8), converted, or dequantized as value * scale (one
+    // branch per source, outside the loop).
     auto stage = [&](auto value) { stage_v_rows<HD, BN, PV>(sV, j0, p.Nk, p.Dv, value, tid); };
     const int64_t vb = b * p.v_sb + hk * p.v_sh;
-    if (qp.vd) {
+    if constexpr (kPv8) {
+      stage_vt<HD, BN>(sVt, sVS, j0, p.Nk, p.Dv, qp, bhk, tid);
+    } else if (qp.vd) {
       stage([&](int j, int x) {
         const uint8_t* row = qp.vd + (bhk * p.Nk + j) * qp.v_rb;
         return mul_rn(float(quant_value(row, qp.v_bits, x)), qp.vs[bhk * qp.v_groups + j / qp.v_group]);
@@ -253,32 +301,78 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
       for (int d = 0; d < HD / 8; ++d) o[d][2 * hh] *= corr, o[d][2 * hh + 1] *= corr;
     }
 
-    // O += P.V: the score accumulators of two adjacent n-tiles are the A fragment.
+    if constexpr (kPv8) {
+      // P' = round_u8(P * s_v * (255 / m)), m = max of P * s_v over the row's keys of the
+      // tile (its 64-key block), in the CPU's fp32 steps; then per 8 output columns the
+      // exact s32 P'.V' over the tile, added as O += float(sum) * (m / 255).
+      float pscale[2];
+      uint32_t pa[2][4];
 #pragma unroll
-    for (int kk = 0; kk < BN / 16; ++kk) {
-      uint32_t a[4], al[4];
+      for (int hh = 0; hh < 2; ++hh) {
+        float m = 0.f;
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const float x0 = s[2 * kk + i / 2][2 * (i % 2)], x1 = s[2 * kk + i / 2][2 * (i % 2) + 1];
-        a[i] = pack_half2<kBF16>(x0, x1);
-        if constexpr (kSplit)
-          al[i] = pack_half2<true>(x0 - half_bits_to_float<true>(uint16_t(a[i])),
-                                   x1 - half_bits_to_float<true>(uint16_t(a[i] >> 16)));
+        for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) m = fmaxf(mul_rn(s[n][2 * hh + e], sVS[n * 8 + 2 * t4 + e]), m);
+        m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, 1));
+        m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, 2));
+        const float inv = m > 0.f ? 255.f / m : 0.f;
+        pscale[hh] = m / 255.f;
+#pragma unroll
+        for (int n = 0; n < BN / 8; ++n)
+#pragma unroll
+          for (int e = 0; e < 2; ++e)
+            s[n][2 * hh + e] = float(round_u8(mul_rn(mul_rn(s[n][2 * hh + e], sVS[n * 8 + 2 * t4 + e]), inv)));
       }
+      // A register i of k step kk: row half i % 2, keys of n-tiles 4 kk + 2 (i / 2) + {0, 1}.
 #pragma unroll
-      for (int d2 = 0; d2 < HD / 16; ++d2) {
-        if (d2 >= dv_steps) break;
-        uint32_t bv[4];
-        const int vrow = kk * 16 + ((lane / 8) % 2) * 8 + lane % 8, vcol = d2 * 16 + (lane / 16) * 8;
-        ptx::ldmatrix<4, true>(bv, sV + vrow * VS + vcol);
-        ptx::mma_m16n8k16<kBF16>(o[2 * d2], a, bv[0], bv[1]);
-        ptx::mma_m16n8k16<kBF16>(o[2 * d2 + 1], a, bv[2], bv[3]);
-        if constexpr (kSplit) {
-          ptx::mma_m16n8k16<true>(o[2 * d2], al, bv[0], bv[1]);
-          ptx::mma_m16n8k16<true>(o[2 * d2 + 1], al, bv[2], bv[3]);
-          ptx::ldmatrix<4, true>(bv, sV + BN * VS + vrow * VS + vcol);
-          ptx::mma_m16n8k16<true>(o[2 * d2], a, bv[0], bv[1]);
-          ptx::mma_m16n8k16<true>(o[2 * d2 + 1], a, bv[2], bv[3]);
+      for (int kk = 0; kk < 2; ++kk)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int n = 4 * kk + 2 * (i / 2), c = 2 * (i % 2);
+          pa[kk][i] = uint32_t(s[n][c]) | uint32_t(s[n][c + 1]) << 8 | uint32_t(s[n + 1][c]) << 16 |
+                      uint32_t(s[n + 1][c + 1]) << 24;
+        }
+      const int dv8 = (p.Dv + 7) / 8;
+#pragma unroll
+      for (int d = 0; d < HD / 8; ++d) {
+        if (d >= dv8) break;
+        uint32_t bv[4];  // matrix m: columns 8 d .. 8 d + 7, positions 16 m .. 16 m + 15
+        ptx::ldmatrix<4, false>(bv, sVt + (8 * d + lane % 8) * T::kVTS + 16 * (lane / 8));
+        int32_t acc[4] = {0, 0, 0, 0};
+        ptx::mma_u8s8(acc, pa[0], bv[0], bv[1]);
+        ptx::mma_u8s8(acc, pa[1], bv[2], bv[3]);
+#pragma unroll
+        for (int e = 0; e < 4; ++e) o[d][e] = fmaf(float(acc[e]), pscale[e / 2], o[d][e]);
+      }
+    } else {
+      // O += P.V: the score accumulators of two adjacent n-tiles are the A fragment.
+#pragma unroll
+      for (int kk = 0; kk < BN / 16; ++kk) {
+        uint32_t a[4], al[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const float x0 = s[2 * kk + i / 2][2 * (i % 2)], x1 = s[2 * kk + i / 2][2 * (i % 2) + 1];
+          a[i] = pack_half2<kBF16>(x0, x1);
+          if constexpr (kSplit)
+            al[i] = pack_half2<true>(x0 - half_bits_to_float<true>(uint16_t(a[i])),
+                                     x1 - half_bits_to_float<true>(uint16_t(a[i] >> 16)));
+        }
+#pragma unroll
+        for (int d2 = 0; d2 < HD / 16; ++d2) {
+          if (d2 >= dv_steps) break;
+          uint32_t bv[4];
+          const int vrow = kk * 16 + ((lane / 8) % 2) * 8 + lane % 8, vcol = d2 * 16 + (lane / 16) * 8;
+          ptx::ldmatrix<4, true>(bv, sV + vrow * VS + vcol);
+          ptx::mma_m16n8k16<kBF16>(o[2 * d2], a, bv[0], bv[1]);
+          ptx::mma_m16n8k16<kBF16>(o[2 * d2 + 1], a, bv[2], bv[3]);
+          if constexpr (kSplit) {
+            ptx::mma_m16n8k16<true>(o[2 * d2], al, bv[0], bv[1]);
+            ptx::mma_m16n8k16<true>(o[2 * d2 + 1], al, bv[2], bv[3]);
+            ptx::ldmatrix<4, true>(bv, sV + BN * VS + vrow * VS + vcol);
+            ptx::mma_m16n8k16<true>(o[2 * d2], a, bv[0], bv[1]);
+            ptx::mma_m16n8k16<true>(o[2 * d2 + 1], a, bv[2], bv[3]);
+          }
         }
       }
     }
@@ -311,7 +405,7 @@ __global__ void __launch_bounds__(128) attn_fwd_quant(const QuantFwdParams qp) {
   }
 }
 
-template <int HD, int BITS, Elem PV, bool SPARSE>
+template <int HD, int BITS, DType PV, bool SPARSE>
 void launch_quant_attn(const QuantFwdParams& qp, dim3 grid, CUstream_st* stream) {
   using T = QuantTile<HD, BITS, PV>;
   launch_with_smem(attn_fwd_quant<HD, BITS, PV, SPARSE>, grid, T::kThreads, T::kSmem, stream, qp);

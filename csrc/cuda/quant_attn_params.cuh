@@ -26,7 +26,8 @@ struct QuantFwdParams {
   const float* q_bias;   // [B, Hq, Nq]: unit * q_i . km, or null
   const float* qm_k;     // [B, Hq, Nk]: unit * qm . deq(K'_j), or null
   double unit;           // the scores' unit
-  // V: f.v of type v_elem, or quantized (vd non-null): [B, Hkv, Nk, v_rb], scales vs.
+  // V: f.v of type v_elem, or quantized (vd non-null; always with pv int8): [B, Hkv, Nk,
+  // v_rb], scales vs.
   Elem v_elem;
   const uint8_t* vd;
   const float* vs;
@@ -36,8 +37,8 @@ struct QuantFwdParams {
 
 // Launches attn_fwd_quant on `grid` = (query blocks of 64 rows, Hq, B). HD: 64, 128
 // or 256; BITS: the integer mma (4 only when Q' and K' are both INT4); PV: the P.V
-// rounding (F32: the bf16 split); SPARSE: walk p.f.mask's key blocks.
-template <int HD, int BITS, Elem PV, bool SPARSE>
+// rounding (F32: the bf16 split; I8: pv 'int8', V' from vd); SPARSE: walk p.f.mask's key blocks.
+template <int HD, int BITS, DType PV, bool SPARSE>
 void launch_quant_attn(const QuantFwdParams& qp, dim3 grid, CUstream_st* stream);
 
 }  // namespace subq::cuda

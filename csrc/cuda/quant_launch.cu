@@ -65,11 +65,11 @@ void dequantize_launch(const DequantizeParams& p, CUstream_st* stream) {
 
 namespace {
 
-// The workspace of a quantized attention call: Q' (and K' when quantized in the call)
-// with scales and means, and the smoothing terms; offsets 256-byte aligned. With a
-// null base only the size is computed.
+// The workspace of a quantized attention call: Q' (and K' when quantized in the call,
+// and V' for pv int8 without a quantized v) with scales and means, and the smoothing
+// terms; offsets 256-byte aligned. With a null base only the size is computed.
 struct QuantWork {
-  QuantView q, k;
+  QuantView q, k, v;
   float* q_bias = nullptr;  // [B, Hq, Nq] when K' is smoothed
   float* qm_k = nullptr;    // [B, Hq, Nk] with smoothQ
   int64_t bytes = 0;
@@ -81,16 +81,20 @@ struct QuantWork {
       bytes += (n + 255) / 256 * 256;
       return r;
     };
-    auto quantized = [&](int64_t H, int64_t N, int64_t group, bool smooth) {
+    auto quantized = [&](int bits, int64_t H, int64_t N, int64_t D, int64_t group, bool smooth) {
       QuantView v;
-      v.bits = p.qk_bits, v.group = group, v.B = a.B, v.H = H, v.N = N, v.D = a.D;
+      v.bits = bits, v.group = group, v.B = a.B, v.H = H, v.N = N, v.D = D;
       v.data.data = take(a.B * H * N * v.row_bytes());
       v.scales.data = take(a.B * H * v.groups() * 4);
-      if (smooth) v.mean.data = take(a.B * H * a.D * 4);
+      if (smooth) v.mean.data = take(a.B * H * D * 4);
       return v;
     };
-    q = quantized(a.Hq, a.Nq, p.per_token ? 1 : kQBlock, p.smooth_q);
-    k = p.kq.present() ? p.kq : quantized(a.Hkv, a.Nk, p.per_token ? 1 : kKBlock, p.smooth_k);
+    q = quantized(p.qk_bits, a.Hq, a.Nq, a.D, p.per_token ? 1 : kQBlock, p.smooth_q);
+    k = p.kq.present() ? p.kq : quantized(p.qk_bits, a.Hkv, a.Nk, a.D, p.per_token ? 1 : kKBlock, p.smooth_k);
+    // pv int8 without a quantized v: V quantized as the CPU does (int8, the call's
+    // granularity, unsmoothed; cpu/quant.cpp).
+    if (p.pv == DType::I8) v = p.vq.present() ? p.vq : quantized(8, a.Hkv, a.Nk, a.Dv, p.per_token ? 1 : kKBlock, false);
+    else v = p.vq;
     const bool k_smoothed = p.kq.present() ? p.kq.mean.data != nullptr : p.smooth_k;
     if (k_smoothed) q_bias = static_cast<float*>(take(a.B * a.Hq * a.Nq * 4));
     if (p.smooth_q) qm_k = static_cast<float*>(take(a.B * a.Hq * a.Nk * 4));
@@ -105,9 +109,10 @@ double score_unit(const AttentionParams& p) {
 // The kernel for the call, by the template parameters of launch_quant_attn.
 template <int HD, int BITS, bool SPARSE>
 void launch_by_pv(const QuantFwdParams& qp, DType pv, dim3 grid, CUstream_st* stream) {
-  if (pv == DType::F16) launch_quant_attn<HD, BITS, Elem::F16, SPARSE>(qp, grid, stream);
-  else if (pv == DType::BF16) launch_quant_attn<HD, BITS, Elem::BF16, SPARSE>(qp, grid, stream);
-  else launch_quant_attn<HD, BITS, Elem::F32, SPARSE>(qp, grid, stream);
+  if (pv == DType::F16) launch_quant_attn<HD, BITS, DType::F16, SPARSE>(qp, grid, stream);
+  else if (pv == DType::BF16) launch_quant_attn<HD, BITS, DType::BF16, SPARSE>(qp, grid, stream);
+  else if (pv == DType::I8) launch_quant_attn<HD, BITS, DType::I8, SPARSE>(qp, grid, stream);
+  else launch_quant_attn<HD, BITS, DType::F32, SPARSE>(qp, grid, stream);
 }
 
 template <int HD, bool SPARSE>
@@ -143,6 +148,11 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
     QuantizeParams kz;
     kz.x = a.k, kz.out = w.k, kz.smooth = p.smooth_k;
     quantize_launch(kz, stream);
+  }
+  if (w.v.present() && !p.vq.present()) {
+    QuantizeParams vz;
+    vz.x = a.v, vz.out = w.v;
+    quantize_launch(vz, stream);
   }
   const double unit = score_unit(a);
   const QuantSrc qsrc{a.q.data, a.q.stride[0], a.q.stride[1], a.q.stride[2]};
@@ -189,7 +199,7 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
   qp.q_bias = w.q_bias, qp.qm_k = w.qm_k;
   qp.unit = unit;
   qp.v_elem = elem_of(a.v.dtype);
-  if (p.vq.present()) int_view(p.vq, qp.vd, qp.vs, qp.v_bits, qp.v_rb, qp.v_group, qp.v_groups);
+  if (w.v.present()) int_view(w.v, qp.vd, qp.vs, qp.v_bits, qp.v_rb, qp.v_group, qp.v_groups);
 
   const int64_t hd = std::max(a.D, a.Dv);
   const dim3 grid(unsigned((a.Nq + 63) / 64), unsigned(a.Hq), unsigned(a.B));

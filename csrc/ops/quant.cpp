@@ -146,8 +146,6 @@ QuantAttentionParams quant_attention_prepare(const TensorView& q, const TensorVi
   if (kq) check::same_device(q, "q", p.kq.data, "k.data");
   if (vq) check::same_device(q, "q", p.vq.data, "v.data");
   if (vq && p.vq.mean.data) type_error("v must be quantized without smoothing (v.mean is set)");
-  if (p.pv == DType::I8 && q.device.kind != DeviceKind::CPU)
-    range_error("options.pv 'int8' runs on the CPU only; on CUDA use 'fp16', 'bf16' or 'fp32'");
   // A quantized k or v stands in to attention_prepare as a view of q's dtype with its
   // shape (in the caller's layout) that is never read: the quantized view is.
   static float stand_in_data[1];

@@ -60,9 +60,9 @@ export interface QuantizedAttentionOptions
   /** Subtract Q's per-head channel mean over tokens before quantizing it; its product with K is added back exactly in fp32 (SageAttention2; for INT4). Default false. */
   smoothQ?: boolean;
   /** P and V are rounded to this type before P.V, accumulated in fp32. Default 'fp32'.
-   *  'int8' (CPU only): V as int8 (a quantized v as it is, else quantized in the call with the
+   *  'int8': V as int8 (a quantized v as it is, else quantized in the call with the
    *  call's granularity), P times each key's V scale quantized to u8 per query row and block of
-   *  64 keys (scale max / 255), integer P'.V' (docs/semantics.md). */
+   *  64 keys (scale max / 255), integer P'.V' (docs/semantics.md; CPU and CUDA). */
   pv?: 'bf16' | 'fp16' | 'fp32' | 'int8';
 }
 

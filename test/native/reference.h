@@ -59,6 +59,27 @@ inline bool ref_visible(const RefShape& s, int64_t i, int64_t j) {
   return (s.left < 0 || j >= i + off - s.left) && (s.right < 0 || j <= i + off + s.right);
 }
 
+// The scores of query row i (Q its row, K the kv head's keys) into sc, -inf where hidden
+// (blocks: the row's key blocks under a mask); returns their maximum. round_s as below.
+template <class RS>
+double ref_scores(const RefShape& s, const double* Q, const double* K, int64_t i, const std::vector<bool>& blocks,
+                  double* sc, RS round_s) {
+  double mx = -std::numeric_limits<double>::infinity();
+  for (int64_t j = 0; j < s.Nk; ++j) {
+    if (!ref_visible(s, i, j) || (s.mask && !blocks[j / s.mask->block])) {
+      sc[j] = -std::numeric_limits<double>::infinity();
+      continue;
+    }
+    double dot = 0;
+    for (int64_t d = 0; d < s.D; ++d) dot += Q[d] * K[j * s.D + d];
+    double x = round_s(dot) * s.scale;
+    if (s.softcap > 0) x = s.softcap * std::tanh(x / s.softcap);
+    sc[j] = x;
+    mx = std::max(mx, x);
+  }
+  return mx;
+}
+
 // `round_s`, `round_p` and `round_o` model a naive computation in a 16-bit dtype
 // (scores, probabilities and outputs rounded to it); identity for the reference.
 template <class RS, class RP, class RO>
@@ -77,19 +98,7 @@ void attention_naive(const RefShape& s, const std::vector<double>& q, const std:
       for (int64_t i = 0; i < s.Nq; ++i) {
         if (s.mask && i % s.mask->block == 0) blocks = ref_key_blocks(s, b, h, i / s.mask->block);
         const double* Q = &q[((b * s.Hq + h) * s.Nq + i) * s.D];
-        double mx = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < s.Nk; ++j) {
-          if (!ref_visible(s, i, j) || (s.mask && !blocks[j / s.mask->block])) {
-            sc[j] = -std::numeric_limits<double>::infinity();
-            continue;
-          }
-          double dot = 0;
-          for (int64_t d = 0; d < s.D; ++d) dot += Q[d] * K[j * s.D + d];
-          double x = round_s(dot) * s.scale;
-          if (s.softcap > 0) x = s.softcap * std::tanh(x / s.softcap);
-          sc[j] = x;
-          mx = std::max(mx, x);
-        }
+        const double mx = ref_scores(s, Q, K, i, blocks, sc.data(), round_s);
         if (mx == -std::numeric_limits<double>::infinity()) continue;
         double sum = 0;
         for (int64_t j = 0; j < s.Nk; ++j) sum += std::exp(sc[j] - mx);
@@ -109,6 +118,46 @@ inline void attention_reference(const RefShape& s, const std::vector<double>& q,
                                  const std::vector<double>& v, std::vector<double>& o, std::vector<double>& lse) {
   auto id = [](double x) { return x; };
   attention_naive(s, q, k, v, o, lse, id, id, id);
+}
+
+}  // namespace subq::test
+
+namespace subq::test {
+
+// pv 'int8' (docs/semantics.md) in fp64: V' integer values vi [B, Hkv, Nk, Dv] with a scale
+// vs [B, Hkv, Nk] per key; per query row and block of `pblock` keys t_j = P_j * vs_j,
+// P'_j = round-half-away(255 t_j / max t) (0 where the max is 0), and
+// o_i = sum over blocks of (max t / 255) sum_j P'_j V'_j, over the unquantized row sum.
+inline void attention_pv_int8_reference(const RefShape& s, const std::vector<double>& q, const std::vector<double>& k,
+                                        const std::vector<int>& vi, const std::vector<double>& vs, int64_t pblock,
+                                        std::vector<double>& o) {
+  o.assign(s.B * s.Hq * s.Nq * s.Dv, 0.0);
+  std::vector<double> sc(s.Nk), pq(s.Nk);
+  auto id = [](double x) { return x; };
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t h = 0; h < s.Hq; ++h) {
+      const int64_t hk = h / (s.Hq / s.Hkv), kv = (b * s.Hkv + hk) * s.Nk;
+      std::vector<bool> blocks;
+      for (int64_t i = 0; i < s.Nq; ++i) {
+        if (s.mask && i % s.mask->block == 0) blocks = ref_key_blocks(s, b, h, i / s.mask->block);
+        const double mx = ref_scores(s, &q[((b * s.Hq + h) * s.Nq + i) * s.D], &k[kv * s.D], i, blocks, sc.data(), id);
+        if (mx == -std::numeric_limits<double>::infinity()) continue;
+        double sum = 0;
+        for (int64_t j = 0; j < s.Nk; ++j) sum += std::exp(sc[j] - mx);
+        double* out = &o[((b * s.Hq + h) * s.Nq + i) * s.Dv];
+        for (int64_t j0 = 0; j0 < s.Nk; j0 += pblock) {
+          const int64_t j1 = std::min(s.Nk, j0 + pblock);
+          double m = 0;
+          for (int64_t j = j0; j < j1; ++j) m = std::max(m, std::exp(sc[j] - mx) * vs[kv + j]);
+          for (int64_t j = j0; j < j1; ++j) pq[j] = m > 0 ? std::floor(255 * std::exp(sc[j] - mx) * vs[kv + j] / m + 0.5) : 0;
+          for (int64_t d = 0; d < s.Dv; ++d) {
+            double acc = 0;
+            for (int64_t j = j0; j < j1; ++j) acc += pq[j] * vi[(kv + j) * s.Dv + d];
+            out[d] += m / 255 * acc / sum;
+          }
+        }
+      }
+    }
 }
 
 }  // namespace subq::test

@@ -184,12 +184,13 @@ void mma_test() {
     }
 }
 
-template <int BITS>
+template <int BITS, bool UA>
 __global__ void mma_int_kernel(const uint32_t* a, const uint32_t* b, int32_t* d) {
   const int lane = int(threadIdx.x);
   const uint32_t af[4] = {a[lane * 4], a[lane * 4 + 1], a[lane * 4 + 2], a[lane * 4 + 3]};
   int32_t acc[4] = {d[lane * 4], d[lane * 4 + 1], d[lane * 4 + 2], d[lane * 4 + 3]};
-  subq::cuda::ptx::mma_int<BITS>(acc, af, b[lane * 2], b[lane * 2 + 1]);
+  if constexpr (UA) subq::cuda::ptx::mma_u8s8(acc, af, b[lane * 2], b[lane * 2 + 1]);
+  else subq::cuda::ptx::mma_int<BITS>(acc, af, b[lane * 2], b[lane * 2 + 1]);
   for (int i = 0; i < 4; ++i) d[lane * 4 + i] = acc[i];
 }
 
@@ -198,17 +199,18 @@ __global__ void mma_int_kernel(const uint32_t* a, const uint32_t* b, int32_t* d)
 // register, element i of a thread's fragment in register i / E, bits BITS * (i % E)):
 //   A element i (of 4E): row group + 8 * ((i / E) % 2), column E * t + i % E + (i >= 2E ? 4E : 0)
 //   B element i (of 2E): row E * t + i % E + (i >= E ? 4E : 0), column group
-// over the full signed range (-128 and -8 included), with an s32 accumulator.
-template <int BITS>
+// over the full signed range (-128 and -8 included), with an s32 accumulator; UA: A
+// unsigned (.u8.s8), over [0, 255] with 255 times -128.
+template <int BITS, bool UA = false>
 void mma_int_test() {
   constexpr int E = 32 / BITS, K = 8 * E, lo = -(1 << (BITS - 1)), hi = (1 << (BITS - 1)) - 1;
   std::mt19937 rng(11);
-  std::uniform_int_distribution<int> u(lo, hi), uc(-100000, 100000);
+  std::uniform_int_distribution<int> u(lo, hi), ua(0, 255), uc(-100000, 100000);
   int A[16][K], B[K][8], C[16][8];
-  for (auto& r : A) for (auto& x : r) x = u(rng);
+  for (auto& r : A) for (auto& x : r) x = UA ? ua(rng) : u(rng);
   for (auto& r : B) for (auto& x : r) x = u(rng);
   for (auto& r : C) for (auto& x : r) x = uc(rng);
-  A[0][0] = B[0][0] = lo;  // the most negative value times itself
+  A[0][0] = UA ? 255 : lo, B[0][0] = lo;  // the extremes times each other
   const uint32_t mask = (1u << BITS) - 1;
   std::vector<uint32_t> a(32 * 4, 0), b(32 * 2, 0);
   std::vector<int32_t> d(32 * 4);
@@ -224,13 +226,13 @@ void mma_int_test() {
     }
     for (int i = 0; i < 4; ++i) d[lane * 4 + i] = C[g + 8 * (i / 2)][2 * t + i % 2];
   }
-  simt::launch(mma_int_kernel<BITS>, dim3(1), dim3(32), 0, a.data(), b.data(), d.data());
+  simt::launch(mma_int_kernel<BITS, UA>, dim3(1), dim3(32), 0, a.data(), b.data(), d.data());
   for (int lane = 0; lane < 32; ++lane)
     for (int i = 0; i < 4; ++i) {
       const int r = lane / 4 + 8 * (i / 2), n = 2 * (lane % 4) + i % 2;
       int32_t want = C[r][n];
       for (int k = 0; k < K; ++k) want += A[r][k] * B[k][n];
-      check(d[lane * 4 + i] == want, "mma s" + std::to_string(BITS) + " D[" + std::to_string(r) + "][" +
+      check(d[lane * 4 + i] == want, std::string(UA ? "mma u8.s8" : "mma s") + (UA ? "" : std::to_string(BITS)) + " D[" + std::to_string(r) + "][" +
                                          std::to_string(n) + "] = " + std::to_string(d[lane * 4 + i]) + ", want " +
                                          std::to_string(want));
     }
@@ -405,6 +407,7 @@ void register_all() {
   add("ptx: mma.m16n8k16 bf16 matches the scalar product", [] { mma_test<true>(); });
   add("ptx: mma.m16n8k32 s8 matches the integer product", [] { mma_int_test<8>(); });
   add("ptx: mma.m16n8k64 s4 matches the integer product", [] { mma_int_test<4>(); });
+  add("ptx: mma.m16n8k32 u8.s8 matches the integer product", [] { mma_int_test<8, true>(); });
   add("ptx: ldmatrix x1", [] { ldmatrix_test<1, false>(); });
   add("ptx: ldmatrix x2", [] { ldmatrix_test<2, false>(); });
   add("ptx: ldmatrix x4", [] { ldmatrix_test<4, false>(); });
