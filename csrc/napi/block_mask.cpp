@@ -69,7 +69,7 @@ Napi::Value block_mask_to_indices(const Napi::CallbackInfo& info) {
                    r.Set("counts", kept[ic]);
                    if (opt.with_mask) r.Set("mask", kept[im]);
                    if (opt.totals) {
-                     const BlockMaskTotals t = block_mask_totals(p);
+                     const BlockTotals t = block_mask_totals(p);
                      auto numbers = [&](const std::vector<int64_t>& v) {
                        Napi::Array a = Napi::Array::New(e, v.size());
                        for (size_t h = 0; h < v.size(); ++h) a.Set(uint32_t(h), Napi::Number::New(e, double(v[h])));

@@ -88,7 +88,7 @@ static Napi::Value xattention_mask(const Napi::CallbackInfo& info) {
     xattention_bind_select(p, *mask, *counts);
     return c.run([p, opt] { xattention_select_run(p); },
                  [p, opt, im, ic](Napi::Env e, const std::vector<Napi::Value>& kept) -> Napi::Value {
-                   const XSelectTotals t = xattention_select_totals(p);
+                   const BlockTotals t = xattention_select_totals(p);
                    auto numbers = [&](const std::vector<int64_t>& v) {
                      Napi::Array a = Napi::Array::New(e, v.size());
                      for (size_t h = 0; h < v.size(); ++h) a.Set(uint32_t(h), Napi::Number::New(e, double(v[h])));

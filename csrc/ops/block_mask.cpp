@@ -99,16 +99,7 @@ void block_mask_run(const BlockMaskParams& p) {
   cuda::block_mask_compact(p);
 }
 
-BlockMaskTotals block_mask_totals(const BlockMaskParams& p) {
-  const std::vector<int32_t> kept = host_elements<int32_t>(p.visible);
-  BlockMaskTotals t{std::vector<int64_t>(size_t(p.Hm), 0), std::vector<int64_t>(size_t(p.Hm), 0)};
-  for (size_t r = 0; r < kept.size(); ++r) {
-    const size_t h = r / size_t(p.nqb) % size_t(p.Hm);
-    t.kept[h] += kept[r];
-    t.visible[h] += xsel::visible_end(int64_t(r % size_t(p.nqb)), p.nqb, p.nkb, p.causal);
-  }
-  return t;
-}
+BlockTotals block_mask_totals(const BlockMaskParams& p) { return block_totals(p.visible, p.Hm, p.nqb, p.nkb, p.causal); }
 
 BlockMaskExpandParams block_mask_expand_prepare(const TensorView& indices, const TensorView& counts, int64_t nkb) {
   check::tensor(indices, "mask.indices", 4, {DType::I32});

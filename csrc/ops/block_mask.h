@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../core/block_mask.h"
+#include "xattention.h"
 
 namespace subq {
 
@@ -32,10 +33,7 @@ void block_mask_size(BlockMaskParams& p, const BlockMaskOptions& opt);
 void block_mask_run(const BlockMaskParams& p);
 // Per mask head, over batch and rows: kept blocks below the visible end and visible
 // blocks (a CUDA call waits for the run and reads back p.visible).
-struct BlockMaskTotals {
-  std::vector<int64_t> kept, visible;
-};
-BlockMaskTotals block_mask_totals(const BlockMaskParams& p);
+BlockTotals block_mask_totals(const BlockMaskParams& p);
 
 // The way back: the uint8 mask [B, Hm, nqb, nkb] of a compact form (indices int32
 // [B, Hm, nqb, max_k], counts int32 [B, Hm, nqb], on one device). The counts and ids are

@@ -104,15 +104,17 @@ void xattention_select_run(const XSelectParams& p) {
   cuda::xattention_select(p);
 }
 
-XSelectTotals xattention_select_totals(const XSelectParams& p) {
-  const std::vector<int32_t> counts = host_elements<int32_t>(p.counts);
-  XSelectTotals t{std::vector<int64_t>(size_t(p.H), 0), std::vector<int64_t>(size_t(p.H), 0)};
-  for (size_t r = 0; r < counts.size(); ++r) {
-    const size_t h = r / size_t(p.nqb) % size_t(p.H);
-    t.kept[h] += counts[r];
-    t.visible[h] += xsel::visible_end(int64_t(r % size_t(p.nqb)), p.nqb, p.nkb, p.causal);
+BlockTotals block_totals(const TensorView& kept_per_row, int64_t H, int64_t nqb, int64_t nkb, bool causal) {
+  const std::vector<int32_t> kept = host_elements<int32_t>(kept_per_row);
+  BlockTotals t{std::vector<int64_t>(size_t(H), 0), std::vector<int64_t>(size_t(H), 0)};
+  for (size_t r = 0; r < kept.size(); ++r) {
+    const size_t h = r / size_t(nqb) % size_t(H);
+    t.kept[h] += kept[r];
+    t.visible[h] += xsel::visible_end(int64_t(r % size_t(nqb)), nqb, nkb, causal);
   }
   return t;
 }
+
+BlockTotals xattention_select_totals(const XSelectParams& p) { return block_totals(p.counts, p.H, p.nqb, p.nkb, p.causal); }
 
 }  // namespace subq

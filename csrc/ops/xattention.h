@@ -46,11 +46,14 @@ void xattention_select_shapes(const XSelectParams& p, int64_t mask[4], int64_t c
 void xattention_bind_select(XSelectParams& p, const TensorView& mask, const TensorView& counts);
 // Runs on the scores' device.
 void xattention_select_run(const XSelectParams& p);
-// Kept and visible blocks per head after a run, over batch and rows (a CUDA call waits
-// for the run and reads back the counts).
-struct XSelectTotals {
+// Kept and visible key blocks per head, over batch and rows, from kept blocks per row
+// (int32 [B, H, nqb]; a CUDA tensor is read back, waiting for the work that writes it):
+// the numerator and denominator of a mask's densities.
+struct BlockTotals {
   std::vector<int64_t> kept, visible;
 };
-XSelectTotals xattention_select_totals(const XSelectParams& p);
+BlockTotals block_totals(const TensorView& kept_per_row, int64_t H, int64_t nqb, int64_t nkb, bool causal);
+// The selection's totals after a run.
+BlockTotals xattention_select_totals(const XSelectParams& p);
 
 }  // namespace subq

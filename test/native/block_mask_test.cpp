@@ -15,6 +15,7 @@
 #include "../../csrc/cpu/block_mask.h"
 #include "block_mask_runner.h"
 #include "harness.h"
+#include "tensor_view.h"
 
 namespace subq::test {
 
@@ -40,17 +41,6 @@ struct MCase {
     return s + (causal ? " causal" : "") + (pad ? " strided" : "") + (widest ? "" : " maxk=nkb") + (counting ? " counting" : "");
   }
 };
-
-TensorView view(void* data, DType dt, std::initializer_list<int64_t> shape, std::initializer_list<int64_t> stride,
-                int64_t capacity) {
-  TensorView t;
-  t.data = data, t.dtype = dt, t.ndim = int(shape.size()), t.capacity = capacity;
-  int i = 0;
-  for (int64_t s : shape) t.shape[i++] = s;
-  i = 0;
-  for (int64_t s : stride) t.stride[i++] = s;
-  return t;
-}
 
 // The source mask [B, Hm * group, nqb, nkb + pad], values 0..3 (nonzero = kept), the pad
 // bytes 1 so reading them would show.

@@ -17,6 +17,7 @@
 
 #include "../../csrc/cpu/xattention.h"
 #include "harness.h"
+#include "tensor_view.h"
 #include "xattention_runner.h"
 
 namespace subq::test {
@@ -106,17 +107,6 @@ std::vector<float> make_scores(const SCase& c, int64_t row_len) {
     }
   }
   return s;
-}
-
-TensorView view(void* data, DType dt, std::initializer_list<int64_t> shape, std::initializer_list<int64_t> stride,
-                int64_t capacity) {
-  TensorView t;
-  t.data = data, t.dtype = dt, t.ndim = int(shape.size()), t.capacity = capacity;
-  int i = 0;
-  for (int64_t s : shape) t.shape[i++] = s;
-  i = 0;
-  for (int64_t s : stride) t.stride[i++] = s;
-  return t;
 }
 
 void run_case(const SCase& c) {
