@@ -51,17 +51,9 @@ inline BlockMaskParams dense_mask_compaction(BlockMask& m, int64_t B, int64_t ma
   BlockMaskParams c;
   c.mask = m.dense;
   c.B = B, c.Hm = m.Hm, c.nqb = m.nqb, c.nkb = m.nkb, c.max_k = max_k;
-  auto view = [&](int32_t* data, int ndim) {
-    TensorView t;
-    t.data = data, t.dtype = DType::I32, t.device = m.dense.device, t.ndim = ndim;
-    const int64_t shape[4] = {B, m.Hm, m.nqb, max_k};
-    int64_t s = 1;
-    for (int i = ndim - 1; i >= 0; --i) t.shape[i] = shape[i], t.stride[i] = s, s *= shape[i];
-    t.capacity = s;
-    return t;
-  };
-  c.counts = m.counts = view(counts, 3);
-  if (indices) c.indices = m.indices = view(indices, 4);
+  const int64_t shape[4] = {B, m.Hm, m.nqb, max_k};
+  c.counts = m.counts = contiguous_view(counts, DType::I32, m.dense.device, shape, 3);
+  if (indices) c.indices = m.indices = contiguous_view(indices, DType::I32, m.dense.device, shape, 4);
   m.dense = TensorView{};
   return c;
 }

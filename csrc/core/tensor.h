@@ -40,4 +40,14 @@ struct TensorView {
   template <class T> T* ptr() const { return static_cast<T*>(data); }
 };
 
+// A contiguous (row-major) view of `ndim` dims over memory holding exactly its elements.
+inline TensorView contiguous_view(void* data, DType dtype, Device device, const int64_t* shape, int ndim) {
+  TensorView t;
+  t.data = data, t.dtype = dtype, t.device = device, t.ndim = ndim;
+  int64_t s = 1;
+  for (int i = ndim - 1; i >= 0; --i) t.shape[i] = shape[i], t.stride[i] = s, s *= shape[i];
+  t.capacity = s;
+  return t;
+}
+
 }  // namespace subq

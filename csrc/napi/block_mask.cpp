@@ -70,13 +70,8 @@ Napi::Value block_mask_to_indices(const Napi::CallbackInfo& info) {
                    if (opt.with_mask) r.Set("mask", kept[im]);
                    if (opt.totals) {
                      const BlockTotals t = block_mask_totals(p);
-                     auto numbers = [&](const std::vector<int64_t>& v) {
-                       Napi::Array a = Napi::Array::New(e, v.size());
-                       for (size_t h = 0; h < v.size(); ++h) a.Set(uint32_t(h), Napi::Number::New(e, double(v[h])));
-                       return a;
-                     };
-                     r.Set("keptPerHead", numbers(t.kept));
-                     r.Set("visiblePerHead", numbers(t.visible));
+                     r.Set("keptPerHead", number_array(e, t.kept.data(), int(t.kept.size())));
+                     r.Set("visiblePerHead", number_array(e, t.visible.data(), int(t.visible.size())));
                    }
                    return r;
                  });

@@ -236,8 +236,7 @@ static Napi::PropertyDescriptor field(const char* key, napi_value v) {
   return Napi::PropertyDescriptor::Value(key, v, napi_default_jsproperty);
 }
 
-// A JS array of numbers built from own data properties (no Array.prototype setter runs).
-static Napi::Array number_array(Napi::Env env, const int64_t* v, int n) {
+Napi::Array number_array(Napi::Env env, const int64_t* v, int n) {
   Napi::Array a = Napi::Array::New(env, size_t(n));
   for (int i = 0; i < n; ++i) {
     const std::string key = std::to_string(i);
@@ -249,18 +248,8 @@ static Napi::Array number_array(Napi::Env env, const int64_t* v, int n) {
 // The JS description {dtype, shape, strides, device} of a new contiguous tensor at
 // `data`, and its view.
 static Napi::Object describe(Napi::Env env, void* data, Device device, DType dtype, const int64_t* shape, int ndim,
-                             int64_t n, TensorView* view) {
-  view->data = data;
-  view->dtype = dtype;
-  view->device = device;
-  view->ndim = ndim;
-  view->capacity = n;
-  int64_t s = 1;
-  for (int i = ndim - 1; i >= 0; --i) {
-    view->shape[i] = shape[i];
-    view->stride[i] = s;
-    s *= shape[i];
-  }
+                             TensorView* view) {
+  *view = contiguous_view(data, dtype, device, shape, ndim);
   Napi::Object o = Napi::Object::New(env);
   o.DefineProperties({field("dtype", Napi::String::New(env, dtype_name(dtype))),
                       field("shape", number_array(env, view->shape, ndim)),
@@ -280,7 +269,7 @@ static Napi::Object new_cpu_tensor(Napi::Env env, DType dtype, const int64_t* sh
     case DType::U8: arr = Napi::Uint8Array::New(env, size_t(n), buf, 0); break;
     case DType::I32: arr = Napi::Int32Array::New(env, size_t(n), buf, 0); break;
   }
-  Napi::Object o = describe(env, buf.Data(), Device{}, dtype, shape, ndim, n, view);
+  Napi::Object o = describe(env, buf.Data(), Device{}, dtype, shape, ndim, view);
   o.DefineProperty(field("data", arr));
   return o;
 }
@@ -289,7 +278,7 @@ Napi::Object new_tensor(Napi::Env env, Device device, DType dtype, const int64_t
   if (device.kind == DeviceKind::CPU) return new_cpu_tensor(env, dtype, shape, ndim, view);
   const int64_t n = new_size(shape, ndim);
   Napi::Object buf = DeviceBuffer::create(env, device.index, size_t(n) * dtype_size(dtype));
-  Napi::Object o = describe(env, DeviceBuffer::Unwrap(buf)->data(), device, dtype, shape, ndim, n, view);
+  Napi::Object o = describe(env, DeviceBuffer::Unwrap(buf)->data(), device, dtype, shape, ndim, view);
   o.DefineProperty(field("deviceBuffer", buf));
   return o;
 }

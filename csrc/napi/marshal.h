@@ -34,6 +34,9 @@ JsTensor read_tensor(const Napi::Value& v, const std::string& name);
 void attach(Napi::Env env, JsTensor& t);
 // 'cpu' (or undefined), 'cuda', 'cuda:N'; false for anything else.
 bool parse_device(const Napi::Value& v, Device* out);
+// A JS array of the n numbers at v, built from own data properties (no
+// Array.prototype setter runs).
+Napi::Array number_array(Napi::Env env, const int64_t* v, int n);
 // A new contiguous tensor object on `device` (CPU memory zeroed, device memory
 // not initialised), and its view. Runs no user JavaScript (own data properties
 // only), and a failed allocation is a RangeError with code ERR_SUBQ_OOM.

@@ -89,16 +89,11 @@ static Napi::Value xattention_mask(const Napi::CallbackInfo& info) {
     return c.run([p, opt] { xattention_select_run(p); },
                  [p, opt, im, ic](Napi::Env e, const std::vector<Napi::Value>& kept) -> Napi::Value {
                    const BlockTotals t = xattention_select_totals(p);
-                   auto numbers = [&](const std::vector<int64_t>& v) {
-                     Napi::Array a = Napi::Array::New(e, v.size());
-                     for (size_t h = 0; h < v.size(); ++h) a.Set(uint32_t(h), Napi::Number::New(e, double(v[h])));
-                     return a;
-                   };
                    Napi::Object r = Napi::Object::New(e);
                    r.Set("mask", kept[im]);
                    r.Set("counts", kept[ic]);
-                   r.Set("keptPerHead", numbers(t.kept));
-                   r.Set("visiblePerHead", numbers(t.visible));
+                   r.Set("keptPerHead", number_array(e, t.kept.data(), int(t.kept.size())));
+                   r.Set("visiblePerHead", number_array(e, t.visible.data(), int(t.visible.size())));
                    return r;
                  });
   });
