@@ -12,6 +12,8 @@ struct SsmKernels {
   void (*conv)(const Conv1dParams&, bool stream, int t, int n);  // stream: fp32 out, streaming stores
 };
 
+// The kernels of the SIMD level and vector width in effect (ssm.cpp).
+const SsmKernels& ssm_kernels();
 const SsmKernels& ssm_kernels_zmm();
 const SsmKernels& ssm_kernels_ymm();
 const SsmKernels& ssm_kernels_avx2();
