@@ -145,9 +145,9 @@ struct ZmmI {
 };
 
 // 32 registers. Q.K^T: 24 accumulators as the fp32 kernels (8 keys x 3 vectors for 48-query
-// tiles, 6 x 4 for 64), 2 x 10 for the 32-query ymm tile. pv 'int8': 12 int32 and 12 fp32
-// accumulators (output columns x lane vectors).
-using Tiles = QuantTiles<QuantTile<2, 10, 6>, QuantTile<3, 8, 4>, QuantTile<4, 6, 3>>;
+// tiles, 6 x 4 for 64), 2 x 10 for the 32-query ymm tile. pv 'int8': 24 int32 sums as well
+// (output columns x lane vectors; O^T stays in memory, quant_simd.h's pv_micro).
+using Tiles = QuantTiles<QuantTile<2, 10, 12>, QuantTile<3, 8, 8>, QuantTile<4, 6, 6>>;
 
 // quant_simd.h's dequant, 16 values a step: the same products, so the same bits.
 void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst) {
