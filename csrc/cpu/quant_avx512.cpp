@@ -28,14 +28,16 @@ struct ZmmI {
     __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(q), "v"(k));
     return acc;
   }
-  // dot4 against the four values at k4 in every lane, broadcast by the instruction's
-  // memory operand (no register per key row).
-  static T dot4_at(T acc, T q, const int8_t* k4) {
-    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(q), "m"(*reinterpret_cast<const int32_t*>(k4)));
-    return acc;
+  // The four values at p in every lane, for dot4's k: a broadcast into a register that
+  // the tile's Q vectors share. Zen 5 ran the tiles 12% faster so than with vpdpbusd's
+  // own broadcast from memory, which loads the same four bytes once per use.
+  static T bcast4(const int8_t* p) {
+    int32_t w;
+    std::memcpy(&w, p, 4);
+    return _mm512_set1_epi32(w);
   }
-  // pv 'int8': P' (u8) in registers, V' (s8) broadcast from memory, as dot4_at.
-  static T dot4u_at(T acc, T p, const int8_t* v4) { return dot4_at(acc, p, v4); }
+  // pv 'int8': P' (u8) times V' (s8), as dot4.
+  static T dot4u(T acc, T p, T v) { return dot4(acc, p, v); }
   // quantize_value's rounding of v in [0, 255] (core/quant_rule.h's kRoundU8). The empty asm keeps
   // v a rounded product: GCC would fuse it with the add into an FMA.
   static T round_u8(__m512 v) {

@@ -1,13 +1,13 @@
 // The integer Q.K^T micro-kernel over an integer vector type I, for the ISA files to
 // instantiate (internal linkage only). I supplies: T (W int32 lanes), load (of 4 * W
-// int8), q_xor (the offset the staged Q' carries, quant_kernels.h), dot4(acc, q, k4)
-// adding per lane the dot product of four int8 pairs, start(ksum) the accumulator that
-// undoes that offset (-128 * ksum for Q' + 128), and F, the float vector type of the same
-// width (vec_*.h).
+// int8), q_xor (the offset the staged Q' carries, quant_kernels.h), bcast4 (four int8 in
+// every lane), dot4(acc, q, k) adding per lane the dot product of four int8 pairs,
+// start(ksum) the accumulator that undoes that offset (-128 * ksum for Q' + 128), and F,
+// the float vector type of the same width (vec_*.h).
 // R keys x Q query vectors of accumulators, as attention_simd.h's micro-kernel.
-// pv 'int8' (PvInt) also needs: dot4u_at (four u8 x s8 products, the u8 operand in
-// registers), round_u8 (core/quant_rule.h's round_u8 on fp32 lanes: v + kRoundU8 truncated,
-// the sum in fp32) and pack4.
+// pv 'int8' (PvInt) also needs: dot4u (four u8 x s8 products, P' the u8 operand),
+// round_u8 (core/quant_rule.h's round_u8 on fp32 lanes: v + kRoundU8 truncated, the sum
+// in fp32) and pack4.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -42,9 +42,9 @@ inline void qk_micro(const QkInt& a, int64_t j0) {
     for (int c = 0; c < Q; ++c) q[c] = I::load(a.qt + (i * a.tq + c * W) * 4);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const int8_t* k4 = k + r * a.ks + i * 4;
+      const T k4 = I::bcast4(k + r * a.ks + i * 4);
 #pragma GCC unroll 8
-      for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4_at(acc[r][c], q[c], k4);
+      for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4(acc[r][c], q[c], k4);
     }
   }
   // The fields in locals: the vector stores below may alias anything, so GCC would reload
@@ -165,9 +165,9 @@ inline void pv_micro(const PvInt& a, int64_t x0) {
       for (int c = 0; c < Q; ++c) p[c] = I::load(reinterpret_cast<const int8_t*>(p4 + i * tq + c * W));
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const int8_t* v4 = vt + r * vts + 4 * i;
+        const T v4 = I::bcast4(vt + r * vts + 4 * i);
 #pragma GCC unroll 8
-        for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4u_at(acc[r][c], p[c], v4);
+        for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4u(acc[r][c], p[c], v4);
       }
     }
 #pragma GCC unroll 16
