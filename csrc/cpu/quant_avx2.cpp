@@ -28,10 +28,8 @@ struct Avx2I {
   static T fix(T acc, int32_t) { return acc; }
   // pv 'int8': P' is unsigned (up to 255), so a pair of products can pass int16's range;
   // each vpmaddubsw takes one product of a pair (V' with every other byte zeroed).
-  static T dot4u_at(T acc, T p, const int8_t* v4) {
-    int32_t w;
-    std::memcpy(&w, v4, 4);
-    const T v = set1(w), ones = _mm256_set1_epi16(1);
+  static T dot4u(T acc, T p, T v) {
+    const T ones = _mm256_set1_epi16(1);
     const T ve = _mm256_and_si256(v, set1(0x00ff00ff)), vo = _mm256_and_si256(v, set1(int32_t(0xff00ff00u)));
     acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(p, ve), ones));
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(p, vo), ones));
@@ -45,10 +43,11 @@ struct Avx2I {
     return _mm256_or_si256(_mm256_or_si256(a, _mm256_slli_epi32(b, 8)),
                            _mm256_or_si256(_mm256_slli_epi32(c, 16), _mm256_slli_epi32(d, 24)));
   }
-  static T dot4_at(T acc, T q, const int8_t* k4) {
-    int32_t k;
-    std::memcpy(&k, k4, 4);
-    return dot4(acc, q, set1(k));
+  // The four values at p in every lane (dot4's k, dot4u's v).
+  static T bcast4(const int8_t* p) {
+    int32_t w;
+    std::memcpy(&w, p, 4);
+    return set1(w);
   }
   static __m256 to_float(T x) { return _mm256_cvtepi32_ps(x); }
   // Decode (quant_decode.h): dot4 is symmetric in its operands here, K' needs no offset.

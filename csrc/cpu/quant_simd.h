@@ -1,18 +1,19 @@
 // The integer Q.K^T micro-kernel over an integer vector type I, for the ISA files to
 // instantiate (internal linkage only). I supplies: T (W int32 lanes), load (of 4 * W
-// int8), q_xor (the offset the staged Q' carries, quant_kernels.h), dot4(acc, q, k4)
-// adding per lane the dot product of four int8 pairs, start(ksum) the accumulator that
-// undoes that offset (-128 * ksum for Q' + 128), and F, the float vector type of the same
-// width (vec_*.h).
+// int8), q_xor (the offset the staged Q' carries, quant_kernels.h), bcast4 (four int8 in
+// every lane), dot4(acc, q, k) adding per lane the dot product of four int8 pairs,
+// start(ksum) the accumulator that undoes that offset (-128 * ksum for Q' + 128), and F,
+// the float vector type of the same width (vec_*.h).
 // R keys x Q query vectors of accumulators, as attention_simd.h's micro-kernel.
-// pv 'int8' (PvInt) also needs: dot4u_at (four u8 x s8 products, the u8 operand in
-// registers), round_u8 (core/quant_rule.h's round_u8 on fp32 lanes: v + kRoundU8 truncated,
-// the sum in fp32) and pack4.
+// pv 'int8' (PvInt) also needs: dot4u (four u8 x s8 products, P' the u8 operand),
+// round_u8 (core/quant_rule.h's round_u8 on fp32 lanes: v + kRoundU8 truncated, the sum
+// in fp32) and pack4.
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "../core/quant_params.h"
 #include "../core/quant_rule.h"
@@ -41,24 +42,35 @@ inline void qk_micro(const QkInt& a, int64_t j0) {
     for (int c = 0; c < Q; ++c) q[c] = I::load(a.qt + (i * a.tq + c * W) * 4);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const int8_t* k4 = k + r * a.ks + i * 4;
+      const T k4 = I::bcast4(k + r * a.ks + i * 4);
 #pragma GCC unroll 8
-      for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4_at(acc[r][c], q[c], k4);
+      for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4(acc[r][c], q[c], k4);
     }
   }
+  // The fields in locals: the vector stores below may alias anything, so GCC would reload
+  // every field of `a` after each one (a third of this function's time at D = 64).
+  const float *const kscale = a.kscale, *const kterm = a.kterm;
+  float* const out = a.s + j0 * a.tq;
+  const int64_t tq = a.tq;
+  typename F::T qs[Q], bias[Q];
 #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    const int64_t j = j0 + r;
-    const auto ks = F::set1(a.kscale[j]);
-    const auto kt = F::set1(a.kterm ? a.kterm[j] : 0.f);
+  for (int c = 0; c < Q; ++c) qs[c] = F::load(a.qscale + c * W), bias[c] = F::load(a.bias + c * W);
+  auto scores = [&](auto with_kterm) {
 #pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) {
-      const auto t = F::mul(F::load(a.qscale + c * W), ks);
-      auto s = F::fmadd(I::to_float(acc[r][c]), t, F::load(a.bias + c * W));
-      if (a.kterm) s = F::add(s, kt);
-      F::store(a.s + j * a.tq + c * W, s);
+    for (int r = 0; r < R; ++r) {
+      const auto ks = F::set1(kscale[j0 + r]);
+#pragma GCC unroll 8
+      for (int c = 0; c < Q; ++c) {
+        auto s = F::fmadd(I::to_float(acc[r][c]), F::mul(qs[c], ks), bias[c]);
+        if constexpr (decltype(with_kterm)::value) s = F::add(s, F::set1(kterm[j0 + r]));
+        F::store(out + r * tq + c * W, s);
+      }
     }
-  }
+  };
+  if (kterm)
+    scores(std::true_type{});
+  else
+    scores(std::false_type{});
 }
 
 // A tile of tq = Q * W lanes, R keys at a time.
@@ -77,57 +89,69 @@ template <class I, int Q>
 inline void quant_p(const PvInt& a) {
   using F = typename I::F;
   constexpr int W = I::W;
-  for (int64_t j0 = 0, g = 0; j0 < a.nk; j0 += kPBlock, ++g) {
-    const int64_t j1 = std::min(a.nk, j0 + kPBlock);
-    for (int c0 = 0; c0 < a.tq; c0 += Q * W) {
-      const float* p = a.p + c0;
+  // Locals: the vector stores may alias anything, so fields of `a` would be reloaded.
+  const int64_t nk = a.nk, tq = a.tq;
+  const float *const vscale = a.vscale, *const pt = a.p;
+  float* const pscale = a.pscale;
+  int32_t* const p4 = reinterpret_cast<int32_t*>(a.p4);
+  for (int64_t j0 = 0, g = 0; j0 < nk; j0 += kPBlock, ++g) {
+    const int64_t j1 = std::min(nk, j0 + kPBlock);
+    for (int64_t c0 = 0; c0 < tq; c0 += Q * W) {
+      const float* p = pt + c0;
       typename F::T m[Q], inv[Q];
 #pragma GCC unroll 8
       for (int c = 0; c < Q; ++c) m[c] = F::zero();
       for (int64_t j = j0; j < j1; ++j) {
-        const auto sv = F::set1(a.vscale[j]);
+        const auto sv = F::set1(vscale[j]);
 #pragma GCC unroll 8
-        for (int c = 0; c < Q; ++c) m[c] = F::max(F::mul(F::load(p + j * a.tq + c * W), sv), m[c]);
+        for (int c = 0; c < Q; ++c) m[c] = F::max(F::mul(F::load(p + j * tq + c * W), sv), m[c]);
       }
 #pragma GCC unroll 8
       for (int c = 0; c < Q; ++c) {
         inv[c] = F::select_gt(m[c], F::zero(), F::div(F::set1(255.f), m[c]), F::zero());
-        F::store(a.pscale + g * a.tq + c0 + c * W, F::div(m[c], F::set1(255.f)));
+        F::store(pscale + g * tq + c0 + c * W, F::div(m[c], F::set1(255.f)));
       }
       for (int64_t j = j0; j < j1; j += 4) {
         typename I::T b[4][Q];
 #pragma GCC unroll 4
         for (int x = 0; x < 4; ++x) {
           if (j + x < j1) {
-            const auto sv = F::set1(a.vscale[j + x]);
+            const auto sv = F::set1(vscale[j + x]);
 #pragma GCC unroll 8
-            for (int c = 0; c < Q; ++c) b[x][c] = I::round_u8(F::mul(F::mul(F::load(p + (j + x) * a.tq + c * W), sv), inv[c]));
+            for (int c = 0; c < Q; ++c) b[x][c] = I::round_u8(F::mul(F::mul(F::load(p + (j + x) * tq + c * W), sv), inv[c]));
           } else {
 #pragma GCC unroll 8
             for (int c = 0; c < Q; ++c) b[x][c] = I::zero();
           }
         }
 #pragma GCC unroll 8
-        for (int c = 0; c < Q; ++c)
-          I::store(reinterpret_cast<int32_t*>(a.p4) + j / 4 * a.tq + c0 + c * W, I::pack4(b[0][c], b[1][c], b[2][c], b[3][c]));
+        for (int c = 0; c < Q; ++c) I::store(p4 + j / 4 * tq + c0 + c * W, I::pack4(b[0][c], b[1][c], b[2][c], b[3][c]));
       }
     }
   }
 }
 
-// Output columns x0 .. x0+R-1 of O^T, Q lane vectors: the rescaled O^T in fp32 registers,
-// per group an exact int32 sum of P' x V' added with the group's scale.
+// Output columns x0 .. x0+R-1 of O^T, Q lane vectors: O^T rescaled by the softmax step,
+// then per group an exact int32 sum of P' x V' in registers, added to O^T in memory with
+// the group's scale. O^T stays in memory so that every register but P's holds a sum:
+// R x Q of them, as the Q.K^T tile.
 template <class I, int Q, int R>
 inline void pv_micro(const PvInt& a, int64_t x0) {
   using T = typename I::T;
   using F = typename I::F;
   constexpr int W = I::W;
-  typename F::T o[R][Q];
-#pragma GCC unroll 8
+  // Locals: the vector stores may alias anything, so fields of `a` would be reloaded.
+  const int64_t tq = a.tq, vts = a.vts, n4 = (a.nk + 3) / 4;
+  const int8_t* const vt = a.vt + x0 * vts;
+  const uint32_t* const p4 = a.p4;
+  const float *const pscale = a.pscale, *const alpha = a.alpha;
+  float* const ot = a.ot + x0 * tq;
+  // The softmax step's rescale first, in a pass of its own: the groups' additions then
+  // take one form (a branch in them made GCC spill the sums).
+#pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) o[r][c] = F::mul(F::load(a.ot + (x0 + r) * a.tq + c * W), F::load(a.alpha + c * W));
-  const int64_t n4 = (a.nk + 3) / 4;
+    for (int c = 0; c < Q; ++c) F::store(ot + r * tq + c * W, F::mul(F::load(ot + r * tq + c * W), F::load(alpha + c * W)));
   for (int64_t i0 = 0, g = 0; i0 < n4; i0 += kPBlock / 4, ++g) {
     const int64_t i1 = std::min(n4, i0 + kPBlock / 4);
     T acc[R][Q];
@@ -138,23 +162,22 @@ inline void pv_micro(const PvInt& a, int64_t x0) {
     for (int64_t i = i0; i < i1; ++i) {
       T p[Q];
 #pragma GCC unroll 8
-      for (int c = 0; c < Q; ++c) p[c] = I::load(reinterpret_cast<const int8_t*>(a.p4 + i * a.tq + c * W));
-#pragma GCC unroll 8
+      for (int c = 0; c < Q; ++c) p[c] = I::load(reinterpret_cast<const int8_t*>(p4 + i * tq + c * W));
+#pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const int8_t* v4 = a.vt + (x0 + r) * a.vts + 4 * i;
+        const T v4 = I::bcast4(vt + r * vts + 4 * i);
 #pragma GCC unroll 8
-        for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4u_at(acc[r][c], p[c], v4);
+        for (int c = 0; c < Q; ++c) acc[r][c] = I::dot4u(acc[r][c], p[c], v4);
       }
     }
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-      for (int c = 0; c < Q; ++c) o[r][c] = F::fmadd(I::to_float(acc[r][c]), F::load(a.pscale + g * a.tq + c * W), o[r][c]);
+      for (int c = 0; c < Q; ++c) {
+        float* const o = ot + r * tq + c * W;
+        F::store(o, F::fmadd(I::to_float(acc[r][c]), F::load(pscale + g * tq + c * W), F::load(o)));
+      }
   }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int c = 0; c < Q; ++c) F::store(a.ot + (x0 + r) * a.tq + c * W, o[r][c]);
 }
 
 // pv 'int8' on a tile of tq = Q * W lanes: P quantized, then R output columns at a time.
