@@ -71,9 +71,11 @@ function loops(lines) {
 
 // The common path through one pass of a loop (lines[start..end], end being the branch
 // back to start): among the paths from its head to that branch that issue the most
-// mma.sync, the one with the fewest instructions. Run-time options (softcap, masking,
-// unaligned loads) sit on branches that this path skips; the tensor-core work is all on
-// it. Branches backwards inside the pass (inner loops) and out of the loop are not followed.
+// mma.sync, then the most cp.async (a middle pass prefetches its next tiles; a rolled
+// fallback copy loop counts one chunk), the one with the fewest instructions. Run-time
+// options (softcap, masking, unaligned loads) sit on branches that this path skips; the
+// tensor-core work and the tile loads are all on it. Branches backwards inside the pass
+// (inner loops) and out of the loop are not followed.
 function commonPath(lines, start, end) {
   const label = (l) => l.match(/^(\$L__BB\d+_\d+):/);
   const at = new Map();
@@ -91,15 +93,16 @@ function commonPath(lines, start, end) {
     if (/\bbra(\.uni)?\s/.test(lines[i]) || /^\s*ret;/.test(lines[i])) cur = null;
   }
   const index = new Map(blocks.map((b, n) => [b.from, n]));
-  const best = blocks.map(() => null);  // [mma, instructions] reaching the block's head
-  best[0] = [0, 0];
-  const better = (a, b) => !b || a[0] > b[0] || (a[0] === b[0] && a[1] < b[1]);
+  const best = blocks.map(() => null);  // [mma, cp.async, instructions] reaching the block's head
+  best[0] = [0, 0, 0];
+  const better = (a, b) => !b || a[0] > b[0] || (a[0] === b[0] && (a[1] > b[1] || (a[1] === b[1] && a[2] < b[2])));
   for (let n = 0; n < blocks.length; ++n) {
     if (!best[n]) continue;
     const b = blocks[n];
     const body = lines.slice(b.from, b.to + 1).filter(isInstruction);
-    const here = [best[n][0] + body.filter((x) => /\bmma\.sync/.test(x)).length, best[n][1] + body.length];
-    if (b.to === end) return { mma: here[0], instructions: here[1] };
+    const count = (re) => body.filter((x) => re.test(x)).length;
+    const here = [best[n][0] + count(/\bmma\.sync/), best[n][1] + count(/\bcp\.async\.(ca|cg)\./), best[n][2] + body.length];
+    if (b.to === end) return { mma: here[0], cpAsync: here[1], instructions: here[2] };
     const last = lines[b.to];
     const br = last.match(/^\s*(@!?%p\d+\s+)?bra(?:\.uni)?\s+(\$L__BB\d+_\d+);/);
     const next = [];
@@ -119,7 +122,7 @@ function measure(k, lines) {
     const key = withMma.reduce((a, b) => (b.mma > a.mma || (b.mma === a.mma && b.instructions > a.instructions) ? b : a));
     const path = commonPath(lines, key.start, key.end);
     if (!path) return { error: 'no path through the key-block loop' };
-    return { value: path.instructions, unit: `per warp per key block on its common path (${path.mma} mma; loop body ${key.instructions})`, loop: key, path };
+    return { value: path.instructions, unit: `per warp per key block on its common path (${path.mma} mma, ${path.cpAsync} cp.async; loop body ${key.instructions})`, loop: key, path };
   }
   const scan = ls.filter((l) => l.shflUp > 0 && l.ex2 > 0);
   if (!scan.length) return { error: 'no loop with shfl.sync.up and ex2' };

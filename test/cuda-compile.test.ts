@@ -74,23 +74,43 @@ $L__BB2_5:
 	setp.lt.s32 %p3, %r1, 4;
 	@%p3 bra $L__BB2_1;
 	ret;
+}
+.visible .entry _Z4loadv(
+)
+{
+$L__BB3_1:
+	mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%f1}, {%r1}, {%r2}, {%f1};
+	setp.ne.s32 %p1, %r1, 0;
+	@%p1 bra $L__BB3_3;
+	cp.async.cg.shared.global [%r3], [%rd1], 16;
+	cp.async.cg.shared.global [%r3+16], [%rd2], 16;
+	add.s64 %rd2, %rd2, 16;
+$L__BB3_3:
+	add.s32 %r1, %r1, 1;
+	setp.lt.s32 %p3, %r1, 4;
+	@%p3 bra $L__BB3_1;
+	ret;
 }`;
 
 t.test('instruction budgets: the loop analysis (any machine)', async (t) => {
   const e = budget.entries(SYNTHETIC);
-  t.same(Object.keys(e), ['_Z4attnv', '_Z4scanv', '_Z4pathv']);
+  t.same(Object.keys(e), ['_Z4attnv', '_Z4scanv', '_Z4pathv', '_Z4loadv']);
   const ls = budget.loops(e._Z4attnv);
   t.same(ls.map((l: { instructions: number; mma: number }) => [l.instructions, l.mma]), [[6, 3], [10, 3]], 'inner and outer loop; comments and labels not counted');
   const m = budget.measure({ kind: 'mma' }, e._Z4attnv);
   t.equal(m.value, 10, 'the loop with the most mma (the outer one on a tie)');
-  t.match(m.unit, /\(3 mma; loop body 10\)/);
+  t.match(m.unit, /\(3 mma, 0 cp\.async; loop body 10\)/);
   t.equal(budget.measure({ kind: 'scan' }, e._Z4scanv).value, 5 / 2, 'per ex2');
   t.match(budget.measure({ kind: 'scan' }, e._Z4attnv), { error: /no loop/ });
   // The common path skips the optional block (3 tanh) but not the branch around an mma.
   const p = budget.measure({ kind: 'mma' }, e._Z4pathv);
   t.equal(p.value, 9, 'the path with every mma and the fewest instructions');
   t.equal(p.loop.instructions, 12, 'the whole loop body');
-  t.match(p.unit, /\(2 mma; loop body 12\)/);
+  t.match(p.unit, /\(2 mma, 0 cp\.async; loop body 12\)/);
+  // Among paths with every mma, the one issuing the tile loads (a middle pass's prefetch).
+  const l = budget.measure({ kind: 'mma' }, e._Z4loadv);
+  t.equal(l.value, 9, 'the path through the cp.async block, not around it');
+  t.match(l.unit, /\(1 mma, 2 cp\.async; loop body 9\)/);
 });
 
 t.test('instruction budgets of the main CUDA loops (PTX, sm_90)', async (t) => {

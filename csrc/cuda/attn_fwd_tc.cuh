@@ -32,6 +32,19 @@ struct TcTile {
   static constexpr int kWarps = 4, kThreads = 128;
   // m16 tiles per warp: registers bound it at HD 256, a 64-row mask block for SPARSE
   static constexpr int kMT = HD <= 128 && !DEC && SPARSE != 64 ? 2 : 1;
+  // Registers are short in the two-tile head-dim-128 kernels: O and S fragments take 192
+  // of a thread's 255. There ptxas spills (sm_80, sm_90) when the head-dim loops lose
+  // their run-time bounds, when S is set by its first mma instead of zeroed registers, or
+  // when the tile copies are unrolled (it hoists fragment loads and chunk addresses).
+  static constexpr bool kTight = !DEC && HD == 128 && kMT == 2;
+  // Decode: every warp multiplies all 16 rows of Q with each of its key slices; up to head
+  // dim 64 the warp keeps Q's fragments in registers rather than reloading them per block
+  // (at 128 they would cost the third block per multiprocessor).
+  static constexpr bool kQRegs = DEC && HD <= 64;
+  // Blocks per multiprocessor asked of ptxas (__launch_bounds__): two, as FlashAttention-2,
+  // up to 255 registers a thread; more where the fragments are small enough to fit
+  // without spilling (one m16 tile of a 64-row mask block, head dim 32, decode).
+  static constexpr int kMinBlocks = DEC || SPARSE == 64 ? (HD <= 64 ? 4 : HD <= 128 ? 3 : 2) : HD == 32 ? 3 : 2;
   static constexpr int kBM = DEC ? 16 : kWarps * 16 * kMT;
   static constexpr int kBN = DEC ? (HD <= 128 ? 128 : 64) : (HD <= 128 ? 64 : 32);
   static constexpr int kBNW = DEC ? kBN / kWarps : kBN;  // keys of a block each warp takes
@@ -49,10 +62,11 @@ struct TcTile {
 // tid, tid + 128, ..., chunk c being row c / (HD / 8), columns (c % (HD / 8)) * 8 + [0, 8).
 // Columns past `cols` and rows past Nk are zeros (never poison: 0 * NaN). Asynchronous
 // (cp.async) when the call's rows are 16-byte aligned (FwdParams::vec), else element by
-// element; that and whether the tile crosses Nk are one branch per tile, not per chunk.
-// UNROLLED: the chunks in straight-line code from one running source pointer; false
-// where registers are short (the head-dim-128 forward kernels, whose O and S fragments take 192 of a thread's
-// 255: unrolled, ptxas hoists the chunk addresses and spills on sm_80 or sm_90).
+// element. Tiles inside Nk whose rows are whole (cols == HD: the call's head dim is the
+// kernel's) take every chunk unpredicated; others test each chunk. Those choices are one
+// branch per tile, not per chunk.
+// UNROLLED: whole tiles in straight-line code from one running source pointer and one
+// shared address; false where registers are short (TcTile::kTight).
 template <int ROWS, int HD, int STRIDE, bool UNROLLED>
 struct TileCopy {
   static constexpr int kPerRow = HD / 8, kChunks = ROWS * kPerRow / 128;
@@ -67,31 +81,36 @@ struct TileCopy {
 
   static SUBQ_DEVICE void load(const FwdParams& p, uint16_t* dst, const uint16_t* head, int64_t sn, int j0, int cols) {
     if (!p.vec) copy_elements(p, dst, head + int64_t(j0) * sn, sn, j0, cols);
+    else if (kColumn && UNROLLED && j0 + ROWS <= p.Nk && cols == HD) copy_whole(dst, head + int64_t(j0) * sn, sn);
     else if (j0 + ROWS <= p.Nk) copy_async<false>(p, dst, head, sn, j0, cols);
     else copy_async<true>(p, dst, head, sn, j0, cols);
   }
 
  private:
+  // Every chunk valid: one source pointer stepping kRowStep rows, one shared address.
+  static SUBQ_DEVICE void copy_whole(uint16_t* dst, const uint16_t* base, int64_t sn) {
+    const int r = row(threadIdx.x, 0), c = col(threadIdx.x, 0);
+    chunks_from<0>(dst + r * STRIDE + c, base + r * sn + c, kRowStep * sn);
+  }
+
+  // Chunks K, K + 1, ... of a thread: shared rows kRowStep apart, the source `step` apart.
+  template <int K>
+  static SUBQ_DEVICE void chunks_from(uint16_t* dst, const uint16_t* src, int64_t step) {
+    if constexpr (K < kChunks) {
+      ptx::cp_async_16_at<K * kRowStep * STRIDE * 2>(dst, src);
+      chunks_from<K + 1>(dst, src + step, step);
+    }
+  }
+
+  // Chunks past `cols` (or past Nk: TAIL) are zero-filled.
   template <bool TAIL>
   static SUBQ_DEVICE void copy_async(const FwdParams& p, uint16_t* dst, const uint16_t* head, int64_t sn, int j0, int cols) {
-    const int tid = threadIdx.x;
     const uint16_t* base = head + int64_t(j0) * sn;
-    if constexpr (kColumn && UNROLLED) {
-      const int r = row(tid, 0), c = col(tid, 0);
-      const bool col_ok = c < cols;
-      const uint16_t* src = base + r * sn + c;
-#pragma unroll
-      for (int k = 0; k < kChunks; ++k, src += kRowStep * sn) {
-        const bool ok = col_ok && (!TAIL || j0 + r + k * kRowStep < p.Nk);
-        ptx::cp_async_16(dst + (r + k * kRowStep) * STRIDE + c, ok ? src : head, ok);
-      }
-    } else {
 #pragma unroll 1
-      for (int k = 0; k < kChunks; ++k) {
-        const int r = row(tid, k), c = col(tid, k);
-        const bool ok = c < cols && (!TAIL || j0 + r < p.Nk);
-        ptx::cp_async_16(dst + r * STRIDE + c, ok ? base + r * sn + c : head, ok);
-      }
+    for (int k = 0; k < kChunks; ++k) {
+      const int r = row(threadIdx.x, k), c = col(threadIdx.x, k);
+      const bool ok = c < cols && (!TAIL || j0 + r < p.Nk);
+      ptx::cp_async_16(dst + r * STRIDE + c, ok ? base + r * sn + c : head, ok);
     }
   }
 
@@ -104,12 +123,12 @@ struct TileCopy {
 };
 
 template <int HD, bool BF16, bool DEC, int SPARSE>
-// Two blocks per multiprocessor, as FlashAttention-2: up to 255 registers a thread (with the
-// thread count alone ptxas may aim for more blocks and spill).
-__global__ void __launch_bounds__(128, 2) attn_fwd_tc(const FwdParams p) {
+// The blocks per multiprocessor of TcTile::kMinBlocks (with the thread count alone ptxas
+// may aim for more blocks and spill).
+__global__ void __launch_bounds__(128, (TcTile<HD, DEC, SPARSE>::kMinBlocks)) attn_fwd_tc(const FwdParams p) {
   using T = TcTile<HD, DEC, SPARSE>;
   constexpr int BM = T::kBM, BN = T::kBN, BNW = T::kBNW, S = T::kStride, MT = T::kMT;
-  using KV = TileCopy<BN, HD, S, DEC || HD != 128>;
+  using KV = TileCopy<BN, HD, S, !T::kTight>;
   SIMT_DYNAMIC_SHARED(uint16_t, smem);
   uint16_t* sQ = smem;
   uint16_t* sK = sQ + BM * S;
@@ -162,9 +181,24 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_tc(const FwdParams p) {
       else
         for (int e = 0; e < 8; ++e) d[e] = ok && col + e < p.D ? src[e] : uint16_t(0);
     }
+    if constexpr (T::kQRegs) ptx::cp_async_commit();  // Q apart from K: it is read before the loop
     KV::load(p, sK, kp, p.k_sn, j0, p.D);
     ptx::cp_async_commit();
   }
+  // Q's fragments held in registers (TcTile::kQRegs).
+  uint32_t qf[T::kQRegs ? HD / 16 : 1][4];
+  if constexpr (T::kQRegs) {
+    if (blocks.count > 0) {
+      ptx::cp_async_wait<1>();
+      __syncthreads();  // Q landed
+#pragma unroll
+      for (int kk = 0; kk < HD / 16; ++kk) ptx::ldmatrix<4, false>(qf[kk], sQ + (lane % 16) * S + kk * 16 + (lane / 16) * 8);
+    }
+  }
+  // Decode rows 8-15 of the block that are padding (past p.rows: one query of a GQA group
+  // of at most 8 heads) skip the softmax: their P is left as it is, and their O (in its own
+  // rows of every mma) is never stored.
+  const bool pad_hi = DEC && r0 + 8 >= p.rows;
   const int d_steps = (p.D + 15) / 16, dv_steps = (p.Dv + 15) / 16;
   for (int it = 0; it < blocks.count; ++it) {
     // The next tile's first key, asked for now: a list read when sparse, needed by the K prefetch below.
@@ -174,29 +208,39 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_tc(const FwdParams p) {
     KV::load(p, sV, vp, p.v_sn, j0, p.Dv);
     ptx::cp_async_commit();
 
-    // S = Q K^T; each K fragment serves the warp's MT tiles.
+    // S = Q K^T; each K fragment serves the warp's MT tiles. The first k-step sets S
+    // (tight kernels: S starts from zeroed registers). The k-steps run over the kernel's
+    // head dim: past D, Q and K are zero padding (tight kernels stop at D).
     float s[MT][BNW / 8][4];
-#pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int n = 0; n < BNW / 8; ++n) s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
-#pragma unroll
-    for (int kk = 0; kk < HD / 16; ++kk) {
-      if (kk >= d_steps) break;
-      uint32_t a[MT][4];
+    if constexpr (T::kTight)
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
-        ptx::ldmatrix<4, false>(a[mt], sQ + ((rw * MT + mt) * 16 + lane % 16) * S + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+        for (int n = 0; n < BNW / 8; ++n) s[mt][n][0] = s[mt][n][1] = s[mt][n][2] = s[mt][n][3] = 0.f;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; ++kk) {
+      uint32_t a[MT][4];
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        if constexpr (T::kQRegs) a[mt][0] = qf[kk][0], a[mt][1] = qf[kk][1], a[mt][2] = qf[kk][2], a[mt][3] = qf[kk][3];
+        else ptx::ldmatrix<4, false>(a[mt], sQ + ((rw * MT + mt) * 16 + lane % 16) * S + kk * 16 + (lane / 16) * 8);
+      }
 #pragma unroll
       for (int n2 = 0; n2 < BNW / 16; ++n2) {
         uint32_t bk[4];
         ptx::ldmatrix<4, false>(bk, sK + (kw + n2 * 16 + (lane / 16) * 8 + lane % 8) * S + kk * 16 + ((lane / 8) % 2) * 8);
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          ptx::mma_m16n8k16<BF16>(s[mt][2 * n2], a[mt], bk[0], bk[1]);
-          ptx::mma_m16n8k16<BF16>(s[mt][2 * n2 + 1], a[mt], bk[2], bk[3]);
+          if (kk == 0 && !T::kTight) {
+            ptx::mma_m16n8k16_first<BF16>(s[mt][2 * n2], a[mt], bk[0], bk[1]);
+            ptx::mma_m16n8k16_first<BF16>(s[mt][2 * n2 + 1], a[mt], bk[2], bk[3]);
+          } else {
+            ptx::mma_m16n8k16<BF16>(s[mt][2 * n2], a[mt], bk[0], bk[1]);
+            ptx::mma_m16n8k16<BF16>(s[mt][2 * n2 + 1], a[mt], bk[2], bk[3]);
+          }
         }
       }
+      if (T::kTight && kk + 1 >= d_steps) break;  // after the first step (D >= 1): no path around it
     }
 
     // Scores to the log2 domain. Interior tiles (every key visible to every row, no
@@ -220,18 +264,21 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_tc(const FwdParams p) {
           }
     }
     // The online softmax (the 4 lanes of a group share a row).
+    float corr[MT][2];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        float mx = -INFINITY;
+        corr[mt][h] = 1.f;
+        if (h == 1 && pad_hi) continue;
+        float mx = fmaxf(s[mt][0][2 * h], s[mt][0][2 * h + 1]);
 #pragma unroll
-        for (int n = 0; n < BNW / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
+        for (int n = 1; n < BNW / 8; ++n) mx = fmaxf(mx, fmaxf(s[mt][n][2 * h], s[mt][n][2 * h + 1]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
         mx = fmaxf(row[mt][h].m, mx * fscale);
         const float base = OnlineSoftmax::offset(mx);
-        const float corr = row[mt][h].rescale(base);
+        corr[mt][h] = row[mt][h].rescale(base);
         float sum = 0.f;
 #pragma unroll
         for (int n = 0; n < BNW / 8; ++n) {
@@ -239,10 +286,21 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_tc(const FwdParams p) {
           s[mt][n][2 * h + 1] = fast_exp2(fmaf(s[mt][n][2 * h + 1], fscale, -base));
           sum += s[mt][n][2 * h] + s[mt][n][2 * h + 1];
         }
-        row[mt][h].advance(mx, corr, sum);
-#pragma unroll
-        for (int d = 0; d < HD / 8; ++d) o[mt][d][2 * h] *= corr, o[mt][d][2 * h + 1] *= corr;
+        row[mt][h].advance(mx, corr[mt][h], sum);
       }
+    }
+    // O moves to the new maxima; skipped when no row of the warp raised its max (every
+    // factor exactly 1), as for most blocks of a long row once its largest scores are seen.
+    bool moved = false;
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) moved |= corr[mt][0] != 1.f || corr[mt][1] != 1.f;
+    if (__any_sync(0xffffffffu, moved)) {
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int d = 0; d < HD / 8; ++d)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) o[mt][d][e] *= corr[mt][e / 2];
     }
 
     ptx::cp_async_wait<0>();
@@ -267,7 +325,6 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_tc(const FwdParams p) {
       }
 #pragma unroll
     for (int d2 = 0; d2 < HD / 16; ++d2) {
-      if (d2 >= dv_steps) break;
 #pragma unroll
       for (int kk = 0; kk < BNW / 16; ++kk) {
         uint32_t bv[4];
@@ -278,6 +335,7 @@ __global__ void __launch_bounds__(128, 2) attn_fwd_tc(const FwdParams p) {
           ptx::mma_m16n8k16<BF16>(o[mt][2 * d2 + 1], pa[kk][mt], bv[2], bv[3]);
         }
       }
+      if (T::kTight && d2 + 1 >= dv_steps) break;
     }
     j0 = j1;
   }

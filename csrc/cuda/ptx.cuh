@@ -61,6 +61,25 @@ SUBQ_DEVICE void mma_m16n8k16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0
 #endif
 }
 
+// D = A * B: the first step of an accumulation, with C zero in the instruction itself
+// (no zeroed accumulator registers to set up before it).
+template <bool BF16>
+SUBQ_DEVICE void mma_m16n8k16_first(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1 SUBQ_PTX_SITE) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (BF16)
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%10,%10,%10,%10};"
+                 : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(0.f));
+  else
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%10,%10,%10,%10};"
+                 : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "f"(0.f));
+#elif SIMT_EMULATED
+  d[0] = d[1] = d[2] = d[3] = 0.f;
+  mma_m16n8k16<BF16>(d, a, b0, b1, at);
+#endif
+}
+
 #if SIMT_EMULATED
 namespace detail {
 // The integer mma of the fragment layouts above, lane by lane: BITS-bit elements, A's
@@ -163,6 +182,18 @@ SUBQ_DEVICE void cp_async_16(void* smem, const void* gmem, bool valid SUBQ_PTX_S
   if (reinterpret_cast<uintptr_t>(smem) % 16 || (valid && reinterpret_cast<uintptr_t>(gmem) % 16))
     throw simt::Error("cp.async with an address not 16-byte aligned at " + simt::detail::where(at));
   simt::async_copy(smem, gmem, 16, !valid);
+#endif
+}
+
+// 16 bytes global -> shared at byte OFFSET past `smem`, asynchronously, always valid: the
+// offset rides in the instruction, so the chunks of a tile share one shared address.
+template <int OFFSET>
+SUBQ_DEVICE void cp_async_16_at(void* smem, const void* gmem SUBQ_PTX_SITE) {
+#if defined(__CUDA_ARCH__)
+  const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0+%2], [%1], 16;" ::"r"(s), "l"(gmem), "n"(OFFSET));
+#elif SIMT_EMULATED
+  cp_async_16(static_cast<char*>(smem) + OFFSET, gmem, true, at);
 #endif
 }
 
