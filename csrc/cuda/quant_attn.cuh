@@ -144,23 +144,69 @@ SUBQ_DEVICE int kv_position_key(int pos) {
   return 16 * h + 8 * (e / 2) + 2 * t + e % 2;
 }
 
+// pv int8: 4 int8 columns x .. x + 3 of a position word's 4 keys (b[e]: key e's bytes)
+// transposed into V'^T: a word per column, zero from column Dv on.
+template <int HD, int BN>
+SUBQ_DEVICE void store_vt_columns(uint8_t* sVt, const uint32_t b[4], int x, int Dv, int p4) {
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    uint32_t out = 0;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) out |= (b[e] >> (8 * i) & 0xffu) << (8 * e);
+    if (x + i < HD) *reinterpret_cast<uint32_t*>(sVt + (x + i) * (BN + 16) + 4 * p4) = x + i < Dv ? out : 0u;
+  }
+}
+
 // pv int8: V' of keys [j0, j0 + BN) of one kv head transposed, sVt[x * (BN + 16) + pos]
 // = V'(key at pos, x) as int8 (quant_value's rule), and sVS[r] the V' scale of key
-// j0 + r; zero past Nk and Dv. A word of 4 positions per step, consecutive threads on
-// consecutive columns (one row's bytes).
+// j0 + r; zero past Nk and Dv. With qp.v_vec (rows 4-byte aligned) a thread reads one
+// word of each of a position word's 4 keys (4 INT8 or 8 INT4 columns), raises -128 / -8
+// and widens nibbles word-wise as stage_int_rows does, and writes the 4 x 4 byte
+// transposes; consecutive threads take consecutive position words, so the stores are
+// free of bank conflicts. Otherwise a byte per element.
 template <int HD, int BN>
 SUBQ_DEVICE void stage_vt(uint8_t* sVt, float* sVS, int j0, int Nk, int Dv, const QuantFwdParams& qp, int64_t bhk,
                           int tid) {
-  for (int c = tid; c < HD * (BN / 4); c += 128) {
-    const int x = c % HD, p4 = c / HD;
-    uint32_t w = 0;
+  constexpr int P4 = BN / 4;  // position words per column
+  if (qp.v_vec) {
+    const bool int8 = qp.v_bits == 8;
+    const int cols = int8 ? 4 : 8;  // columns per stored word
+    const int words = (Dv + cols - 1) / cols;
+    for (int c = tid; c < words * P4; c += 128) {
+      const int p4 = c % P4, xw = c / P4, x = xw * cols;
+      uint32_t w[4];
 #pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      const int j = j0 + kv_position_key(4 * p4 + e);
-      const int v = j < Nk && x < Dv ? quant_value(qp.vd + (bhk * Nk + j) * qp.v_rb, qp.v_bits, x) : 0;
-      w |= uint32_t(uint8_t(int8_t(v))) << (8 * e);
+      for (int e = 0; e < 4; ++e) {
+        const int j = j0 + kv_position_key(4 * p4 + e);
+        const uint32_t u = j < Nk ? *reinterpret_cast<const uint32_t*>(qp.vd + (bhk * Nk + j) * qp.v_rb + 4 * xw) : 0u;
+        w[e] = int8 ? raise_most_negative<8>(u) : raise_most_negative<4>(u);
+      }
+      if (int8) {
+        store_vt_columns<HD, BN>(sVt, w, x, Dv, p4);
+      } else {
+        const uint32_t lo[4] = {widen_nibbles(w[0]), widen_nibbles(w[1]), widen_nibbles(w[2]), widen_nibbles(w[3])};
+        const uint32_t hi[4] = {widen_nibbles(w[0] >> 16), widen_nibbles(w[1] >> 16), widen_nibbles(w[2] >> 16),
+                                widen_nibbles(w[3] >> 16)};
+        store_vt_columns<HD, BN>(sVt, lo, x, Dv, p4);
+        store_vt_columns<HD, BN>(sVt, hi, x + 4, Dv, p4);
+      }
     }
-    *reinterpret_cast<uint32_t*>(sVt + x * (BN + 16) + 4 * p4) = w;
+    // The columns no word reaches (from words * cols on, all past Dv): zero.
+    const int x0 = min(words * cols, HD);
+    for (int c = tid; c < (HD - x0) * P4; c += 128)
+      *reinterpret_cast<uint32_t*>(sVt + (x0 + c / P4) * (BN + 16) + 4 * (c % P4)) = 0u;
+  } else {
+    for (int c = tid; c < HD * P4; c += 128) {
+      const int x = c % HD, p4 = c / HD;
+      uint32_t w = 0;
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int j = j0 + kv_position_key(4 * p4 + e);
+        const int v = j < Nk && x < Dv ? quant_value(qp.vd + (bhk * Nk + j) * qp.v_rb, qp.v_bits, x) : 0;
+        w |= uint32_t(uint8_t(int8_t(v))) << (8 * e);
+      }
+      *reinterpret_cast<uint32_t*>(sVt + x * (BN + 16) + 4 * p4) = w;
+    }
   }
   for (int r = tid; r < BN; r += 128) sVS[r] = j0 + r < Nk ? qp.vs[bhk * qp.v_groups + (j0 + r) / qp.v_group] : 0.f;
 }

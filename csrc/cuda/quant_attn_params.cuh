@@ -33,6 +33,7 @@ struct QuantFwdParams {
   const float* vs;
   int v_bits, v_rb;
   int64_t v_group, v_groups;
+  bool v_vec;            // vd's rows 4-byte aligned (v_rb a multiple of 4)
 };
 
 // Launches attn_fwd_quant on `grid` = (query blocks of 64 rows, Hq, B). HD: 64, 128

@@ -200,6 +200,7 @@ void quant_attention_launch(const QuantAttentionParams& p, void* workspace, CUst
   qp.unit = unit;
   qp.v_elem = elem_of(a.v.dtype);
   if (w.v.present()) int_view(w.v, qp.vd, qp.vs, qp.v_bits, qp.v_rb, qp.v_group, qp.v_groups);
+  qp.v_vec = reinterpret_cast<uintptr_t>(qp.vd) % 4 == 0 && qp.v_rb % 4 == 0;
 
   const int64_t hd = std::max(a.D, a.Dv);
   const dim3 grid(unsigned((a.Nq + 63) / 64), unsigned(a.Hq), unsigned(a.B));

@@ -278,6 +278,8 @@ void run_attention_case(const ACase& c) {
   if (c.vq_bits) {
     vq = std::make_unique<QTensor>(v, c.B, c.Hkv, c.Nk, c.Dv, c.vq_bits, kgroup, false, c.bnhd);
     vq->q.data[7] = c.vq_bits == 8 ? 0x80 : 0x88;
+    // An odd INT4 row's last byte holds a pad nibble that no element reads: set it.
+    if (c.vq_bits == 4 && c.Dv % 2) vq->q.data[vq->q.v.row_bytes() - 1] |= 0x70;
   }
   QuantAttentionOptions opt;
   opt.qk_bits = c.bits, opt.per_token = c.token, opt.smooth_k = c.smooth_k, opt.smooth_q = c.smooth_q, opt.pv = c.pv;
@@ -527,6 +529,14 @@ void register_quant_tests() {
   a.pv = DType::I8, a.Nq = 40, a.Nk = 150, a.D = 200, a.Dv = 256, a.bits = 4, a.token = true, a.smooth_q = true,
   a.vq_bits = 4, a.dt = DType::F32;  // HD 256 on 64-key tiles, int4 V cache
   att.push_back(a);
+  // pv int8's V'^T staging: word-wise where rows are 4-byte aligned (INT4 Dv 103: 52-byte
+  // rows, a pad nibble past Dv), else byte-wise (INT8 Dv 102, INT4 Dv 99: 102- and 50-byte
+  // rows).
+  for (auto [dv, bits] : {std::pair{103, 4}, std::pair{102, 8}, std::pair{99, 4}}) {
+    a = ACase{};
+    a.pv = DType::I8, a.Nq = 70, a.Nk = 133, a.D = 64, a.Dv = dv, a.vq_bits = bits, a.token = true, a.causal = true;
+    att.push_back(a);
+  }
   for (const ACase& c : att) add(c.name(), [c] { run_attention_case(c); });
   for (double outlier : {0.0, 30.0})
     for (bool token : {false, true})
