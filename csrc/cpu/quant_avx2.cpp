@@ -106,6 +106,7 @@ struct Avx2I {
 using Tiles = QuantTiles<QuantTile<3, 3, 1>, QuantTile<4, 2, 1>, QuantTile<6, 1, 1>, QuantTile<8, 1, 1>>;
 
 constexpr QuantKernels kAvx2{Tiles::qk<Avx2I>, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, qdecode_pv8<Avx2I>,
+                             qdecode_bf16<Avx2I>, nullptr,
                              quantize_group<VecAvx2>, Tiles::pv<Avx2I>};
 
 }  // namespace

@@ -83,7 +83,7 @@ void pv(const PvInt& a) {
     }
 }
 
-constexpr QuantKernels kScalar{qk, 1, 0, dequant, qdecode<ScalarI>, qdecode_pv8<ScalarI>, quantize_group<VecScalar>, pv};
+constexpr QuantKernels kScalar{qk, 1, 0, dequant, qdecode<ScalarI>, qdecode_pv8<ScalarI>, qdecode_bf16<ScalarI>, nullptr, quantize_group<VecScalar>, pv};
 
 }  // namespace
 
