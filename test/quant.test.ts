@@ -658,3 +658,45 @@ t.test('SUBQ_BF16_DOT=0: pv bf16 rounds P and V for the fp32 P.V at the AVX-512 
     tensor(v, [1, 1, 150, 24], 'float32'), { pv: 'bf16', causal: true }).data as Float32Array;
   t.notOk(here.every((x, i) => Object.is(x, got.out[i])), 'not the dot path\'s bits');
 });
+
+t.test('SUBQ_BF16_DOT=0: pv bf16 decode from int8 / int4 V caches gives the tiled path\'s bits at the AVX-512 level', { skip: !bf16Dot && 'no AVX512-BF16 P.V here' }, async (t) => {
+  // In the child, decode (GQA 4, one token: 4 rows per kv head) against the tiled path on the
+  // same rows (3 zero query rows first: 16 rows per kv head), both at the VNNI level with the
+  // fp32 P.V of rounded P and V; and the reference.
+  const code = `
+    const { gaussian } = require(${JSON.stringify(path.join(root, 'dist', 'reference', 'random.js'))});
+    const t = (a, sh) => s.Tensor.fromFloat32(a, sh);
+    const q = gaussian(8 * 72, 1), k = gaussian(2 * 700 * 72, 2), v = gaussian(2 * 700 * 80, 3);
+    const qt = new Float32Array(8 * 4 * 72);
+    for (let r = 0; r < 8; r++) qt.set(q.subarray(r * 72, (r + 1) * 72), (r * 4 + 3) * 72);
+    const res = [];
+    for (const bits of [8, 4]) for (const o of [{}, { causal: true, softcap: 3 }, { window: [300, 0], granularity: 'token' }]) {
+      const vq = s.quantizeSync(t(v, [1, 2, 700, 80]), { bits, granularity: bits === 8 ? 'token' : 'block' });
+      const opt = { ...o, pv: 'bf16', returnLse: true };
+      const dec = s.quantizedAttentionSync(t(q, [1, 8, 1, 72]), t(k, [1, 2, 700, 72]), vq, opt);
+      const til = s.quantizedAttentionSync(t(qt, [1, 8, 4, 72]), t(k, [1, 2, 700, 72]), vq, opt);
+      const bitsOf = (a) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+      const d = bitsOf(dec.out.data), tl = bitsOf(til.out.data), dl = bitsOf(dec.lse.data), tll = bitsOf(til.lse.data);
+      let same = true;
+      for (let r = 0; r < 8; r++) {
+        for (let x = 0; x < 80; x++) same = same && d[r * 80 + x] === tl[(r * 4 + 3) * 80 + x];
+        same = same && dl[r] === tll[r * 4 + 3];
+      }
+      res.push({ bits, o, same, out: Array.from(dec.out.data) });
+    }
+    const info = s.backendInfo().cpu;
+    console.log(JSON.stringify({ path: info.attentionBf16, simd: info.simd, res }));
+  `;
+  const child = runChild(code, { env: { SUBQ_BF16_DOT: '0' } });
+  t.equal(child.status, 0, describeChild(child));
+  const got = JSON.parse(child.stdout) as { path: string; simd: string; res: { bits: 8 | 4; o: QOpts; same: boolean; out: number[] }[] };
+  t.same([got.path, got.simd], ['fp32-widen', 'avx512'], 'the widened path at avx512');
+  const s: Shape = { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 700, D: 72, Dv: 80 };
+  const [q, k, v] = [[8 * 72, 1], [2 * 700 * 72, 2], [2 * 700 * 80, 3]].map(([n, seed]) => gaussianRef(n, seed));
+  for (const r of got.res) {
+    const group = r.bits === 8 ? 1 : 64;
+    const ref = quantizedAttentionRef(q, k, v, s, { ...r.o, roundV: rounder('bfloat16'), vq: { q: quantizeRef(v, 1, 2, 700, 80, r.bits, group, false), group } });
+    const err = r.out.reduce((m, x, i) => Math.max(m, Math.abs(x - ref.out[i])), 0);
+    t.ok(r.same && err <= 2e-2, `int${r.bits} V cache ${JSON.stringify(r.o)}: the tiled path's bits; max err ${err.toExponential(2)}`);
+  }
+});
