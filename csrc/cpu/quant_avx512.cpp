@@ -139,13 +139,23 @@ struct ZmmI {
   // 64 values of a K' row (INT4: 32 bytes, low nibble first), -128 / -8 read as -127 / -7.
   static T load_k(const uint8_t* p, int bits) {
     if (bits == 8) return _mm512_max_epi8(_mm512_loadu_si512(p), _mm512_set1_epi8(-127));
+    return int4_values(p, 0);
+  }
+  // The same plus 128 (prepare's offset) as decode's unsigned dot4 operand: for INT4 the
+  // offset is in the lookup table, no xor per load.
+  static T load_k_dot(const uint8_t* p, int bits) {
+    if (bits == 8) return prepare(load_k(p, bits));
+    return int4_values(p, int8_t(0x80));
+  }
+  // 64 INT4 values from 32 bytes, each xored with off.
+  static T int4_values(const uint8_t* p, int8_t off) {
     // Each byte widened to 16 bits, its high nibble moved up a byte: nibbles in element order.
     const __m512i w = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     const __m512i n = _mm512_or_si512(_mm512_and_si512(w, _mm512_set1_epi16(0x000f)),
                                       _mm512_and_si512(_mm512_slli_epi16(w, 4), _mm512_set1_epi16(0x0f00)));
     // Nibble n -> max((n ^ 8) - 8, -7) by a table lookup: one shuffle for sign, offset and clamp.
-    const __m512i value = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -7, -7, -6, -5, -4, -3, -2, -1));
-    return _mm512_shuffle_epi8(value, n);
+    const __m128i value = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -7, -7, -6, -5, -4, -3, -2, -1);
+    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_xor_si128(value, _mm_set1_epi8(off))), n);
   }
   // 16 values of a V' row from column x (even) as fp32.
   static __m512 load_v(const uint8_t* row, int bits, int64_t x) {

@@ -1,6 +1,7 @@
-// Quantized decode over an integer vector type I (quant_simd.h's, plus load_k, load_v,
-// load_v4, load32, store and fold) and its float type I::F: a few query rows against a long
-// int8/int4 cache, read in place. As attention_decode_kernel.h, the head dim is in the lanes:
+// Quantized decode over an integer vector type I (quant_simd.h's, plus load_k, load_k_dot
+// (K' as dot4's K operand), load_v, load_v4, load32, store and fold) and its float type I::F:
+// a few query rows against a long int8/int4 cache, read in place. As
+// attention_decode_kernel.h, the head dim is in the lanes:
 // per key and row one integer dot product (dot4 over 4 * W values a step), whose W
 // partial sums per key are folded (I::fold) so that lane j holds key j's score.
 // The integer sum is exact; it becomes a score as float(sum) * (qs * ks) (+ smoothQ's
@@ -24,7 +25,7 @@
 namespace subq::cpu {
 namespace {
 
-// 4 * W K' values from column x of a row: in place, or (the row's last partial step,
+// 4 * W K' values from column x of a row as dot4's K operand (I::load_k_dot): in place, or (the row's last partial step,
 // tail) through a zero-padded copy; with the prefetch of the line pf bytes on (rows.h's
 // prefetch_line, qdecode_rows).
 template <class I>
@@ -32,10 +33,10 @@ inline typename I::T qd_k(const uint8_t* row, int bits, int64_t d, int64_t x, in
   constexpr int64_t n = 4 * I::W;
   const int64_t off = bits == 8 ? x : x / 2;
   prefetch_line(row + off, off, pf);
-  if (!tail) return I::load_k(row + off, bits);
+  if (!tail) return I::load_k_dot(row + off, bits);
   alignas(64) uint8_t buf[n] = {};
   std::memcpy(buf, row + off, size_t(bits == 8 ? d - x : (d - x + 1) / 2));
-  return I::load_k(buf, bits);
+  return I::load_k_dot(buf, bits);
 }
 
 // acc[i][r] = lane partial sums of Q'_r . K'_(j + i) for i < K keys. The partial last step
@@ -48,7 +49,7 @@ inline void qd_dot_sums(const QDecode& a, const uint8_t* k, int j, int64_t pf, t
   const int64_t full = a.d / n * n;
   auto step = [&](int64_t x, bool tail) {
     T kv[K];
-    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x, pf, tail));
+    for (int i = 0; i < K; ++i) kv[i] = qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x, pf, tail);
     for (int r = 0; r < R; ++r) {
       const T qv = I::load(a.q + r * a.dq + x);
       for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
