@@ -97,11 +97,13 @@ if (process.env.QUANT_RATIOS_DECODE !== '0') {
     () => quantizedAttentionSync(q, c8[i % 4][0], c8[i++ % 4][1], { out, pv: 'int8' }),
     () => quantizedAttentionSync(q, c4[i % 4][0], c4[i++ % 4][1], { out, pv: 'int8' }),
     () => quantizedAttentionSync(q, c8[i % 4][0], c8[i++ % 4][1], { out, pv: 'bf16' }),
+    () => quantizedAttentionSync(q, c4[i % 4][0], c4[i++ % 4][1], { out, pv: 'bf16' }),
   ], Math.max(reps, 9)).wall;
   console.log(`decode H32/8 Nk32768 D128: bf16 cache ${m[0].toFixed(2)} ms, int8 ${m[1].toFixed(2)} ms ` +
     `(${(m[1] / m[0]).toFixed(2)} of bf16), int4 ${m[2].toFixed(2)} ms (${(m[2] / m[0]).toFixed(2)} of bf16); ` +
     `pv int8: int8 ${m[3].toFixed(2)} ms (${(m[3] / m[1]).toFixed(2)} of pv fp32), int4 ${m[4].toFixed(2)} ms ` +
-    `(${(m[4] / m[2]).toFixed(2)} of pv fp32); int8 pv bf16 ${m[5].toFixed(2)} ms`);
+    `(${(m[4] / m[2]).toFixed(2)} of pv fp32); pv bf16: int8 ${m[5].toFixed(2)} ms (${(m[5] / m[1]).toFixed(2)} of pv fp32), ` +
+    `int4 ${m[6].toFixed(2)} ms (${(m[6] / m[2]).toFixed(2)} of pv fp32)`);
   // The bytes each call reads (K and V rows, plus the per-token scales), against the copy
   // bandwidth (bytes read + written) measured now.
   const copy = native().copyBandwidth(threads, 0.5);

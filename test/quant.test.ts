@@ -537,6 +537,104 @@ t.test('pv bf16 on AVX512-BF16: the same bits at both widths and any thread coun
   }
 });
 
+// pv 'bf16' decode shapes (at most 8 query rows per kv head) from int8 / int4 V caches run the
+// integer decode kernel in the tiled path's steps, so they give the tiled path's bits on each
+// path (the AVX512-BF16 P.V at both widths; the rounded fp32 P.V on AVX2 and scalar). The
+// tiled path is forced on the same rows by prepending zero query rows (more than 8 rows per kv
+// head): the causal mask is aligned to the last query, and with one Q block or per-token Q
+// scales each original row computes what it computes alone. Each call is also checked
+// against the fp64 reference (V rounded to bf16, P's rounding in the tolerance).
+t.test('pv bf16 decode shapes from int8 / int4 V caches: the tiled path\'s bits and the reference, on every path', async (t) => {
+  const threads = backendInfo().cpu.threads;
+  t.teardown(() => {
+    restorePv();
+    setNumThreads(threads);
+  });
+  const bf = rounder('bfloat16');
+  const shapes: Shape[] = [
+    { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 1000, D: 128, Dv: 128 },  // GQA 4, several 192-key blocks
+    { B: 2, Hq: 4, Hkv: 1, Nq: 2, Nk: 333, D: 33, Dv: 17 },     // 8 rows, odd dims and key count
+    { B: 1, Hq: 1, Hkv: 1, Nq: 8, Nk: 70, D: 7, Dv: 9 },        // 8 tokens, Dv below a vector
+    { B: 1, Hq: 6, Hkv: 2, Nq: 1, Nk: 1, D: 16, Dv: 24 },       // one key
+    { B: 1, Hq: 2, Hkv: 1, Nq: 3, Nk: 401, D: 64, Dv: 72 },     // 6 rows, Dv past 64 columns
+    { B: 1, Hq: 5, Hkv: 5, Nq: 5, Nk: 257, D: 40, Dv: 40 },     // no GQA, 5 rows
+    { B: 2, Hq: 3, Hkv: 1, Nq: 1, Nk: 333, D: 64, Dv: 80 },     // 3 rows, 64 + 16 columns
+  ];
+  const opts: QOpts[] = [{}, { causal: true }, { window: [100, 3] }, { softcap: 3 }, { granularity: 'token', causal: true, softcap: 2 },
+    { qkBits: 4, granularity: 'token', window: [151, 0] }, { smoothK: false, scale: 0.2, causal: true, window: [61, 0] }];
+  const maxErr = (a: Float32Array, b: ArrayLike<number>) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
+  const sameBits = (a: Float32Array, b: Float32Array) => {
+    const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    return x.length === y.length && x.every((w, i) => w === y[i]);
+  };
+  let seed = 900, calls = 0;
+  for (const s of shapes)
+    for (const o of opts)
+      for (const cache of ['int8', 'int4'] as const) {
+        const { B, Hq, Hkv, Nq, Nk, D, Dv } = s;
+        const { q, k, v } = inputs(s, seed++, 'float32');
+        const E = Math.ceil(9 / (Hq / Hkv)), Nt = Nq + E;  // the tiled call's rows: E zero rows first
+        const qt = new Float32Array(B * Hq * Nt * D);
+        for (let r = 0; r < B * Hq; r++) qt.set(q.subarray(r * Nq * D, (r + 1) * Nq * D), (r * Nt + E) * D);
+        const bits = cache === 'int4' ? 4 : 8, granularity = cache === 'int4' ? 'block' : 'token';
+        const kt = tensor(k, [B, Hkv, Nk, D], 'float32');
+        const vArg = quantizeSync(tensor(v, [B, Hkv, Nk, Dv], 'float32'), { bits, granularity });
+        const kArg = cache === 'int4' ? quantizeSync(kt, { bits: 4, granularity: 'token', smooth: o.smoothK ?? true }) : kt;
+        const opt = { ...o, ...(cache === 'int4' ? { qkBits: 4 as const, granularity: 'token' as const } : {}), pv: 'bf16', returnLse: true } as const;
+        const vGroup = granularity === 'token' ? 1 : 64;
+        const ref = quantizedAttentionRef(q, k, v, s, {
+          ...opt, roundV: bf, vq: { q: quantizeRef(v, B, Hkv, Nk, Dv, bits, vGroup, false), group: vGroup },
+          ...(cache === 'int4' ? { kq: { q: quantizeRef(k, B, Hkv, Nk, D, 4, 1, o.smoothK ?? true), group: 1 } } : {}),
+        });
+        const what = `${JSON.stringify({ ...s, ...o })} ${cache} V cache`;
+        let agree = true, worst = 0, worstLse = 0;
+        for (const p of pvPaths) {
+          restorePv();
+          p.select();
+          const dec = quantizedAttentionSync(tensor(q, [B, Hq, Nq, D], 'float32'), kArg, vArg, opt);
+          const til = quantizedAttentionSync(tensor(qt, [B, Hq, Nt, D], 'float32'), kArg, vArg, opt);
+          for (let r = 0; r < B * Hq; r++) {
+            const ok = sameBits(f32(dec.out).subarray(r * Nq * Dv, (r + 1) * Nq * Dv), f32(til.out).subarray((r * Nt + E) * Dv, (r + 1) * Nt * Dv)) &&
+              sameBits(f32(dec.lse).subarray(r * Nq, (r + 1) * Nq), f32(til.lse).subarray(r * Nt + E, (r + 1) * Nt));
+            if (!ok) {
+              agree = false;
+              t.fail(`${what} on ${p.name}: query head ${r} differs from the tiled path`);
+            }
+          }
+          worst = Math.max(worst, maxErr(f32(dec.out), ref.out));
+          const lse = f32(dec.lse);
+          for (let i = 0; i < lse.length; i++)
+            worstLse = Math.max(worstLse, lse[i] === ref.lse[i] ? 0 : Math.abs(lse[i] - ref.lse[i]) / Math.max(1, Math.abs(ref.lse[i])));
+          if (p === pvPaths[0] && calls++ % 9 === 0) {
+            // One range per head: any thread count gives the same bits.
+            setNumThreads(1);
+            const one = quantizedAttentionSync(tensor(q, [B, Hq, Nq, D], 'float32'), kArg, vArg, opt);
+            setNumThreads(threads);
+            t.ok(bitsEqual(one.out, dec.out) && bitsEqual(one.lse, dec.lse), `${what}: 1 and ${threads} threads, same bits`);
+          }
+        }
+        t.ok(agree, `${what}: ${pvPaths.map((p) => p.name).join(', ')}: the tiled path's bits`);
+        t.ok(worst <= 2e-2 && worstLse <= 1e-4, `${what}: max |out - ref| ${worst.toExponential(2)} <= 2e-2, lse ${worstLse.toExponential(2)}`);
+      }
+  // V scales below the normal range: V' = +-127 with a subnormal scale dequantizes to just below
+  // the smallest normal float, which the tiles' rounding (core/half.h) takes up to it and the
+  // conversion instruction flushes to 0. One key, so P = 1 and the output is V itself.
+  const c = new Float32Array(new Uint32Array([0x007fd000]).buffer)[0];
+  const vq = quantizeSync(tensor(Float32Array.from({ length: 48 }, (_, i) => (i % 2 ? -c : c)), [1, 1, 1, 48], 'float32'), { bits: 8, granularity: 'token' });
+  const q = gaussian(4 * 32, 991), kt = tensor(gaussian(32, 992), [1, 1, 1, 32], 'float32');
+  const qt = new Float32Array(4 * 4 * 32);
+  for (let r = 0; r < 4; r++) qt.set(q.subarray(r * 32, (r + 1) * 32), (r * 4 + 3) * 32);
+  for (const p of pvPaths) {
+    restorePv();
+    p.select();
+    const dec = f32(quantizedAttentionSync(tensor(q, [1, 4, 1, 32], 'float32'), kt, vq, { pv: 'bf16' }));
+    const til = f32(quantizedAttentionSync(tensor(qt, [1, 4, 4, 32], 'float32'), kt, vq, { pv: 'bf16' }));
+    const rows = Float32Array.from({ length: 4 * 48 }, (_, i) => til[(Math.floor(i / 48) * 4 + 3) * 48 + (i % 48)]);
+    t.ok(vq.scales.data[0] < 2 ** -126 && dec.every((x, i) => Math.abs(x) === 2 ** -126 && Math.sign(x) === (i % 2 ? -1 : 1)) && sameBits(dec, rows),
+      `subnormal V scale (${vq.scales.data[0].toExponential(2)}) on ${p.name}: V rounded up to 2^-126, the tiled path's bits`);
+  }
+});
+
 t.test('SUBQ_BF16_DOT=0: pv bf16 rounds P and V for the fp32 P.V at the AVX-512 level', { skip: !bf16Dot && 'no AVX512-BF16 P.V here' }, async (t) => {
   const s: Shape = { B: 1, Hq: 2, Hkv: 1, Nq: 90, Nk: 150, D: 40, Dv: 24 };
   // The child draws the same inputs from the reference's generator.
@@ -559,4 +657,46 @@ t.test('SUBQ_BF16_DOT=0: pv bf16 rounds P and V for the fp32 P.V at the AVX-512 
   const here = quantizedAttentionSync(tensor(q, [1, 2, 90, 40], 'float32'), tensor(k, [1, 1, 150, 40], 'float32'),
     tensor(v, [1, 1, 150, 24], 'float32'), { pv: 'bf16', causal: true }).data as Float32Array;
   t.notOk(here.every((x, i) => Object.is(x, got.out[i])), 'not the dot path\'s bits');
+});
+
+t.test('SUBQ_BF16_DOT=0: pv bf16 decode from int8 / int4 V caches gives the tiled path\'s bits at the AVX-512 level', { skip: !bf16Dot && 'no AVX512-BF16 P.V here' }, async (t) => {
+  // In the child, decode (GQA 4, one token: 4 rows per kv head) against the tiled path on the
+  // same rows (3 zero query rows first: 16 rows per kv head), both at the VNNI level with the
+  // fp32 P.V of rounded P and V; and the reference.
+  const code = `
+    const { gaussian } = require(${JSON.stringify(path.join(root, 'dist', 'reference', 'random.js'))});
+    const t = (a, sh) => s.Tensor.fromFloat32(a, sh);
+    const q = gaussian(8 * 72, 1), k = gaussian(2 * 700 * 72, 2), v = gaussian(2 * 700 * 80, 3);
+    const qt = new Float32Array(8 * 4 * 72);
+    for (let r = 0; r < 8; r++) qt.set(q.subarray(r * 72, (r + 1) * 72), (r * 4 + 3) * 72);
+    const res = [];
+    for (const bits of [8, 4]) for (const o of [{}, { causal: true, softcap: 3 }, { window: [300, 0], granularity: 'token' }]) {
+      const vq = s.quantizeSync(t(v, [1, 2, 700, 80]), { bits, granularity: bits === 8 ? 'token' : 'block' });
+      const opt = { ...o, pv: 'bf16', returnLse: true };
+      const dec = s.quantizedAttentionSync(t(q, [1, 8, 1, 72]), t(k, [1, 2, 700, 72]), vq, opt);
+      const til = s.quantizedAttentionSync(t(qt, [1, 8, 4, 72]), t(k, [1, 2, 700, 72]), vq, opt);
+      const bitsOf = (a) => Array.from(new Uint32Array(Float32Array.from(a).buffer));
+      const d = bitsOf(dec.out.data), tl = bitsOf(til.out.data), dl = bitsOf(dec.lse.data), tll = bitsOf(til.lse.data);
+      let same = true;
+      for (let r = 0; r < 8; r++) {
+        for (let x = 0; x < 80; x++) same = same && d[r * 80 + x] === tl[(r * 4 + 3) * 80 + x];
+        same = same && dl[r] === tll[r * 4 + 3];
+      }
+      res.push({ bits, o, same, out: Array.from(dec.out.data) });
+    }
+    const info = s.backendInfo().cpu;
+    console.log(JSON.stringify({ path: info.attentionBf16, simd: info.simd, res }));
+  `;
+  const child = runChild(code, { env: { SUBQ_BF16_DOT: '0' } });
+  t.equal(child.status, 0, describeChild(child));
+  const got = JSON.parse(child.stdout) as { path: string; simd: string; res: { bits: 8 | 4; o: QOpts; same: boolean; out: number[] }[] };
+  t.same([got.path, got.simd], ['fp32-widen', 'avx512'], 'the widened path at avx512');
+  const s: Shape = { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 700, D: 72, Dv: 80 };
+  const [q, k, v] = [[8 * 72, 1], [2 * 700 * 72, 2], [2 * 700 * 80, 3]].map(([n, seed]) => gaussianRef(n, seed));
+  for (const r of got.res) {
+    const group = r.bits === 8 ? 1 : 64;
+    const ref = quantizedAttentionRef(q, k, v, s, { ...r.o, roundV: rounder('bfloat16'), vq: { q: quantizeRef(v, 1, 2, 700, 80, r.bits, group, false), group } });
+    const err = r.out.reduce((m, x, i) => Math.max(m, Math.abs(x - ref.out[i])), 0);
+    t.ok(r.same && err <= 2e-2, `int${r.bits} V cache ${JSON.stringify(r.o)}: the tiled path's bits; max err ${err.toExponential(2)}`);
+  }
 });

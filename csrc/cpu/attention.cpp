@@ -82,11 +82,12 @@ void attention(const AttentionParams& p) {
     return attention(c);
   }
   const AttentionKernels& kern = pick_kernels(p.mask.active());
-  // Quantized decode adds q . km to the LSE alone, which a softcap would not allow; pv
-  // 'int8' decode adds it to the scores, as the tiles do (its steps are theirs).
-  const bool pv8 = p.quant && p.quant->pv == DType::I8;
-  const bool shifted_cap = p.quant && p.quant->q_bias && p.softcap > 0 && !pv8;
-  if (!p.mask.active() && p.Hq / p.Hkv * p.Nq <= kDecodeRows && !shifted_cap) return decode_attention(p, kern);
+  // Quantized decode adds q . km to the LSE alone, which a softcap would not allow; in the
+  // tiled path's steps (pv 'int8', pv 'bf16' from a quantized V) it adds it to the scores,
+  // as the tiles do.
+  const bool shifted_cap = p.quant && p.quant->q_bias && p.softcap > 0 && !quant_decode_tile_steps(p);
+  if (!p.mask.active() && p.Hq / p.Hkv * p.Nq <= kDecodeRows && !shifted_cap)
+    return decode_attention(p, kern, pick_bf16_kernels(p, kern));
   tile_attention(p, kern, pick_bf16_kernels(p, kern));
 }
 

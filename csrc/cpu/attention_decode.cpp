@@ -77,13 +77,23 @@ void load_q_row_int(const AttentionParams& p, int64_t g, int64_t b, int64_t hk, 
 
 }  // namespace
 
-void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
+bool quant_decode_tile_steps(const AttentionParams& p) {
+  if (!p.quant) return false;
+  return p.quant->pv == DType::I8 || (p.quant->pv == DType::BF16 && p.quant->v.present());
+}
+
+void decode_attention(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16) {
   const QuantKernels& qkern = pick_quant_kernels(kern.tile_q);
-  // K' and V' quantized, P.V in fp32 or int8: the integer kernel reads both caches in place.
-  // pv 'int8' runs it in the tiled path's steps (QuantKernels::decode_pv8) over each head's
-  // keys in one range: a split would merge partial states, which rounds off its bits.
-  const bool pv8 = p.quant && p.quant->pv == DType::I8;
-  const bool int_path = p.quant && p.quant->v.present() && (p.quant->pv == DType::F32 || pv8);
+  // K' and V' quantized, P.V in fp32, int8 or bf16: the integer kernel reads both caches in
+  // place. pv 'int8' and 'bf16' run it in the tiled path's steps (decode_pv8, decode_bf16*)
+  // over each head's keys in one range: a split would merge partial states, which rounds off
+  // their bits. bf16: the tiles' P.V is the AVX512-BF16 one.
+  const bool tile_steps = quant_decode_tile_steps(p);
+  const bool pv8 = tile_steps && p.quant->pv == DType::I8;
+  void (*qdecode)(const QDecode&) =
+      !tile_steps ? qkern.decode : pv8 ? qkern.decode_pv8 : bf16 ? qkern.decode_bf16_dot : qkern.decode_bf16;
+  if (!qdecode) return tile_attention(p, kern, bf16);  // AVX512-BF16 without the VNNI table
+  const bool int_path = p.quant && p.quant->v.present() && (p.quant->pv == DType::F32 || tile_steps);
   const int64_t g = p.Hq / p.Hkv, rows = g * p.Nq, heads = p.B * p.Hkv, D = p.D, Dv = p.Dv;
   int64_t lo[kDecodeRows], hi[kDecodeRows], first = p.Nk, last = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -92,7 +102,7 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
   }
   const int64_t span = std::max<int64_t>(last - first, 0);
   const int64_t want =
-      pv8 ? 1 : std::clamp<int64_t>(kDecodeItems / heads, 1, std::max<int64_t>(span / kDecodeMinRange, 1));
+      tile_steps ? 1 : std::clamp<int64_t>(kDecodeItems / heads, 1, std::max<int64_t>(span / kDecodeMinRange, 1));
   const int64_t len = (span + want - 1) / want, ranges = len ? (span + len - 1) / len : 1;
   // Per (head, range): for each row, m, l and o [Dv].
   const int64_t row_floats = Dv + 2, item_floats = rows * row_floats, items = heads * ranges;
@@ -132,8 +142,8 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
         const QDecode qd{qi.data(), qsum, qs, qq.qm_k ? qm : nullptr, int(rows), D, dq, Dv, qq.k.row(b, hk, 0),
                          qq.v.row(b, hk, 0), qq.k.row_bytes(), qq.v.row_bytes(), qq.k.bits, qq.v.bits, ksc, vsc,
                          qq.k.group, qq.v.group, j0, j1 - j0, lo, hi, softcap_log2(p), kern.softcap, m.data(), l.data(), o,
-                         pv8 ? bias : nullptr, kern.softmax_rows};
-        if (j1 > j0) (pv8 ? qkern.decode_pv8 : qkern.decode)(qd);
+                         tile_steps ? bias : nullptr, kern.softmax_rows};
+        if (j1 > j0) qdecode(qd);
         std::copy_n(m.data(), rows, st);
         std::copy_n(l.data(), rows, st + rows);
         continue;
@@ -180,8 +190,8 @@ void decode_attention(const AttentionParams& p, const AttentionKernels& kern) {
           for (int64_t x = 0; x < Dv; ++x) o[size_t(x)] += st[2 * rows + r * Dv + x] * w;
         }
         // A quantized call's q . km shifts the LSE only (decode runs without a softcap then);
-        // pv 'int8' has it in the scores, as the tiles do.
-        const float bias = p.quant && p.quant->q_bias && !pv8 ? p.quant->q_bias[quant_row(p, g, h / p.Hkv, h % p.Hkv, r)] : 0.f;
+        // in the tiled path's steps it is in the scores, as the tiles have it.
+        const float bias = p.quant && p.quant->q_bias && !tile_steps ? p.quant->q_bias[quant_row(p, g, h / p.Hkv, h % p.Hkv, r)] : 0.f;
         store_row(p, g, h / p.Hkv, h % p.Hkv, r, o.data(), merged.m + bias, float(merged.l));
       }
   });

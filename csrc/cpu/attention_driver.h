@@ -12,7 +12,12 @@ namespace subq::cpu {
 // calls swap in the integer Q.K^T of quant_kernels.h).
 void tile_attention(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16);
 
-// At most kDecodeRows packed rows per kv head, no block mask.
-void decode_attention(const AttentionParams& p, const AttentionKernels& kern);
+// At most kDecodeRows packed rows per kv head, no block mask. bf16: the bf16 phases the
+// tiled path would take (pv 'bf16' decode takes its P.V's bits).
+void decode_attention(const AttentionParams& p, const AttentionKernels& kern, const AttentionBf16Kernels* bf16);
+
+// Whether quantized decode runs the tiled path's steps (pv 'int8'; pv 'bf16' from a quantized
+// V), with q . km in the scores as the tiles have it (so a softcap is allowed).
+bool quant_decode_tile_steps(const AttentionParams& p);
 
 }  // namespace subq::cpu

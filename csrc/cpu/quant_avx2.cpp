@@ -20,7 +20,6 @@ struct Avx2I {
   static T load(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
   static constexpr uint8_t q_xor = 0;
   static T start(int32_t) { return zero(); }
-  static T prepare(T q) { return q; }
   static T dot4(T acc, T q, T k) {
     const T prod = _mm256_maddubs_epi16(_mm256_abs_epi8(q), _mm256_sign_epi8(k, q));
     return _mm256_add_epi32(acc, _mm256_madd_epi16(prod, _mm256_set1_epi16(1)));
@@ -73,6 +72,8 @@ struct Avx2I {
     const __m256i eight = _mm256_set1_epi8(8);
     return _mm256_max_epi8(_mm256_sub_epi8(_mm256_xor_si256(n, eight), eight), _mm256_set1_epi8(-7));
   }
+  // Decode's dot4 operand: dot4 is symmetric here, K' needs no offset.
+  static T load_k_dot(const uint8_t* p, int bits) { return load_k(p, bits); }
   // 8 values of a V' row from column x (even) as fp32.
   static __m256 load_v(const uint8_t* row, int bits, int64_t x) {
     const uint8_t* p = row + (bits == 8 ? x : x / 2);
@@ -105,6 +106,7 @@ struct Avx2I {
 using Tiles = QuantTiles<QuantTile<3, 3, 1>, QuantTile<4, 2, 1>, QuantTile<6, 1, 1>, QuantTile<8, 1, 1>>;
 
 constexpr QuantKernels kAvx2{Tiles::qk<Avx2I>, 8, Avx2I::q_xor, dequant, qdecode<Avx2I>, qdecode_pv8<Avx2I>,
+                             qdecode_bf16<Avx2I>, nullptr,
                              quantize_group<VecAvx2>, Tiles::pv<Avx2I>};
 
 }  // namespace

@@ -104,16 +104,60 @@ struct ZmmI {
     out[2] = _mm512_shuffle_i32x4(t1, t3, 0x88);
     out[3] = _mm512_shuffle_i32x4(t1, t3, 0xdd);
   }
+  // pv 'bf16' decode on AVX512-BF16 (quant_decode.h's qdecode_bf16_dot), run only where the
+  // CPU has it. In asm, as dot4: this file is not built with -mavx512bf16.
+  // 32 values rounded to bf16 (vcvtne2ps2bf16, as the bf16 tiles round P): a's in the low half.
+  static T pack_bf16(__m512 a, __m512 b) {
+    T r;
+    __asm__("vcvtne2ps2bf16 %2, %1, %0" : "=v"(r) : "v"(b), "v"(a));
+    return r;
+  }
+  // The same by core/half.h's rule (F::round_bf16): also for subnormal and non-finite values.
+  static T pack_bf16_exact(__m512 a, __m512 b) {
+    auto half = [](__m512 x) { return _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(F::round_bf16(x)), 16)); };
+    return _mm512_inserti64x4(_mm512_castsi256_si512(half(a)), half(b), 1);
+  }
+  // acc + a.even * b.even + a.odd * b.odd per fp32 lane (vdpbf16ps).
+  static __m512 dot_bf16(__m512 acc, T a, T b) {
+    __asm__("vdpbf16ps %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+    return acc;
+  }
+  // Two rows of 32 bf16 columns (e, o) as pairs (e low, o high): lo holds columns 0-3, 8-11,
+  // 16-19, 24-27 (one 128-bit segment each), hi the others (vpunpck*wd's order).
+  static void pairs(T e, T o, T& lo, T& hi) {
+    lo = _mm512_unpacklo_epi16(e, o);
+    hi = _mm512_unpackhi_epi16(e, o);
+  }
+  // Columns 0-15 (c0) and 16-31 (c1) into pairs' order, and back.
+  static void to_pairs_order(__m512 c0, __m512 c1, __m512 out[2]) {
+    out[0] = _mm512_shuffle_f32x4(c0, c1, 0x88);
+    out[1] = _mm512_shuffle_f32x4(c0, c1, 0xdd);
+  }
+  static void from_pairs_order(const __m512 in[2], __m512 out[2]) {
+    const __m512 t0 = _mm512_shuffle_f32x4(in[0], in[1], 0x44), t1 = _mm512_shuffle_f32x4(in[0], in[1], 0xee);
+    out[0] = _mm512_shuffle_f32x4(t0, t0, 0xd8);
+    out[1] = _mm512_shuffle_f32x4(t1, t1, 0xd8);
+  }
   // 64 values of a K' row (INT4: 32 bytes, low nibble first), -128 / -8 read as -127 / -7.
   static T load_k(const uint8_t* p, int bits) {
     if (bits == 8) return _mm512_max_epi8(_mm512_loadu_si512(p), _mm512_set1_epi8(-127));
+    return int4_values(p, 0);
+  }
+  // The same plus 128 (prepare's offset) as decode's unsigned dot4 operand: for INT4 the
+  // offset is in the lookup table, no xor per load.
+  static T load_k_dot(const uint8_t* p, int bits) {
+    if (bits == 8) return prepare(load_k(p, bits));
+    return int4_values(p, int8_t(0x80));
+  }
+  // 64 INT4 values from 32 bytes, each xored with off.
+  static T int4_values(const uint8_t* p, int8_t off) {
     // Each byte widened to 16 bits, its high nibble moved up a byte: nibbles in element order.
     const __m512i w = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     const __m512i n = _mm512_or_si512(_mm512_and_si512(w, _mm512_set1_epi16(0x000f)),
                                       _mm512_and_si512(_mm512_slli_epi16(w, 4), _mm512_set1_epi16(0x0f00)));
     // Nibble n -> max((n ^ 8) - 8, -7) by a table lookup: one shuffle for sign, offset and clamp.
-    const __m512i value = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -7, -7, -6, -5, -4, -3, -2, -1));
-    return _mm512_shuffle_epi8(value, n);
+    const __m128i value = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -7, -7, -6, -5, -4, -3, -2, -1);
+    return _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_xor_si128(value, _mm_set1_epi8(off))), n);
   }
   // 16 values of a V' row from column x (even) as fp32.
   static __m512 load_v(const uint8_t* row, int bits, int64_t x) {
@@ -179,7 +223,7 @@ void dequant16(const uint8_t* row, int bits, int64_t n, float scale, float* dst)
 }
 
 constexpr QuantKernels kVnni{Tiles::qk<ZmmI>, 16, ZmmI::q_xor, dequant16, qdecode<ZmmI>, qdecode_pv8<ZmmI>,
-                             quantize_group<VecZmm>, Tiles::pv<ZmmI>};
+                             qdecode_bf16<ZmmI>, qdecode_bf16_dot<ZmmI>, quantize_group<VecZmm>, Tiles::pv<ZmmI>};
 
 }  // namespace
 

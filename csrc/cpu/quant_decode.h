@@ -1,6 +1,7 @@
-// Quantized decode over an integer vector type I (quant_simd.h's, plus load_k, load_v,
-// load_v4, load32, store and fold) and its float type I::F: a few query rows against a long
-// int8/int4 cache, read in place. As attention_decode_kernel.h, the head dim is in the lanes:
+// Quantized decode over an integer vector type I (quant_simd.h's, plus load_k, load_k_dot
+// (K' as dot4's K operand), load_v, load_v4, load32, store and fold) and its float type I::F:
+// a few query rows against a long int8/int4 cache, read in place. As
+// attention_decode_kernel.h, the head dim is in the lanes:
 // per key and row one integer dot product (dot4 over 4 * W values a step), whose W
 // partial sums per key are folded (I::fold) so that lane j holds key j's score.
 // The integer sum is exact; it becomes a score as float(sum) * (qs * ks) (+ smoothQ's
@@ -9,6 +10,7 @@
 // 1 (INT8) or 1/2 (INT4) byte per K and V value: the memory traffic of the call.
 #pragma once
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -16,13 +18,14 @@
 #include "../core/quant_params.h"
 #include "attention_kernels.h"
 #include "attention_plan.h"
+#include "attention_rows.h"
 #include "quant_kernels.h"
 #include "rows.h"
 
 namespace subq::cpu {
 namespace {
 
-// 4 * W K' values from column x of a row: in place, or (the row's last partial step,
+// 4 * W K' values from column x of a row as dot4's K operand (I::load_k_dot): in place, or (the row's last partial step,
 // tail) through a zero-padded copy; with the prefetch of the line pf bytes on (rows.h's
 // prefetch_line, qdecode_rows).
 template <class I>
@@ -30,10 +33,10 @@ inline typename I::T qd_k(const uint8_t* row, int bits, int64_t d, int64_t x, in
   constexpr int64_t n = 4 * I::W;
   const int64_t off = bits == 8 ? x : x / 2;
   prefetch_line(row + off, off, pf);
-  if (!tail) return I::load_k(row + off, bits);
+  if (!tail) return I::load_k_dot(row + off, bits);
   alignas(64) uint8_t buf[n] = {};
   std::memcpy(buf, row + off, size_t(bits == 8 ? d - x : (d - x + 1) / 2));
-  return I::load_k(buf, bits);
+  return I::load_k_dot(buf, bits);
 }
 
 // acc[i][r] = lane partial sums of Q'_r . K'_(j + i) for i < K keys. The partial last step
@@ -46,7 +49,7 @@ inline void qd_dot_sums(const QDecode& a, const uint8_t* k, int j, int64_t pf, t
   const int64_t full = a.d / n * n;
   auto step = [&](int64_t x, bool tail) {
     T kv[K];
-    for (int i = 0; i < K; ++i) kv[i] = I::prepare(qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x, pf, tail));
+    for (int i = 0; i < K; ++i) kv[i] = qd_k<I>(k + (j + i) * a.kb, a.kbits, a.d, x, pf, tail);
     for (int r = 0; r < R; ++r) {
       const T qv = I::load(a.q + r * a.dq + x);
       for (int i = 0; i < K; ++i) acc[i][r] = I::dot4(acc[i][r], kv[i], qv);
@@ -157,11 +160,13 @@ inline void qd_scores(const QDecode& a, const uint8_t* k, int nk, int64_t j0, co
   }
 }
 
-// o[r][:] = o[r][:] * alpha[r] + sum_{j < nk} p[r][j] * V'_j (p already times V' scales),
-// C vectors of columns from x at a time (c valid lanes in the last); prefetches as qd_k.
-template <class I, int R, int C>
+// o[r][:] = o[r][:] * alpha[r] + sum_{j < nk} p[r][j] * V_j, C vectors of columns from x
+// at a time (c valid lanes in the last); prefetches as qd_k. V_j is V'_j (p already times
+// the V' scales) or, with kRoundV (pv 'bf16'), V'_j * vs[j] rounded to bf16 as the tiles stage it
+// (F::round_bf16, core/half.h's rule).
+template <class I, int R, int C, bool kRoundV>
 inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v,
-                         int64_t x, int c, int64_t pf) {
+                         int64_t x, int c, int64_t pf, const float* vs) {
   using F = typename I::F;
   using T = typename F::T;
   constexpr int W = I::W;
@@ -175,6 +180,8 @@ inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const flo
   for (int j = 0; j < nk; ++j) {
     T vv[C];
     qd_v_cols<I, C>(v + j * a.vb, a.vbits, x, c, pf, vv);
+    if constexpr (kRoundV)
+      for (int i = 0; i < C; ++i) vv[i] = F::round_bf16(F::mul(vv[i], F::set1(vs[j])));
     for (int r = 0; r < R; ++r) {
       const T pj = F::set1(p[r * ps + j]);
       for (int i = 0; i < C; ++i) acc[r][i] = F::fmadd(pj, vv[i], acc[r][i]);
@@ -186,14 +193,14 @@ inline void qd_axpy_cols(const QDecode& a, const float* p, int64_t ps, const flo
       else F::store_n(a.o + r * a.dv + x + i * W, acc[r][i], c);
 }
 
-template <class I, int R>
+template <class I, int R, bool kRoundV = false>
 inline void qd_axpy(const QDecode& a, const float* p, int64_t ps, const float* alpha, int nk, const uint8_t* v,
-                    int64_t pf) {
+                    int64_t pf, const float* vs = nullptr) {
   constexpr int W = I::W;
   constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
   int64_t x = 0;
-  for (; x + C * W <= a.dv; x += C * W) qd_axpy_cols<I, R, C>(a, p, ps, alpha, nk, v, x, W, pf);
-  for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1>(a, p, ps, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W, pf);
+  for (; x + C * W <= a.dv; x += C * W) qd_axpy_cols<I, R, C, kRoundV>(a, p, ps, alpha, nk, v, x, W, pf, vs);
+  for (; x < a.dv; x += W) qd_axpy_cols<I, R, 1, kRoundV>(a, p, ps, alpha, nk, v, x, a.dv - x < W ? int(a.dv - x) : W, pf, vs);
 }
 
 // One key range for R rows, NB * W keys a step (decode_rows in attention_decode_kernel.h, with
@@ -353,22 +360,23 @@ inline void qd_pv8_int(const QDecode& a, float* o, const uint8_t* pb, int64_t pb
   }
 }
 
-template <class I, int R>
-void qdecode_pv8_rows(const QDecode& a) {
-  using F = typename I::F;
-  using T = typename F::T;
+// The tiled path's key blocks over a QDecode range for R rows: blocks of kBlockK from key 0,
+// each cut to the rows' band [a.j0, a.j0 + a.nk) with its start moved down to a multiple of
+// `align` (the keys before it lie outside the band, masked, as the tiles move theirs); per
+// block the scores (the tiles' fma of the bias), softcap, masks and the softmax step
+// (softmax_rows), then pv(s, vs, j0, n, alpha, pf) with P in s [R][kBlockK] (0 past the
+// block's n keys from key j0), the keys' V' scales vs and the V prefetch distance in bytes.
+template <class I, int R, class Pv>
+inline void qd_blocks(const QDecode& a, int64_t align, Pv&& pv) {
   constexpr int W = I::W;
-  constexpr int64_t BK = kBlockK, G = kPBlock, NG = BK / G;
-  static_assert(BK % G == 0 && G % W == 0 && BK % 16 == 0, "whole groups of whole vectors");
-  constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
-  constexpr bool kInt = kPv8Int<I>;
-  alignas(64) float s[R][BK], kbuf[BK], vbuf[BK], pscale[R][NG];
-  alignas(64) uint8_t pb[kInt ? R : 1][BK];  // P' as bytes, for qd_pv8_int
+  constexpr int64_t BK = kBlockK;
+  static_assert(BK % W == 0 && BK % 32 == 0, "whole vectors, whole bf16 pair vectors");
+  alignas(64) float s[R][BK], kbuf[BK], vbuf[BK];
   float alpha[R];
   const int64_t end = a.j0 + a.nk;
   auto ahead = [&](int64_t at, int64_t rows) { return ahead_keys(a.nk, at, rows, end); };
   for (int64_t b0 = a.j0 / BK * BK; b0 < end; b0 += BK) {
-    const int64_t j0 = std::max(b0, a.j0) / G * G, j1 = std::min(b0 + BK, end);  // the tiles' cut
+    const int64_t j0 = std::max(b0, a.j0) / align * align, j1 = std::min(b0 + BK, end);  // the tiles' cut
     const int n = int(j1 - j0);
     auto scales = [&](const float* sc, int64_t group, float* buf) {
       if (group == 1 && n == BK) return sc + j0;
@@ -387,6 +395,23 @@ void qdecode_pv8_rows(const QDecode& a) {
       std::fill(s[r] + last, s[r] + BK, kMaskedScore);
     }
     a.softmax_rows(&s[0][0], BK, R, n, a.m, a.l, alpha);
+    pv(s, vs, j0, n, static_cast<const float*>(alpha), ahead(j0, n) * a.vb);
+  }
+}
+
+template <class I, int R>
+void qdecode_pv8_rows(const QDecode& a) {
+  using F = typename I::F;
+  using T = typename F::T;
+  constexpr int W = I::W;
+  constexpr int64_t BK = kBlockK, G = kPBlock, NG = BK / G;
+  static_assert(BK % G == 0 && G % W == 0, "whole groups of whole vectors");
+  constexpr int C = W == 16 ? (R <= 4 ? 4 : 2) : W == 8 ? (R <= 2 ? 4 : R <= 4 ? 2 : 1) : 4;
+  constexpr bool kInt = kPv8Int<I>;
+  alignas(64) float pscale[R][NG];
+  alignas(64) uint8_t pb[kInt ? R : 1][BK];  // P' as bytes, for qd_pv8_int
+  // P is quantized per group of kPBlock keys from key 0: blocks start at their group.
+  qd_blocks<I, R>(a, G, [&](float (*s)[BK], const float* vs, int64_t j0, int n, const float* alpha, int64_t) {
     // P' per row and group (quant_p): t = P * s_v, m = max t, P' = round(t * (255 / m)).
     for (int r = 0; r < R; ++r)
       for (int g = 0; g * G < n; ++g) {
@@ -406,9 +431,10 @@ void qdecode_pv8_rows(const QDecode& a) {
       }
     // Group by group, all columns: a group's V' rows stay in L1 for the second pass.
     const uint8_t* v = a.v + j0 * a.vb;
+    const int64_t end = a.j0 + a.nk;
     for (int g = 0; g * G < n; ++g) {
       const int g0 = int(g * G), g1 = std::min(n, int(g0 + G));
-      const int64_t pf = ahead(j0 + g0, G) * a.vb;
+      const int64_t pf = ahead_keys(a.nk, j0 + g0, G, end) * a.vb;
       int64_t x = 0;
       // 4 x 4 int32 sums in registers: rows 4 at a time (the quads interleaved again).
       if constexpr (kInt)
@@ -423,13 +449,167 @@ void qdecode_pv8_rows(const QDecode& a) {
       for (; x < a.dv; x += W)
         qd_pv8_cols<I, R, 1>(a, &s[0][0], BK, &pscale[0][g], NG, alpha, g, g0, g1, v, x, a.dv - x < W ? int(a.dv - x) : W, pf);
     }
-  }
+  });
 }
 
 template <class I>
 void qdecode_pv8(const QDecode& a) {
   as_rows<kDecodeRows>(a.rows, [&](auto rows) { qdecode_pv8_rows<I, decltype(rows)::value>(a); });
 }
+
+// ---- pv 'bf16' (docs/semantics.md): P and V rounded to bf16 (nearest even), fp32 sums, in
+// the tiled path's steps (qd_blocks), so its bits on each ISA. Where the tiles run the fp32
+// P.V (no AVX512-BF16, or SUBQ_BF16_DOT=0), P is rounded by round_to (the tiles' call), V'_j
+// dequantized and rounded as the tiles stage it (float(V'_j) * s_v(j), then F::round_bf16),
+// and O = O * alpha + sum_j P_j V_j by one fma per key in key order from the block's first
+// key, as the tiles' P.V (attention_simd.h's pv_chunks).
+template <class I, int R>
+void qdecode_bf16_rows(const QDecode& a) {
+  constexpr int64_t BK = kBlockK;
+  qd_blocks<I, R>(a, 1, [&](float (*s)[BK], const float* vs, int64_t j0, int n, const float* alpha, int64_t pf) {
+    for (int r = 0; r < R; ++r) round_to(DType::BF16, s[r], n);
+    qd_axpy<I, R, true>(a, &s[0][0], BK, alpha, n, a.v + j0 * a.vb, pf, vs);
+  });
+}
+
+template <class I>
+void qdecode_bf16(const QDecode& a) {
+  as_rows<kDecodeRows>(a.rows, [&](auto rows) { qdecode_bf16_rows<I, decltype(rows)::value>(a); });
+}
+
+// Where the tiles run the AVX512-BF16 P.V (I::pack_bf16: vcvtne2ps2bf16, I::dot_bf16:
+// vdpbf16ps), the same instructions on the same pairs: P rounded by pack_bf16 as the tiles'
+// round_p, V'_j as float(V'_j) * s_v(j) rounded to bf16 (the tiles' staging: core/half.h's
+// rule, which pack_bf16 follows on normal values; a block with a subnormal or non-finite V
+// scale rounds by F::round_bf16 instead), keys paired from the block's start (2i low, 2i + 1
+// high), and per lane O = O * alpha, then one vdpbf16ps per key pair in order.
+template <class I>
+constexpr bool kBf16Dot = requires(typename I::F::T f, typename I::T t) { I::dot_bf16(f, t, t); };
+
+// 32 columns of V'_j (row) from x, times s, as bf16 in column order (c valid, the rest 0).
+template <class I, bool Exact>
+[[gnu::always_inline]] inline typename I::T qd_bf16_row(const uint8_t* row, int bits, int64_t x, int c, float s) {
+  using F = typename I::F;
+  constexpr int W = I::W;
+  typename F::T v0 = c >= W ? I::load_v(row, bits, x) : qd_v<I>(row, bits, x, c);
+  typename F::T v1 = c >= 2 * W ? I::load_v(row, bits, x + W) : c > W ? qd_v<I>(row, bits, x + W, c - W) : F::zero();
+  v0 = F::mul(v0, F::set1(s));
+  v1 = F::mul(v1, F::set1(s));
+  if constexpr (Exact) return I::pack_bf16_exact(v0, v1);
+  else return I::pack_bf16(v0, v1);
+}
+
+// 64 columns of V'_j from x (all valid), as two qd_bf16_row results.
+template <class I, bool Exact>
+[[gnu::always_inline]] inline void qd_bf16_row64(const uint8_t* row, int bits, int64_t x, float s, typename I::T (&out)[2]) {
+  using F = typename I::F;
+  typename F::T v[4];
+  I::load_v4(row, bits, x, v);
+  for (int i = 0; i < 4; ++i) v[i] = F::mul(v[i], F::set1(s));
+  if constexpr (Exact) out[0] = I::pack_bf16_exact(v[0], v[1]), out[1] = I::pack_bf16_exact(v[2], v[3]);
+  else out[0] = I::pack_bf16(v[0], v[1]), out[1] = I::pack_bf16(v[2], v[3]);
+}
+
+// O[r][x ..] for C units of 32 columns (c valid columns in the last) over the block's n keys
+// from v: pw [R][pws] the rows' P pairs, vs the V' scales. The sums are kept in unpack's
+// column order (I::to_pairs_order / from_pairs_order).
+template <class I, int R, int C, bool Exact, int Bits>
+[[gnu::always_inline]] inline void qd_bf16_cols(const QDecode& a, const uint32_t* pw, int64_t pws, const float* vs, const float* alpha, int n,
+                         const uint8_t* v, int64_t x, int c, int64_t pf) {
+  using F = typename I::F;
+  using T = typename I::T;
+  using FT = typename F::T;
+  constexpr int W = I::W;
+  auto cols = [&](int u) { return u + 1 < C ? 2 * W : c; };  // valid columns of unit u
+  FT acc[R][C][2];
+  for (int r = 0; r < R; ++r)
+    for (int u = 0; u < C; ++u) {
+      const float* o = a.o + r * a.dv + x + u * 2 * W;
+      const int cu = cols(u);
+      const FT al = F::set1(alpha[r]);
+      const FT o0 = F::mul(cu >= W ? F::load(o) : F::load_n(o, cu), al);
+      const FT o1 = F::mul(cu >= 2 * W ? F::load(o + W) : cu > W ? F::load_n(o + W, cu - W) : F::zero(), al);
+      I::to_pairs_order(o0, o1, acc[r][u]);
+    }
+  const int64_t off = Bits == 8 ? x : x / 2;
+  const int64_t lpf = line_ahead<uint8_t>(off, pf);
+  // Row j's 32-column units, as bf16.
+  auto row = [&](int j, T (&b)[C]) {
+    const uint8_t* rj = v + j * a.vb;
+    if (lpf) __builtin_prefetch(rj + off + lpf);
+    if constexpr (C == 2) {
+      if (c == 2 * W) return qd_bf16_row64<I, Exact>(rj, Bits, x, vs[j], b);
+    }
+    for (int u = 0; u < C; ++u) b[u] = qd_bf16_row<I, Exact>(rj, Bits, x + u * 2 * W, cols(u), vs[j]);
+  };
+  for (int i = 0; 2 * i < n; ++i) {
+    T e[C], o[C];
+    row(2 * i, e);
+    if (2 * i + 1 < n) row(2 * i + 1, o);
+    else
+      for (int u = 0; u < C; ++u) o[u] = I::zero();  // an odd last key: P 0, V 0
+    T lo[C], hi[C];
+    for (int u = 0; u < C; ++u) I::pairs(e[u], o[u], lo[u], hi[u]);
+    for (int r = 0; r < R; ++r) {
+      const T pp = I::set1(int32_t(pw[r * pws + i]));
+      for (int u = 0; u < C; ++u) {
+        acc[r][u][0] = I::dot_bf16(acc[r][u][0], lo[u], pp);
+        acc[r][u][1] = I::dot_bf16(acc[r][u][1], hi[u], pp);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int u = 0; u < C; ++u) {
+      float* o = a.o + r * a.dv + x + u * 2 * W;
+      const int cu = cols(u);
+      FT o01[2];
+      I::from_pairs_order(acc[r][u], o01);
+      if (cu >= W) F::store(o, o01[0]);
+      else F::store_n(o, o01[0], cu);
+      if (cu >= 2 * W) F::store(o + W, o01[1]);
+      else if (cu > W) F::store_n(o + W, o01[1], cu - W);
+    }
+}
+
+template <class I, int R, bool Exact, int Bits>
+inline void qd_bf16_pv(const QDecode& a, const uint32_t* pw, int64_t pws, const float* vs, const float* alpha, int n,
+                       const uint8_t* v, int64_t pf) {
+  constexpr int U = 2 * I::W, C = R <= 4 ? 2 : 1;  // R x C x 2 sums in registers
+  int64_t x = 0;
+  for (; x + C * U <= a.dv; x += C * U) qd_bf16_cols<I, R, C, Exact, Bits>(a, pw, pws, vs, alpha, n, v, x, U, pf);
+  for (; x < a.dv; x += U)
+    qd_bf16_cols<I, R, 1, Exact, Bits>(a, pw, pws, vs, alpha, n, v, x, a.dv - x < U ? int(a.dv - x) : U, pf);
+}
+
+template <class I, int R>
+void qdecode_bf16_dot_rows(const QDecode& a) {
+  constexpr int64_t BK = kBlockK;
+  alignas(64) uint32_t pw[R][BK / 2];
+  // The tiles pair keys from the block's start: blocks start at an even key.
+  qd_blocks<I, R>(a, 2, [&](float (*s)[BK], const float* vs, int64_t j0, int n, const float* alpha, int64_t pf) {
+    constexpr int W = I::W;
+    for (int r = 0; r < R; ++r)
+      for (int64_t k = 0; k < BK; k += 2 * W)
+        I::store(reinterpret_cast<int32_t*>(pw[r] + k / 2), I::pack_bf16(I::F::load(s[r] + k), I::F::load(s[r] + k + W)));
+    // pack_bf16 rounds as core/half.h's rule where float(V') * s is normal or 0: for V'
+    // scales that are 0 or normal and finite.
+    bool normal = true;
+    for (int j = 0; j < n; ++j) normal &= vs[j] == 0.f || (std::fabs(vs[j]) >= 0x1p-126f && std::fabs(vs[j]) <= 0x1.fffffep127f);
+    const uint8_t* v = a.v + j0 * a.vb;
+    auto run = [&](auto exact) {
+      if (a.vbits == 8) qd_bf16_pv<I, R, exact(), 8>(a, &pw[0][0], BK / 2, vs, alpha, n, v, pf);
+      else qd_bf16_pv<I, R, exact(), 4>(a, &pw[0][0], BK / 2, vs, alpha, n, v, pf);
+    };
+    if (normal) run(std::false_type());
+    else run(std::true_type());
+  });
+}
+
+template <class I>
+void qdecode_bf16_dot(const QDecode& a) {
+  if constexpr (kBf16Dot<I>) as_rows<kDecodeRows>(a.rows, [&](auto rows) { qdecode_bf16_dot_rows<I, decltype(rows)::value>(a); });
+}
+
 
 }  // namespace
 }  // namespace subq::cpu

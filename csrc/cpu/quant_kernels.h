@@ -28,8 +28,8 @@ struct QkInt {
 // int8/int4 K' and V' caches of one kv head, read in place. Key j (absolute) is the row
 // k + j * kb (V': v + j * vb), with scales ksc[j / kgroup] and vsc[j / vgroup]. The
 // state m, l, o [rows][dv] is the fp32 decode's (attention_kernels.h's DecodeRange).
-// pv 'int8' (decode_pv8) also takes bias and softmax_rows, the tiled path's score bias and
-// softmax step, and runs the range in the tiles' key blocks (their bits).
+// pv 'int8' and 'bf16' (decode_pv8, decode_bf16*) also take bias and softmax_rows, the tiled
+// path's score bias and softmax step, and run the range in the tiles' key blocks (their bits).
 struct QDecode {
   const int8_t* q;         // rows x dq: Q' values, zero from d to dq (a multiple of 64)
   const int32_t* qsum;     // rows: the sum of each Q' row (undoes VNNI's +128 on K')
@@ -84,6 +84,11 @@ struct QuantKernels {
   // The same with pv 'int8': the tiled path's blocks, scores, softmax, P' and integer P'.V'
   // sums, row by row (quant_decode.h), so the tiled path's bits on each ISA.
   void (*decode_pv8)(const QDecode& a);
+  // The same with pv 'bf16' (quant_decode.h), the tiled path's steps and bits: decode_bf16
+  // where the tiles run the fp32 P.V of bf16-rounded P and V, decode_bf16_dot where they run
+  // the AVX512-BF16 one (null in the tables without it; called only where the CPU has it).
+  void (*decode_bf16)(const QDecode& a);
+  void (*decode_bf16_dot)(const QDecode& a);
   // quantize's rule (docs/semantics.md) on one group of rows: y [rows][d] in fp32 (the mean
   // already subtracted), scale = max|y| / qmax, the values into rows rows of dst (row
   // bytes apart, INT4 packed); returns the scale. The same bits on every ISA.

@@ -38,7 +38,6 @@ struct ScalarI {
     return t;
   }
   static T load(const int8_t* p) { return pack(p); }
-  static T prepare(T k) { return k; }
   static T dot4(T acc, T a, T b) {
     int8_t x[4], y[4];
     std::memcpy(x, &a, 4);
@@ -56,6 +55,7 @@ struct ScalarI {
     for (int c = 0; c < 4; ++c) v[c] = int8_t(quant_value(p, bits, c));
     return pack(v);
   }
+  static T load_k_dot(const uint8_t* p, int bits) { return load_k(p, bits); }
   static float load_v(const uint8_t* row, int bits, int64_t x) { return float(quant_value(row, bits, x)); }
   static void load_v4(const uint8_t* row, int bits, int64_t x, float v[4]) {
     for (int i = 0; i < 4; ++i) v[i] = load_v(row, bits, x + i);
@@ -83,7 +83,7 @@ void pv(const PvInt& a) {
     }
 }
 
-constexpr QuantKernels kScalar{qk, 1, 0, dequant, qdecode<ScalarI>, qdecode_pv8<ScalarI>, quantize_group<VecScalar>, pv};
+constexpr QuantKernels kScalar{qk, 1, 0, dequant, qdecode<ScalarI>, qdecode_pv8<ScalarI>, qdecode_bf16<ScalarI>, nullptr, quantize_group<VecScalar>, pv};
 
 }  // namespace
 

@@ -43,6 +43,7 @@ struct VecScalar {
   static T abs(T a) { return std::fabs(a); }
   static T copysign(T mag, T sgn) { return std::copysign(mag, sgn); }
   static T select_gt(T a, T b, T x, T y) { return a > b ? x : y; }
+  static T round_bf16(T a) { return bf16_to_f32(f32_to_bf16(a)); }  // nearest even, NaN quieted
   static float reduce_add(T a) { return a; }
   static float reduce_max(T a) { return a; }
   // 2^(a*b)
