@@ -40,8 +40,6 @@ inline ScanArgs scan_args(const SelectiveScanParams& p, const int64_t* table) {
   a.B = elem_ptr(p.B);
   a.C = elem_ptr(p.C);
   for (int i = 0; i < 4; ++i) a.B_s[i] = p.B.stride[i], a.C_s[i] = p.C.stride[i];
-  a.B_var = p.B_varying;
-  a.C_var = p.C_varying;
   a.softplus = p.softplus;
   a.D = p.D.ptr<float>();
   a.bias = p.delta_bias.ptr<float>();
@@ -119,7 +117,26 @@ inline ConvUpdateArgs conv_update_args(const Conv1dUpdateParams& p, const int64_
 
 // Launch shapes.
 // The scan: tiles of kScanChannels channels (one warp each), kScanItems steps per lane.
-constexpr int kScanChannels = 8, kScanItems = 8, kThreads = 128, kConvThreads = 256;
+constexpr int kScanChannels = 8, kScanItems = 16, kThreads = 128, kConvThreads = 256;
+
+// Calls f(kernel) with the scan kernel for p's element type and varying B / C.
+template <class F>
+void with_scan_kernel(const SelectiveScanParams& p, F&& f) {
+  with_elem(p.u.dtype, [&](auto e) {
+    constexpr Elem E = decltype(e)::value;
+    constexpr int TC = kScanChannels, IT = kScanItems;
+    if (p.B_varying && p.C_varying) f(selective_scan_kernel<E, TC, IT, true, true>);
+    else if (p.B_varying) f(selective_scan_kernel<E, TC, IT, true, false>);
+    else if (p.C_varying) f(selective_scan_kernel<E, TC, IT, false, true>);
+    else f(selective_scan_kernel<E, TC, IT, false, false>);
+  });
+}
+
+// Dynamic shared memory of the scan: within the 48 KB a launch gets without opting in.
+inline int scan_smem(const SelectiveScanParams& p) {
+  return int(scan_smem_bytes(kScanChannels, kScanItems, p.B_varying, p.C_varying, p.dstate));
+}
+static_assert(scan_smem_bytes(kScanChannels, kScanItems, true, true, 256) <= 48 * 1024, "the scan fits the default shared memory");
 
 inline dim3 scan_grid(const SelectiveScanParams& p) {
   const int64_t dpg = p.dim / p.groups, tiles = (dpg + kScanChannels - 1) / kScanChannels;
