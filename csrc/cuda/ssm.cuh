@@ -122,9 +122,10 @@ SUBQ_DEVICE void stage_slab(float* slab, const elem_t<S>* src, int64_t sn, int n
 
 template <int TC, int IT>
 SUBQ_DEVICE void stage_slab(float* slab, ElemPtr src, int64_t at, int64_t sn, int ns, int steps) {
+  const uint16_t* half = static_cast<const uint16_t*>(src.p) + at;
   switch (src.elem) {
-    case Elem::F16: return stage_slab<Elem::F16, TC, IT>(slab, static_cast<const uint16_t*>(src.p) + at, sn, ns, steps);
-    case Elem::BF16: return stage_slab<Elem::BF16, TC, IT>(slab, static_cast<const uint16_t*>(src.p) + at, sn, ns, steps);
+    case Elem::F16: return stage_slab<Elem::F16, TC, IT>(slab, half, sn, ns, steps);
+    case Elem::BF16: return stage_slab<Elem::BF16, TC, IT>(slab, half, sn, ns, steps);
     default: return stage_slab<Elem::F32, TC, IT>(slab, static_cast<const float*>(src.p) + at, sn, ns, steps);
   }
 }

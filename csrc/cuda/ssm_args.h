@@ -136,7 +136,8 @@ void with_scan_kernel(const SelectiveScanParams& p, F&& f) {
 inline int scan_smem(const SelectiveScanParams& p) {
   return int(scan_smem_bytes(kScanChannels, kScanItems, p.B_varying, p.C_varying, p.dstate));
 }
-static_assert(scan_smem_bytes(kScanChannels, kScanItems, true, true, 256) <= 48 * 1024, "the scan fits the default shared memory");
+static_assert(scan_smem_bytes(kScanChannels, kScanItems, true, true, 256) <= 48 * 1024,
+              "the scan fits the shared memory a launch gets by default");
 
 inline dim3 scan_grid(const SelectiveScanParams& p) {
   const int64_t dpg = p.dim / p.groups, tiles = (dpg + kScanChannels - 1) / kScanChannels;

@@ -11,7 +11,8 @@ void run_cuda_selective_scan(const SelectiveScanParams& p) {
   const auto table = cuda::ssm::sequence_table(p.seqs);
   const auto a = cuda::ssm::scan_args(p, table.data());
   cuda::ssm::with_scan_kernel(p, [&](auto kernel) {
-    SIMT_LAUNCH(kernel, cuda::ssm::scan_grid(p), dim3(cuda::ssm::kScanChannels * 32), size_t(cuda::ssm::scan_smem(p)), nullptr, a);
+    SIMT_LAUNCH(kernel, cuda::ssm::scan_grid(p), dim3(cuda::ssm::kScanChannels * 32), size_t(cuda::ssm::scan_smem(p)),
+                nullptr, a);
   });
 }
 

@@ -281,7 +281,8 @@ void register_ssm_tests() {
       c.dt = dt, c.N = N, c.L = N == 256 ? 70 : 700, c.d = 11;
       cases.push_back(c);
     }
-    for (int i = 0; i < 16; ++i) {  // options off by the bits of i, at odd sizes past one chunk of the kernel (512 steps)
+    // Options off by the bits of i, at odd sizes past one chunk of the kernel (512 steps).
+    for (int i = 0; i < 16; ++i) {
       ScanCase c;
       c.dt = dt, c.b = 2, c.d = 20, c.G = 2, c.L = 517 + 13 * i, c.N = 5 + i;
       c.Bv = !(i & 1), c.Cv = !(i & 2), c.D = i & 4, c.z = i & 8, c.bias = i % 3 == 0, c.softplus = i % 5 != 0, c.init = i % 2 == 0;
