@@ -30,8 +30,9 @@ const KERNELS = [
   { name: 'forward hd64', file: 'attn_fwd_f16.cu', entry: /attn_fwd_tcILi64ELb0ELb0ELi0EE/, kind: 'mma' },
   { name: 'forward hd128', file: 'attn_fwd_f16.cu', entry: /attn_fwd_tcILi128ELb0ELb0ELi0EE/, kind: 'mma' },
   { name: 'decode hd128', file: 'attn_fwd_f16.cu', entry: /attn_fwd_tcILi128ELb0ELb1ELi0EE/, kind: 'mma' },
-  // selective_scan_kernel<Elem::F32, channels, items>.
-  { name: 'scan fp32', file: 'ssm.cu', entry: /selective_scan_kernelILNS0_4ElemE0E/, kind: 'scan' },
+  // selective_scan_kernel<Elem::F32, 8 channels, 16 steps per lane, B varying, C varying>:
+  // long sequences, B and C varying (Mamba's selective case, the one mamba's figure is for).
+  { name: 'scan fp32', file: 'ssm.cu', entry: /selective_scan_kernelILNS0_4ElemE0ELi8ELi16ELb1ELb1EE/, kind: 'scan' },
 ];
 
 // PTX text -> { mangled name: body lines }.

@@ -215,6 +215,59 @@ SUBQ_DEVICE void cp_async_wait() {
 #endif
 }
 
+// Shuffles of fp32 values for the scans, written on .f32 registers (shfl.sync takes any
+// 32-bit register), the lane test folded into the shuffle's own predicate.
+
+// v of lane `src`.
+SUBQ_DEVICE float shfl_idx(float v, int src SUBQ_PTX_SITE) {
+#if defined(__CUDA_ARCH__)
+  float r;
+  asm volatile("shfl.sync.idx.b32 %0, %1, %2, 31, -1;" : "=f"(r) : "f"(v), "r"(src));
+  return r;
+#elif SIMT_EMULATED
+  return __shfl_sync(0xffffffffu, v, src, 32, at);
+#else
+  return v;
+#endif
+}
+
+// v of the lane `delta` below; `own` on lanes below delta.
+SUBQ_DEVICE float shfl_up_or(float v, unsigned delta, float own SUBQ_PTX_SITE) {
+#if defined(__CUDA_ARCH__)
+  float r;
+  asm volatile(
+      "{\n\t.reg .pred p;\n\t.reg .f32 t;\n\t"
+      "shfl.sync.up.b32 t|p, %1, %2, 0, -1;\n\t"
+      "selp.f32 %0, t, %3, p;\n\t}"
+      : "=f"(r)
+      : "f"(v), "r"(delta), "f"(own));
+  return r;
+#elif SIMT_EMULATED
+  const float t = __shfl_up_sync(0xffffffffu, v, delta, 32, at);
+  return simt::lane_id() >= delta ? t : own;
+#else
+  return own;
+#endif
+}
+
+// One step of a warp scan of affine maps x -> a*x + b: on lanes >= delta, (a, b) becomes
+// the map of the lane `delta` below followed by this lane's: (a*a', a*b' + b).
+SUBQ_DEVICE void affine_scan_step(float& a, float& b, unsigned delta SUBQ_PTX_SITE) {
+#if defined(__CUDA_ARCH__)
+  asm volatile(
+      "{\n\t.reg .pred p;\n\t.reg .f32 ta, tb;\n\t"
+      "shfl.sync.up.b32 ta|p, %0, %2, 0, -1;\n\t"
+      "shfl.sync.up.b32 tb, %1, %2, 0, -1;\n\t"
+      "@p fma.rn.f32 %1, %0, tb, %1;\n\t"
+      "@p mul.f32 %0, %0, ta;\n\t}"
+      : "+f"(a), "+f"(b)
+      : "r"(delta));
+#elif SIMT_EMULATED
+  const float ta = __shfl_up_sync(0xffffffffu, a, delta, 32, at), tb = __shfl_up_sync(0xffffffffu, b, delta, 32, at);
+  if (simt::lane_id() >= delta) b = fmaf(a, tb, b), a *= ta;
+#endif
+}
+
 #undef SUBQ_PTX_SITE
 
 }  // namespace subq::cuda::ptx

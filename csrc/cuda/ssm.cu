@@ -27,8 +27,8 @@ void selective_scan(const SelectiveScanParams& p) {
   if (p.seqs.empty()) return;
   DeviceTable seqs(p.u.device.index, ssm::sequence_table(p.seqs));
   const ssm::ScanArgs a = ssm::scan_args(p, seqs.get());
-  with_elem(p.u.dtype, [&](auto e) {
-    ssm::selective_scan_kernel<decltype(e)::value, ssm::kScanChannels, ssm::kScanItems><<<ssm::scan_grid(p), ssm::kScanChannels * 32, 0, stream(p.u.device.index)>>>(a);
+  ssm::with_scan_kernel(p, [&](auto kernel) {
+    kernel<<<ssm::scan_grid(p), ssm::kScanChannels * 32, ssm::scan_smem(p), stream(p.u.device.index)>>>(a);
   });
   finish(p.u.device.index, "selectiveScan");
 }

@@ -5,17 +5,23 @@
 // per lane. For each state n the recurrence x_l = a_l x_{l-1} + b_l with a = exp(dt*A),
 // b = dt*B*u is a scan over the pairs (a, b) under (a0,b0) o (a1,b1) = (a1*a0, a1*b0 + b1):
 // each lane composes its IT pairs, a warp scan gives every lane the composition of the
-// pairs before it, and the state carried from the previous chunk (initially the initial
-// state) seeds it; the lane then replays its steps for y. Varying B and C of a chunk are
-// staged in shared memory, 16 states at a time, and serve every channel of the tile:
-// B and C are read from memory once per tile rather than once per channel.
-// Element types, conversions and fast_exp2 are numeric.cuh's, so the kernels need no
-// CUDA header and also compile under the SIMT emulator (csrc/simt).
+// pairs up to its own, applied to the state carried from the previous chunk (initially
+// the initial state) it is the state at the lane's last step; the lane after takes it
+// and replays its steps for y. Per (step, state) the loop issues what the math needs
+// (dt*A, exp2, dt*u*B, the pair's composition, the replay, y += x*C) plus 1/IT of the
+// warp scan: A's log2(e) is folded in once per slab, dt*u and D*u once per chunk, and
+// steps past the end get dt = 0, so the loop tests nothing per step. Varying B and C of
+// a chunk are staged in shared memory, kScanSlab states at a time, and serve every
+// channel of the tile: read from memory once per tile rather than once per channel,
+// and by 16-byte loads in the loop. Whether B and C vary is a template argument.
+// Element types, conversions and fast_exp2 are numeric.cuh's, the shuffles ptx.cuh's,
+// so the kernels need no CUDA header and also compile under the SIMT emulator (csrc/simt).
 #pragma once
 #include <cstdint>
 
 #include "../core/log2.h"
 #include "numeric.cuh"
+#include "ptx.cuh"
 
 namespace subq::cuda::ssm {
 
@@ -52,19 +58,14 @@ SUBQ_DEVICE void store_items(T* p, int64_t n, const float (&v)[IT]) {
 struct Pair {
   float a, b;
 };
-SUBQ_DEVICE Pair identity() { return {1.f, 0.f}; }
 
 // first, then second.
-SUBQ_DEVICE Pair compose(Pair first, Pair second) { return {second.a * first.a, second.a * first.b + second.b}; }
+SUBQ_DEVICE Pair compose(Pair first, Pair second) { return {second.a * first.a, fmaf(second.a, first.b, second.b)}; }
 
 // Inclusive scan of one pair per lane over the warp.
 SUBQ_DEVICE Pair warp_inclusive_scan(Pair v) {
-  const int lane = threadIdx.x & 31;
 #pragma unroll
-  for (int o = 1; o < 32; o <<= 1) {
-    const Pair t{__shfl_up_sync(0xffffffffu, v.a, o), __shfl_up_sync(0xffffffffu, v.b, o)};
-    if (lane >= o) v = compose(t, v);
-  }
+  for (unsigned o = 1; o < 32; o <<= 1) ptx::affine_scan_step(v.a, v.b, o);
   return v;
 }
 
@@ -76,7 +77,7 @@ struct ScanArgs {
   int64_t A_s0;
   ElemPtr B, C;
   int64_t B_s[4], C_s[4];
-  bool B_var, C_var, softplus;
+  bool softplus;
   const float *D, *bias;
   const float* init;
   int64_t init_s0, init_s1;
@@ -86,104 +87,166 @@ struct ScanArgs {
   int64_t dstate, dpg;  // states, channels per group
 };
 
-// Grid: (group tiles, sequences); block: TC warps.
-template <Elem E, int TC, int IT>
-__global__ void selective_scan_kernel(ScanArgs a) {
+// The scan's shared memory (dynamic): varying B and C of kScanSlab states of a chunk,
+// and each channel's state carried from chunk to chunk. A state's row of a chunk holds
+// lane j's IT steps at j * (IT + 4): a quarter warp's 16-byte reads of their steps fall
+// in distinct banks.
+constexpr int kScanSlab = 8;
+constexpr int scan_lane_row(int IT) { return IT + 4; }
+constexpr int scan_state_row(int IT) { return 32 * scan_lane_row(IT); }
+constexpr int64_t scan_smem_bytes(int TC, int IT, bool B_var, bool C_var, int64_t dstate) {
+  return int64_t(sizeof(float)) * ((int(B_var) + int(C_var)) * kScanSlab * scan_state_row(IT) + TC * dstate);
+}
+
+struct alignas(16) Float4 {
+  float v[4];
+};
+
+// Steps [0, steps) of states [0, ns) of one chunk of a varying B or C (src at state 0,
+// step 0; sn the state stride) as fp32 into the slab, in the layout above. Steps past
+// `steps` are 0 (their dt is 0, and 0 * B must stay 0).
+template <Elem S, int TC, int IT>
+SUBQ_DEVICE void stage_slab(float* slab, const elem_t<S>* src, int64_t sn, int ns, int steps) {
+  constexpr int kChunk = 32 * IT, kQuads = kChunk / 4, kPasses = kScanSlab * kQuads / (TC * 32);
+  static_assert(IT % 4 == 0 && kScanSlab * kQuads % (TC * 32) == 0, "the block stages whole quads, each once");
+#pragma unroll 2
+  for (int j = 0; j < kPasses; ++j) {
+    const int q = int(threadIdx.x) + j * TC * 32, n = q / kQuads, l = 4 * (q % kQuads);
+    if (n >= ns) break;  // q grows with j: later quads are past ns too
+    float v[4];
+    load_items<S, 4>(src + n * sn + l, steps - l, v);
+    Float4 f{{v[0], v[1], v[2], v[3]}};
+    *reinterpret_cast<Float4*>(slab + n * scan_state_row(IT) + (l / IT) * scan_lane_row(IT) + l % IT) = f;
+  }
+}
+
+template <int TC, int IT>
+SUBQ_DEVICE void stage_slab(float* slab, ElemPtr src, int64_t at, int64_t sn, int ns, int steps) {
+  const uint16_t* half = static_cast<const uint16_t*>(src.p) + at;
+  switch (src.elem) {
+    case Elem::F16: return stage_slab<Elem::F16, TC, IT>(slab, half, sn, ns, steps);
+    case Elem::BF16: return stage_slab<Elem::BF16, TC, IT>(slab, half, sn, ns, steps);
+    default: return stage_slab<Elem::F32, TC, IT>(slab, static_cast<const float*>(src.p) + at, sn, ns, steps);
+  }
+}
+
+// IT values of a lane's row of the slab: 16-byte shared loads.
+template <int IT>
+SUBQ_DEVICE void load_row(const float* row, float (&v)[IT]) {
+#pragma unroll
+  for (int i = 0; i < IT; i += 4) {
+    const Float4 f = *reinterpret_cast<const Float4*>(row + i);
+#pragma unroll
+    for (int k = 0; k < 4; ++k) v[i + k] = f.v[k];
+  }
+}
+
+// Grid: (group tiles, sequences); block: TC warps; scan_smem_bytes of shared memory.
+// B_var / C_var: B / C vary over time (staged per slab) or are per channel.
+template <Elem E, int TC, int IT, bool B_var, bool C_var>
+__global__ void __launch_bounds__(TC * 32, 2) selective_scan_kernel(ScanArgs a) {
   using T = elem_t<E>;
-  constexpr int kChunk = 32 * IT, kSlab = 16;
-  static_assert(kSlab <= 32, "a slab's per-state values sit one per lane");
-  // Step l of a chunk at (l % IT) * 33 + l / IT: lane j reads steps j*IT + i at i*33 + j,
-  // 32 different banks.
-  constexpr int kStage = IT * 33;
-  __shared__ float stage_B[kSlab][kStage], stage_C[kSlab][kStage];
-  __shared__ float x_carry[TC][256];
+  constexpr int kChunk = 32 * IT, kRow = scan_lane_row(IT), kState = scan_state_row(IT);
+  static_assert(kScanSlab <= 32, "a slab's per-state values sit one per lane");
+  SIMT_DYNAMIC_SHARED(float, smem);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int N = int(a.dstate);
+  float* const stage_B = smem;
+  float* const stage_C = stage_B + (B_var ? kScanSlab * kState : 0);
+  float* const carry = stage_C + (C_var ? kScanSlab * kState : 0) + warp * N;  // this channel's states
   const int64_t tiles = (a.dpg + TC - 1) / TC, g = blockIdx.x / tiles, seq = blockIdx.y;
-  const int64_t c0 = g * a.dpg + (blockIdx.x % tiles) * TC;
-  const int64_t c = c0 + warp;
+  const int64_t c = g * a.dpg + (blockIdx.x % tiles) * TC + warp;
   const bool live = c < (g + 1) * a.dpg;  // warps past the group's end compute nothing
   const int64_t batch = a.seqs[4 * seq], start = a.seqs[4 * seq + 1], len = a.seqs[4 * seq + 2], slot = a.seqs[4 * seq + 3];
-  const int64_t N = a.dstate;
-  for (int64_t n = lane; n < N; n += 32)
-    x_carry[warp][n] = live && a.init ? a.init[slot * a.init_s0 + c * a.init_s1 + n] : 0.f;
+  for (int n = lane; n < N; n += 32) carry[n] = live && a.init ? a.init[slot * a.init_s0 + c * a.init_s1 + n] : 0.f;
   const float bias = live && a.bias ? a.bias[c] : 0.f, Dc = live && a.D ? a.D[c] : 0.f;
   const T* u_row = static_cast<const T*>(a.u) + batch * a.u_s0 + c * a.u_s1 + start;
   const T* d_row = static_cast<const T*>(a.delta) + batch * a.dl_s0 + c * a.dl_s1 + start;
   const int64_t Bb = batch * a.B_s[0] + g * a.B_s[1] + start, Cb = batch * a.C_s[0] + g * a.C_s[1] + start;
+  const float* const A_row = a.A + c * a.A_s0;
 
   for (int64_t l0 = 0; l0 < len; l0 += kChunk) {
     const int64_t first = l0 + int64_t(lane) * IT;  // this lane's first step
-    const int64_t valid = !live || first >= len ? 0 : len - first < IT ? len - first : IT;
-    const int64_t steps = len - l0 < kChunk ? len - l0 : kChunk;
-    float u[IT], dt[IT], du[IT], y[IT];
-    load_items<E, IT>(u_row + first, valid, u);
-    load_items<E, IT>(d_row + first, valid, dt);
-    // Steps past the end get dt = 0: exp(0 * A) = 1 and dt * u * B = 0, the identity of
-    // the recurrence, so the state loop below needs no test per step.
+    const int valid = !live || first >= len ? 0 : len - first < IT ? int(len - first) : IT;
+    const int steps = len - l0 < kChunk ? int(len - l0) : kChunk;
+    float dt[IT], du[IT], y[IT];
+    {
+      float u[IT];
+      load_items<E, IT>(u_row + first, valid, u);
+      load_items<E, IT>(d_row + first, valid, dt);
+      // Steps past the end get dt = 0: exp(0 * A) = 1 and dt * u * B = 0, the identity of
+      // the recurrence, so the state loop below needs no test per step.
 #pragma unroll
-    for (int i = 0; i < IT; ++i) {
-      dt[i] += bias;
-      if (a.softplus) dt[i] = softplus(dt[i]);
-      dt[i] = i < valid ? dt[i] : 0.f;
-      du[i] = dt[i] * u[i];
-      y[i] = 0.f;
-    }
-    for (int64_t n0 = 0; n0 < N; n0 += kSlab) {
-      const int ns = int(N - n0 < kSlab ? N - n0 : kSlab);
-      __syncthreads();  // the previous slab is consumed
-      for (int k = threadIdx.x; k < ns * kChunk; k += TC * 32) {
-        const int n = k / kChunk, l = k % kChunk, at = (l % IT) * 33 + l / IT;
-        if (a.B_var) stage_B[n][at] = l < steps ? load(a.B, Bb + (n0 + n) * a.B_s[2] + l0 + l) : 0.f;
-        if (a.C_var) stage_C[n][at] = l < steps ? load(a.C, Cb + (n0 + n) * a.C_s[2] + l0 + l) : 0.f;
+      for (int i = 0; i < IT; ++i) {
+        dt[i] += bias;
+        if (a.softplus) dt[i] = softplus(dt[i]);
+        dt[i] = i < valid ? dt[i] : 0.f;
+        du[i] = dt[i] * u[i];
+        y[i] = Dc * u[i];
       }
-      __syncthreads();
-      // The slab's per-state values of this channel, lane n holding state n0 + n
-      // (kSlab <= 32): A in the log2 domain, and B and C when they do not vary.
+    }
+    for (int n0 = 0; n0 < N; n0 += kScanSlab) {
+      const int ns = N - n0 < kScanSlab ? N - n0 : kScanSlab;
+      if constexpr (B_var || C_var) {
+        __syncthreads();  // the previous slab is consumed
+        if constexpr (B_var) stage_slab<TC, IT>(stage_B, a.B, Bb + n0 * a.B_s[2] + l0, a.B_s[2], ns, steps);
+        if constexpr (C_var) stage_slab<TC, IT>(stage_C, a.C, Cb + n0 * a.C_s[2] + l0, a.C_s[2], ns, steps);
+        __syncthreads();
+      }
+      // The slab's per-state values of this channel, lane n holding state n0 + n: A in the
+      // log2 domain, and B and C when they do not vary.
       const bool mine = live && lane < ns;
-      const float lane_A2 = mine ? a.A[c * a.A_s0 + n0 + lane] * kLog2eF : 0.f;
-      const float lane_B = mine && !a.B_var ? load(a.B, c * a.B_s[0] + n0 + lane) : 0.f;
-      const float lane_C = mine && !a.C_var ? load(a.C, c * a.C_s[0] + n0 + lane) : 0.f;
-      for (int n = 0; n < ns; ++n) {
-        const float A2 = __shfl_sync(0xffffffffu, lane_A2, n);
-        const float Bc = __shfl_sync(0xffffffffu, lane_B, n), Cc = __shfl_sync(0xffffffffu, lane_C, n);
-        float ra[IT], rb[IT];
+      const float lane_A2 = mine ? A_row[n0 + lane] * kLog2eF : 0.f;
+      const float lane_B = !B_var && mine ? load(a.B, c * a.B_s[0] + n0 + lane) : 0.f;
+      const float lane_C = !C_var && mine ? load(a.C, c * a.C_s[0] + n0 + lane) : 0.f;
+      const float* B_at = stage_B + lane * kRow;  // this lane's steps of the slab's state n
+      const float* C_at = stage_C + lane * kRow;
+      for (int n = 0; n < ns; ++n, B_at += kState, C_at += kState) {
+        const float A2 = ptx::shfl_idx(lane_A2, n);
+        float Bn[IT], ra[IT], rb[IT];
+        if constexpr (B_var) load_row<IT>(B_at, Bn);
+        else {
+          const float Bc = ptx::shfl_idx(lane_B, n);
 #pragma unroll
-        for (int i = 0; i < IT; ++i) {
-          ra[i] = fast_exp2(dt[i] * A2);
-          rb[i] = du[i] * (a.B_var ? stage_B[n][i * 33 + lane] : Bc);
+          for (int i = 0; i < IT; ++i) Bn[i] = Bc;
         }
+#pragma unroll
+        for (int i = 0; i < IT; ++i) ra[i] = fast_exp2(dt[i] * A2), rb[i] = du[i] * Bn[i];
         Pair agg{ra[0], rb[0]};
 #pragma unroll
         for (int i = 1; i < IT; ++i) agg = compose(agg, Pair{ra[i], rb[i]});
-        const Pair inc = warp_inclusive_scan(agg);
-        Pair ex{__shfl_up_sync(0xffffffffu, inc.a, 1), __shfl_up_sync(0xffffffffu, inc.b, 1)};
-        if (lane == 0) ex = identity();
-        const Pair total{__shfl_sync(0xffffffffu, inc.a, 31), __shfl_sync(0xffffffffu, inc.b, 31)};
-        const float xp = x_carry[warp][n0 + n];
-        float x = ex.a * xp + ex.b;
+        agg = warp_inclusive_scan(agg);
+        // The state before this lane's steps: the previous lane's end, or the carry.
+        __syncwarp();  // lane 31's carry of the previous chunk (or the initial state) is visible
+        const float xp = carry[n0 + n];
+        float x = ptx::shfl_up_or(fmaf(agg.a, xp, agg.b), 1, xp);
+        float Cn[IT];
+        if constexpr (C_var) load_row<IT>(C_at, Cn);
+        else {
+          const float Cc = ptx::shfl_idx(lane_C, n);
+#pragma unroll
+          for (int i = 0; i < IT; ++i) Cn[i] = Cc;
+        }
 #pragma unroll
         for (int i = 0; i < IT; ++i) {
-          x = ra[i] * x + rb[i];
-          y[i] += x * (a.C_var ? stage_C[n][i * 33 + lane] : Cc);
+          x = fmaf(ra[i], x, rb[i]);
+          y[i] = fmaf(x, Cn[i], y[i]);
         }
-        __syncwarp();  // every lane has read x_carry before lane 0 moves it on
-        if (lane == 0) x_carry[warp][n0 + n] = total.a * xp + total.b;
+        // Every lane's xp went into the shuffle above, so lane 31 may move the carry on.
+        if (lane == 31) carry[n0 + n] = x;
       }
     }
     if (a.z) {
       float z[IT];
       load_items<E, IT>(static_cast<const T*>(a.z) + batch * a.z_s0 + c * a.z_s1 + start + first, valid, z);
 #pragma unroll
-      for (int i = 0; i < IT; ++i) y[i] = (y[i] + Dc * u[i]) * silu(z[i]);
-    } else {
-#pragma unroll
-      for (int i = 0; i < IT; ++i) y[i] += Dc * u[i];
+      for (int i = 0; i < IT; ++i) y[i] *= silu(z[i]);
     }
     store_items<E, IT>(static_cast<T*>(a.out) + batch * a.o_s0 + c * a.o_s1 + start + first, valid, y);
   }
   __syncwarp();
   if (live && a.last)
-    for (int64_t n = lane; n < N; n += 32) a.last[slot * a.last_s0 + c * a.last_s1 + n] = x_carry[warp][n];
+    for (int n = lane; n < N; n += 32) a.last[slot * a.last_s0 + c * a.last_s1 + n] = carry[n];
 }
 
 struct UpdateArgs {

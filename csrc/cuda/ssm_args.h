@@ -2,6 +2,7 @@
 // the launches in ssm.cu and by the emulated native tests. `table` is the device copy of
 // the sequence table (sequence_table) or of the slots.
 #pragma once
+#include <type_traits>
 #include <vector>
 
 #include "../core/ssm_params.h"
@@ -40,8 +41,6 @@ inline ScanArgs scan_args(const SelectiveScanParams& p, const int64_t* table) {
   a.B = elem_ptr(p.B);
   a.C = elem_ptr(p.C);
   for (int i = 0; i < 4; ++i) a.B_s[i] = p.B.stride[i], a.C_s[i] = p.C.stride[i];
-  a.B_var = p.B_varying;
-  a.C_var = p.C_varying;
   a.softplus = p.softplus;
   a.D = p.D.ptr<float>();
   a.bias = p.delta_bias.ptr<float>();
@@ -118,8 +117,41 @@ inline ConvUpdateArgs conv_update_args(const Conv1dUpdateParams& p, const int64_
 }
 
 // Launch shapes.
-// The scan: tiles of kScanChannels channels (one warp each), kScanItems steps per lane.
-constexpr int kScanChannels = 8, kScanItems = 8, kThreads = 128, kConvThreads = 256;
+// The scan: tiles of kScanChannels channels (one warp each), kScanItems steps per lane,
+// or kScanShortItems when no sequence is longer than a warp's chunk of those (the warp
+// scan's cost then spread over fewer steps, but fewer lanes idle).
+constexpr int kScanChannels = 8, kScanItems = 16, kScanShortItems = 8, kThreads = 128, kConvThreads = 256;
+
+inline int scan_items(const SelectiveScanParams& p) {
+  int64_t longest = 0;
+  for (const SsmSequence& s : p.seqs) longest = s.len > longest ? s.len : longest;
+  return longest <= 32 * kScanShortItems ? kScanShortItems : kScanItems;
+}
+
+// Calls f(kernel) with the scan kernel for p: element type, steps per lane, varying B / C.
+template <class F>
+void with_scan_kernel(const SelectiveScanParams& p, F&& f) {
+  auto pick = [&](auto e, auto items) {
+    constexpr Elem E = decltype(e)::value;
+    constexpr int TC = kScanChannels, IT = decltype(items)::value;
+    if (p.B_varying && p.C_varying) f(selective_scan_kernel<E, TC, IT, true, true>);
+    else if (p.B_varying) f(selective_scan_kernel<E, TC, IT, true, false>);
+    else if (p.C_varying) f(selective_scan_kernel<E, TC, IT, false, true>);
+    else f(selective_scan_kernel<E, TC, IT, false, false>);
+  };
+  with_elem(p.u.dtype, [&](auto e) {
+    if (scan_items(p) == kScanShortItems) pick(e, std::integral_constant<int, kScanShortItems>{});
+    else pick(e, std::integral_constant<int, kScanItems>{});
+  });
+}
+
+// Dynamic shared memory of the scan: within the 48 KB a launch gets without opting in.
+inline int scan_smem(const SelectiveScanParams& p) {
+  return int(scan_smem_bytes(kScanChannels, scan_items(p), p.B_varying, p.C_varying, p.dstate));
+}
+static_assert(scan_smem_bytes(kScanChannels, kScanItems, true, true, 256) <= 48 * 1024 &&
+                  kScanShortItems < kScanItems,
+              "the scan fits the shared memory a launch gets by default");
 
 inline dim3 scan_grid(const SelectiveScanParams& p) {
   const int64_t dpg = p.dim / p.groups, tiles = (dpg + kScanChannels - 1) / kScanChannels;

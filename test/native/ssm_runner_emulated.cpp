@@ -10,9 +10,9 @@ namespace subq::test {
 void run_cuda_selective_scan(const SelectiveScanParams& p) {
   const auto table = cuda::ssm::sequence_table(p.seqs);
   const auto a = cuda::ssm::scan_args(p, table.data());
-  cuda::with_elem(p.u.dtype, [&](auto e) {
-    SIMT_LAUNCH((cuda::ssm::selective_scan_kernel<decltype(e)::value, cuda::ssm::kScanChannels, cuda::ssm::kScanItems>),
-                cuda::ssm::scan_grid(p), dim3(cuda::ssm::kScanChannels * 32), 0, nullptr, a);
+  cuda::ssm::with_scan_kernel(p, [&](auto kernel) {
+    SIMT_LAUNCH(kernel, cuda::ssm::scan_grid(p), dim3(cuda::ssm::kScanChannels * 32), size_t(cuda::ssm::scan_smem(p)),
+                nullptr, a);
   });
 }
 

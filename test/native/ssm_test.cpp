@@ -278,17 +278,26 @@ void register_ssm_tests() {
   for (DType dt : dts) {
     for (int64_t N : {1, 16, 64, 256}) {
       ScanCase c;
-      c.dt = dt, c.N = N, c.L = N == 256 ? 70 : 300, c.d = 11;
+      c.dt = dt, c.N = N, c.L = N == 256 ? 70 : 700, c.d = 11;
       cases.push_back(c);
     }
-    for (int i = 0; i < 16; ++i) {  // options off by the bits of i, at an odd size
+    // Options off by the bits of i, at odd sizes past one chunk of the kernel (512 steps).
+    for (int i = 0; i < 16; ++i) {
       ScanCase c;
-      c.dt = dt, c.b = 2, c.d = 20, c.G = 2, c.L = 257 + i, c.N = 5 + i;
+      c.dt = dt, c.b = 2, c.d = 20, c.G = 2, c.L = 517 + 13 * i, c.N = 5 + i;
       c.Bv = !(i & 1), c.Cv = !(i & 2), c.D = i & 4, c.z = i & 8, c.bias = i % 3 == 0, c.softplus = i % 5 != 0, c.init = i % 2 == 0;
+      cases.push_back(c);
+    }
+    for (int i = 0; i < 4; ++i) {  // sequences of at most 256 steps: the kernel's short form (8 steps per lane)
+      ScanCase c;
+      c.dt = dt, c.b = 2, c.d = 13, c.G = 1, c.L = 100 + 52 * i, c.N = 9 + 2 * i;
+      c.Bv = !(i & 1), c.Cv = !(i & 2), c.init = i % 2 == 1;
       cases.push_back(c);
     }
     ScanCase v;
     v.dt = dt, v.d = 9, v.L = 600, v.cu = {0, 1, 2, 2, 300, 600};
+    cases.push_back(v);
+    v.L = 256, v.cu = {0, 5, 130, 256};
     cases.push_back(v);
   }
   ScanCase longc;
