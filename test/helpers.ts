@@ -36,6 +36,23 @@ export function bitsEqual(a: Tensor, b: Tensor): boolean {
   return x.every((v, i) => v === y[i]);
 }
 
+/** Same bits, element for element, of two fp32 arrays. */
+export function sameBits(a: Float32Array, b: Float32Array): boolean {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  return x.length === y.length && x.every((w, i) => w === y[i]);
+}
+
+/** Decode shapes of quantized attention (a few query rows against a longer cache). */
+export const quantDecodeShapes = [
+  { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 1000, D: 128, Dv: 128 },  // GQA 4, several 192-key blocks
+  { B: 2, Hq: 4, Hkv: 1, Nq: 2, Nk: 333, D: 33, Dv: 17 },     // 8 rows, odd dims and key count
+  { B: 1, Hq: 1, Hkv: 1, Nq: 8, Nk: 70, D: 7, Dv: 9 },        // 8 tokens, Dv below a vector
+  { B: 1, Hq: 6, Hkv: 2, Nq: 1, Nk: 1, D: 16, Dv: 24 },       // one key
+  { B: 1, Hq: 2, Hkv: 1, Nq: 3, Nk: 401, D: 64, Dv: 72 },     // 6 rows, Dv past a vector
+  { B: 1, Hq: 5, Hkv: 5, Nq: 5, Nk: 257, D: 40, Dv: 40 },     // no GQA
+  { B: 2, Hq: 3, Hkv: 1, Nq: 1, Nk: 333, D: 64, Dv: 80 },     // 3 rows: 64 columns and a partial vector
+] as const;
+
 /**
  * The quantized-attention option sweep over `shapes`: per shape qkBits 8 / 4 x granularity
  * block / token, every other case causal, every third with a window whose edges fall on odd

@@ -8,7 +8,7 @@ import {
   Tensor, backendInfo, setNumThreads, setSimdLevel, setVectorWidth, quantizeSync, quantizedAttentionSync, quantizedAttention,
   type FloatDType,
 } from '../lib';
-import { roundTo, tensor, bitsEqual, quantSweep } from './helpers';
+import { roundTo, tensor, bitsEqual, quantSweep, sameBits, quantDecodeShapes } from './helpers';
 import { attentionRef } from '../reference/attention';
 import { quantizeRef, quantizedAttentionRef, accuracy, type QuantAttentionRefOptions } from '../reference/quant';
 import { blockKeep, randomBlockMask } from '../reference/sparse';
@@ -197,22 +197,10 @@ t.test('pv int8 decode shapes: the tiled path\'s bits and the reference, on ever
   if (start.simd === 'avx512') levels.push(['avx512 zmm', () => setVectorWidth(512)], ['avx512 ymm', () => setVectorWidth(256)]);
   if (start.simd !== 'scalar') levels.push(['avx2', () => setSimdLevel('avx2')]);
   levels.push(['scalar', () => setSimdLevel('scalar')]);
-  const decodeShapes: Shape[] = [
-    { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 1000, D: 128, Dv: 128 },  // GQA 4, several 192-key blocks
-    { B: 2, Hq: 4, Hkv: 1, Nq: 2, Nk: 333, D: 33, Dv: 17 },     // 8 rows, odd dims and key count
-    { B: 1, Hq: 1, Hkv: 1, Nq: 8, Nk: 70, D: 7, Dv: 9 },        // 8 tokens, Dv below a vector
-    { B: 1, Hq: 6, Hkv: 2, Nq: 1, Nk: 1, D: 16, Dv: 24 },       // one key
-    { B: 1, Hq: 2, Hkv: 1, Nq: 3, Nk: 401, D: 64, Dv: 72 },     // 6 rows, Dv past a vector
-    { B: 1, Hq: 5, Hkv: 5, Nq: 5, Nk: 257, D: 40, Dv: 40 },     // no GQA
-    { B: 2, Hq: 3, Hkv: 1, Nq: 1, Nk: 333, D: 64, Dv: 80 },     // 3 rows: VNNI P.V on 64 columns, the rest fp32; a partial quad
-  ];
+  const decodeShapes = quantDecodeShapes;
   const opts: QOpts[] = [{}, { causal: true }, { window: [100, 3] }, { softcap: 3 }, { granularity: 'token', causal: true, softcap: 2 },
     { qkBits: 4, granularity: 'token', window: [150, 0] }, { smoothK: false, scale: 0.2, causal: true, window: [60, 0] }];
   const f32 = (x: Tensor) => x.data as Float32Array;
-  const sameBits = (a: Float32Array, b: Float32Array) => {
-    const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-    return x.length === y.length && x.every((v, i) => v === y[i]);
-  };
   let seed = 700, calls = 0;
   for (const s of decodeShapes)
     for (const o of opts)

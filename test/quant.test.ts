@@ -7,7 +7,7 @@ import {
   Tensor, backendInfo, setNumThreads, setSimdLevel, setVectorWidth, quantizeSync, quantize, dequantizeSync, quantizedAttentionSync,
   quantizedAttention, attentionSync, type FloatDType, type QuantizedTensor,
 } from '../lib';
-import { randomArray, roundTo, rounder, tensor, bitsEqual, rng, quantSweep } from './helpers';
+import { randomArray, roundTo, rounder, tensor, bitsEqual, rng, quantSweep, sameBits, quantDecodeShapes } from './helpers';
 import { attentionRef } from '../reference/attention';
 import { quantizeRef, packRef, dequantizeRef, quantizedAttentionRef, accuracy } from '../reference/quant';
 import { blockKeep, randomBlockMask } from '../reference/sparse';
@@ -551,22 +551,10 @@ t.test('pv bf16 decode shapes from int8 / int4 V caches: the tiled path\'s bits 
     setNumThreads(threads);
   });
   const bf = rounder('bfloat16');
-  const shapes: Shape[] = [
-    { B: 1, Hq: 8, Hkv: 2, Nq: 1, Nk: 1000, D: 128, Dv: 128 },  // GQA 4, several 192-key blocks
-    { B: 2, Hq: 4, Hkv: 1, Nq: 2, Nk: 333, D: 33, Dv: 17 },     // 8 rows, odd dims and key count
-    { B: 1, Hq: 1, Hkv: 1, Nq: 8, Nk: 70, D: 7, Dv: 9 },        // 8 tokens, Dv below a vector
-    { B: 1, Hq: 6, Hkv: 2, Nq: 1, Nk: 1, D: 16, Dv: 24 },       // one key
-    { B: 1, Hq: 2, Hkv: 1, Nq: 3, Nk: 401, D: 64, Dv: 72 },     // 6 rows, Dv past 64 columns
-    { B: 1, Hq: 5, Hkv: 5, Nq: 5, Nk: 257, D: 40, Dv: 40 },     // no GQA, 5 rows
-    { B: 2, Hq: 3, Hkv: 1, Nq: 1, Nk: 333, D: 64, Dv: 80 },     // 3 rows, 64 + 16 columns
-  ];
+  const shapes = quantDecodeShapes;
   const opts: QOpts[] = [{}, { causal: true }, { window: [100, 3] }, { softcap: 3 }, { granularity: 'token', causal: true, softcap: 2 },
     { qkBits: 4, granularity: 'token', window: [151, 0] }, { smoothK: false, scale: 0.2, causal: true, window: [61, 0] }];
   const maxErr = (a: Float32Array, b: ArrayLike<number>) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
-  const sameBits = (a: Float32Array, b: Float32Array) => {
-    const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-    return x.length === y.length && x.every((w, i) => w === y[i]);
-  };
   let seed = 900, calls = 0;
   for (const s of shapes)
     for (const o of opts)
