@@ -11,15 +11,24 @@
 #include <sys/mman.h>
 #endif
 
+#include "thread_pool.h"
+
 namespace subq {
 
 namespace {
 
 constexpr size_t kHuge = size_t(2) << 20;
 // Freed blocks kept for reuse: enough for the outputs and staging copies of a few
-// calls in a loop, little enough to be no burden when idle.
-constexpr size_t kCacheBytes = size_t(256) << 20;
-constexpr size_t kCacheBlocks = 32;
+// calls in a loop, and for every thread's kernel scratch (attention stages K and V in
+// up to 32 MiB per thread, docs/cpu-kernels.md), little enough to be no burden when idle.
+size_t cache_max_bytes() {
+  static const size_t n = (size_t(256) << 20) + size_t(hardware_threads()) * (size_t(32) << 20);
+  return n;
+}
+size_t cache_max_blocks() {
+  static const size_t n = 32 + 4 * size_t(hardware_threads());
+  return n;
+}
 
 struct Cache {
   std::mutex mu;
@@ -57,6 +66,11 @@ HostBlock take_cached_host_block(size_t bytes, bool zero) {
   return b;
 }
 
+HostBlock acquire_host_block(size_t bytes, bool zero) {
+  HostBlock b = take_cached_host_block(bytes, zero);
+  return b.data ? b : map_host_block(bytes);
+}
+
 HostBlock map_host_block(size_t bytes) {
 #if defined(_WIN32)
   (void)bytes;
@@ -79,13 +93,14 @@ HostBlock map_host_block(size_t bytes) {
 void release_host_block(HostBlock b) {
   if (!b.data) return;
   std::vector<HostBlock> evicted;
-  if (b.capacity <= kCacheBytes) {
+  const size_t max_bytes = cache_max_bytes(), max_blocks = cache_max_blocks();
+  if (b.capacity <= max_bytes) {
     Cache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);
     c.blocks.push_back(b);
     c.bytes += b.capacity;
     b = {};
-    while (c.bytes > kCacheBytes || c.blocks.size() > kCacheBlocks) {
+    while (c.bytes > max_bytes || c.blocks.size() > max_blocks) {
       evicted.push_back(c.blocks.front());
       c.bytes -= c.blocks.front().capacity;
       c.blocks.erase(c.blocks.begin());
@@ -125,5 +140,8 @@ size_t host_block_cache_bytes() {
   std::lock_guard<std::mutex> lock(c.mu);
   return c.bytes;
 }
+
+size_t host_block_cache_max_bytes() { return cache_max_bytes(); }
+size_t host_block_cache_max_blocks() { return cache_max_blocks(); }
 
 }  // namespace subq

@@ -1,5 +1,6 @@
-// Large host memory blocks for new CPU outputs and async staging copies, so that a
-// fresh output costs what a reused one does. First-touch page faults are the cost:
+// Large host memory blocks for new CPU outputs, async staging copies and the CPU
+// kernels' scratch, so that a fresh output, or a call on another thread, costs what a
+// reused one does. First-touch page faults are the cost:
 // on a VM a 4 KiB fault takes tens of microseconds, so a 12 MB output takes ~3,000 of
 // them. A block is 2 MiB-aligned and asks for transparent huge pages, and a released
 // block goes to a small process-wide cache whose pages are already faulted in, for
@@ -25,18 +26,18 @@ constexpr size_t kHostBlockMin = size_t(1) << 20;
 HostBlock take_cached_host_block(size_t bytes, bool zero);
 // A newly mapped block of at least `bytes` (zero-filled), or {nullptr, 0}.
 HostBlock map_host_block(size_t bytes);
-// The cached block, else a new one.
-inline HostBlock acquire_host_block(size_t bytes, bool zero) {
-  HostBlock b = take_cached_host_block(bytes, zero);
-  return b.data ? b : map_host_block(bytes);
-}
+// The cached block, else a new one (out of line: the CPU kernels call it from code
+// compiled once per ISA).
+HostBlock acquire_host_block(size_t bytes, bool zero);
 // Gives a block back: cached when the cache has room, else unmapped.
 void release_host_block(HostBlock b);
 // Asks for huge pages on the 2 MiB-aligned pages inside [p, p + bytes), memory
 // not yet touched that another allocator owns (advice only; nothing else changes).
 void advise_huge_pages(void* p, size_t bytes);
-// Bytes the cache holds (for tests).
+// Bytes the cache holds, and its bounds in bytes and blocks (for tests).
 size_t host_block_cache_bytes();
+size_t host_block_cache_max_bytes();
+size_t host_block_cache_max_blocks();
 
 // Scratch host memory owned by C++ (not zeroed): a block for a large size, the heap
 // for a small one. Throws std::bad_alloc when none can be had.

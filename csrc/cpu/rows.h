@@ -12,11 +12,8 @@
 #include <cstring>
 #include <new>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "../core/half.h"
+#include "../core/host_blocks.h"
 #include "../core/tensor.h"
 
 namespace subq::cpu {
@@ -24,26 +21,30 @@ namespace {
 
 // The one fp32 scratch type of the CPU backend: owned, aligned to a cache line (a vector
 // loop over a buffer at new[]'s 16-byte alignment splits every 64-byte access across two
-// lines), zeroed unless asked not to be. Buffers of 1 MiB and more go on 2 MiB pages where
-// Linux allows it: staging buffers are allocated per call, and faulting them in 4 KiB pages
-// one by one cost 1-2.5% of an attention call.
+// lines), zeroed unless asked not to be. Buffers of 1 MiB and more are host blocks
+// (core/host_blocks.h: 2 MiB pages, and a process-wide cache of freed ones): scratch is
+// allocated per call, and fresh pages faulted in cost 1-2.5% of an attention call. The
+// cache is what keeps them warm whichever thread runs a call: an async call's threads
+// got fresh pages from the C heap on every call (glibc gave a worker's arena a new heap
+// each time and unmapped it after), about 6% of an attention call's CPU time.
 struct Buf {
   enum Init { kZero, kUninit };
   float* p = nullptr;
+  size_t block = 0;  // the capacity of the host block behind p; 0: p is the heap's
   Buf() = default;
-  explicit Buf(int64_t n, Init init = kZero) : p(alloc(n, init)) {}
-  ~Buf() { std::free(p); }
-  Buf(Buf&& o) noexcept : p(o.p) { o.p = nullptr; }
+  explicit Buf(int64_t n, Init init = kZero) { alloc(n, init); }
+  ~Buf() { release(); }
+  Buf(Buf&& o) noexcept : p(o.p), block(o.block) { o.p = nullptr, o.block = 0; }
   Buf& operator=(Buf&& o) noexcept {
     float* q = o.p;
-    o.p = p;
-    p = q;
+    const size_t b = o.block;
+    o.p = p, o.block = block;
+    p = q, block = b;
     return *this;
   }
   void reset(int64_t n, Init init = kZero) {
-    std::free(p);
-    p = nullptr;
-    p = alloc(n, init);
+    release();
+    alloc(n, init);
   }
   float& operator[](int64_t i) { return p[i]; }
   const float& operator[](int64_t i) const { return p[i]; }
@@ -51,18 +52,22 @@ struct Buf {
   const float* data() const { return p; }
   explicit operator bool() const { return p != nullptr; }
 
-  static float* alloc(int64_t n, Init init) {
-    constexpr size_t kHugePage = size_t(2) << 20;
-    size_t bytes = (size_t(n > 0 ? n : 1) * sizeof(float) + 63) / 64 * 64;
-    const bool huge = bytes >= kHugePage / 2;
-    if (huge) bytes = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-    float* f = static_cast<float*>(std::aligned_alloc(huge ? kHugePage : 64, bytes));
-    if (!f) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-    if (huge) madvise(f, bytes, MADV_HUGEPAGE);  // a hint: failure leaves 4 KiB pages
-#endif
-    if (init == kZero) std::memset(f, 0, bytes);
-    return f;
+ private:
+  void alloc(int64_t n, Init init) {
+    const size_t bytes = (size_t(n > 0 ? n : 1) * sizeof(float) + 63) / 64 * 64;
+    if (bytes >= kHostBlockMin) {
+      const HostBlock b = acquire_host_block(bytes, init == kZero);  // a new block reads as zeros
+      p = static_cast<float*>(b.data), block = b.capacity;
+      if (p) return;  // else (no mapping to be had) the heap's
+    }
+    p = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (!p) throw std::bad_alloc();
+    if (init == kZero) std::memset(p, 0, bytes);
+  }
+  void release() {
+    if (block) release_host_block({p, block});
+    else std::free(p);
+    p = nullptr, block = 0;
   }
 };
 

@@ -1,8 +1,10 @@
-// core/host_blocks: the memory behind new CPU outputs and async staging copies. What
+// core/host_blocks: the memory behind new CPU outputs, async staging copies and the
+// CPU kernels' large scratch. What
 // JavaScript cannot see: blocks are 2 MiB-aligned and sized, a reused block reads as
 // zeros over the bytes asked for, blocks come back for their own size only, and the
 // cache stays within its bounds.
 #include "../../csrc/core/host_blocks.h"
+#include "../../csrc/cpu/rows.h"
 
 #include <cstdint>
 #include <cstring>
@@ -55,23 +57,48 @@ void register_host_blocks_tests() {
     check(take_cached_host_block(bytes + 2 * kMiB, true).data == nullptr, "no block of another size");
     release_host_block(c);
   });
-  add("host blocks: the cache keeps at most 256 MiB and 32 blocks", [] {
+  add("host blocks: the cache stays within its bounds (256 MiB and 32 blocks, more per hardware thread)", [] {
+    const size_t max_bytes = host_block_cache_max_bytes(), max_blocks = host_block_cache_max_blocks();
+    check(max_bytes >= size_t(256) * kMiB + 32 * kMiB && max_blocks >= 36, "room for the kernels' scratch of a thread");
     std::vector<HostBlock> bs;
-    for (int i = 0; i < 40; ++i) bs.push_back(map_host_block(kMiB));
+    for (size_t i = 0; i < max_blocks + 8; ++i) bs.push_back(map_host_block(kMiB));
     for (HostBlock& b : bs) release_host_block(b);
-    check(host_block_cache_bytes() <= size_t(256) * kMiB, "within 256 MiB");
+    check(host_block_cache_bytes() <= max_bytes, "within its bytes");
     size_t n = 0;
     std::vector<HostBlock> back;
     for (HostBlock b; (b = take_cached_host_block(kMiB, false)).data; ++n) back.push_back(b);
-    check(n <= 32, "at most 32 blocks cached, got " + std::to_string(n));
+    check(n == max_blocks, "max_blocks cached, got " + std::to_string(n));
     for (HostBlock& b : back) release_host_block(b);
+    // Never touched, so these cost address space only.
+    const size_t large = (max_bytes * 2 / 5) & ~(2 * kMiB - 1);
     std::vector<HostBlock> big;
-    for (int i = 0; i < 3; ++i) big.push_back(map_host_block(100 * kMiB));
+    for (int i = 0; i < 3; ++i) big.push_back(map_host_block(large));
     for (HostBlock& b : big) release_host_block(b);
-    check(host_block_cache_bytes() <= size_t(256) * kMiB, "large blocks evict older ones");
-    HostBlock huge = map_host_block(300 * kMiB);
+    check(host_block_cache_bytes() <= max_bytes, "large blocks evict older ones");
+    HostBlock huge = map_host_block(max_bytes + 2 * kMiB);
+    check(huge.data != nullptr, "a block larger than the cache was mapped");
     release_host_block(huge);  // larger than the cache: unmapped
-    check(take_cached_host_block(300 * kMiB, false).data == nullptr, "a block larger than the cache is not kept");
+    check(take_cached_host_block(max_bytes + 2 * kMiB, false).data == nullptr, "a block larger than the cache is not kept");
+  });
+  add("host blocks: the kernels' scratch (Buf) is a block when large, back in the cache after, zeroed when asked", [] {
+    const int64_t n = int64_t(3 * kMiB / sizeof(float)) + 7;
+    void* first = nullptr;
+    {
+      cpu::Buf b(n, cpu::Buf::kUninit);
+      first = b.data();
+      check(reinterpret_cast<uintptr_t>(first) % (2 * kMiB) == 0, "a large Buf is a 2 MiB-aligned block");
+      std::memset(b.data(), 0x7F, size_t(n) * sizeof(float));
+      cpu::Buf moved(std::move(b));
+      check(moved.data() == first && !b, "moved with its block");
+    }
+    cpu::Buf again(n);  // zeroed: the recycled block held 0x7F
+    check(again.data() == first, "the next Buf of that size on any thread gets the same block");
+    check(all_zero(again.data(), size_t(n) * sizeof(float)), "a recycled block is zeroed for kZero");
+    again.reset(100);
+    check(reinterpret_cast<uintptr_t>(again.data()) % 64 == 0 && all_zero(again.data(), 400), "a small Buf is the heap's, aligned, zeroed");
+    HostBlock b = take_cached_host_block(size_t(n) * sizeof(float), false);
+    check(b.data == first, "reset gave the block back to the cache");
+    release_host_block(b);
   });
   add("host blocks: HostMemory takes a block when large, the heap when small", [] {
     {
