@@ -53,6 +53,22 @@ export const quantDecodeShapes = [
   { B: 2, Hq: 3, Hkv: 1, Nq: 1, Nk: 333, D: 64, Dv: 80 },     // 3 rows: 64 columns and a partial vector
 ] as const;
 
+/** A decode shape's queries with E zero rows before each head's: a call of Nq + E rows takes the tiled path. */
+export function tiledRows(q: Float32Array, heads: number, Nq: number, D: number, E: number): Float32Array {
+  const out = new Float32Array(heads * (Nq + E) * D);
+  for (let r = 0; r < heads; r++) out.set(q.subarray(r * Nq * D, (r + 1) * Nq * D), (r * (Nq + E) + E) * D);
+  return out;
+}
+/** The query heads whose outputs or LSEs differ in any bit between a decode call and its tiledRows twin. */
+export function headsOffTiled(dec: { out: Tensor; lse?: Tensor }, til: { out: Tensor; lse?: Tensor },
+  heads: number, Nq: number, Dv: number, E: number): number[] {
+  const f32 = (x?: Tensor) => x!.data as Float32Array, Nt = Nq + E, off: number[] = [];
+  for (let r = 0; r < heads; r++)
+    if (!sameBits(f32(dec.out).subarray(r * Nq * Dv, (r + 1) * Nq * Dv), f32(til.out).subarray((r * Nt + E) * Dv, (r + 1) * Nt * Dv)) ||
+      !sameBits(f32(dec.lse).subarray(r * Nq, (r + 1) * Nq), f32(til.lse).subarray(r * Nt + E, (r + 1) * Nt))) off.push(r);
+  return off;
+}
+
 /**
  * The quantized-attention option sweep over `shapes`: per shape qkBits 8 / 4 x granularity
  * block / token, every other case causal, every third with a window whose edges fall on odd

@@ -8,7 +8,7 @@ import {
   Tensor, backendInfo, setNumThreads, setSimdLevel, setVectorWidth, quantizeSync, quantizedAttentionSync, quantizedAttention,
   type FloatDType,
 } from '../lib';
-import { roundTo, tensor, bitsEqual, quantSweep, sameBits, quantDecodeShapes } from './helpers';
+import { roundTo, tensor, bitsEqual, quantSweep, quantDecodeShapes, tiledRows, headsOffTiled } from './helpers';
 import { attentionRef } from '../reference/attention';
 import { quantizeRef, quantizedAttentionRef, accuracy, type QuantAttentionRefOptions } from '../reference/quant';
 import { blockKeep, randomBlockMask } from '../reference/sparse';
@@ -208,8 +208,7 @@ t.test('pv int8 decode shapes: the tiled path\'s bits and the reference, on ever
         const { B, Hq, Hkv, Nq, Nk, D, Dv } = s;
         const { q, k, v } = inputs(s, seed++);
         const E = Math.ceil(9 / (Hq / Hkv)), Nt = Nq + E;  // the tiled call's rows: E zero rows first
-        const qt = new Float32Array(B * Hq * Nt * D);
-        for (let r = 0; r < B * Hq; r++) qt.set(q.subarray(r * Nq * D, (r + 1) * Nq * D), (r * Nt + E) * D);
+        const qt = tiledRows(q, B * Hq, Nq, D, E);
         const kt = tensor(k, [B, Hkv, Nk, D], 'float32'), vt = tensor(v, [B, Hkv, Nk, Dv], 'float32');
         const bits = cache === 'int4' ? 4 : 8, granularity = cache === 'int4' ? 'block' : 'token';
         // A cached V (and, for int4, a cached K as well).
@@ -229,13 +228,9 @@ t.test('pv int8 decode shapes: the tiled path\'s bits and the reference, on ever
           select();
           const dec = quantizedAttentionSync(tensor(q, [B, Hq, Nq, D], 'float32'), kArg, vArg, opt);
           const til = quantizedAttentionSync(tensor(qt, [B, Hq, Nt, D], 'float32'), kArg, vArg, opt);
-          for (let r = 0; r < B * Hq; r++) {
-            const ok = sameBits(f32(dec.out).subarray(r * Nq * Dv, (r + 1) * Nq * Dv), f32(til.out).subarray((r * Nt + E) * Dv, (r + 1) * Nt * Dv)) &&
-              sameBits(f32(dec.lse).subarray(r * Nq, (r + 1) * Nq), f32(til.lse).subarray(r * Nt + E, (r + 1) * Nt));
-            if (!ok) {
-              agree = false;
-              t.fail(`${what} on ${name}: query head ${r} differs from the tiled path`);
-            }
+          for (const r of headsOffTiled(dec, til, B * Hq, Nq, Dv, E)) {
+            agree = false;
+            t.fail(`${what} on ${name}: query head ${r} differs from the tiled path`);
           }
           worst = Math.max(worst, maxErr(f32(dec.out), ref.out));
           worstLse = Math.max(worstLse, lseErr(f32(dec.lse), ref.lse));
