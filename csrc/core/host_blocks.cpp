@@ -122,11 +122,13 @@ void advise_huge_pages(void* p, size_t bytes) {
 #endif
 }
 
-HostMemory::HostMemory(size_t bytes) {
-  if (bytes >= kHostBlockMin) block_ = acquire_host_block(bytes, false);
+HostMemory::HostMemory(size_t bytes, bool zero) {
+  if (bytes >= kHostBlockMin) block_ = acquire_host_block(bytes, zero);  // a new block reads as zeros
   if (!block_.data) {
-    small_ = std::malloc(bytes ? bytes : 1);
+    const size_t n = (bytes + 63) / 64 * 64;
+    small_ = std::aligned_alloc(64, n ? n : 64);
     if (!small_) throw std::bad_alloc();
+    if (zero) std::memset(small_, 0, n);
   }
 }
 

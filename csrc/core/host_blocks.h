@@ -39,16 +39,23 @@ size_t host_block_cache_bytes();
 size_t host_block_cache_max_bytes();
 size_t host_block_cache_max_blocks();
 
-// Scratch host memory owned by C++ (not zeroed): a block for a large size, the heap
-// for a small one. Throws std::bad_alloc when none can be had.
+// Scratch host memory owned by C++: a block for a large size (core's cache keeps it warm
+// for the next call, on whichever thread), the heap for a small one, aligned to a cache
+// line either way; zeroed when asked. Throws std::bad_alloc when none can be had.
 class HostMemory {
  public:
-  explicit HostMemory(size_t bytes);
+  HostMemory() = default;  // none
+  explicit HostMemory(size_t bytes, bool zero = false);
   ~HostMemory();
   HostMemory(HostMemory&& o) noexcept : block_(o.block_), small_(o.small_) { o.block_ = {}, o.small_ = nullptr; }
+  HostMemory& operator=(HostMemory&& o) noexcept {
+    HostMemory old(static_cast<HostMemory&&>(*this));
+    block_ = o.block_, small_ = o.small_;
+    o.block_ = {}, o.small_ = nullptr;
+    return *this;
+  }
   HostMemory(const HostMemory&) = delete;
   HostMemory& operator=(const HostMemory&) = delete;
-  HostMemory& operator=(HostMemory&&) = delete;
   uint8_t* data() const { return static_cast<uint8_t*>(block_.data ? block_.data : small_); }
 
  private:

@@ -19,32 +19,28 @@
 namespace subq::cpu {
 namespace {
 
-// The one fp32 scratch type of the CPU backend: owned, aligned to a cache line (a vector
-// loop over a buffer at new[]'s 16-byte alignment splits every 64-byte access across two
-// lines), zeroed unless asked not to be. Buffers of 1 MiB and more are host blocks
-// (core/host_blocks.h: 2 MiB pages, and a process-wide cache of freed ones): scratch is
-// allocated per call, and fresh pages faulted in cost 1-2.5% of an attention call. The
-// cache is what keeps them warm whichever thread runs a call: an async call's threads
-// got fresh pages from the C heap on every call (glibc gave a worker's arena a new heap
-// each time and unmapped it after), about 6% of an attention call's CPU time.
+// The one fp32 scratch type of the CPU backend: core/host_blocks.h's HostMemory (a cached
+// 2 MiB-page block from 1 MiB on, else the heap; cache-line aligned: a vector loop over a
+// buffer at new[]'s 16-byte alignment splits every 64-byte access across two lines),
+// zeroed unless asked not to be. Scratch is allocated per call; the block cache keeps it
+// warm whichever thread runs a call (an async call's threads got fresh pages from the C
+// heap on every call: glibc gave a worker's arena a new heap each time and unmapped it
+// after, about 6% of an attention call's CPU time).
 struct Buf {
   enum Init { kZero, kUninit };
   float* p = nullptr;
-  size_t block = 0;  // the capacity of the host block behind p; 0: p is the heap's
   Buf() = default;
-  explicit Buf(int64_t n, Init init = kZero) { alloc(n, init); }
-  ~Buf() { release(); }
-  Buf(Buf&& o) noexcept : p(o.p), block(o.block) { o.p = nullptr, o.block = 0; }
+  explicit Buf(int64_t n, Init init = kZero) { reset(n, init); }
+  Buf(Buf&& o) noexcept { *this = static_cast<Buf&&>(o); }
   Buf& operator=(Buf&& o) noexcept {
-    float* q = o.p;
-    const size_t b = o.block;
-    o.p = p, o.block = block;
-    p = q, block = b;
+    mem_ = static_cast<HostMemory&&>(o.mem_);
+    p = o.p, o.p = nullptr;
     return *this;
   }
   void reset(int64_t n, Init init = kZero) {
-    release();
-    alloc(n, init);
+    mem_ = HostMemory();  // the old memory back first: the new one may be the same block
+    mem_ = HostMemory(size_t(n > 0 ? n : 1) * sizeof(float), init == kZero);
+    p = reinterpret_cast<float*>(mem_.data());
   }
   float& operator[](int64_t i) { return p[i]; }
   const float& operator[](int64_t i) const { return p[i]; }
@@ -53,22 +49,7 @@ struct Buf {
   explicit operator bool() const { return p != nullptr; }
 
  private:
-  void alloc(int64_t n, Init init) {
-    const size_t bytes = (size_t(n > 0 ? n : 1) * sizeof(float) + 63) / 64 * 64;
-    if (bytes >= kHostBlockMin) {
-      const HostBlock b = acquire_host_block(bytes, init == kZero);  // a new block reads as zeros
-      p = static_cast<float*>(b.data), block = b.capacity;
-      if (p) return;  // else (no mapping to be had) the heap's
-    }
-    p = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (!p) throw std::bad_alloc();
-    if (init == kZero) std::memset(p, 0, bytes);
-  }
-  void release() {
-    if (block) release_host_block({p, block});
-    else std::free(p);
-    p = nullptr, block = 0;
-  }
+  HostMemory mem_;
 };
 
 inline int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
