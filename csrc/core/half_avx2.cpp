@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "half_simd.h"
+#include "half_vec.h"
 
 namespace subq::simd {
 
@@ -10,13 +11,7 @@ static inline __m256 bf16x8_to_f32(__m128i h) {
 }
 
 static inline __m128i f32x8_to_bf16(__m256 f) {
-  __m256i u = _mm256_castps_si256(f);
-  __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-  __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff)));
-  __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q));
-  __m256i quiet = _mm256_or_si256(u, _mm256_set1_epi32(0x400000));
-  r = _mm256_blendv_epi8(r, quiet, nan);
-  r = _mm256_srli_epi32(r, 16);
+  const __m256i r = _mm256_srli_epi32(bf16_round_words(f), 16);
   // Pack 8 x u32 (each < 65536) into 8 x u16.
   __m128i lo = _mm256_castsi256_si128(r), hi = _mm256_extracti128_si256(r, 1);
   return _mm_packus_epi32(lo, hi);

@@ -2,21 +2,12 @@
 #include <immintrin.h>
 
 #include "half_simd.h"
+#include "half_vec.h"
 
 namespace subq::simd {
 
 static inline __m512 bf16x16_to_f32(__m256i h) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-
-// Round to nearest even, NaN quieted: the same rule as the scalar f32_to_bf16.
-static inline __m256i f32x16_to_bf16(__m512 f) {
-  __m512i u = _mm512_castps_si512(f);
-  __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
-  __mmask16 nan = _mm512_cmp_ps_mask(f, f, _CMP_UNORD_Q);
-  r = _mm512_mask_or_epi32(r, nan, u, _mm512_set1_epi32(0x400000));
-  return _mm512_cvtepi32_epi16(_mm512_srli_epi32(r, 16));
 }
 
 int64_t half_to_f32_avx512(DType t, const uint16_t* src, float* dst, int64_t n) {

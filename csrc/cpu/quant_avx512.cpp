@@ -112,10 +112,9 @@ struct ZmmI {
     __asm__("vcvtne2ps2bf16 %2, %1, %0" : "=v"(r) : "v"(b), "v"(a));
     return r;
   }
-  // The same by core/half.h's rule (F::round_bf16): also for subnormal and non-finite values.
+  // The same by core/half.h's rule (core/half_vec.h): also for subnormal and non-finite values.
   static T pack_bf16_exact(__m512 a, __m512 b) {
-    auto half = [](__m512 x) { return _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(F::round_bf16(x)), 16)); };
-    return _mm512_inserti64x4(_mm512_castsi256_si512(half(a)), half(b), 1);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(subq::simd::f32x16_to_bf16(a)), subq::simd::f32x16_to_bf16(b), 1);
   }
   // acc + a.even * b.even + a.odd * b.odd per fp32 lane (vdpbf16ps).
   static __m512 dot_bf16(__m512 acc, T a, T b) {

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "../core/half_vec.h"
+
 #include "transpose8.h"
 
 namespace subq::cpu {
@@ -54,14 +56,9 @@ struct VecAvx2 {
   static T abs(T a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.f), a); }
   static T copysign(T mag, T sgn) { return _mm256_or_ps(mag, _mm256_and_ps(_mm256_set1_ps(-0.f), sgn)); }
   static T select_gt(T a, T b, T x, T y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
-  // a rounded to bf16 (nearest even, NaN quieted: core/half.h's f32_to_bf16), as fp32.
+  // a rounded to bf16 (core/half_vec.h's rule), as fp32.
   static T round_bf16(T a) {
-    const __m256i u = _mm256_castps_si256(a);
-    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-    const __m256i r = _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff)));
-    const __m256 nan = _mm256_cmp_ps(a, a, _CMP_UNORD_Q);
-    const __m256 q = _mm256_castsi256_ps(_mm256_or_si256(u, _mm256_set1_epi32(0x400000)));
-    return _mm256_and_ps(_mm256_blendv_ps(_mm256_castsi256_ps(r), q, nan), _mm256_castsi256_ps(_mm256_set1_epi32(int(0xffff0000u))));
+    return _mm256_castsi256_ps(_mm256_and_si256(subq::simd::bf16_round_words(a), _mm256_set1_epi32(int(0xffff0000u))));
   }
   static float reduce_add(T a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));

@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "../core/half_vec.h"
+
 // GCC 12's AVX-512 intrinsic headers trip -Wuninitialized on their own _mm*_undefined_*.
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
@@ -125,13 +127,9 @@ struct VecZmm {
   static T abs(T a) { return _mm512_abs_ps(a); }
   static T copysign(T mag, T sgn) { return _mm512_or_ps(mag, _mm512_and_ps(_mm512_set1_ps(-0.0f), sgn)); }
   static T select_gt(T a, T b, T x, T y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
-  // a rounded to bf16 (nearest even, NaN quieted: core/half.h's f32_to_bf16), as fp32.
+  // a rounded to bf16 (core/half_vec.h's rule), as fp32.
   static T round_bf16(T a) {
-    const __m512i u = _mm512_castps_si512(a);
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
-    r = _mm512_mask_or_epi32(r, _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), u, _mm512_set1_epi32(0x400000));
-    return _mm512_castsi512_ps(_mm512_and_si512(r, _mm512_set1_epi32(int(0xffff0000u))));
+    return _mm512_castsi512_ps(_mm512_and_si512(subq::simd::bf16_round_words(a), _mm512_set1_epi32(int(0xffff0000u))));
   }
   static float reduce_add(T a) { return _mm512_reduce_add_ps(a); }
   // max over the lanes; a NaN lane gives NaN.
